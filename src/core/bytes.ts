@@ -1,0 +1,58 @@
+// Small byte helpers shared by every subsystem.
+
+export function toHex (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+const HEX = /^(?:[0-9a-fA-F]{2})*$/
+
+/** Parses hex; throws a TypeError naming `what` on odd length or non-hex characters. */
+export function fromHex (hex: string, what = 'hex string'): Uint8Array {
+  if (typeof hex !== 'string' || !HEX.test(hex)) throw new TypeError(`${what} must be an even-length hex string`)
+  return new Uint8Array(Buffer.from(hex, 'hex'))
+}
+
+export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+}
+
+export function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b)
+}
+
+export function concatBytes (...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts))
+}
+
+export function isZero (bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/** Big-endian unsigned integer of the bytes. */
+export function bytesToBigInt (bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt('0x' + toHex(bytes))
+}
+
+/** Big-endian unsigned bytes of `n`, minimal length (empty for 0) unless `length` is given. */
+export function bigIntToBytes (n: bigint, length?: number): Uint8Array {
+  if (n < 0n) throw new RangeError('negative')
+  let hex = n === 0n ? '' : n.toString(16)
+  if (hex.length % 2 === 1) hex = '0' + hex
+  if (length !== undefined) {
+    if (hex.length > length * 2) throw new RangeError(`value does not fit in ${length} bytes`)
+    hex = hex.padStart(length * 2, '0')
+  }
+  return fromHex(hex)
+}
+
+export function u32le (n: number): Uint8Array {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setUint32(0, n >>> 0, true)
+  return b
+}
+
+export function readU32le (bytes: Uint8Array, offset = 0): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, true)
+}

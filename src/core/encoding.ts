@@ -1,0 +1,183 @@
+// Canonical encoding of transactions, headers and blocks.
+//
+// Protobuf allows many encodings of one message (field order, explicit
+// defaults, unknown fields, long varints). Every decoder here re-encodes the
+// decoded value and rejects bytes that differ, so a message has exactly one
+// accepted encoding and hashes are well defined.
+import type protobuf from 'protobufjs'
+import { wire, Long } from './wire/schema.js'
+import { DecodeError } from './errors.js'
+import { equalBytes } from './bytes.js'
+import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types.js'
+import { HEADER_BYTES } from './types.js'
+
+const U64_MAX = (1n << 64n) - 1n
+
+function checkU32 (value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${what} must be a uint32, got ${value}`)
+  return value
+}
+
+function toLong (value: bigint, what: string): Long {
+  if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw new RangeError(`${what} must be a uint64 bigint`)
+  return Long.fromBits(Number(value & 0xffffffffn), Number(value >> 32n), true)
+}
+
+function fromLong (value: Long | number | undefined): bigint {
+  if (value === undefined) return 0n
+  if (typeof value === 'number') return BigInt(value)
+  return (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0)
+}
+
+function bytesOf (value: Uint8Array | undefined): Uint8Array {
+  return value ?? new Uint8Array(0)
+}
+
+// ---- domain -> wire objects --------------------------------------------------
+
+export function txToWire (tx: Transaction): Record<string, unknown> {
+  return {
+    version: checkU32(tx.version, 'tx version'),
+    inputs: tx.inputs.map(i => ({
+      prevTxid: i.prevTxid,
+      prevIndex: checkU32(i.prevIndex, 'input index'),
+      publicKey: i.publicKey,
+      signature: i.signature
+    })),
+    outputs: tx.outputs.map(o => ({ amount: toLong(o.amount, 'output amount'), address: o.address })),
+    lockTime: checkU32(tx.lockTime, 'lock time'),
+    coinbase: tx.coinbase
+  }
+}
+
+export function headerToWire (h: BlockHeader): Record<string, unknown> {
+  return {
+    version: checkU32(h.version, 'header version'),
+    prevHash: h.prevHash,
+    merkleRoot: h.merkleRoot,
+    time: checkU32(h.time, 'header time'),
+    bits: checkU32(h.bits, 'header bits'),
+    nonce: checkU32(h.nonce, 'header nonce')
+  }
+}
+
+export function blockToWire (b: Block): Record<string, unknown> {
+  return { header: headerToWire(b.header), transactions: b.transactions.map(txToWire) }
+}
+
+// ---- wire objects -> domain --------------------------------------------------
+
+interface WireInput { prevTxid?: Uint8Array, prevIndex?: number, publicKey?: Uint8Array, signature?: Uint8Array }
+interface WireOutput { amount?: Long | number, address?: Uint8Array }
+interface WireTx { version?: number, inputs?: WireInput[], outputs?: WireOutput[], lockTime?: number, coinbase?: Uint8Array }
+interface WireHeader { version?: number, prevHash?: Uint8Array, merkleRoot?: Uint8Array, time?: number, bits?: number, nonce?: number }
+interface WireBlock { header?: WireHeader | null, transactions?: WireTx[] }
+
+export function txFromWire (m: WireTx): Transaction {
+  return {
+    version: m.version ?? 0,
+    inputs: (m.inputs ?? []).map((i): TxInput => ({
+      prevTxid: bytesOf(i.prevTxid),
+      prevIndex: i.prevIndex ?? 0,
+      publicKey: bytesOf(i.publicKey),
+      signature: bytesOf(i.signature)
+    })),
+    outputs: (m.outputs ?? []).map((o): TxOutput => ({ amount: fromLong(o.amount), address: bytesOf(o.address) })),
+    lockTime: m.lockTime ?? 0,
+    coinbase: bytesOf(m.coinbase)
+  }
+}
+
+export function headerFromWire (m: WireHeader | null | undefined): BlockHeader {
+  if (m == null) throw new DecodeError('decode-missing-header', 'block has no header')
+  return {
+    version: m.version ?? 0,
+    prevHash: bytesOf(m.prevHash),
+    merkleRoot: bytesOf(m.merkleRoot),
+    time: m.time ?? 0,
+    bits: m.bits ?? 0,
+    nonce: m.nonce ?? 0
+  }
+}
+
+export function blockFromWire (m: WireBlock): Block {
+  return { header: headerFromWire(m.header), transactions: (m.transactions ?? []).map(txFromWire) }
+}
+
+// ---- bytes -------------------------------------------------------------------
+
+function finish (type: protobuf.Type, obj: Record<string, unknown>): Uint8Array {
+  return type.encode(obj).finish()
+}
+
+/** Decodes with protobufjs, turning any failure into a typed DecodeError. */
+export function decodeWire<T> (type: protobuf.Type, bytes: Uint8Array, maxBytes: number, what: string): T {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('decode-malformed', `${what}: expected bytes`)
+  if (bytes.length > maxBytes) throw new DecodeError('decode-oversized', `${what} is ${bytes.length} bytes, limit ${maxBytes}`)
+  try {
+    return type.decode(bytes) as unknown as T
+  } catch (err) {
+    throw new DecodeError('decode-malformed', `${what} does not decode: ${(err as Error).message}`)
+  }
+}
+
+function requireCanonical (bytes: Uint8Array, reencoded: Uint8Array, what: string): void {
+  if (!equalBytes(bytes, reencoded)) throw new DecodeError('decode-noncanonical', `${what} is not canonically encoded`)
+}
+
+export function encodeTx (tx: Transaction): Uint8Array {
+  return finish(wire.Transaction, txToWire(tx))
+}
+
+export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
+  const tx = txFromWire(decodeWire<WireTx>(wire.Transaction, bytes, maxBytes, 'transaction'))
+  requireCanonical(bytes, encodeTx(tx), 'transaction')
+  return tx
+}
+
+export function encodeBlock (block: Block): Uint8Array {
+  return finish(wire.Block, blockToWire(block))
+}
+
+export function decodeBlock (bytes: Uint8Array, maxBytes: number): Block {
+  const block = blockFromWire(decodeWire<WireBlock>(wire.Block, bytes, maxBytes, 'block'))
+  requireCanonical(bytes, encodeBlock(block), 'block')
+  return block
+}
+
+export function encodeHeaderMessage (h: BlockHeader): Uint8Array {
+  return finish(wire.BlockHeader, headerToWire(h))
+}
+
+export function decodeHeaderMessage (bytes: Uint8Array): BlockHeader {
+  const h = headerFromWire(decodeWire<WireHeader>(wire.BlockHeader, bytes, 256, 'header'))
+  requireCanonical(bytes, encodeHeaderMessage(h), 'header')
+  return h
+}
+
+/** The fixed 80-byte layout that block hashes and proof of work are computed over. */
+export function serializeHeader (h: BlockHeader): Uint8Array {
+  if (h.prevHash.length !== 32 || h.merkleRoot.length !== 32) throw new DecodeError('header-bad-hash-length', 'header hashes must be 32 bytes')
+  const out = new Uint8Array(HEADER_BYTES)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, checkU32(h.version, 'header version'), true)
+  out.set(h.prevHash, 4)
+  out.set(h.merkleRoot, 36)
+  view.setUint32(68, checkU32(h.time, 'header time'), true)
+  view.setUint32(72, checkU32(h.bits, 'header bits'), true)
+  view.setUint32(76, checkU32(h.nonce, 'header nonce'), true)
+  return out
+}
+
+export function parseHeader (raw: Uint8Array): BlockHeader {
+  if (raw.length !== HEADER_BYTES) throw new DecodeError('decode-bad-length', `a header is ${HEADER_BYTES} bytes, got ${raw.length}`)
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+  return {
+    version: view.getUint32(0, true),
+    prevHash: raw.slice(4, 36),
+    merkleRoot: raw.slice(36, 68),
+    time: view.getUint32(68, true),
+    bits: view.getUint32(72, true),
+    nonce: view.getUint32(76, true)
+  }
+}
