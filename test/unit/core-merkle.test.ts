@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { merkleBranch, merkleRoot, rootFromBranch, verifyMerkleBranch } from '../../src/core/merkle.js'
+import { fromHex, toHex } from '../../src/core/bytes.js'
+import { rand } from '../helpers/core-fixtures.js'
+
+// Bitcoin displays hashes byte-reversed.
+const display = (hex: string): Uint8Array => fromHex(hex).reverse()
+
+describe('merkle', () => {
+  it('matches Bitcoin block 100000 (known answer for the pairing rule)', () => {
+    const txids = [
+      '8c14f0db3df150123e6f3dbbf30f8b955a8249b62ac1d1ff16284aefa3d06d87',
+      'fff2525b8931402dd09222c50775608f75787bd2b87e56995a7bdd30f79702c4',
+      '6359f0868171b1d194cbee1af2f16ea598ae8fad666d9b012c8ed2b79a236ec4',
+      'e9a66845e05d5abc0ad04ec80f774a7e585c6e8db975962d069a522137b80c1d'
+    ].map(display)
+    expect(toHex(merkleRoot(txids).reverse())).toBe('f3e94742aca4b5ef85488dc37c06c3282295ffec960994b2c0d5ac2a25a95766')
+  })
+
+  it('pairs an odd last node with itself', () => {
+    const [a, b, c] = [rand(32), rand(32), rand(32)]
+    expect(merkleRoot([a, b, c])).toEqual(merkleRoot([a, b, c, c]))
+    expect(merkleRoot([a])).toEqual(a)
+  })
+
+  it('every branch of every tree up to 40 leaves verifies', () => {
+    for (let n = 1; n <= 40; n++) {
+      const leaves = Array.from({ length: n }, () => rand(32))
+      const root = merkleRoot(leaves)
+      for (let i = 0; i < n; i++) {
+        const branch = merkleBranch(leaves, i)
+        expect(verifyMerkleBranch(leaves[i], branch, i, root)).toBe(true)
+      }
+    }
+  })
+
+  it('any flipped bit in leaf, branch, index or root fails', () => {
+    const leaves = Array.from({ length: 13 }, () => rand(32))
+    const root = merkleRoot(leaves)
+    const i = 6
+    const branch = merkleBranch(leaves, i)
+    for (let bit = 0; bit < 256; bit += 7) {
+      const leaf = new Uint8Array(leaves[i]); leaf[bit >> 3] ^= 1 << (bit & 7)
+      expect(verifyMerkleBranch(leaf, branch, i, root)).toBe(false)
+      const r = new Uint8Array(root); r[bit >> 3] ^= 1 << (bit & 7)
+      expect(verifyMerkleBranch(leaves[i], branch, i, r)).toBe(false)
+      for (let level = 0; level < branch.length; level++) {
+        const forged = branch.map(s => new Uint8Array(s)); forged[level][bit >> 3] ^= 1 << (bit & 7)
+        expect(verifyMerkleBranch(leaves[i], forged, i, root)).toBe(false)
+      }
+    }
+    for (let wrong = 0; wrong < 16; wrong++) if (wrong !== i) expect(verifyMerkleBranch(leaves[i], branch, wrong, root)).toBe(false)
+  })
+
+  it('rejects malformed proofs without throwing', () => {
+    const leaves = [rand(32), rand(32)]
+    const root = merkleRoot(leaves)
+    const branch = merkleBranch(leaves, 0)
+    expect(verifyMerkleBranch(leaves[0], [rand(31)], 0, root)).toBe(false)
+    expect(verifyMerkleBranch(leaves[0], branch, -1, root)).toBe(false)
+    expect(verifyMerkleBranch(leaves[0], branch, 2, root)).toBe(false)
+    expect(verifyMerkleBranch(leaves[0], branch, 0.5, root)).toBe(false)
+    expect(verifyMerkleBranch(rand(31), branch, 0, root)).toBe(false)
+    expect(verifyMerkleBranch(leaves[0], Array.from({ length: 33 }, () => rand(32)), 0, root)).toBe(false)
+    expect(rootFromBranch(leaves[0], branch, 0)).toEqual(root)
+    expect(() => merkleBranch(leaves, 2)).toThrow(RangeError)
+  })
+})
