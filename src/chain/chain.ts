@@ -1,0 +1,458 @@
+// The chain engine: block index with side branches, most-work fork choice,
+// reorganisation with undo data, orphans, and the queries other subsystems
+// need. All state changes run one at a time through a lock.
+import { EventEmitter } from 'node:events'
+import { blockHash } from '../core/block.js'
+import { equalBytes, fromHex, toHex } from '../core/bytes.js'
+import { checkHeaderContext, medianTimePast, type AncestorLookup } from '../core/contextual.js'
+import { decodeBlock, encodeBlock } from '../core/encoding.js'
+import { ValidationError } from '../core/errors.js'
+import type { NetworkParams } from '../core/params.js'
+import { txid } from '../core/tx.js'
+import type { Block, BlockHeader, Transaction } from '../core/types.js'
+import { checkBlock, checkHeaderPow } from '../core/validate.js'
+import type { SignatureVerifier } from '../crypto/verifier.js'
+import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
+import { connectBlock, disconnectBlock, indexRecordOp } from './block-connector.js'
+import { OrphanPool } from './orphans.js'
+import { type Coin, decodeCoin, decodeIndexRecord, decodeTxLocation, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
+import { type BatchOp, ChainStore, coinKey, key, META_NETWORK, META_TIP, Prefix, u32be } from './store.js'
+
+export interface ChainOptions {
+  /** Directory of the LevelDB database. */
+  location: string
+  params: NetworkParams
+  verifier: SignatureVerifier
+  /** Local clock in unix seconds (tests move it). */
+  now?: () => number
+  maxOrphans?: number
+}
+
+export type BlockStatus = 'connected' | 'side' | 'duplicate' | 'orphan' | 'pending'
+
+export interface ProcessResult {
+  status: BlockStatus
+  hash: string
+  /** For orphans: the block that must arrive first. */
+  missing?: Uint8Array
+}
+
+export interface ChainEvents {
+  connect: [block: Block, entry: IndexEntry]
+  disconnect: [block: Block, entry: IndexEntry]
+  tip: [entry: IndexEntry]
+  reorg: [info: { from: IndexEntry, to: IndexEntry, fork: IndexEntry, disconnected: number }]
+  invalid: [entry: IndexEntry, err: ValidationError]
+}
+
+export interface AddressHistoryItem {
+  txid: Uint8Array
+  height: number
+  blockHash: Uint8Array
+  index: number
+}
+
+export class Chain extends EventEmitter<ChainEvents> {
+  readonly params: NetworkParams
+  readonly index = new BlockIndex()
+  readonly orphans: OrphanPool
+  private readonly store: ChainStore
+  private readonly verifier: SignatureVerifier
+  private readonly now: () => number
+  /** Blocks with data and more work than the tip at the time they arrived. */
+  private readonly candidates = new Set<IndexEntry>()
+  private lock: Promise<unknown> = Promise.resolve()
+  /** Why blocks were found invalid during connection (bounded: oldest dropped). */
+  private readonly invalidReasons = new Map<string, ValidationError>()
+  private closed = false
+
+  private constructor (opts: ChainOptions) {
+    super()
+    this.params = opts.params
+    this.store = new ChainStore(opts.location)
+    this.verifier = opts.verifier
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
+    this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
+  }
+
+  static async open (opts: ChainOptions): Promise<Chain> {
+    const chain = new Chain(opts)
+    await chain.store.open()
+    try {
+      await chain.load()
+    } catch (err) {
+      await chain.store.close()
+      throw err
+    }
+    return chain
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.lock.catch(() => {})
+    await this.store.close()
+  }
+
+  get tip (): IndexEntry {
+    return this.index.tip
+  }
+
+  get height (): number {
+    return this.index.tip.height
+  }
+
+  /** The header with the most work that is not known invalid (may lack data). */
+  bestHeader (): IndexEntry {
+    let best = this.tip
+    for (const e of this.index.entries()) if (!isInvalid(e) && e.work > best.work) best = e
+    return best
+  }
+
+  // ---- loading ---------------------------------------------------------------
+
+  private async load (): Promise<void> {
+    const p = this.params
+    const network = this.store.get(META_NETWORK)
+    if (network === undefined) {
+      await this.writeGenesis()
+    } else if (toHex(network) !== p.genesisHash) {
+      throw new Error(`this data directory belongs to another network (genesis ${toHex(network)}), not ${p.id} (genesis ${p.genesisHash})`)
+    }
+    const records: Array<{ hashHex: string, rec: ReturnType<typeof decodeIndexRecord> }> = []
+    for await (const [k, v] of this.store.scan(new Uint8Array([Prefix.index]))) {
+      records.push({ hashHex: toHex(k.subarray(1)), rec: decodeIndexRecord(v) })
+    }
+    for (const { hashHex, rec } of records) {
+      this.index.restore({ hash: fromHex(hashHex), hashHex, header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
+    }
+    for (const e of this.index.entries()) {
+      if (e.height > 0) e.parent = this.index.get(toHex(e.header.prevHash))
+    }
+    const tipHash = this.store.get(META_TIP)
+    const tip = tipHash === undefined ? undefined : this.index.get(toHex(tipHash))
+    if (tip === undefined) throw new Error('chain database is corrupt: tip not in the block index')
+    this.index.setTip(tip)
+    // A crash in the middle of a reorg leaves a better chain with data: finish it.
+    for (const e of this.index.entries()) {
+      if (hasData(e) && !isInvalid(e) && e.work > tip.work) this.candidates.add(e)
+    }
+    if (this.candidates.size > 0) await this.withLock(async () => await this.activateBestChain())
+  }
+
+  private async writeGenesis (): Promise<void> {
+    const p = this.params
+    const entry = this.index.add(p.genesis.header, undefined, STATUS_HAVE_DATA)
+    const coinbase = p.genesis.transactions[0]
+    const ops: BatchOp[] = [
+      indexRecordOp(entry),
+      { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(p.genesis) },
+      { type: 'put', key: key(Prefix.height, u32be(0)), value: entry.hash },
+      // The genesis output is never spendable, so it is indexed but adds no coin.
+      { type: 'put', key: key(Prefix.tx, txid(coinbase)), value: encodeTxLocation({ blockHash: entry.hash, height: 0, index: 0 }) },
+      { type: 'put', key: META_TIP, value: entry.hash },
+      { type: 'put', key: META_NETWORK, value: fromHex(p.genesisHash) }
+    ]
+    await this.store.write(ops)
+    this.index.setTip(entry)
+  }
+
+  // ---- processing --------------------------------------------------------------
+
+  private async withLock<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn)
+    this.lock = run.catch(() => {})
+    return await run
+  }
+
+  private lookup (parent: IndexEntry): AncestorLookup {
+    return { ancestor: (h: number) => this.index.ancestor(parent, h).header }
+  }
+
+  /** Validates and stores a block, switching to it (or its branch) when it brings the most work. */
+  async processBlock (block: Block): Promise<ProcessResult> {
+    if (this.closed) throw new Error('chain is closed')
+    return await this.withLock(async () => {
+      const result = await this.acceptBlock(block)
+      if (result.status !== 'orphan' && result.status !== 'duplicate') {
+        await this.activateBestChain()
+        await this.connectOrphans(result.hash)
+        const entry = this.index.get(result.hash)!
+        if (isInvalid(entry)) {
+          throw this.invalidReasons.get(entry.hashHex) ?? new ValidationError('block-invalid-parent', `block ${entry.hashHex} builds on an invalid block`)
+        }
+        result.status = this.index.isActive(entry) ? 'connected' : 'side'
+      }
+      return result
+    })
+  }
+
+  private async acceptBlock (block: Block): Promise<ProcessResult> {
+    const hash = blockHash(block.header)
+    const hashHex = toHex(hash)
+    const existing = this.index.get(hashHex)
+    // [REJECT] a block already known invalid
+    if (existing !== undefined && isInvalid(existing)) throw new ValidationError('block-known-invalid', `block ${hashHex} is known to be invalid`)
+    // [IGNORE] already have it
+    if ((existing !== undefined && hasData(existing)) || this.orphans.has(hashHex)) return { status: 'duplicate', hash: hashHex }
+    checkBlock(block, this.params)
+
+    const parent = this.index.get(toHex(block.header.prevHash))
+    if (parent === undefined) {
+      this.orphans.add(block)
+      return { status: 'orphan', hash: hashHex, missing: this.orphans.rootOf(hashHex) }
+    }
+    // [REJECT] builds on an invalid block
+    if (isInvalid(parent)) {
+      throw new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parent.hashHex}`)
+    }
+    let entry = existing
+    if (entry === undefined) {
+      checkHeaderContext(block.header, parent.height + 1, this.lookup(parent), this.params, this.now())
+      entry = this.index.add(block.header, parent, STATUS_HAVE_DATA)
+    } else {
+      entry.status |= STATUS_HAVE_DATA
+    }
+    await this.store.write([
+      indexRecordOp(entry),
+      { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(block) }
+    ])
+    this.blockCache.set(entry.hashHex, block)
+    if (entry.work > this.tip.work) this.candidates.add(entry)
+    return { status: 'pending', hash: hashHex }
+  }
+
+  private async connectOrphans (parentHex: string): Promise<void> {
+    const queue = [parentHex]
+    while (queue.length > 0) {
+      for (const child of this.orphans.takeChildren(queue.shift()!)) {
+        try {
+          const r = await this.acceptBlock(child)
+          await this.activateBestChain()
+          queue.push(r.hash)
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err
+        }
+      }
+    }
+  }
+
+  /**
+   * Headers-first sync: stores valid headers without their blocks so the
+   * blocks can be fetched from several peers in any order.
+   */
+  async processHeaders (headers: BlockHeader[]): Promise<IndexEntry[]> {
+    return await this.withLock(async () => {
+      const added: IndexEntry[] = []
+      const ops: BatchOp[] = []
+      for (const header of headers) {
+        const hashHex = toHex(blockHash(header))
+        const known = this.index.get(hashHex)
+        if (known !== undefined) {
+          if (isInvalid(known)) throw new ValidationError('block-known-invalid', `header ${hashHex} is known to be invalid`)
+          continue
+        }
+        const parent = this.index.get(toHex(header.prevHash))
+        // [IGNORE] headers must connect to what we know
+        if (parent === undefined) throw new ValidationError('header-orphan', `header ${hashHex} does not connect`, 'ignore')
+        if (isInvalid(parent)) throw new ValidationError('block-invalid-parent', `header ${hashHex} builds on an invalid block`)
+        checkHeaderPow(header, this.params)
+        checkHeaderContext(header, parent.height + 1, this.lookup(parent), this.params, this.now())
+        const entry = this.index.add(header, parent, 0)
+        ops.push(indexRecordOp(entry))
+        added.push(entry)
+      }
+      if (ops.length > 0) await this.store.write(ops)
+      return added
+    })
+  }
+
+  // ---- fork choice and reorganisation -------------------------------------------
+
+  private readonly blockCache = new Map<string, Block>()
+
+  private readBlock (entry: IndexEntry): Block {
+    const cached = this.blockCache.get(entry.hashHex)
+    if (cached !== undefined) return cached
+    const bytes = this.store.get(key(Prefix.block, entry.hash))
+    if (bytes === undefined) throw new Error(`block data missing for ${entry.hashHex}`)
+    return decodeBlock(bytes, Number.MAX_SAFE_INTEGER)
+  }
+
+  /** Whether every block from the active chain up to `e` has its data. */
+  private pathHasData (e: IndexEntry): boolean {
+    let cur: IndexEntry | undefined = e
+    while (cur !== undefined && !this.index.isActive(cur)) {
+      if (!hasData(cur) || isInvalid(cur)) return false
+      cur = cur.parent
+    }
+    return true
+  }
+
+  private async activateBestChain (): Promise<void> {
+    for (;;) {
+      let best: IndexEntry | undefined
+      for (const c of this.candidates) {
+        if (isInvalid(c) || c.work <= this.tip.work) { this.candidates.delete(c); continue }
+        if ((best === undefined || c.work > best.work) && this.pathHasData(c)) best = c
+      }
+      if (best === undefined) break
+      await this.reorganizeTo(best)
+    }
+    this.blockCache.clear()
+  }
+
+  private async reorganizeTo (target: IndexEntry): Promise<void> {
+    const from = this.tip
+    const fork = this.index.forkPoint(from, target)
+    let disconnected = 0
+    while (this.tip !== fork) {
+      await this.disconnectTip()
+      disconnected++
+    }
+    const path: IndexEntry[] = []
+    for (let e: IndexEntry = target; e !== fork; e = e.parent!) path.push(e)
+    path.reverse()
+    for (const entry of path) {
+      const block = this.readBlock(entry)
+      try {
+        const { ops } = await connectBlock(block, entry, this.store, this.verifier, this.params)
+        await this.store.write(ops)
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err
+        await this.markInvalid(entry, err)
+        break
+      }
+      this.index.setTip(entry)
+      this.candidates.delete(entry)
+      this.emit('connect', block, entry)
+    }
+    if (disconnected > 0) this.emit('reorg', { from, to: this.tip, fork, disconnected })
+    this.emit('tip', this.tip)
+  }
+
+  private async disconnectTip (): Promise<void> {
+    const entry = this.tip
+    if (entry.parent === undefined) throw new Error('cannot disconnect genesis')
+    const block = this.readBlock(entry)
+    await this.store.write(disconnectBlock(block, entry, this.store))
+    this.index.setTip(entry.parent)
+    // It may become the best chain again if the other branch fails.
+    this.candidates.add(entry)
+    this.emit('disconnect', block, entry)
+  }
+
+  /** Marks a block and everything built on it invalid. */
+  private async markInvalid (entry: IndexEntry, err: ValidationError): Promise<void> {
+    const ops: BatchOp[] = []
+    const bad = new Set<IndexEntry>([entry])
+    entry.status |= STATUS_INVALID
+    ops.push(indexRecordOp(entry))
+    for (const e of this.index.entries()) {
+      if (e.height <= entry.height || isInvalid(e)) continue
+      if (this.index.ancestor(e, entry.height) === entry) {
+        e.status |= STATUS_INVALID
+        bad.add(e)
+        ops.push(indexRecordOp(e))
+      }
+    }
+    for (const e of bad) {
+      this.candidates.delete(e)
+      this.invalidReasons.set(e.hashHex, e === entry ? err : new ValidationError('block-invalid-parent', `block ${e.hashHex} builds on invalid block ${entry.hashHex} (${err.code}: ${err.message})`))
+    }
+    while (this.invalidReasons.size > 1000) this.invalidReasons.delete(this.invalidReasons.keys().next().value as string)
+    await this.store.write(ops)
+    this.emit('invalid', entry, err)
+  }
+
+  // ---- queries ---------------------------------------------------------------------
+
+  getEntry (hash: Uint8Array | string): IndexEntry | undefined {
+    return this.index.get(typeof hash === 'string' ? hash : toHex(hash))
+  }
+
+  entryAt (height: number): IndexEntry | undefined {
+    return this.index.active[height]
+  }
+
+  getBlock (hash: Uint8Array | string): Block | undefined {
+    const bytes = this.getBlockBytes(hash)
+    return bytes === undefined ? undefined : decodeBlock(bytes, Number.MAX_SAFE_INTEGER)
+  }
+
+  getBlockBytes (hash: Uint8Array | string): Uint8Array | undefined {
+    return this.store.get(key(Prefix.block, typeof hash === 'string' ? fromHex(hash) : hash))
+  }
+
+  getCoin (id: Uint8Array, index: number): Coin | undefined {
+    const v = this.store.get(coinKey(id, index))
+    return v === undefined ? undefined : decodeCoin(v)
+  }
+
+  getTxLocation (id: Uint8Array): TxLocation | undefined {
+    const v = this.store.get(key(Prefix.tx, id))
+    return v === undefined ? undefined : decodeTxLocation(v)
+  }
+
+  getTx (id: Uint8Array): { tx: Transaction, location: TxLocation } | undefined {
+    const location = this.getTxLocation(id)
+    if (location === undefined) return undefined
+    const block = this.getBlock(location.blockHash)
+    const tx = block?.transactions[location.index]
+    if (tx === undefined || !equalBytes(txid(tx), id)) return undefined
+    return { tx, location }
+  }
+
+  /** Confirmed transactions paying to or spending from `address`, oldest first. */
+  async addressHistory (address: Uint8Array, fromHeight: number, max: number): Promise<AddressHistoryItem[]> {
+    const items: AddressHistoryItem[] = []
+    const prefix = key(Prefix.address, address)
+    const it = this.store.db.iterator({ gte: key(Prefix.address, address, u32be(fromHeight)), lt: key(Prefix.address, address, u32be(0xffffffff)), limit: max })
+    try {
+      for await (const [k, v] of it) {
+        const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
+        const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
+        if (blockHashBytes === undefined) continue
+        items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
+      }
+    } finally {
+      await it.close()
+    }
+    return items
+  }
+
+  locator (): Uint8Array[] {
+    return this.index.locator()
+  }
+
+  /** Active-chain headers after the first locator hash we know, up to `max` (or through `stop`). */
+  headersAfter (locator: Uint8Array[], max: number, stop?: Uint8Array): BlockHeader[] {
+    let start = 0
+    for (const h of locator) {
+      const e = this.index.get(toHex(h))
+      if (e !== undefined && this.index.isActive(e)) { start = e.height + 1; break }
+    }
+    const headers: BlockHeader[] = []
+    const stopHex = stop !== undefined && stop.length > 0 ? toHex(stop) : undefined
+    for (let h = start; h <= this.height && headers.length < max; h++) {
+      const e = this.index.active[h]
+      headers.push(e.header)
+      if (e.hashHex === stopHex) break
+    }
+    return headers
+  }
+
+  medianTimePast (): number {
+    return medianTimePast(this.height, this.lookup(this.tip), this.params)
+  }
+
+  /** Headers we know on the best header chain whose blocks we still need. */
+  missingBlocks (max: number): IndexEntry[] {
+    const best = this.bestHeader()
+    const path: IndexEntry[] = []
+    for (let e: IndexEntry | undefined = best; e !== undefined && !this.index.isActive(e); e = e.parent) {
+      if (!hasData(e)) path.push(e)
+    }
+    return path.reverse().slice(0, max)
+  }
+}

@@ -1,0 +1,100 @@
+// Fixed-width binary records of the chain database. Consensus data (blocks)
+// is stored in its canonical wire encoding; these are the node's own indexes.
+import { bigIntToBytes, bytesToBigInt } from '../core/bytes.js'
+import type { BlockHeader } from '../core/types.js'
+import { parseHeader, serializeHeader } from '../core/encoding.js'
+
+/** An unspent output and where it was created. */
+export interface Coin {
+  amount: bigint
+  address: Uint8Array
+  height: number
+  coinbase: boolean
+}
+
+const COIN_BYTES = 8 + 20 + 4 + 1
+
+export function encodeCoin (c: Coin, out = new Uint8Array(COIN_BYTES), offset = 0): Uint8Array {
+  const view = new DataView(out.buffer, out.byteOffset + offset, COIN_BYTES)
+  view.setBigUint64(0, c.amount)
+  out.set(c.address, offset + 8)
+  view.setUint32(28, c.height)
+  view.setUint8(32, c.coinbase ? 1 : 0)
+  return out
+}
+
+export function decodeCoin (bytes: Uint8Array, offset = 0): Coin {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, COIN_BYTES)
+  return {
+    amount: view.getBigUint64(0),
+    address: bytes.slice(offset + 8, offset + 28),
+    height: view.getUint32(28),
+    coinbase: view.getUint8(32) === 1
+  }
+}
+
+/** Undo data of a block: the coins its inputs spent, in input order. */
+export function encodeUndo (coins: Coin[]): Uint8Array {
+  const out = new Uint8Array(coins.length * COIN_BYTES)
+  coins.forEach((c, i) => encodeCoin(c, out, i * COIN_BYTES))
+  return out
+}
+
+export function decodeUndo (bytes: Uint8Array): Coin[] {
+  if (bytes.length % COIN_BYTES !== 0) throw new Error('corrupt undo record')
+  const coins: Coin[] = []
+  for (let off = 0; off < bytes.length; off += COIN_BYTES) coins.push(decodeCoin(bytes, off))
+  return coins
+}
+
+export const STATUS_HAVE_DATA = 1
+export const STATUS_INVALID = 2
+
+/** A block index entry as stored: header, height, cumulative work, status. */
+export interface IndexRecord {
+  header: BlockHeader
+  height: number
+  work: bigint
+  status: number
+}
+
+export function encodeIndexRecord (r: IndexRecord): Uint8Array {
+  const out = new Uint8Array(80 + 4 + 32 + 1)
+  out.set(serializeHeader(r.header), 0)
+  const view = new DataView(out.buffer)
+  view.setUint32(80, r.height)
+  out.set(bigIntToBytes(r.work, 32), 84)
+  view.setUint8(116, r.status)
+  return out
+}
+
+export function decodeIndexRecord (bytes: Uint8Array): IndexRecord {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return {
+    header: parseHeader(bytes.subarray(0, 80)),
+    height: view.getUint32(80),
+    work: bytesToBigInt(bytes.subarray(84, 116)),
+    status: view.getUint8(116)
+  }
+}
+
+/** Where a confirmed transaction lives. */
+export interface TxLocation {
+  blockHash: Uint8Array
+  height: number
+  index: number
+}
+
+export function encodeTxLocation (l: TxLocation): Uint8Array {
+  const out = new Uint8Array(40)
+  out.set(l.blockHash, 0)
+  const view = new DataView(out.buffer)
+  view.setUint32(32, l.height)
+  view.setUint32(36, l.index)
+  return out
+}
+
+export function decodeTxLocation (bytes: Uint8Array): TxLocation {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return { blockHash: bytes.slice(0, 32), height: view.getUint32(32), index: view.getUint32(36) }
+}
