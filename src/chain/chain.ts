@@ -197,14 +197,22 @@ export class Chain extends EventEmitter<ChainEvents> {
     if ((existing !== undefined && hasData(existing)) || this.orphans.has(hashHex)) return { status: 'duplicate', hash: hashHex }
     checkBlock(block, this.params)
 
-    const parent = this.index.get(toHex(block.header.prevHash))
+    const parentHex = toHex(block.header.prevHash)
+    const parent = this.index.get(parentHex)
+    const parentReason = this.invalidReasons.get(parentHex)
+    if (parentReason !== undefined) {
+      // [REJECT] builds on a block already rejected (not kept in the index)
+      this.rememberInvalid(hashHex, new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parentHex}`))
+      throw this.invalidReasons.get(hashHex)!
+    }
     if (parent === undefined) {
       this.orphans.add(block)
       return { status: 'orphan', hash: hashHex, missing: this.orphans.rootOf(hashHex) }
     }
     // [REJECT] builds on an invalid block
     if (isInvalid(parent)) {
-      throw new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parent.hashHex}`)
+      this.rememberInvalid(hashHex, new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parent.hashHex}`))
+      throw this.invalidReasons.get(hashHex)!
     }
     let entry = existing
     if (entry === undefined) {
@@ -358,11 +366,15 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     for (const e of bad) {
       this.candidates.delete(e)
-      this.invalidReasons.set(e.hashHex, e === entry ? err : new ValidationError('block-invalid-parent', `block ${e.hashHex} builds on invalid block ${entry.hashHex} (${err.code}: ${err.message})`))
+      this.rememberInvalid(e.hashHex, e === entry ? err : new ValidationError('block-invalid-parent', `block ${e.hashHex} builds on invalid block ${entry.hashHex} (${err.code}: ${err.message})`))
     }
-    while (this.invalidReasons.size > 1000) this.invalidReasons.delete(this.invalidReasons.keys().next().value as string)
     await this.store.write(ops)
     this.emit('invalid', entry, err)
+  }
+
+  private rememberInvalid (hashHex: string, err: ValidationError): void {
+    this.invalidReasons.set(hashHex, err)
+    while (this.invalidReasons.size > 1000) this.invalidReasons.delete(this.invalidReasons.keys().next().value as string)
   }
 
   // ---- queries ---------------------------------------------------------------------
