@@ -1,0 +1,108 @@
+// BIP39 recovery phrases and BIP32 key derivation.
+//
+// Keys live at m/44'/7777'/0'/0/i (BIP44: purpose 44', coin type, account 0',
+// external chain 0, address index i). Coin type 7777 is not registered in
+// SLIP-44; it is minicoin's own, chosen so a phrase that also backs a
+// Bitcoin wallet never derives the same keys for minicoin. Every network
+// (devnet, testnet, regtest) uses the same path: a network is told apart by
+// its address prefix, not by its keys.
+import * as bip39 from '@scure/bip39'
+import { wordlist } from '@scure/bip39/wordlists/english.js'
+import { HDKey } from '@scure/bip32'
+
+export const COIN_TYPE = 7777
+export const ACCOUNT_PATH = `m/44'/${COIN_TYPE}'/0'/0`
+export const MNEMONIC_WORDS = 24
+// BIP39 phrase lengths we accept when restoring (we generate 24).
+const VALID_LENGTHS = [12, 15, 18, 21, 24]
+
+export type MnemonicErrorCode = 'not-a-string' | 'bad-length' | 'bad-word' | 'bad-checksum'
+
+export class MnemonicError extends Error {
+  readonly code: MnemonicErrorCode
+
+  constructor (code: MnemonicErrorCode, message: string) {
+    super(message)
+    this.name = 'MnemonicError'
+    this.code = code
+  }
+}
+
+/** A fresh 24-word phrase (256 bits of entropy). */
+export function generateMnemonic (): string {
+  return bip39.generateMnemonic(wordlist, 256)
+}
+
+/** Lower case, single spaces, no surrounding whitespace: how people retype a phrase. */
+export function normalizeMnemonic (mnemonic: string): string {
+  return mnemonic.normalize('NFKD').trim().toLowerCase().split(/\s+/).join(' ')
+}
+
+const WORDS = new Set(wordlist)
+
+// BIP39 english words are unique in their first four letters, so a prefix
+// match is a good guess at what a misspelled word was meant to be.
+function suggestion (word: string): string {
+  if (word.length < 3) return ''
+  const guess = wordlist.find(w => w.startsWith(word.slice(0, 4)))
+  return guess === undefined ? '' : ` (did you mean '${guess}'?)`
+}
+
+/** Throws a MnemonicError saying what is wrong; returns the normalized phrase. */
+export function validateMnemonic (mnemonic: unknown): string {
+  if (typeof mnemonic !== 'string') throw new MnemonicError('not-a-string', 'a recovery phrase must be a string')
+  const normalized = normalizeMnemonic(mnemonic)
+  const words = normalized === '' ? [] : normalized.split(' ')
+  if (!VALID_LENGTHS.includes(words.length)) {
+    throw new MnemonicError('bad-length', `a recovery phrase has ${MNEMONIC_WORDS} words (or 12, 15, 18, 21), got ${words.length}`)
+  }
+  words.forEach((word, i) => {
+    if (!WORDS.has(word)) throw new MnemonicError('bad-word', `word ${i + 1} '${word}' is not in the BIP39 english word list${suggestion(word)}`)
+  })
+  if (!bip39.validateMnemonic(normalized, wordlist)) {
+    throw new MnemonicError('bad-checksum', 'the recovery phrase checksum does not match: a word is wrong or out of order')
+  }
+  return normalized
+}
+
+export function isValidMnemonic (mnemonic: unknown): boolean {
+  try {
+    validateMnemonic(mnemonic)
+    return true
+  } catch (err) {
+    if (err instanceof MnemonicError) return false
+    throw err
+  }
+}
+
+/** The 64-byte BIP39 seed (no passphrase). */
+export function mnemonicToSeed (mnemonic: string): Uint8Array {
+  return bip39.mnemonicToSeedSync(validateMnemonic(mnemonic))
+}
+
+export function derivationPath (index: number): string {
+  return `${ACCOUNT_PATH}/${index}`
+}
+
+/**
+ * Private keys along m/44'/7777'/0'/0/i for one phrase. The seed (PBKDF2,
+ * 2048 rounds) and the account node are computed once.
+ */
+export class HdKeychain {
+  private readonly account: HDKey
+
+  constructor (mnemonic: string) {
+    this.account = HDKey.fromMasterSeed(mnemonicToSeed(mnemonic)).derive(ACCOUNT_PATH)
+  }
+
+  /**
+   * BIP32 says to skip an index whose key is invalid; the odds are below
+   * 2^-127, so scure's throw there is left to surface as a bug report.
+   */
+  privateKey (index: number): Uint8Array {
+    if (!Number.isInteger(index) || index < 0 || index >= 2 ** 31) throw new RangeError(`address index must be an integer in [0, 2^31), got ${index}`)
+    const key = this.account.deriveChild(index).privateKey
+    if (key === null) throw new Error('derived node has no private key')
+    return key
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import { HDKey } from '@scure/bip32'
+import { mnemonicToSeedSync } from '@scure/bip39'
+import { devnet } from '../../src/core/params.js'
+import { publicKeyOf } from '../../src/crypto/keys.js'
+import { addressOfPublicKey } from '../../src/wallet/address.js'
+import {
+  ACCOUNT_PATH, COIN_TYPE, HdKeychain, MnemonicError, derivationPath, generateMnemonic, isValidMnemonic,
+  mnemonicToSeed, normalizeMnemonic, validateMnemonic
+} from '../../src/wallet/mnemonic.js'
+
+// BIP39 test vector: 256 bits of zero entropy.
+const ZERO_PHRASE = Array(23).fill('abandon').join(' ') + ' art'
+
+function codeOf (fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(MnemonicError)
+    return (err as MnemonicError).code
+  }
+  throw new Error('expected a MnemonicError')
+}
+
+describe('mnemonic', () => {
+  it('generates valid, distinct 24-word phrases', () => {
+    const a = generateMnemonic()
+    const b = generateMnemonic()
+    expect(a.split(' ')).toHaveLength(24)
+    expect(a).not.toBe(b)
+    expect(validateMnemonic(a)).toBe(a)
+    expect(isValidMnemonic(b)).toBe(true)
+  })
+
+  it('derives along m/44\'/7777\'/0\'/0/i', () => {
+    expect(COIN_TYPE).toBe(7777)
+    expect(derivationPath(5)).toBe("m/44'/7777'/0'/0/5")
+    const root = HDKey.fromMasterSeed(mnemonicToSeedSync(ZERO_PHRASE))
+    const keychain = new HdKeychain(ZERO_PHRASE)
+    for (const i of [0, 1, 7]) expect(keychain.privateKey(i)).toEqual(root.derive(derivationPath(i)).privateKey)
+    expect(ACCOUNT_PATH).toBe("m/44'/7777'/0'/0")
+  })
+
+  it('restoring a phrase reproduces the same addresses (fixed vector)', () => {
+    const addresses = (phrase: string): string[] => {
+      const keychain = new HdKeychain(phrase)
+      return [0, 1, 2].map(i => addressOfPublicKey(publicKeyOf(keychain.privateKey(i)), devnet))
+    }
+    const expected = [
+      'mc1ay928me2ugunmh74l95zv7j490u069pkzmm3a3',
+      'mc1kqdf228qvws70fq5v86n06pkggph587aqtgsun',
+      'mc1ay9rglv7njh5vg7hkqvdja8skeayw8snstjrys'
+    ]
+    expect(addresses(ZERO_PHRASE)).toEqual(expected)
+    // Retyped sloppily: same wallet.
+    expect(addresses(`  ${ZERO_PHRASE.toUpperCase().replace(/ /g, '  \n')} `)).toEqual(expected)
+    const fresh = generateMnemonic()
+    expect(addresses(fresh)).toEqual(addresses(fresh))
+    expect(addresses(fresh)).not.toEqual(expected)
+  })
+
+  it('normalizes whitespace and case', () => {
+    expect(normalizeMnemonic(' Abandon\tABOUT  art\n')).toBe('abandon about art')
+    expect(mnemonicToSeed(ZERO_PHRASE.toUpperCase())).toEqual(mnemonicToSeedSync(ZERO_PHRASE))
+  })
+
+  it('names a word that is not in the list, with a suggestion', () => {
+    const phrase = ZERO_PHRASE.split(' ')
+    phrase[4] = 'abandn'
+    expect(codeOf(() => validateMnemonic(phrase.join(' ')))).toBe('bad-word')
+    expect(() => validateMnemonic(phrase.join(' '))).toThrow("word 5 'abandn' is not in the BIP39 english word list (did you mean 'abandon'?)")
+  })
+
+  it('detects a wrong checksum', () => {
+    const phrase = ZERO_PHRASE.replace(/art$/, 'zoo')
+    expect(codeOf(() => validateMnemonic(phrase))).toBe('bad-checksum')
+    // Two valid words swapped.
+    const words = generateMnemonic().split(' ')
+    const j = words.findIndex((w, i) => i > 0 && w !== words[0])
+    ;[words[0], words[j]] = [words[j], words[0]]
+    expect(isValidMnemonic(words.join(' '))).toBe(false)
+  })
+
+  it('rejects wrong lengths and non-strings', () => {
+    expect(codeOf(() => validateMnemonic(ZERO_PHRASE.split(' ').slice(1).join(' ')))).toBe('bad-length')
+    expect(codeOf(() => validateMnemonic(''))).toBe('bad-length')
+    expect(codeOf(() => validateMnemonic(42))).toBe('not-a-string')
+    expect(() => new HdKeychain('not a phrase')).toThrow(MnemonicError)
+  })
+
+  it('rejects out-of-range indices', () => {
+    const keychain = new HdKeychain(ZERO_PHRASE)
+    expect(() => keychain.privateKey(-1)).toThrow(RangeError)
+    expect(() => keychain.privateKey(2 ** 31)).toThrow(RangeError)
+    expect(() => keychain.privateKey(1.5)).toThrow(RangeError)
+  })
+})
