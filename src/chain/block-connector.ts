@@ -5,7 +5,7 @@ import { ValidationError } from '../core/errors.js'
 import { blockReward, type NetworkParams } from '../core/params.js'
 import { coinbaseHeight, isCoinbase, outputsTotal, txid } from '../core/tx.js'
 import type { Block } from '../core/types.js'
-import type { SignatureCheck } from '../core/signatures.js'
+import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
@@ -57,8 +57,6 @@ export async function connectBlock (
 ): Promise<ConnectResult> {
   const height = entry.height
   const view = new CoinView({ getCoin: (id, index) => { const v = store.get(coinKey(id, index)); return v === undefined ? undefined : decodeCoinValue(v) } })
-  const checks: SignatureCheck[] = []
-  const checkOwner: number[] = []
   const spentByTx: Coin[][] = []
   const undo: Coin[] = []
   let fees = 0n
@@ -67,13 +65,23 @@ export async function connectBlock (
   // [REJECT] the coinbase commits to its height (BIP34), so coinbase txids stay unique
   if (coinbaseHeight(coinbase) !== height) throw new ValidationError('cb-bad-height', `coinbase says height ${coinbaseHeight(coinbase)}, block is at ${height}`)
 
+  // Signatures need no chain state: the worker pool checks them while this
+  // thread looks up and spends the inputs.
+  const checks: SignatureCheck[] = []
+  const checkOwner: number[] = []
+  block.transactions.forEach((tx, i) => {
+    for (const c of inputSignatureChecks(tx, p.id)) { checks.push(c); checkOwner.push(i) }
+  })
+  const verified = verifier.verifyBatch(checks)
+  // a failure below must not leave the verification promise unobserved
+  verified.catch(() => {})
+
   block.transactions.forEach((tx, i) => {
     if (!isCoinbase(tx)) {
-      const r = checkTxInputs(tx, (id, index) => view.spend(id, index), height, p)
+      const r = checkTxInputs(tx, (id, index) => view.spend(id, index), height, p, false)
       fees += r.fee
       spentByTx[i] = r.spent
       undo.push(...r.spent)
-      for (const c of r.checks) { checks.push(c); checkOwner.push(i) }
     }
     const id = txid(tx)
     tx.outputs.forEach((o, index) => view.add(id, index, { amount: o.amount, address: o.address, height, coinbase: i === 0 }))
@@ -83,7 +91,7 @@ export async function connectBlock (
   // [REJECT] the coinbase claims more than reward + fees
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
-  const results = await verifier.verifyBatch(checks)
+  const results = await verified
   const bad = results.indexOf(false)
   // [REJECT] every input signature verifies
   if (bad !== -1) throw new ValidationError('tx-bad-signature', `transaction ${checkOwner[bad]} has an invalid signature`)

@@ -2,7 +2,7 @@
 // the spent coins exist, are mature, belong to the signing keys, and cover
 // the outputs. Signatures are returned as checks for the verifier pool.
 import { ValidationError } from '../core/errors.js'
-import { signatureChecks, type SignatureCheck } from '../core/signatures.js'
+import { checkInputOwners, inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
 import { outputsTotal } from '../core/tx.js'
 import { toHex } from '../core/bytes.js'
 import type { NetworkParams } from '../core/params.js'
@@ -23,7 +23,9 @@ export function checkTxInputs (
   tx: Transaction,
   spend: (txid: Uint8Array, index: number) => Coin | undefined,
   spendHeight: number,
-  p: NetworkParams
+  p: NetworkParams,
+  /** false when the caller already has the signature checks (a block verifies them up front). */
+  withChecks = true
 ): InputsResult {
   // [REJECT] lock time not reached (lock time is a block height)
   if (tx.lockTime > spendHeight) throw new ValidationError('tx-not-final', `transaction is locked until height ${tx.lockTime}`)
@@ -43,6 +45,6 @@ export function checkTxInputs (
   const totalOut = outputsTotal(tx)
   // [REJECT] outputs exceed inputs
   if (totalIn < totalOut) throw new ValidationError('tx-insufficient-input', `outputs ${totalOut} exceed inputs ${totalIn}`)
-  const checks = signatureChecks(tx, spent.map(c => c.address), p.id)
-  return { fee: totalIn - totalOut, spent, checks }
+  checkInputOwners(tx, spent.map(c => c.address))
+  return { fee: totalIn - totalOut, spent, checks: withChecks ? inputSignatureChecks(tx, p.id) : [] }
 }

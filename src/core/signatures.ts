@@ -13,21 +13,37 @@ import type { SignatureCheck } from '../crypto/verifier.js'
 export type { SignatureCheck }
 
 /**
- * One check per input, in input order. `spentAddresses[i]` is the address of
- * the output input i spends. Throws ValidationError('tx-pubkey-mismatch') when
- * a public key does not hash to its spent address: no signature can fix that.
+ * One check per input, in input order: each input's signature and key against
+ * the transaction's signature hash. Needs no chain state, so a block's
+ * signatures can be verified while its inputs are still being looked up.
  */
-export function signatureChecks (tx: Transaction, spentAddresses: readonly Uint8Array[], networkId: string): SignatureCheck[] {
-  if (spentAddresses.length !== tx.inputs.length) {
-    throw new RangeError(`${spentAddresses.length} spent addresses given for ${tx.inputs.length} inputs`)
-  }
+export function inputSignatureChecks (tx: Transaction, networkId: string): SignatureCheck[] {
   if (tx.inputs.length === 0) return []
   // Every input signs the same digest, so compute it once.
   const digest = sighash(tx, networkId)
-  return tx.inputs.map((input, i) => {
+  return tx.inputs.map(input => ({ digest, signature: input.signature, publicKey: input.publicKey }))
+}
+
+/**
+ * An input is authorised only by a key that hashes to the spent output's
+ * address. Throws ValidationError('tx-pubkey-mismatch'): no signature can fix that.
+ */
+export function checkInputOwners (tx: Transaction, spentAddresses: readonly Uint8Array[]): void {
+  if (spentAddresses.length !== tx.inputs.length) {
+    throw new RangeError(`${spentAddresses.length} spent addresses given for ${tx.inputs.length} inputs`)
+  }
+  tx.inputs.forEach((input, i) => {
     if (!equalBytes(hash160(input.publicKey), spentAddresses[i])) {
       throw new ValidationError('tx-pubkey-mismatch', `input ${i}: public key does not hash to the address of the output it spends`)
     }
-    return { digest, signature: input.signature, publicKey: input.publicKey }
   })
+}
+
+/**
+ * The checks a transaction must pass given the outputs it spends:
+ * `spentAddresses[i]` is the address of the output input i spends.
+ */
+export function signatureChecks (tx: Transaction, spentAddresses: readonly Uint8Array[], networkId: string): SignatureCheck[] {
+  checkInputOwners(tx, spentAddresses)
+  return inputSignatureChecks(tx, networkId)
 }

@@ -51,8 +51,9 @@ export function checkTransaction (tx: Transaction, p: NetworkParams): void {
 
   let total = 0n
   for (const output of tx.outputs) {
-    // [REJECT] amounts: positive, each and in total at most MAX_MONEY (bigint: no overflow)
-    if (output.amount <= 0n) fail('tx-zero-output', 'output amounts must be positive')
+    // [REJECT] amounts: positive (a coinbase may pay 0 once rewards and fees are gone),
+    // each and in total at most MAX_MONEY (bigint: no overflow)
+    if (output.amount < 0n || (output.amount === 0n && tx.inputs.length > 0)) fail('tx-zero-output', 'output amounts must be positive')
     if (output.amount > MAX_MONEY) fail('tx-output-too-large', `output amount ${output.amount} exceeds the money supply`)
     total += output.amount
     if (total > MAX_MONEY) fail('tx-outputs-too-large', 'sum of outputs exceeds the money supply')

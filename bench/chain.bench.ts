@@ -1,0 +1,146 @@
+import { type Bench, round } from './harness.js'
+import { Chain } from '../src/chain/chain.js'
+import { Mempool } from '../src/mempool/mempool.js'
+import { createVerifier } from '../src/crypto/create-verifier.js'
+import { NobleVerifier, type SignatureVerifier } from '../src/crypto/verifier.js'
+import { regtest } from '../src/core/params.js'
+import { decodeBlock, encodeBlock } from '../src/core/encoding.js'
+import { sighash, txid } from '../src/core/tx.js'
+import { blockSize } from '../src/core/validate.js'
+import type { Block, Transaction } from '../src/core/types.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Key, type Spendable } from '../test/helpers/chain-fixtures.js'
+
+const TXS = 3000
+
+interface Workload { prefix: Block[], big: Block, txs: Transaction[] }
+
+/** Blocks that create 6,000 coins of distinct keys, and a block of 3,000 two-input transactions spending them. */
+function buildWorkload (): Workload {
+  const miner = newKey()
+  const mined = mineChain(genesisTip(), regtest.coinbaseMaturity + 3, miner)
+  const keys: Key[] = Array.from({ length: 64 }, () => newKey())
+  const fanouts: Transaction[] = []
+  const coins: Spendable[] = []
+  for (let f = 0; f < 3; f++) {
+    const cb = mined.coinbases[f]
+    const each = (cb.amount - 100_000n) / 2000n
+    const tx = spend([cb], Array.from({ length: 2000 }, (_, i) => ({ address: keys[(f * 2000 + i) % keys.length].address, amount: each })))
+    fanouts.push(tx)
+    const id = txid(tx)
+    tx.outputs.forEach((o, index) => coins.push({ txid: id, index, amount: o.amount, key: keys[(f * 2000 + index) % keys.length] }))
+  }
+  const fanBlock = mineBlock(mined.tip, fanouts, miner, { fees: fanouts.reduce((s, tx, f) => s + mined.coinbases[f].amount - tx.outputs.reduce((a, o) => a + o.amount, 0n), 0n) })
+  const tip = tipOf(fanBlock, mined.tip.height + 1)
+  const txs: Transaction[] = []
+  for (let i = 0; i < TXS; i++) {
+    const a = coins[2 * i]
+    const b = coins[2 * i + 1]
+    const total = a.amount + b.amount - 1000n
+    txs.push(spend([a, b], [{ address: a.key.address, amount: total / 2n }, { address: b.key.address, amount: total - total / 2n }]))
+  }
+  const big = mineBlock(tip, txs, miner, { fees: 1000n * BigInt(TXS) })
+  return { prefix: [...mined.blocks, fanBlock], big, txs }
+}
+
+async function freshChain (w: Workload, verifier: SignatureVerifier): Promise<{ chain: Chain, remove: () => void }> {
+  const dir = tempDir('minicoin-bench-')
+  const chain = await Chain.open({ location: dir.path, params: regtest, verifier })
+  for (const b of w.prefix) await chain.processBlock(b)
+  return { chain, remove: dir.remove }
+}
+
+let workload: Workload | undefined
+const getWorkload = (): Workload => (workload ??= buildWorkload())
+
+export const benches: Bench[] = [
+  {
+    name: 'block_connect_3000tx',
+    group: 'chain',
+    async run () {
+      const w = getWorkload()
+      const verifier = await createVerifier({ backend: 'native' })
+      const bytes = encodeBlock(w.big)
+      const times: number[] = []
+      try {
+        for (let trial = 0; trial < 3; trial++) {
+          const { chain, remove } = await freshChain(w, new NobleVerifier())
+          ;(chain as unknown as { verifier: SignatureVerifier }).verifier = verifier
+          const start = performance.now()
+          const r = await chain.processBlock(decodeBlock(bytes, regtest.maxBlockSize))
+          times.push(performance.now() - start)
+          if (r.status !== 'connected') throw new Error(`big block not connected: ${r.status}`)
+          await chain.close()
+          remove()
+        }
+        // the raw reference: verifying the block's 6,000 signatures alone
+        const checks = w.txs.flatMap(tx => { const d = sighash(tx, regtest.id); return tx.inputs.map(i => ({ digest: d, signature: i.signature, publicKey: i.publicKey })) })
+        const vStart = performance.now()
+        await verifier.verifyBatch(checks)
+        const verifyMs = performance.now() - vStart
+        times.sort((a, b) => a - b)
+        return [
+          { bench: 'block_connect_3000tx', value: round(times[1], 1), unit: 'ms', bytes: blockSize(w.big), signatures: checks.length, mark: '<= 500', reference: 'block_verify_signatures_only' },
+          { bench: 'block_verify_signatures_only', value: round(verifyMs, 1), unit: 'ms' }
+        ]
+      } finally {
+        await verifier.close()
+      }
+    }
+  },
+  {
+    name: 'mempool_accept',
+    group: 'chain',
+    async run () {
+      const w = getWorkload()
+      const verifier = await createVerifier({ backend: 'native' })
+      const { chain, remove } = await freshChain(w, verifier)
+      try {
+        const pool = new Mempool({ chain, verifier })
+        const start = performance.now()
+        // peers deliver many transactions at once: accept them concurrently in windows
+        for (let i = 0; i < w.txs.length; i += 500) {
+          await Promise.all(w.txs.slice(i, i + 500).map(async tx => await pool.accept(tx)))
+        }
+        const seconds = (performance.now() - start) / 1000
+        if (pool.size !== w.txs.length) throw new Error(`only ${pool.size} accepted`)
+        return [{ bench: 'mempool_accept', value: round(w.txs.length / seconds), unit: 'tx/s', inputs: 2, mark: '>= 5000', reference: 'verify_native_2workers' }]
+      } finally {
+        await chain.close()
+        remove()
+        await verifier.close()
+      }
+    }
+  },
+  {
+    name: 'chain_reopen_10k',
+    group: 'chain',
+    async run () {
+      const dir = tempDir('minicoin-bench-')
+      try {
+        let chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+        const miner = newKey()
+        let tip = genesisTip()
+        for (let i = 0; i < 10_000; i++) {
+          const b = mineBlock(tip, [], miner)
+          await chain.processBlock(b)
+          tip = tipOf(b, i + 1)
+        }
+        await chain.close()
+        global.gc?.()
+        const rssBefore = process.memoryUsage().rss
+        const start = performance.now()
+        chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+        const ms = performance.now() - start
+        const rssAfter = process.memoryUsage().rss
+        if (chain.height !== 10_000) throw new Error(`reopened at ${chain.height}`)
+        await chain.close()
+        return [
+          { bench: 'chain_reopen_10k', value: round(ms, 1), unit: 'ms', mark: '<= 2000' },
+          { bench: 'chain_reopen_10k_rss', value: round((rssAfter - rssBefore) / 1048576, 1), unit: 'MiB', rss_total_mib: round(rssAfter / 1048576, 1) }
+        ]
+      } finally {
+        dir.remove()
+      }
+    }
+  }
+]
