@@ -1,0 +1,171 @@
+// What the HTTP API, the dashboard and the CLI see of a running node. Every
+// role implements it; views are plain JSON-ready objects (amounts as decimal
+// strings of base units, hashes as hex) so no amount passes through a float.
+import type { EventEmitter } from 'node:events'
+import type { NetworkParams } from '../core/params.js'
+import type { NodeMetrics } from './metrics.js'
+
+export type Role = 'miner' | 'full' | 'spv'
+
+export interface StatusView {
+  role: Role
+  network: string
+  peerId: string
+  listen: string[]
+  height: number
+  tip: string
+  peers: number
+  mempool: number
+  syncing: boolean
+  /** Height of the best header known from peers. */
+  bestHeaderHeight: number
+  /** Expected hashes per block at the tip. */
+  difficulty: number
+  /** Miner only. */
+  mining?: { enabled: boolean, threads: number, hashRate: number, blocksMined: number }
+  /** Unix ms the node started. */
+  startedAt: number
+}
+
+export interface HeaderView {
+  hash: string
+  height: number
+  version: number
+  prevHash: string
+  merkleRoot: string
+  time: number
+  bits: string // hex of the compact target, e.g. "1e0fffff"
+  nonce: number
+  /** Cumulative chain work as a decimal string. */
+  work: string
+  confirmations: number
+  /** On the active chain (false: a side branch). */
+  active: boolean
+}
+
+export interface TxInputView {
+  prevTxid: string
+  prevIndex: number
+  /** Known when the spent output is (confirmed or pending). */
+  address?: string
+  amount?: string
+}
+
+export interface TxOutputView {
+  address: string
+  amount: string
+}
+
+export interface TxView {
+  txid: string
+  size: number
+  coinbase: boolean
+  inputs: TxInputView[]
+  outputs: TxOutputView[]
+  /** Known when every spent output is known. */
+  fee?: string
+  lockTime: number
+  /** Confirmed transactions: the block. */
+  block?: { hash: string, height: number, index: number }
+  confirmations: number
+  /** Pending transactions: arrival time (unix ms). */
+  receivedAt?: number
+}
+
+export interface BlockView extends HeaderView {
+  size: number
+  txCount: number
+  /** Absent for header-only (SPV) views. */
+  transactions?: TxView[]
+}
+
+export interface PeerView {
+  peerId: string
+  addresses: string[]
+  direction: 'inbound' | 'outbound'
+  /** Gossip score (gossipsub) plus the node's own penalties. */
+  score: number
+  /** Learned from the sync status exchange, when known. */
+  height?: number
+  tip?: string
+  connectedAt: number
+  /** Peers this peer is known to be connected to (for the dashboard's graph). */
+  links?: string[]
+}
+
+export interface WalletTxView {
+  txid: string
+  /** Net effect on the wallet, signed decimal string. */
+  delta: string
+  height?: number
+  confirmations: number
+  time?: number
+  /** SPV: the Merkle branch that proved it, leaf to root. */
+  proof?: { blockHash: string, index: number, branch: string[], merkleRoot: string }
+}
+
+export interface WalletView {
+  addresses: string[]
+  balance: { confirmed: string, pending: string, immature?: string }
+  transactions: WalletTxView[]
+}
+
+export interface TreeNodeView {
+  hash: string
+  prevHash: string
+  height: number
+  time: number
+  active: boolean
+  invalid: boolean
+  hasData: boolean
+}
+
+export interface NodeEvents {
+  /** A new tip (after connecting or a reorg). */
+  tip: [header: HeaderView]
+  /** A block connected to the active chain. */
+  block: [block: BlockView]
+  /** A transaction entered the mempool (or, SPV, the wallet saw one). */
+  tx: [tx: TxView]
+  /** A transaction left the mempool. */
+  txRemoved: [txid: string, reason: string]
+  peer: [event: { type: 'connect' | 'disconnect', peerId: string }]
+  /** SPV: a payment proven by a Merkle proof. */
+  proof: [tx: WalletTxView]
+}
+
+/** An error the API turns into a 4xx with this code. */
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export interface NodeApi {
+  readonly role: Role
+  readonly params: NetworkParams
+  readonly metrics: NodeMetrics
+  readonly events: EventEmitter<NodeEvents>
+  status: () => StatusView
+  /** Active-chain blocks, newest first, starting at height `from` (default: the tip). */
+  blocks: (from: number | undefined, limit: number) => BlockView[]
+  block: (hashOrHeight: string) => BlockView | undefined
+  tx: (txid: string) => TxView | undefined
+  mempool: () => TxView[]
+  peers: () => PeerView[]
+  /** Recent block tree including side branches (for the dashboard). */
+  blockTree: (depth: number) => TreeNodeView[]
+  wallet: () => Promise<WalletView>
+  newAddress: () => Promise<string>
+  /** Builds, signs, publishes. Throws ApiError on bad input or insufficient funds. */
+  send: (to: string, amount: bigint, fee?: bigint) => Promise<{ txid: string }>
+  /** A transaction signed elsewhere (canonical protobuf bytes). Throws ApiError with the reject reason. */
+  submitTx: (bytes: Uint8Array) => Promise<{ txid: string }>
+  /** Miner only; others throw ApiError 400. */
+  setMining: (enabled: boolean) => void
+  /** Search by height, block hash, txid or address. */
+  search: (query: string) => { kind: 'block' | 'tx' | 'address', id: string } | undefined
+  /** Confirmed history of any address (full nodes; SPV: only its own wallet). */
+  addressHistory: (address: string) => Promise<WalletTxView[]>
+}
