@@ -16,12 +16,29 @@ export interface SignatureVerifier {
   close: () => Promise<void>
 }
 
+export const DIGEST_BYTES = 32
+export const SIGNATURE_BYTES = 64
+export const PUBLIC_KEY_BYTES = 33
+
+/**
+ * The shape rule every backend applies before any curve arithmetic, so that
+ * backends agree on malformed input. Without it noble and libsecp256k1 would
+ * both accept 65-byte uncompressed (libsecp256k1 even "hybrid") keys and noble
+ * would accept digests of other lengths: consensus allows exactly 32/64/33.
+ */
+export function isWellFormedCheck (check: SignatureCheck | null | undefined): boolean {
+  return check != null &&
+    check.digest instanceof Uint8Array && check.digest.length === DIGEST_BYTES &&
+    check.signature instanceof Uint8Array && check.signature.length === SIGNATURE_BYTES &&
+    check.publicKey instanceof Uint8Array && check.publicKey.length === PUBLIC_KEY_BYTES
+}
+
 /** In-thread reference verifier. */
 export class NobleVerifier implements SignatureVerifier {
   readonly backend = 'noble' as const
 
   async verifyBatch (checks: SignatureCheck[]): Promise<boolean[]> {
-    return checks.map(c => verifyDigest(c.signature, c.digest, c.publicKey))
+    return checks.map(c => isWellFormedCheck(c) && verifyDigest(c.signature, c.digest, c.publicKey))
   }
 
   async close (): Promise<void> {}
