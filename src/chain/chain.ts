@@ -43,6 +43,8 @@ export interface ChainEvents {
   tip: [entry: IndexEntry]
   reorg: [info: { from: IndexEntry, to: IndexEntry, fork: IndexEntry, disconnected: number }]
   invalid: [entry: IndexEntry, err: ValidationError]
+  /** Every processBlock call: its status or 'rejected'/'ignored', and how long it took. */
+  processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number]
 }
 
 export interface AddressHistoryItem {
@@ -172,6 +174,18 @@ export class Chain extends EventEmitter<ChainEvents> {
   /** Validates and stores a block, switching to it (or its branch) when it brings the most work. */
   async processBlock (block: Block): Promise<ProcessResult> {
     if (this.closed) throw new Error('chain is closed')
+    const start = performance.now()
+    try {
+      const result = await this.processBlockLocked(block)
+      this.emit('processed', result.status, (performance.now() - start) / 1000)
+      return result
+    } catch (err) {
+      if (err instanceof ValidationError) this.emit('processed', err.severity === 'reject' ? 'rejected' : 'ignored', (performance.now() - start) / 1000)
+      throw err
+    }
+  }
+
+  private async processBlockLocked (block: Block): Promise<ProcessResult> {
     return await this.withLock(async () => {
       const result = await this.acceptBlock(block)
       if (result.status !== 'orphan' && result.status !== 'duplicate') {

@@ -43,6 +43,8 @@ export interface MempoolOptions {
 export interface MempoolEvents {
   added: [entry: MempoolEntry]
   removed: [entry: MempoolEntry, reason: 'block' | 'conflict' | 'evicted' | 'expired' | 'reorg']
+  /** Every accept call: 'accepted', or the error's severity ('rejected'/'ignored'), and how long it took. */
+  processed: [result: 'accepted' | 'duplicate' | 'rejected' | 'ignored', seconds: number]
 }
 
 const outpoint = (id: Uint8Array | string, index: number): string => (typeof id === 'string' ? id : toHex(id)) + ':' + index
@@ -104,6 +106,21 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * (known, conflicting, missing inputs, fee too low, pool full).
    */
   async accept (tx: Transaction): Promise<MempoolEntry> {
+    const start = performance.now()
+    try {
+      const entry = await this.acceptUncounted(tx)
+      this.emit('processed', 'accepted', (performance.now() - start) / 1000)
+      return entry
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        const result = err.code === 'txn-already-known' || err.code === 'txn-already-confirmed' ? 'duplicate' : err.severity === 'reject' ? 'rejected' : 'ignored'
+        this.emit('processed', result, (performance.now() - start) / 1000)
+      }
+      throw err
+    }
+  }
+
+  private async acceptUncounted (tx: Transaction): Promise<MempoolEntry> {
     const id = txid(tx)
     const idHex = toHex(id)
     // [IGNORE] already pending or confirmed
@@ -251,7 +268,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     for (const e of pending) this.removeOne(e, 'reorg')
     for (const tx of [...returning, ...pending.map(e => e.tx)]) {
       try {
-        await this.accept(tx)
+        await this.acceptUncounted(tx)
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
       }

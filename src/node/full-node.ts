@@ -1,0 +1,481 @@
+// The full node and the miner: chain + mempool + p2p (gossip, sync, SPV
+// service) + wallet, and for the miner the block producer. A role is a
+// composition of these parts.
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
+import { blockHash } from '../core/block.js'
+import { fromHex, toHex } from '../core/bytes.js'
+import { decodeTx, encodeBlock, encodeTx } from '../core/encoding.js'
+import { isValidationError, ValidationError } from '../core/errors.js'
+import { getNetwork, type NetworkParams } from '../core/params.js'
+import { txid } from '../core/tx.js'
+import type { Block, Transaction } from '../core/types.js'
+import { hasData, isInvalid } from '../chain/block-index.js'
+import { Chain } from '../chain/chain.js'
+import { createVerifier } from '../crypto/create-verifier.js'
+import type { SignatureVerifier } from '../crypto/verifier.js'
+import { Mempool } from '../mempool/mempool.js'
+import { Miner } from '../miner/miner.js'
+import { GossipService } from '../p2p/gossip.js'
+import { P2PHost } from '../p2p/host.js'
+import { loadOrCreatePeerKey } from '../p2p/identity.js'
+import { limitsFor, protocolsFor, topicsFor } from '../p2p/protocols.js'
+import { PeerReputation } from '../p2p/reputation.js'
+import { SyncManager } from '../p2p/sync.js'
+import { blockValidator } from '../p2p/validation/block.js'
+import { encodeHeaderAnnouncement, fullNodeHeaderValidator } from '../p2p/validation/header.js'
+import { txValidator } from '../p2p/validation/tx.js'
+import { AddressError, decodeAddress, encodeAddress } from '../wallet/address.js'
+import { BuildError } from '../wallet/builder.js'
+import { NodeWallet } from '../wallet/node-wallet.js'
+import { Wallet } from '../wallet/wallet.js'
+import type { NodeConfig } from './config.js'
+import type { Logger } from './logger.js'
+import { NodeMetrics } from './metrics.js'
+import {
+  ApiError, type BlockView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  type TreeNodeView, type TxView, type WalletTxView, type WalletView
+} from './node-api.js'
+import { blockView, difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
+import { DemoPayments, parseUserAgent, userAgentFor } from './demo.js'
+import { PeerDirectory } from './peer-directory.js'
+
+export interface FullNodeParts {
+  config: NodeConfig
+  log: Logger
+  params: NetworkParams
+  metrics: NodeMetrics
+  verifier: SignatureVerifier
+  chain: Chain
+  pool: Mempool
+  nodeWallet: NodeWallet
+  host: P2PHost
+  gossip: GossipService
+  sync: SyncManager
+  reputation: PeerReputation
+}
+
+export function walletPath (config: NodeConfig): string {
+  return isAbsolute(config.wallet.file) ? config.wallet.file : join(config.dataDir, config.wallet.file)
+}
+
+export async function openWallet (config: NodeConfig, params: NetworkParams, log: Logger): Promise<Wallet> {
+  const protection = config.wallet.password === null ? { unencrypted: true as const } : { password: config.wallet.password }
+  const { wallet, created } = await Wallet.openOrCreate(walletPath(config), { params, protection })
+  if (created) log.info('created a new wallet', { file: walletPath(config), address: wallet.primaryAddress().address })
+  const warning = await wallet.permissionWarning()
+  if (warning !== null) log.warn(warning)
+  return wallet
+}
+
+export class FullNode implements NodeApi {
+  readonly role: Role
+  readonly params: NetworkParams
+  readonly metrics: NodeMetrics
+  readonly events = new EventEmitter<NodeEvents>()
+  readonly chain: Chain
+  readonly pool: Mempool
+  readonly nodeWallet: NodeWallet
+  readonly host: P2PHost
+  readonly gossip: GossipService
+  readonly sync: SyncManager
+  readonly reputation: PeerReputation
+  readonly peers_: PeerDirectory
+  miner: Miner | undefined
+  private readonly verifier: SignatureVerifier
+  private readonly log: Logger
+  private readonly config: NodeConfig
+  private readonly startedAt = Date.now()
+  private demo: DemoPayments | undefined
+  private stopped = false
+
+  private constructor (parts: FullNodeParts) {
+    this.config = parts.config
+    this.role = parts.config.role
+    this.log = parts.log
+    this.params = parts.params
+    this.metrics = parts.metrics
+    this.verifier = parts.verifier
+    this.chain = parts.chain
+    this.pool = parts.pool
+    this.nodeWallet = parts.nodeWallet
+    this.host = parts.host
+    this.gossip = parts.gossip
+    this.sync = parts.sync
+    this.reputation = parts.reputation
+    this.peers_ = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
+  }
+
+  static async start (config: NodeConfig, log: Logger): Promise<FullNode> {
+    const params = getNetwork(config.network)
+    mkdirSync(config.dataDir, { recursive: true })
+    const metrics = new NodeMetrics()
+    const verifier = await createVerifier({ onWarning: msg => log.warn(msg) })
+    const closers: Array<() => Promise<void>> = [async () => await verifier.close()]
+    try {
+      const chain = await Chain.open({ location: join(config.dataDir, 'chain'), params, verifier })
+      closers.push(async () => await chain.close())
+      log.info('chain opened', { network: params.id, height: chain.height, tip: chain.tip.hashHex })
+      const mempool = new Mempool({ chain, verifier, maxBytes: config.mempool.maxBytes })
+      const keys = await openWallet(config, params, log)
+      const wallet = new NodeWallet(keys, chain, mempool)
+      await wallet.rescan()
+      const reputation = new PeerReputation({ metrics, log: log.child('peers') })
+      const topics = topicsFor(params.id)
+      const limits = limitsFor(params)
+      const demoAddress = config.demo.enabled ? keys.primaryAddress().address : undefined
+      const host = await P2PHost.create({
+        privateKey: await loadOrCreatePeerKey(config.dataDir),
+        listenHost: config.p2p.host,
+        listenPort: config.p2p.port,
+        bootstrap: config.p2p.bootstrap,
+        mdns: config.p2p.mdns,
+        maxPeers: config.p2p.maxPeers,
+        topics,
+        maxMessageBytes: limits.blockMessageBytes,
+        reputation,
+        userAgent: userAgentFor(config.role, demoAddress),
+        metricsRegistry: metrics.registry,
+        log: log.child('p2p')
+      })
+      const gossip = new GossipService({ node: host.node, topics, reputation, metrics, log: log.child('gossip') })
+      const sync = new SyncManager({ host, chain, protocols: protocolsFor(params.id), limits, reputation, metrics, log: log.child('sync') })
+      const node = new FullNode({ config, log, params, metrics, verifier, chain, pool: mempool, nodeWallet: wallet, host, gossip, sync, reputation })
+      await node.startServices()
+      return node
+    } catch (err) {
+      for (const close of closers.reverse()) await close().catch(() => {})
+      throw err
+    }
+  }
+
+  private async startServices (): Promise<void> {
+    const { chain, pool: mempool, gossip, sync, params, metrics } = this
+    const limits = limitsFor(params)
+    this.wireEvents()
+    await this.startSpvServer()
+    // protocol handlers and listeners before the host dials anyone
+    await sync.start()
+    await this.host.start()
+    gossip.subscribe('block', blockValidator(chain, limits.blockMessageBytes, {
+      onOrphan: from => sync.onOrphan(from),
+      onAccepted: (block, from) => {
+        const entry = chain.getEntry(blockHash(block.header))
+        if (entry !== undefined) sync.notePeerBlock(from, entry.height, entry.hashHex)
+        metrics.blockPropagationSeconds.observe(Math.max(0, Date.now() / 1000 - block.header.time))
+      }
+    }))
+    gossip.subscribe('tx', txValidator(mempool, limits.txMessageBytes))
+    gossip.subscribe('header', fullNodeHeaderValidator(params, limits.headerMessageBytes, hash => {
+      const e = chain.getEntry(hash)
+      return e !== undefined && hasData(e) && !isInvalid(e)
+    }))
+    gossip.start()
+    this.log.info('p2p started', { peerId: this.host.peerId, listen: this.host.listenAddresses() })
+
+    if (this.role === 'miner') {
+      const payTo = this.config.mining.payout !== null ? decodeAddress(this.config.mining.payout, params) : this.nodeWallet.wallet.primaryAddress().hash
+      this.miner = new Miner({ chain, mempool, payTo, threads: this.config.mining.threads })
+      this.miner.on('mined', block => this.onMined(block))
+      this.miner.on('error', err => this.log.error('miner error', { err: err.message }))
+      if (this.config.mining.enabled) this.setMining(true)
+    }
+    if (this.config.demo.enabled) {
+      this.demo = new DemoPayments({
+        intervalMs: this.config.demo.intervalSeconds * 1000,
+        amount: BigInt(this.config.demo.amount),
+        payees: () => this.peers_.demoAddresses(),
+        send: async (to, amount) => await this.send(to, amount),
+        log: this.log.child('demo')
+      })
+      this.demo.start()
+    }
+  }
+
+  private spvServer: { stop: () => Promise<void> } | undefined
+
+  private async startSpvServer (): Promise<void> {
+    const { chain, params, metrics } = this
+    const limits = limitsFor(params)
+    // TEMPORARY until the SPV server lands
+    const spvModule = '../p2p/spv-server.js'
+    const mod = await import(spvModule).catch(() => undefined) as { SpvServer: new (o: unknown) => { start: () => Promise<void>, stop: () => Promise<void> } } | undefined
+    if (mod !== undefined) {
+      const spv = new mod.SpvServer({ host: this.host, chain, protocols: protocolsFor(params.id), limits, reputation: this.reputation, metrics, log: this.log.child('spv') })
+      await spv.start()
+      this.spvServer = spv
+    }
+  }
+
+  private wireEvents (): void {
+    const { chain, pool: mempool, metrics, events } = this
+    chain.on('processed', (result, seconds) => {
+      const label = result === 'connected' ? 'accepted' : result === 'pending' ? 'accepted' : result
+      metrics.blocksTotal.inc({ result: label })
+      if (result === 'connected' || result === 'side') metrics.blockValidationSeconds.observe(seconds)
+    })
+    mempool.on('processed', (result, seconds) => {
+      metrics.transactionsTotal.inc({ result })
+      if (result === 'accepted') metrics.txValidationSeconds.observe(seconds)
+    })
+    chain.on('tip', entry => {
+      metrics.chainHeight.set(entry.height)
+      metrics.difficulty.set(difficultyOf(entry.header.bits))
+      events.emit('tip', headerView(entry, entry.height, true))
+    })
+    chain.on('connect', (block, entry) => {
+      // SPV peers follow the chain through header announcements; identical
+      // announcements from several full nodes are one gossip message.
+      this.gossip.publish('header', encodeHeaderAnnouncement(block.header))
+      events.emit('block', blockView(block, entry, chain.height, true, this.params, undefined, false))
+    })
+    chain.on('reorg', r => this.log.warn('chain reorganisation', { from: r.from.height, to: r.to.height, fork: r.fork.height, disconnected: r.disconnected }))
+    chain.on('invalid', (entry, err) => this.log.warn('invalid block', { hash: entry.hashHex, height: entry.height, code: err.code, reason: err.message }))
+    const mempoolGauges = (): void => {
+      metrics.mempoolTransactions.set(mempool.size)
+      metrics.mempoolBytes.set(mempool.bytes)
+    }
+    mempool.on('added', e => {
+      mempoolGauges()
+      events.emit('tx', txView(e.tx, { params: this.params, tipHeight: chain.height, receivedAt: e.time, spent: this.spentLookup() }))
+    })
+    mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
+    const peerGauge = (type: 'connect' | 'disconnect') => (evt: CustomEvent) => {
+      metrics.peers.set(this.host.node.getPeers().length)
+      events.emit('peer', { type, peerId: String(evt.detail) })
+    }
+    this.host.node.addEventListener('peer:connect', peerGauge('connect'))
+    this.host.node.addEventListener('peer:disconnect', peerGauge('disconnect'))
+    metrics.chainHeight.set(chain.height)
+    metrics.difficulty.set(difficultyOf(chain.tip.header.bits))
+  }
+
+  private onMined (block: Block): void {
+    const entry = this.chain.getEntry(blockHash(block.header))
+    this.log.info('mined a block', { height: entry?.height, hash: entry?.hashHex, txs: block.transactions.length })
+    this.gossip.publish('block', encodeBlock(block))
+  }
+
+  get peerId (): string {
+    return this.host.peerId
+  }
+
+  get listen (): string[] {
+    return this.host.listenAddresses()
+  }
+
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.demo?.stop()
+    await this.miner?.stop()
+    this.gossip.stop()
+    await this.sync.stop()
+    await this.spvServer?.stop()
+    await this.host.stop()
+    await this.chain.close()
+    await this.verifier.close()
+    this.log.info('stopped')
+  }
+
+  // ---- NodeApi ---------------------------------------------------------------
+
+  status (): StatusView {
+    const tip = this.chain.tip
+    const status: StatusView = {
+      role: this.role,
+      network: this.params.id,
+      peerId: this.host.peerId,
+      listen: this.host.listenAddresses().map(a => a.includes('/p2p/') ? a : `${a}/p2p/${this.host.peerId}`),
+      height: tip.height,
+      tip: tip.hashHex,
+      peers: this.host.node.getPeers().length,
+      mempool: this.pool.size,
+      syncing: this.sync.syncing,
+      bestHeaderHeight: Math.max(this.sync.targetHeight(), tip.height),
+      difficulty: difficultyOf(tip.header.bits),
+      startedAt: this.startedAt
+    }
+    if (this.miner !== undefined) {
+      const hashRate = this.miner.hashRate()
+      this.metrics.hashRate.set(hashRate)
+      status.mining = { enabled: this.miner.running, threads: this.miner.threads, hashRate, blocksMined: this.miner.blocksMined }
+    }
+    return status
+  }
+
+  /** Outputs spent by a transaction: pending parents, unspent coins, or the confirmed transaction. */
+  private spentLookup (): SpentOutputLookup {
+    return (prev, index) => {
+      const pending = this.pool.get(toHex(prev))?.tx.outputs[index]
+      if (pending !== undefined) return pending
+      const coin = this.chain.getCoin(prev, index)
+      if (coin !== undefined) return coin
+      return this.chain.getTx(prev)?.tx.outputs[index]
+    }
+  }
+
+  blocks (from: number | undefined, limit: number): BlockView[] {
+    const top = Math.min(from ?? this.chain.height, this.chain.height)
+    const out: BlockView[] = []
+    for (let h = top; h >= 0 && out.length < limit; h--) {
+      const e = this.chain.entryAt(h)
+      const block = e === undefined ? undefined : this.chain.getBlock(e.hash)
+      if (e !== undefined && block !== undefined) out.push(blockView(block, e, this.chain.height, true, this.params, undefined, false))
+    }
+    return out
+  }
+
+  private entryFor (hashOrHeight: string): ReturnType<Chain['getEntry']> {
+    if (/^\d{1,10}$/.test(hashOrHeight)) return this.chain.entryAt(Number(hashOrHeight))
+    if (/^[0-9a-fA-F]{64}$/.test(hashOrHeight)) return this.chain.getEntry(hashOrHeight.toLowerCase())
+    return undefined
+  }
+
+  block (hashOrHeight: string): BlockView | undefined {
+    const e = this.entryFor(hashOrHeight)
+    if (e === undefined || !hasData(e)) return undefined
+    const block = this.chain.getBlock(e.hash)
+    if (block === undefined) return undefined
+    return blockView(block, e, this.chain.height, this.chain.index.isActive(e), this.params, this.spentLookup())
+  }
+
+  tx (id: string): TxView | undefined {
+    if (!/^[0-9a-fA-F]{64}$/.test(id)) return undefined
+    const hex = id.toLowerCase()
+    const pending = this.pool.get(hex)
+    if (pending !== undefined) return txView(pending.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: pending.time, spent: this.spentLookup() })
+    const found = this.chain.getTx(fromHex(hex))
+    if (found === undefined) return undefined
+    const { location } = found
+    return txView(found.tx, { params: this.params, tipHeight: this.chain.height, block: { hash: toHex(location.blockHash), height: location.height, index: location.index }, spent: this.spentLookup() })
+  }
+
+  mempool (): TxView[] {
+    return [...this.pool.entries.values()]
+      .sort((a, b) => b.time - a.time)
+      .slice(0, 500)
+      .map(e => txView(e.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: e.time, spent: this.spentLookup() }))
+  }
+
+  peers (): PeerView[] {
+    return this.peers_.views()
+  }
+
+  blockTree (depth: number): TreeNodeView[] {
+    const minHeight = Math.max(0, this.chain.height - depth)
+    const out: TreeNodeView[] = []
+    for (const e of this.chain.index.entries()) {
+      if (e.height >= minHeight) out.push(treeNodeView(e, this.chain.index.isActive(e)))
+    }
+    return out.sort((a, b) => a.height - b.height)
+  }
+
+  async wallet (): Promise<WalletView> {
+    const balance = this.nodeWallet.balance()
+    return {
+      addresses: this.nodeWallet.addresses(),
+      balance: { confirmed: balance.confirmed.toString(), pending: balance.pending.toString(), immature: balance.immature.toString() },
+      transactions: this.nodeWallet.transactions(50).map(t => this.walletTx(t))
+    }
+  }
+
+  private walletTx (t: { txid: string, delta: bigint, height?: number, time?: number }): WalletTxView {
+    return { txid: t.txid, delta: t.delta.toString(), height: t.height, time: t.time, confirmations: t.height === undefined ? 0 : this.chain.height - t.height + 1 }
+  }
+
+  async newAddress (): Promise<string> {
+    return await this.nodeWallet.newAddress()
+  }
+
+  async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
+    let built
+    try {
+      decodeAddress(to, this.params)
+      built = this.nodeWallet.build(to, amount, fee)
+    } catch (err) {
+      if (err instanceof AddressError) throw new ApiError(400, 'bad-address', err.message)
+      if (err instanceof BuildError) throw new ApiError(400, err.code, err.message)
+      throw err
+    }
+    return await this.submit(built.tx)
+  }
+
+  async submitTx (bytes: Uint8Array): Promise<{ txid: string }> {
+    let tx: Transaction
+    try {
+      tx = decodeTx(bytes, this.params.maxTxSize)
+    } catch (err) {
+      if (isValidationError(err)) throw new ApiError(400, err.code, err.message)
+      throw err
+    }
+    return await this.submit(tx)
+  }
+
+  /** Validates into the mempool first (a node validates its own messages), then gossips. */
+  private async submit (tx: Transaction): Promise<{ txid: string }> {
+    try {
+      await this.pool.accept(tx)
+    } catch (err) {
+      if (err instanceof ValidationError) throw new ApiError(err.code === 'txn-already-known' ? 409 : 400, err.code, err.message)
+      throw err
+    }
+    this.gossip.publish('tx', encodeTx(tx))
+    return { txid: toHex(txid(tx)) }
+  }
+
+  setMining (enabled: boolean): void {
+    if (this.miner === undefined) throw new ApiError(400, 'not-a-miner', `a ${this.role} node does not mine`)
+    if (enabled) {
+      this.miner.start()
+      this.log.info('mining started', { threads: this.miner.threads, payTo: encodeAddress(this.miner.payTo, this.params) })
+    } else {
+      void this.miner.stop().then(() => this.log.info('mining stopped'))
+    }
+  }
+
+  search (query: string): { kind: 'block' | 'tx' | 'address', id: string } | undefined {
+    const q = query.trim()
+    if (/^\d{1,10}$/.test(q)) return this.chain.entryAt(Number(q)) !== undefined ? { kind: 'block', id: q } : undefined
+    if (/^[0-9a-fA-F]{64}$/.test(q)) {
+      const hex = q.toLowerCase()
+      if (this.chain.getEntry(hex) !== undefined) return { kind: 'block', id: hex }
+      if (this.tx(hex) !== undefined) return { kind: 'tx', id: hex }
+      return undefined
+    }
+    try {
+      decodeAddress(q, this.params)
+      return { kind: 'address', id: q }
+    } catch {
+      return undefined
+    }
+  }
+
+  async addressHistory (address: string): Promise<WalletTxView[]> {
+    let hash: Uint8Array
+    try {
+      hash = decodeAddress(address, this.params)
+    } catch (err) {
+      throw new ApiError(400, 'bad-address', (err as Error).message)
+    }
+    const items = await this.chain.addressHistory(hash, 0, 500)
+    return items.reverse().map(item => {
+      const found = this.chain.getTx(item.txid)
+      let delta = 0n
+      if (found !== undefined) {
+        for (const o of found.tx.outputs) if (toHex(o.address) === toHex(hash)) delta += o.amount
+        for (const i of found.tx.inputs) {
+          const spent = this.spentLookup()(i.prevTxid, i.prevIndex)
+          if (spent !== undefined && toHex(spent.address) === toHex(hash)) delta -= spent.amount
+        }
+      }
+      return { txid: toHex(item.txid), delta: delta.toString(), height: item.height, confirmations: this.chain.height - item.height + 1 }
+    })
+  }
+
+  /** The peer roles and demo addresses announced through identify. */
+  peerInfo (peerId: string): ReturnType<typeof parseUserAgent> {
+    return this.peers_.info(peerId)
+  }
+}

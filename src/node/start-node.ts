@@ -1,0 +1,22 @@
+// Starts the daemon's node for its configured role.
+import type { NodeConfig } from './config.js'
+import type { Logger } from './logger.js'
+import type { NodeApi } from './node-api.js'
+
+export interface RunningNode {
+  api: NodeApi
+  peerId: string
+  listen: string[]
+  stop: () => Promise<void>
+}
+
+export async function startNode (config: NodeConfig, log: Logger): Promise<RunningNode> {
+  if (config.role === 'spv') {
+    const { SpvNode } = await import('./spv-node.js')
+    const node = await SpvNode.start(config, log)
+    return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop() }
+  }
+  const { FullNode } = await import('./full-node.js')
+  const node = await FullNode.start(config, log)
+  return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop() }
+}

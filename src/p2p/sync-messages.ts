@@ -1,0 +1,115 @@
+// Encoding of the sync protocol's messages (proto/minicoin.proto:
+// SyncRequest / SyncResponse). Decoders check shapes and bounds and throw
+// DecodeError, so a handler can treat any failure as the peer's fault.
+import protobuf from 'protobufjs'
+import { bigIntToBytes, bytesToBigInt } from '../core/bytes.js'
+import { blockFromWire, decodeWire, headerFromWire, headerToWire } from '../core/encoding.js'
+import { DecodeError } from '../core/errors.js'
+import { wire } from '../core/wire/schema.js'
+import type { Block, BlockHeader } from '../core/types.js'
+
+export interface ChainStatus {
+  genesis: Uint8Array
+  tip: Uint8Array
+  height: number
+  work: bigint
+}
+
+export type SyncRequest =
+  | { kind: 'status', status: ChainStatus }
+  | { kind: 'getHeaders', locator: Uint8Array[], stop: Uint8Array, max: number }
+  | { kind: 'getBlocks', hashes: Uint8Array[] }
+
+export type SyncResponse =
+  | { kind: 'status', status: ChainStatus }
+  | { kind: 'headers', headers: BlockHeader[] }
+  | { kind: 'blocks', blocks: Block[], notFound: Uint8Array[] }
+  | { kind: 'error', code: string, message: string }
+
+function statusToWire (s: ChainStatus): Record<string, unknown> {
+  return { genesis: s.genesis, tip: s.tip, height: s.height, work: bigIntToBytes(s.work) }
+}
+
+interface WireStatus { genesis?: Uint8Array, tip?: Uint8Array, height?: number, work?: Uint8Array }
+
+function statusFromWire (m: WireStatus): ChainStatus {
+  const genesis = m.genesis ?? new Uint8Array(0)
+  const tip = m.tip ?? new Uint8Array(0)
+  const work = m.work ?? new Uint8Array(0)
+  if (genesis.length !== 32 || tip.length !== 32 || work.length > 32) throw new DecodeError('decode-bad-status', 'status hashes must be 32 bytes and work at most 32 bytes')
+  return { genesis, tip, height: m.height ?? 0, work: bytesToBigInt(work) }
+}
+
+function checkHashes (hashes: Uint8Array[], max: number, what: string): Uint8Array[] {
+  if (hashes.length > max) throw new DecodeError('decode-too-many', `${what}: ${hashes.length} hashes, at most ${max}`)
+  for (const h of hashes) if (h.length !== 32) throw new DecodeError('decode-bad-hash', `${what}: hashes must be 32 bytes`)
+  return hashes
+}
+
+export function encodeSyncRequest (r: SyncRequest): Uint8Array {
+  switch (r.kind) {
+    case 'status': return wire.SyncRequest.encode({ status: statusToWire(r.status) }).finish()
+    case 'getHeaders': return wire.SyncRequest.encode({ getHeaders: { locator: r.locator, stop: r.stop, max: r.max } }).finish()
+    case 'getBlocks': return wire.SyncRequest.encode({ getBlocks: { hashes: r.hashes } }).finish()
+  }
+}
+
+export function decodeSyncRequest (bytes: Uint8Array, maxBytes: number, maxLocator: number, maxBlocks: number): SyncRequest {
+  const m = decodeWire<{ status?: WireStatus | null, getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null, getBlocks?: { hashes?: Uint8Array[] } | null }>(wire.SyncRequest, bytes, maxBytes, 'sync request')
+  if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
+  if (m.getHeaders != null) {
+    const stop = m.getHeaders.stop ?? new Uint8Array(0)
+    if (stop.length !== 0 && stop.length !== 32) throw new DecodeError('decode-bad-hash', 'stop hash must be 32 bytes')
+    return { kind: 'getHeaders', locator: checkHashes(m.getHeaders.locator ?? [], maxLocator, 'locator'), stop, max: m.getHeaders.max ?? 0 }
+  }
+  if (m.getBlocks != null) return { kind: 'getBlocks', hashes: checkHashes(m.getBlocks.hashes ?? [], maxBlocks, 'get blocks') }
+  throw new DecodeError('decode-empty', 'sync request has no body')
+}
+
+export function encodeStatusResponse (status: ChainStatus): Uint8Array {
+  return wire.SyncResponse.encode({ status: statusToWire(status) }).finish()
+}
+
+export function encodeHeadersResponse (headers: BlockHeader[]): Uint8Array {
+  return wire.SyncResponse.encode({ headers: { headers: headers.map(headerToWire) } }).finish()
+}
+
+export function encodeErrorResponse (code: string, message: string): Uint8Array {
+  return wire.SyncResponse.encode({ error: { code, message } }).finish()
+}
+
+/**
+ * Blocks are stored in canonical wire bytes, so a reply embeds them as they
+ * are: field 3 (blocks) of SyncResponse wrapping field 1 (repeated Block).
+ */
+export function encodeBlocksResponse (rawBlocks: Uint8Array[], notFound: Uint8Array[]): Uint8Array {
+  const inner = protobuf.Writer.create()
+  for (const raw of rawBlocks) inner.uint32((1 << 3) | 2).bytes(raw)
+  for (const h of notFound) inner.uint32((2 << 3) | 2).bytes(h)
+  const body = inner.finish()
+  return protobuf.Writer.create().uint32((3 << 3) | 2).bytes(body).finish()
+}
+
+interface WireSyncResponse {
+  status?: WireStatus | null
+  headers?: { headers?: Array<Parameters<typeof headerFromWire>[0]> } | null
+  blocks?: { blocks?: Array<Parameters<typeof blockFromWire>[0]>, notFound?: Uint8Array[] } | null
+  error?: { code?: string, message?: string } | null
+}
+
+export function decodeSyncResponse (bytes: Uint8Array, maxBytes: number, maxHeaders: number, maxBlocks: number): SyncResponse {
+  const m = decodeWire<WireSyncResponse>(wire.SyncResponse, bytes, maxBytes, 'sync response')
+  if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
+  if (m.headers != null) {
+    const list = m.headers.headers ?? []
+    if (list.length > maxHeaders) throw new DecodeError('decode-too-many', `${list.length} headers, at most ${maxHeaders}`)
+    return { kind: 'headers', headers: list.map(headerFromWire) }
+  }
+  if (m.blocks != null) {
+    const list = m.blocks.blocks ?? []
+    if (list.length > maxBlocks) throw new DecodeError('decode-too-many', `${list.length} blocks, at most ${maxBlocks}`)
+    return { kind: 'blocks', blocks: list.map(blockFromWire), notFound: checkHashes(m.blocks.notFound ?? [], maxBlocks, 'not found') }
+  }
+  if (m.error != null) return { kind: 'error', code: m.error.code ?? '', message: m.error.message ?? '' }
+  throw new DecodeError('decode-empty', 'sync response has no body')
+}

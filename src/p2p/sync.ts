@@ -1,0 +1,345 @@
+// Full-node sync over /minicoin/N/sync/1.0.0: status exchange on connect,
+// headers-first catch-up with block locators, then block download from
+// several peers in parallel. Gossip never carries history; this does.
+import type { PeerId } from '@libp2p/interface'
+import { blockHashHex } from '../core/block.js'
+import { fromHex, toHex } from '../core/bytes.js'
+import { DecodeError, ValidationError } from '../core/errors.js'
+import type { Chain } from '../chain/chain.js'
+import type { Logger } from '../node/logger.js'
+import type { NodeMetrics } from '../node/metrics.js'
+import type { P2PHost } from './host.js'
+import type { ProtocolIds, WireLimits } from './protocols.js'
+import { PeerRateLimiter } from './rate-limiter.js'
+import type { PeerReputation } from './reputation.js'
+import { InvalidRequestError, rpcRequest, serveRpc } from './rpc.js'
+import {
+  type ChainStatus, decodeSyncRequest, decodeSyncResponse, encodeBlocksResponse, encodeHeadersResponse,
+  encodeStatusResponse, encodeSyncRequest, type SyncRequest, type SyncResponse
+} from './sync-messages.js'
+
+export interface PeerChainState {
+  peer: PeerId
+  height: number
+  work: bigint
+  tip: string
+  updatedAt: number
+}
+
+export interface SyncOptions {
+  host: P2PHost
+  chain: Chain
+  protocols: ProtocolIds
+  limits: WireLimits
+  reputation: PeerReputation
+  metrics?: NodeMetrics
+  log: Logger
+  /** Seconds between status refreshes with every peer (heals partitions). */
+  statusIntervalMs?: number
+}
+
+export class SyncManager {
+  private readonly host: P2PHost
+  private readonly chain: Chain
+  private readonly protocols: ProtocolIds
+  private readonly limits: WireLimits
+  private readonly reputation: PeerReputation
+  private readonly metrics?: NodeMetrics
+  private readonly log: Logger
+  readonly peerStates = new Map<string, PeerChainState>()
+  private running: Promise<void> | undefined
+  private again = false
+  private stopped = false
+  private readonly abort = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+  private readonly statusIntervalMs: number
+  private readonly inFlight = new Set<string>()
+  private readonly syncCapable = new Set<string>()
+  private progressAt = 0
+  private progressHeight = 0
+
+  constructor (opts: SyncOptions) {
+    this.host = opts.host
+    this.chain = opts.chain
+    this.protocols = opts.protocols
+    this.limits = opts.limits
+    this.reputation = opts.reputation
+    this.metrics = opts.metrics
+    this.log = opts.log
+    this.statusIntervalMs = opts.statusIntervalMs ?? 10_000
+  }
+
+  async start (): Promise<void> {
+    const l = this.limits
+    await serveRpc(this.host.node, {
+      protocol: this.protocols.sync,
+      label: 'sync',
+      maxRequestBytes: l.requestBytes,
+      maxResponseBytes: l.responseBytes,
+      timeoutMs: l.streamTimeoutMs,
+      limiter: new PeerRateLimiter(l.requestsPerSecond, l.requestBurst),
+      reputation: this.reputation,
+      metrics: this.metrics,
+      log: this.log,
+      handle: async (bytes, peer) => await this.serve(bytes, peer)
+    })
+    this.host.node.addEventListener('peer:identify', (evt) => {
+      if (!evt.detail.protocols.includes(this.protocols.sync)) return
+      this.syncCapable.add(evt.detail.peerId.toString())
+      void this.exchangeStatus(evt.detail.peerId)
+    })
+    this.host.node.addEventListener('peer:disconnect', (evt) => {
+      this.peerStates.delete(evt.detail.toString())
+      this.syncCapable.delete(evt.detail.toString())
+    })
+    this.timer = setInterval(() => { for (const p of this.syncPeers()) void this.exchangeStatus(p) }, this.statusIntervalMs)
+    this.timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.abort.abort()
+    if (this.timer !== undefined) clearInterval(this.timer)
+    await this.host.node.unhandle(this.protocols.sync).catch(() => {})
+    await this.running?.catch(() => {})
+  }
+
+  /** Behind the best chain our peers told us about (or still fetching it). */
+  get syncing (): boolean {
+    return this.running !== undefined || this.chain.bestHeader().height > this.chain.height
+  }
+
+  /** Height of the best chain known: ours, our best header, or a peer's claim. */
+  targetHeight (): number {
+    let best = this.chain.bestHeader().height
+    for (const s of this.peerStates.values()) if (s.work > this.chain.tip.work && s.height > best) best = s.height
+    return best
+  }
+
+  ourStatus (): ChainStatus {
+    const tip = this.chain.tip
+    return { genesis: fromHex(this.chain.params.genesisHash), tip: tip.hash, height: tip.height, work: tip.work }
+  }
+
+  // ---- server --------------------------------------------------------------
+
+  private async serve (bytes: Uint8Array, peer: string): Promise<Uint8Array> {
+    let req: SyncRequest
+    try {
+      req = decodeSyncRequest(bytes, this.limits.requestBytes, this.limits.locatorHashes, this.limits.blocksPerReply)
+    } catch (err) {
+      if (err instanceof DecodeError) throw new InvalidRequestError(err.message)
+      throw err
+    }
+    switch (req.kind) {
+      case 'status': {
+        this.recordStatus(peer, undefined, req.status)
+        return encodeStatusResponse(this.ourStatus())
+      }
+      case 'getHeaders': {
+        const max = Math.min(req.max > 0 ? req.max : this.limits.headersPerReply, this.limits.headersPerReply)
+        return encodeHeadersResponse(this.chain.headersAfter(req.locator, max, req.stop))
+      }
+      case 'getBlocks': {
+        const raw: Uint8Array[] = []
+        const notFound: Uint8Array[] = []
+        let bytesOut = 0
+        for (const h of req.hashes) {
+          const block = this.chain.getBlockBytes(h)
+          if (block === undefined || bytesOut + block.length > this.limits.blockReplyBytes) { notFound.push(h); continue }
+          raw.push(block)
+          bytesOut += block.length
+        }
+        return encodeBlocksResponse(raw, notFound)
+      }
+    }
+  }
+
+  // ---- client --------------------------------------------------------------
+
+  /** Connected peers that speak the sync protocol (learned from identify). */
+  private syncPeers (): PeerId[] {
+    return this.host.node.getPeers().filter(p => this.syncCapable.has(p.toString()))
+  }
+
+  private async request (peer: PeerId, req: SyncRequest): Promise<SyncResponse> {
+    const bytes = await rpcRequest(this.host.node, peer, this.protocols.sync, encodeSyncRequest(req), {
+      maxResponseBytes: this.limits.responseBytes,
+      timeoutMs: this.limits.streamTimeoutMs,
+      label: 'sync',
+      metrics: this.metrics,
+      signal: this.abort.signal
+    })
+    try {
+      return decodeSyncResponse(bytes, this.limits.responseBytes, this.limits.headersPerReply, this.limits.blocksPerReply)
+    } catch (err) {
+      if (err instanceof DecodeError) this.reputation.penalize(peer.toString(), 50, 'sync-bad-response')
+      throw err
+    }
+  }
+
+  private recordStatus (peerId: string, peer: PeerId | undefined, status: ChainStatus): void {
+    if (toHex(status.genesis) !== this.chain.params.genesisHash) {
+      this.reputation.ban(peerId, 'wrong-genesis')
+      return
+    }
+    const id = peer ?? this.host.node.getPeers().find(p => p.toString() === peerId)
+    if (id === undefined) return
+    this.peerStates.set(peerId, { peer: id, height: status.height, work: status.work, tip: toHex(status.tip), updatedAt: Date.now() })
+    if (status.work > this.chain.bestHeader().work) this.schedule()
+  }
+
+  /** Asks a peer for its chain status; starts syncing when it knows more work. */
+  async exchangeStatus (peer: PeerId): Promise<void> {
+    if (this.stopped) return
+    try {
+      const res = await this.request(peer, { kind: 'status', status: this.ourStatus() })
+      if (res.kind !== 'status') throw new Error(`unexpected ${res.kind} reply to status`)
+      this.recordStatus(peer.toString(), peer, res.status)
+    } catch (err) {
+      this.log.debug('status exchange failed', { peer: peer.toString(), err: (err as Error).message })
+    }
+  }
+
+  /** A gossiped block did not connect: its sender has blocks we lack. */
+  onOrphan (from: string): void {
+    const peer = this.host.node.getPeers().find(p => p.toString() === from)
+    if (peer !== undefined) void this.exchangeStatus(peer)
+  }
+
+  /** Notes a peer's height when it relays a block we accept. */
+  notePeerBlock (from: string, height: number, hashHex: string): void {
+    const state = this.peerStates.get(from)
+    if (state !== undefined && height > state.height) {
+      const entry = this.chain.getEntry(hashHex)
+      this.peerStates.set(from, { ...state, height, tip: hashHex, work: entry?.work ?? state.work, updatedAt: Date.now() })
+    }
+  }
+
+  private schedule (): void {
+    if (this.stopped) return
+    if (this.running !== undefined) { this.again = true; return }
+    this.running = this.run().finally(() => {
+      this.running = undefined
+      if (this.again) { this.again = false; this.schedule() }
+    })
+  }
+
+  private async run (): Promise<void> {
+    try {
+      for (let round = 0; round < 100 && !this.stopped; round++) {
+        const peer = this.bestPeer()
+        if (peer !== undefined) await this.syncHeaders(peer)
+        const progressed = await this.downloadBlocks()
+        if (!progressed && (this.bestPeer() === undefined || peer === undefined)) break
+        if (!progressed && peer !== undefined && this.bestPeer() === peer) {
+          // the peer claims more work than it can show us: stop asking it
+          this.peerStates.delete(peer.peer.toString())
+        }
+      }
+    } catch (err) {
+      if (!this.stopped) this.log.warn('sync round failed', { err: (err as Error).message })
+    }
+    this.reportProgress(true)
+  }
+
+  private bestPeer (): PeerChainState | undefined {
+    let best: PeerChainState | undefined
+    const ours = this.chain.bestHeader().work
+    for (const s of this.peerStates.values()) {
+      if (s.work > ours && (best === undefined || s.work > best.work)) best = s
+    }
+    return best
+  }
+
+  /** Headers-first: pull headers from `state`'s peer until it has nothing new. */
+  private async syncHeaders (state: PeerChainState): Promise<void> {
+    const peerId = state.peer.toString()
+    for (let i = 0; i < 10_000 && !this.stopped; i++) {
+      const best = this.chain.bestHeader()
+      const locator = this.chain.index.locator(best)
+      const res = await this.request(state.peer, { kind: 'getHeaders', locator, stop: new Uint8Array(0), max: this.limits.headersPerReply })
+      if (res.kind !== 'headers') throw new Error(`unexpected ${res.kind} reply to getHeaders`)
+      if (res.headers.length === 0) return
+      try {
+        await this.chain.processHeaders(res.headers)
+      } catch (err) {
+        if (err instanceof ValidationError) {
+          this.reputation.penalize(peerId, err.severity === 'reject' ? 100 : 10, `sync-${err.code}`)
+          return
+        }
+        throw err
+      }
+      this.metrics?.syncTargetHeight.set(this.targetHeight())
+      if (res.headers.length < this.limits.headersPerReply) return
+    }
+  }
+
+  /** Downloads every missing block of the best header chain from peers that have it. */
+  private async downloadBlocks (): Promise<boolean> {
+    const startHeight = this.chain.height
+    const peers = [...this.peerStates.values()]
+    if (peers.length === 0 || this.chain.missingBlocks(1).length === 0) return false
+    // two requests in flight per peer keep each pipe busy
+    const workers = peers.flatMap(p => [this.downloadWorker(p), this.downloadWorker(p)])
+    await Promise.all(workers)
+    return this.chain.height > startHeight
+  }
+
+  private async downloadWorker (state: PeerChainState): Promise<void> {
+    const peerId = state.peer.toString()
+    let failures = 0
+    while (!this.stopped && failures < 3 && this.peerStates.has(peerId)) {
+      const batch = this.chain.missingBlocks(4096)
+        .filter(e => !this.inFlight.has(e.hashHex) && e.height <= state.height)
+        .slice(0, this.limits.blocksPerReply)
+      if (batch.length === 0) return
+      for (const e of batch) this.inFlight.add(e.hashHex)
+      try {
+        const res = await this.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
+        if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
+        const wanted = new Set(batch.map(e => e.hashHex))
+        for (const block of res.blocks) {
+          const hash = blockHashHex(block.header)
+          if (!wanted.has(hash)) {
+            this.reputation.penalize(peerId, 50, 'sync-unrequested-block')
+            return
+          }
+          try {
+            await this.chain.processBlock(block)
+          } catch (err) {
+            if (err instanceof ValidationError && err.severity === 'reject') {
+              this.reputation.penalize(peerId, 100, `sync-${err.code}`)
+              return
+            }
+            if (!(err instanceof ValidationError)) throw err
+          }
+          this.reportProgress(false)
+        }
+        if (res.blocks.length === 0) failures++
+      } catch (err) {
+        failures++
+        if (this.stopped) return
+        this.log.debug('block download failed', { peer: peerId, err: (err as Error).message })
+      } finally {
+        for (const e of batch) this.inFlight.delete(e.hashHex)
+      }
+    }
+  }
+
+  private reportProgress (force: boolean): void {
+    const now = Date.now()
+    const height = this.chain.height
+    const target = Math.max(this.targetHeight(), height)
+    this.metrics?.syncTargetHeight.set(target)
+    this.metrics?.syncProgress.set(target === 0 ? 1 : height / target)
+    if (!force && now - this.progressAt < 2000) return
+    if (this.progressAt > 0 && height > this.progressHeight) {
+      const rate = (height - this.progressHeight) / ((now - this.progressAt) / 1000)
+      const eta = rate > 0 ? Math.round((target - height) / rate) : undefined
+      this.log.info(height >= target ? 'in sync' : 'syncing', { height, target, blocksPerSecond: Math.round(rate * 10) / 10, etaSeconds: eta })
+    }
+    this.progressAt = now
+    this.progressHeight = height
+  }
+}

@@ -1,0 +1,54 @@
+// Starts real nodes in this process on 127.0.0.1 (mDNS off) with temporary
+// data dirs, and waits on conditions with deadlines.
+import type { NodeConfig } from '../../src/node/config.js'
+import { createLogger, type Logger } from '../../src/node/logger.js'
+import { tempDir } from './chain-fixtures.js'
+
+export function testConfig (role: NodeConfig['role'], dataDir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return {
+    role,
+    network: 'regtest',
+    dataDir,
+    p2p: { host: '127.0.0.1', port: 0, bootstrap: [], mdns: false, maxPeers: 32 },
+    api: { host: '127.0.0.1', port: 0 },
+    mining: { enabled: false, threads: 1, payout: null },
+    wallet: { file: 'wallet.json', password: null },
+    log: { level: 'warn' },
+    demo: { enabled: false, intervalSeconds: 5, amount: '1000' },
+    mempool: { maxBytes: 64_000_000 },
+    ...overrides
+  }
+}
+
+export function testLogger (name: string): Logger {
+  return createLogger({ level: process.env.MINICOIN_TEST_LOG === '1' ? 'debug' : 'error', name, pretty: false })
+}
+
+export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** Collects cleanups to run in reverse order after a test. */
+export class Cleanup {
+  private readonly steps: Array<() => Promise<void> | void> = []
+
+  add (step: () => Promise<void> | void): void {
+    this.steps.push(step)
+  }
+
+  tempDir (): string {
+    const d = tempDir()
+    this.add(() => d.remove())
+    return d.path
+  }
+
+  async run (): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try { await step() } catch { /* keep cleaning */ }
+    }
+  }
+}

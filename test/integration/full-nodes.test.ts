@@ -1,0 +1,56 @@
+// Full nodes and a miner in this process, talking over loopback TCP.
+import { afterEach, describe, expect, it } from 'vitest'
+import { FullNode } from '../../src/node/full-node.js'
+import { genesisTip, mineChain, newKey } from '../helpers/chain-fixtures.js'
+import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+
+const cleanup = new Cleanup()
+afterEach(async () => { await cleanup.run() })
+
+async function startNode (role: 'miner' | 'full', bootstrap: string[] = []): Promise<FullNode> {
+  const node = await FullNode.start(testConfig(role, cleanup.tempDir(), { p2p: { host: '127.0.0.1', port: 0, bootstrap, mdns: false, maxPeers: 32 } }), testLogger(role))
+  cleanup.add(async () => await node.stop())
+  return node
+}
+
+function addressOf (node: FullNode): string {
+  return `${node.listen[0]}/p2p/${node.peerId}`
+}
+
+describe('full nodes over loopback', () => {
+  it('a full node follows a miner, and a late node syncs 200 blocks', async () => {
+    const miner = await startNode('miner')
+    // 200 blocks of history before anyone else is there
+    const { blocks } = mineChain(genesisTip(), 200, newKey())
+    for (const b of blocks) await miner.chain.processBlock(b)
+    const full = await startNode('full', [addressOf(miner)])
+    await waitFor(() => full.chain.height === 200, 'the late node to sync 200 blocks')
+    expect(full.chain.tip.hashHex).toBe(miner.chain.tip.hashHex)
+
+    // new blocks then arrive by gossip
+    miner.setMining(true)
+    await waitFor(() => miner.chain.height >= 205, 'the miner to mine')
+    miner.setMining(false)
+    await waitFor(async () => miner.miner?.running === false, 'mining to stop')
+    await waitFor(() => full.chain.tip.hashHex === miner.chain.tip.hashHex, 'the full node to follow the miner')
+    expect(full.status().peers).toBe(1)
+  })
+
+  it('relays a payment from the miner wallet to another node and confirms it', async () => {
+    const miner = await startNode('miner')
+    const full = await startNode('full', [addressOf(miner)])
+    await waitFor(() => miner.status().peers === 1, 'connection')
+    miner.setMining(true)
+    await waitFor(() => miner.chain.height >= 10, 'mature coinbases')
+    miner.setMining(false)
+    await waitFor(() => full.chain.tip.hashHex === miner.chain.tip.hashHex, 'sync')
+    const to = (await full.wallet()).addresses[0]
+    const { txid } = await miner.send(to, 12_345n)
+    await waitFor(() => full.pool.has(txid), 'the payment to reach the full node mempool')
+    miner.setMining(true)
+    await waitFor(() => full.tx(txid)?.block !== undefined, 'the payment to confirm on the full node')
+    miner.setMining(false)
+    const wallet = await full.wallet()
+    expect(BigInt(wallet.balance.confirmed)).toBe(12_345n)
+  })
+})
