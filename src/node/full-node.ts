@@ -170,7 +170,7 @@ export class FullNode implements NodeApi {
     gossip.subscribe('header', fullNodeHeaderValidator(params, limits.headerMessageBytes, hash => {
       const e = chain.getEntry(hash)
       return e !== undefined && hasData(e) && !isInvalid(e)
-    }))
+    }, from => sync.onOrphan(from)))
     gossip.start()
     this.log.info('p2p started', { peerId: this.host.peerId, listen: this.host.listenAddresses() })
 

@@ -55,6 +55,7 @@ export class SyncManager {
   private readonly statusIntervalMs: number
   private readonly inFlight = new Set<string>()
   private readonly syncCapable = new Set<string>()
+  private readonly statusInFlight = new Set<string>()
   private progressAt = 0
   private progressHeight = 0
 
@@ -191,13 +192,18 @@ export class SyncManager {
 
   /** Asks a peer for its chain status; starts syncing when it knows more work. */
   async exchangeStatus (peer: PeerId): Promise<void> {
-    if (this.stopped) return
+    const id = peer.toString()
+    // one exchange per peer at a time: announcements can trigger many
+    if (this.stopped || this.statusInFlight.has(id)) return
+    this.statusInFlight.add(id)
     try {
       const res = await this.request(peer, { kind: 'status', status: this.ourStatus() })
       if (res.kind !== 'status') throw new Error(`unexpected ${res.kind} reply to status`)
       this.recordStatus(peer.toString(), peer, res.status)
     } catch (err) {
-      this.log.debug('status exchange failed', { peer: peer.toString(), err: (err as Error).message })
+      this.log.debug('status exchange failed', { peer: id, err: (err as Error).message })
+    } finally {
+      this.statusInFlight.delete(id)
     }
   }
 

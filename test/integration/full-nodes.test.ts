@@ -54,3 +54,30 @@ describe('full nodes over loopback', () => {
     expect(BigInt(wallet.balance.confirmed)).toBe(12_345n)
   })
 })
+
+describe('partitions', () => {
+  it('two halves that each mined converge on the most-work chain when they reconnect', async () => {
+    const minerA = await startNode('miner')
+    const fullA = await startNode('full', [addressOf(minerA)])
+    const minerB = await startNode('miner')
+    const fullB = await startNode('full', [addressOf(minerB)])
+    await waitFor(() => minerA.status().peers === 1 && minerB.status().peers === 1, 'both halves connected inside')
+
+    minerA.setMining(true)
+    minerB.setMining(true)
+    await waitFor(() => minerA.chain.height >= 8, 'half A mining')
+    minerA.setMining(false)
+    await waitFor(() => minerB.chain.height >= 15, 'half B mining more')
+    minerB.setMining(false)
+    await waitFor(() => minerA.miner?.running === false && minerB.miner?.running === false, 'mining to stop')
+    await waitFor(() => fullA.chain.tip.hashHex === minerA.chain.tip.hashHex, 'half A in agreement')
+    await waitFor(() => fullB.chain.tip.hashHex === minerB.chain.tip.hashHex, 'half B in agreement')
+    expect(minerA.chain.tip.hashHex).not.toBe(minerB.chain.tip.hashHex)
+    const heavier = minerB.chain.tip.work > minerA.chain.tip.work ? minerB : minerA
+
+    // heal the partition: one link between the halves
+    await fullA.host.node.dial(fullB.host.node.getMultiaddrs()[0])
+    const all = [minerA, fullA, minerB, fullB]
+    await waitFor(() => all.every(n => n.chain.tip.hashHex === heavier.chain.tip.hashHex), 'all four nodes on the most-work tip', 60_000)
+  })
+})

@@ -23,14 +23,17 @@ export function decodeHeaderAnnouncement (data: Uint8Array, maxBytes: number): B
 }
 
 /** Full nodes: relay announcements of blocks they hold and found valid. */
-export function fullNodeHeaderValidator (p: NetworkParams, maxBytes: number, isValidKnown: (hashHex: string) => boolean): GossipValidator {
-  return async (data) => {
+export function fullNodeHeaderValidator (p: NetworkParams, maxBytes: number, isValidKnown: (hashHex: string) => boolean, onUnknown: (from: string) => void): GossipValidator {
+  return async (data, from) => {
     try {
       const header = decodeHeaderAnnouncement(data, maxBytes)
       // [REJECT] proof of work
       checkHeaderPow(header, p)
-      // [IGNORE] a header we cannot vouch for (yet): the block topic carries the block itself
-      return isValidKnown(blockHashHex(header)) ? accept() : ignore('unknown-block')
+      if (isValidKnown(blockHashHex(header))) return accept()
+      // [IGNORE] a header we cannot vouch for (yet); the sender has a block we
+      // lack (e.g. one it synced rather than received by gossip): ask it
+      onUnknown(from)
+      return ignore('unknown-block')
     } catch (err) {
       return outcomeOfError(err)
     }

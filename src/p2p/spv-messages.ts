@@ -1,0 +1,164 @@
+// Encoding of the SPV protocol's messages (proto/minicoin.proto: SpvRequest /
+// SpvResponse). Decoders check shapes, exact lengths and counts and throw
+// DecodeError, so a handler can treat any failure as the peer's fault.
+//
+// A response carries transactions whose txids a light client compares with
+// Merkle leaves, so responses must be canonical: the decoder re-encodes what
+// it decoded and rejects bytes that differ (the same rule as every other
+// hashed message; see core/encoding.ts).
+import { decodeWire, headerFromWire, headerToWire, txFromWire, txToWire } from '../core/encoding.js'
+import { DecodeError } from '../core/errors.js'
+import { equalBytes } from '../core/bytes.js'
+import { wire } from '../core/wire/schema.js'
+import { ADDRESS_BYTES, HASH_BYTES, type BlockHeader, type Transaction } from '../core/types.js'
+
+/** Deepest Merkle branch there can be: 2^32 transactions in a block. */
+export const MAX_BRANCH_LENGTH = 32
+
+export interface SpvLimits {
+  /** Largest request or response accepted, in bytes. */
+  maxBytes: number
+  locatorHashes: number
+  headersPerReply: number
+  proofsPerReply: number
+}
+
+export type SpvRequest =
+  | { kind: 'getHeaders', locator: Uint8Array[], stop: Uint8Array, max: number }
+  | { kind: 'getAddressHistory', address: Uint8Array, fromHeight: number, max: number }
+  | { kind: 'getTxProof', txid: Uint8Array }
+
+/** A transaction and the Merkle branch tying it to a block header. */
+export interface MerkleProof {
+  blockHash: Uint8Array
+  height: number
+  /** Position of the transaction in the block. */
+  index: number
+  /** Sibling hashes, leaf to root. */
+  branch: Uint8Array[]
+  tx: Transaction
+}
+
+export type SpvResponse =
+  | { kind: 'headers', headers: BlockHeader[] }
+  | { kind: 'proofs', proofs: MerkleProof[], more: boolean }
+  | { kind: 'error', code: string, message: string }
+
+// ---- wire shapes (protobufjs objects) -----------------------------------------
+
+type WireHeader = Parameters<typeof headerFromWire>[0]
+type WireTx = Parameters<typeof txFromWire>[0]
+
+interface WireProof { blockHash?: Uint8Array, height?: number, index?: number, branch?: Uint8Array[], transaction?: WireTx | null }
+
+interface WireSpvRequest {
+  getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null
+  getAddressHistory?: { address?: Uint8Array, fromHeight?: number, max?: number } | null
+  getTxProof?: { txid?: Uint8Array } | null
+}
+
+interface WireSpvResponse {
+  headers?: { headers?: WireHeader[] } | null
+  proofs?: { proofs?: WireProof[], more?: boolean } | null
+  error?: { code?: string, message?: string } | null
+}
+
+const EMPTY = new Uint8Array(0)
+
+function exactly (bytes: Uint8Array | undefined, length: number, what: string): Uint8Array {
+  const b = bytes ?? EMPTY
+  if (b.length !== length) throw new DecodeError('decode-bad-length', `${what} must be ${length} bytes, got ${b.length}`)
+  return b
+}
+
+function hashes (list: Uint8Array[] | undefined, max: number, what: string): Uint8Array[] {
+  const l = list ?? []
+  if (l.length > max) throw new DecodeError('decode-too-many', `${what}: ${l.length} hashes, at most ${max}`)
+  for (const h of l) exactly(h, HASH_BYTES, `${what} hash`)
+  return l
+}
+
+/** Exactly one body of a oneof: a message that sets two is malformed, not "the last one wins". */
+function oneBody (present: boolean[], what: string): void {
+  const n = present.filter(Boolean).length
+  if (n === 0) throw new DecodeError('decode-empty', `${what} has no body`)
+  if (n > 1) throw new DecodeError('decode-malformed', `${what} sets ${n} bodies`)
+}
+
+// ---- requests -------------------------------------------------------------------
+
+export function encodeSpvRequest (r: SpvRequest): Uint8Array {
+  switch (r.kind) {
+    case 'getHeaders': return wire.SpvRequest.encode({ getHeaders: { locator: r.locator, stop: r.stop, max: r.max } }).finish()
+    case 'getAddressHistory': return wire.SpvRequest.encode({ getAddressHistory: { address: r.address, fromHeight: r.fromHeight, max: r.max } }).finish()
+    case 'getTxProof': return wire.SpvRequest.encode({ getTxProof: { txid: r.txid } }).finish()
+  }
+}
+
+export function decodeSpvRequest (bytes: Uint8Array, limits: SpvLimits): SpvRequest {
+  const m = decodeWire<WireSpvRequest>(wire.SpvRequest, bytes, limits.maxBytes, 'spv request')
+  oneBody([m.getHeaders != null, m.getAddressHistory != null, m.getTxProof != null], 'spv request')
+  if (m.getHeaders != null) {
+    const stop = m.getHeaders.stop ?? EMPTY
+    if (stop.length !== 0) exactly(stop, HASH_BYTES, 'stop hash')
+    return { kind: 'getHeaders', locator: hashes(m.getHeaders.locator, limits.locatorHashes, 'locator'), stop, max: m.getHeaders.max ?? 0 }
+  }
+  if (m.getAddressHistory != null) {
+    const a = m.getAddressHistory
+    return { kind: 'getAddressHistory', address: exactly(a.address, ADDRESS_BYTES, 'address'), fromHeight: a.fromHeight ?? 0, max: a.max ?? 0 }
+  }
+  return { kind: 'getTxProof', txid: exactly(m.getTxProof?.txid, HASH_BYTES, 'txid') }
+}
+
+// ---- responses ------------------------------------------------------------------
+
+function proofToWire (p: MerkleProof): Record<string, unknown> {
+  return { blockHash: p.blockHash, height: p.height, index: p.index, branch: p.branch, transaction: txToWire(p.tx) }
+}
+
+function proofFromWire (m: WireProof): MerkleProof {
+  const branch = hashes(m.branch, MAX_BRANCH_LENGTH, 'merkle branch')
+  if (m.transaction == null) throw new DecodeError('decode-missing-tx', 'merkle proof has no transaction')
+  return {
+    blockHash: exactly(m.blockHash, HASH_BYTES, 'proof block hash'),
+    height: m.height ?? 0,
+    index: m.index ?? 0,
+    branch,
+    tx: txFromWire(m.transaction)
+  }
+}
+
+export function encodeSpvResponse (r: SpvResponse): Uint8Array {
+  switch (r.kind) {
+    case 'headers': return wire.SpvResponse.encode({ headers: { headers: r.headers.map(headerToWire) } }).finish()
+    case 'proofs': return wire.SpvResponse.encode({ proofs: { proofs: r.proofs.map(proofToWire), more: r.more } }).finish()
+    case 'error': return wire.SpvResponse.encode({ error: { code: r.code, message: r.message } }).finish()
+  }
+}
+
+export function decodeSpvResponse (bytes: Uint8Array, limits: SpvLimits): SpvResponse {
+  const m = decodeWire<WireSpvResponse>(wire.SpvResponse, bytes, limits.maxBytes, 'spv response')
+  oneBody([m.headers != null, m.proofs != null, m.error != null], 'spv response')
+  let res: SpvResponse
+  if (m.headers != null) {
+    const list = m.headers.headers ?? []
+    if (list.length > limits.headersPerReply) throw new DecodeError('decode-too-many', `${list.length} headers, at most ${limits.headersPerReply}`)
+    res = { kind: 'headers', headers: list.map(headerFromWire) }
+  } else if (m.proofs != null) {
+    const list = m.proofs.proofs ?? []
+    if (list.length > limits.proofsPerReply) throw new DecodeError('decode-too-many', `${list.length} proofs, at most ${limits.proofsPerReply}`)
+    res = { kind: 'proofs', proofs: list.map(proofFromWire), more: m.proofs.more === true }
+  } else {
+    res = { kind: 'error', code: m.error?.code ?? '', message: m.error?.message ?? '' }
+  }
+  // Fields that do not fit their type (a 40-bit "uint32", hashes of the wrong
+  // length inside a header) also fail here, as a RangeError from the encoder.
+  let again: Uint8Array
+  try {
+    again = encodeSpvResponse(res)
+  } catch (err) {
+    throw new DecodeError('decode-malformed', `spv response does not re-encode: ${(err as Error).message}`)
+  }
+  if (!equalBytes(again, bytes)) throw new DecodeError('decode-noncanonical', 'spv response is not canonically encoded')
+  return res
+}
