@@ -17,6 +17,8 @@ export class InvalidRequestError extends Error {
   }
 }
 
+const HALF_OPEN_GRACE_MS = 1000
+
 export interface RpcServerOptions {
   protocol: string
   label: 'sync' | 'spv'
@@ -49,6 +51,16 @@ export async function serveRpc (node: Node, opts: RpcServerOptions): Promise<voi
       await lp.write(response, { signal })
       await stream.close({ signal })
       count('ok')
+      // A peer that never closes its end would hold a stream slot forever.
+      if (stream.remoteWriteStatus !== 'closed') {
+        const timer = setTimeout(() => {
+          if (stream.status === 'closed') return
+          stream.abort(new Error('request stream left open'))
+          opts.reputation.penalize(peer, 2, `${opts.label}-stream-left-open`)
+        }, HALF_OPEN_GRACE_MS)
+        timer.unref()
+        stream.addEventListener('close', () => clearTimeout(timer), { once: true })
+      }
     } catch (err) {
       stream.abort(err as Error)
       if (err instanceof InvalidRequestError || (err as { name?: string }).name === 'InvalidDataLengthError') {
