@@ -1,0 +1,168 @@
+// Network benchmarks: real nodes in this process on loopback TCP.
+import { type Bench, percentile, round } from './harness.js'
+import { FullNode } from '../src/node/full-node.js'
+import { blockHashHex } from '../src/core/block.js'
+import { encodeBlock, encodeTx } from '../src/core/encoding.js'
+import { regtest } from '../src/core/params.js'
+import { txid } from '../src/core/tx.js'
+import type { Block, Transaction } from '../src/core/types.js'
+import { toHex } from '../src/core/bytes.js'
+import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tipOf, type Spendable } from '../test/helpers/chain-fixtures.js'
+import { Cleanup, testConfig, testLogger, waitFor } from '../test/helpers/nodes.js'
+
+async function startNodes (count: number, cleanup: Cleanup, topology: 'line' | 'mesh'): Promise<FullNode[]> {
+  const nodes: FullNode[] = []
+  for (let i = 0; i < count; i++) {
+    const node = await FullNode.start(testConfig('full', cleanup.tempDir()), testLogger(`n${i}`))
+    cleanup.add(async () => await node.stop())
+    nodes.push(node)
+  }
+  for (let i = 1; i < count; i++) {
+    const targets = topology === 'line' ? [nodes[i - 1]] : nodes.slice(0, i)
+    for (const t of targets) await nodes[i].host.node.dial(t.host.node.getMultiaddrs()[0])
+  }
+  // gossip meshes form after subscriptions are exchanged
+  if (count > 1) await waitFor(() => nodes.every(n => n.gossip.meshPeers('block') > 0 && n.gossip.meshPeers('tx') > 0), 'gossip meshes', 30_000)
+  return nodes
+}
+
+async function feed (nodes: FullNode[], blocks: Block[]): Promise<void> {
+  for (const n of nodes) for (const b of blocks) await n.chain.processBlock(b)
+}
+
+/** `lanes` coins of a key spendable after `blocks`, and the blocks that create them. */
+function lanes (count: number, each: bigint): { blocks: Block[], coins: Spendable[], tip: ReturnType<typeof tipOf> } {
+  const miner = newKey()
+  const mined = mineChain(genesisTip(), regtest.coinbaseMaturity + 2, miner)
+  const key = newKey()
+  const fanouts: Transaction[] = []
+  const coins: Spendable[] = []
+  let left = count
+  for (let f = 0; left > 0; f++) {
+    const n = Math.min(left, 2000)
+    left -= n
+    const cb = mined.coinbases[f]
+    const tx = spend([cb], Array.from({ length: n }, () => ({ address: key.address, amount: each })))
+    fanouts.push(tx)
+    coins.push(...outputsOf(tx, key))
+  }
+  const fees = fanouts.reduce((s, tx, f) => s + mined.coinbases[f].amount - tx.outputs.reduce((a, o) => a + o.amount, 0n), 0n)
+  const fanBlock = mineBlock(mined.tip, fanouts, miner, { fees })
+  return { blocks: [...mined.blocks, fanBlock], coins, tip: tipOf(fanBlock, mined.tip.height + 1) }
+}
+
+export const benches: Bench[] = [
+  {
+    name: 'block_propagation_5node',
+    group: 'p2p',
+    async run () {
+      const cleanup = new Cleanup()
+      try {
+        const nodes = await startNodes(5, cleanup, 'line')
+        const source = nodes[0]
+        const key = newKey()
+        const { coins, blocks: setup, tip: start } = lanes(20, 1_000_000n)
+        await feed(nodes, setup)
+        const delays: number[] = []
+        let tip = start
+        for (let i = 0; i < 60; i++) {
+          // a realistic small block: a coinbase and a few payments
+          const txs = coins.splice(0, 2).map(c => spend([c], [{ address: key.address, amount: c.amount - 500n }]))
+          const block = mineBlock(tip, txs, key, { fees: 500n * BigInt(txs.length) })
+          tip = tipOf(block, tip.height + 1)
+          const hash = blockHashHex(block.header)
+          // arrival times from the chains' own events, not from polling
+          const arrived = new Map<FullNode, number>()
+          const listeners = nodes.map(n => {
+            const onTip = (e: { hashHex: string }): void => { if (e.hashHex === hash) arrived.set(n, performance.now()) }
+            n.chain.on('tip', onTip)
+            return () => n.chain.off('tip', onTip)
+          })
+          await source.chain.processBlock(block)
+          const t0 = performance.now()
+          source.gossip.publish('block', encodeBlock(block))
+          await waitFor(() => arrived.size === nodes.length, 'propagation', 10_000)
+          for (const off of listeners) off()
+          delays.push(Math.max(...[...arrived.entries()].filter(([n]) => n !== source).map(([, t]) => t)) - t0)
+        }
+        const measured = delays.slice(10) // the first blocks warm up JIT and meshes
+        measured.sort((a, b) => a - b)
+        return [
+          { bench: 'block_propagation_5node_p50', value: round(percentile(measured, 50), 1), unit: 'ms', hops: 4, mark: '<= 20' },
+          { bench: 'block_propagation_5node_p99', value: round(percentile(measured, 99), 1), unit: 'ms', hops: 4, mark: '<= 100' }
+        ]
+      } finally {
+        await cleanup.run()
+      }
+    }
+  },
+  {
+    name: 'gossip_tx_lossless',
+    group: 'p2p',
+    async run () {
+      const cleanup = new Cleanup()
+      try {
+        const N = 3000
+        const nodes = await startNodes(3, cleanup, 'line')
+        const { blocks, coins } = lanes(N, 100_000n)
+        await feed(nodes, blocks)
+        const key = newKey()
+        const txs = coins.map(c => spend([c], [{ address: key.address, amount: c.amount - 300n }]))
+        const ids = txs.map(tx => toHex(txid(tx)))
+        const source = nodes[0]
+        const t0 = performance.now()
+        // the source validates each transaction, then the paced queue gossips it
+        for (const tx of txs) {
+          await source.pool.accept(tx)
+          source.gossip.publish('tx', encodeTx(tx))
+        }
+        await waitFor(() => nodes.every(n => n.pool.size === N), 'every transaction at every node', 120_000)
+        const seconds = (performance.now() - t0) / 1000
+        const missing = nodes.map(n => ids.filter(id => !n.pool.has(id)).length)
+        if (missing.some(m => m > 0)) throw new Error(`transactions lost: ${missing.join(',')}`)
+        return [{ bench: 'gossip_tx_lossless', value: round(N / seconds), unit: 'tx/s', nodes: 3, transactions: N, lost: 0, mark: '>= 1000' }]
+      } finally {
+        await cleanup.run()
+      }
+    }
+  },
+  {
+    name: 'ibd_sync_tx',
+    group: 'p2p',
+    async run () {
+      const cleanup = new Cleanup()
+      try {
+        const BLOCKS = 1000
+        const PER_BLOCK = 50
+        const { blocks: setup, coins } = lanes(PER_BLOCK, 10_000_000n)
+        const key = newKey()
+        const blocks = [...setup]
+        let tip = tipOf(setup[setup.length - 1], setup.length)
+        let lane = coins
+        let txCount = 0
+        for (let b = 0; b < BLOCKS; b++) {
+          const txs = lane.map(c => spend([c], [{ address: c.key.address, amount: c.amount - 1200n }, { address: key.address, amount: 1000n }]))
+          txCount += txs.length
+          const block = mineBlock(tip, txs, key, { fees: 200n * BigInt(txs.length) })
+          blocks.push(block)
+          tip = tipOf(block, tip.height + 1)
+          lane = txs.map(tx => ({ txid: txid(tx), index: 0, amount: tx.outputs[0].amount, key: lane[0].key }))
+        }
+        const [source] = await startNodes(1, cleanup, 'line')
+        await feed([source], blocks)
+        const fresh = await FullNode.start(testConfig('full', cleanup.tempDir()), testLogger('fresh'))
+        cleanup.add(async () => await fresh.stop())
+        const t0 = performance.now()
+        await fresh.host.node.dial(source.host.node.getMultiaddrs()[0])
+        await waitFor(() => fresh.chain.height === source.chain.height, 'initial block download', 600_000)
+        const seconds = (performance.now() - t0) / 1000
+        return [
+          { bench: 'ibd_sync_tx', value: round(txCount / seconds), unit: 'tx/s', blocks: blocks.length, transactions: txCount, seconds: round(seconds, 2), mark: '>= 4000' },
+          { bench: 'ibd_sync_blocks', value: round(blocks.length / seconds), unit: 'blocks/s' }
+        ]
+      } finally {
+        await cleanup.run()
+      }
+    }
+  }
+]
