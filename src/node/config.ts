@@ -295,10 +295,10 @@ function parseJson (text: string, file: string): unknown {
     return JSON.parse(text)
   } catch (err) {
     const msg = (err as Error).message
-    const pos = /at position (\d+)/.exec(msg)
-    const where = pos !== null
-      ? ` at ${lineAndColumn(text, Number(pos[1]))}`
-      : /end of JSON input/.test(msg) ? ` at ${lineAndColumn(text, text.length)} (the file ends too early)` : ''
+    const match = /at position (\d+)/.exec(msg)
+    const position = match !== null ? Number(match[1]) : /end of JSON input/.test(msg) ? text.length : undefined
+    const atEnd = position !== undefined && position >= text.trimEnd().length
+    const where = position === undefined ? '' : ` at ${lineAndColumn(text, position)}${atEnd ? ' (the file ends too early)' : ''}`
     throw new ConfigError(file, undefined, `invalid JSON${where}: ${msg.replace(/ in JSON at position \d+/, '')}`, { cause: err })
   }
 }

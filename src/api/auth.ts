@@ -1,0 +1,51 @@
+// The cookie token (Bitcoin Core's .cookie is the model): a fresh random
+// token each start, written where only the node's user can read it. Whoever
+// can read the data dir may spend; nobody else can, even on a shared machine.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { IncomingMessage } from 'node:http'
+
+export function newToken (): string {
+  return randomBytes(32).toString('hex')
+}
+
+/** Writes the token atomically with mode 0600 (a rename replaces any older, looser file). */
+export async function writeCookie (file: string, token: string): Promise<void> {
+  const dir = dirname(file)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    await writeFile(tmp, token, { mode: 0o600, flag: 'wx' })
+    await rename(tmp, file)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+}
+
+/** Removes the cookie if it still holds our token (a newer node may have replaced it). */
+export async function removeCookie (file: string, token: string): Promise<void> {
+  try {
+    if ((await readFile(file, 'utf8')).trim() === token) await rm(file, { force: true })
+  } catch {
+    // Already gone or unreadable: nothing of ours to remove.
+  }
+}
+
+// Hashing first makes the comparison constant-time whatever the lengths.
+function digest (s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest()
+}
+
+export function tokenMatches (given: string, token: string): boolean {
+  return timingSafeEqual(digest(given), digest(token))
+}
+
+/** True when the request carries `Authorization: Bearer <token>`. */
+export function isAuthorized (req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization
+  if (typeof header !== 'string') return false
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
+  return match !== null && tokenMatches(match[1], token)
+}

@@ -1,0 +1,112 @@
+// GET /api/events: the node's events as Server-Sent Events. One listener per
+// event on the node (not one per client) fans out to every open stream, so
+// many dashboards cost the node nothing extra. A heartbeat comment keeps
+// proxies and idle timeouts from closing quiet streams; clients that stop
+// reading are dropped rather than buffered without bound.
+import type { EventEmitter } from 'node:events'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { NodeEvents } from '../node/node-api.js'
+import type { Logger } from '../node/logger.js'
+
+export const EVENT_NAMES = ['tip', 'block', 'tx', 'txRemoved', 'peer', 'proof'] as const satisfies ReadonlyArray<keyof NodeEvents>
+
+export interface EventStreamOptions {
+  maxClients?: number
+  heartbeatMs?: number
+  /** A client with more than this many bytes unsent is dropped. */
+  maxBufferedBytes?: number
+  log: Logger
+}
+
+// What each event carries on the wire: the view itself, or an object for multi-argument events.
+function payloadOf (name: keyof NodeEvents, args: unknown[]): unknown {
+  if (name === 'txRemoved') return { txid: args[0], reason: args[1] }
+  return args[0]
+}
+
+function replacer (_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value
+}
+
+export class EventStream {
+  private readonly clients = new Set<ServerResponse>()
+  private readonly listeners = new Map<keyof NodeEvents, (...args: unknown[]) => void>()
+  private readonly heartbeat: NodeJS.Timeout
+  private readonly maxClients: number
+  private readonly maxBufferedBytes: number
+  private readonly log: Logger
+
+  constructor (private readonly events: EventEmitter<NodeEvents>, opts: EventStreamOptions) {
+    this.maxClients = opts.maxClients ?? 32
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024
+    this.log = opts.log
+    const untyped = events as unknown as EventEmitter
+    for (const name of EVENT_NAMES) {
+      const listener = (...args: unknown[]): void => this.broadcast(name, payloadOf(name, args))
+      this.listeners.set(name, listener)
+      untyped.on(name, listener)
+    }
+    this.heartbeat = setInterval(() => this.writeAll(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000)
+    this.heartbeat.unref()
+  }
+
+  get clientCount (): number {
+    return this.clients.size
+  }
+
+  get full (): boolean {
+    return this.clients.size >= this.maxClients
+  }
+
+  /** Takes over the response as an event stream until the client goes away. */
+  accept (req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no'
+    })
+    // The comment makes browsers fire `open` at once; retry tells them how soon to reconnect.
+    res.write('retry: 3000\n: connected\n\n')
+    req.socket.setNoDelay(true)
+    req.socket.setTimeout(0)
+    this.clients.add(res)
+    const drop = (): void => { this.clients.delete(res) }
+    res.once('close', drop)
+    res.once('error', drop)
+  }
+
+  private broadcast (name: string, payload: unknown): void {
+    if (this.clients.size === 0) return
+    let data: string
+    try {
+      data = JSON.stringify(payload, replacer)
+    } catch (err) {
+      this.log.warn('event not serialisable', { event: name, err })
+      return
+    }
+    this.writeAll(`event: ${name}\ndata: ${data}\n\n`)
+  }
+
+  private writeAll (chunk: string): void {
+    for (const res of this.clients) {
+      if (res.writableLength > this.maxBufferedBytes) {
+        this.log.debug('dropping a slow event-stream client', { buffered: res.writableLength })
+        this.clients.delete(res)
+        res.destroy()
+        continue
+      }
+      res.write(chunk)
+    }
+  }
+
+  /** Detaches from the node and ends every stream. */
+  close (): void {
+    clearInterval(this.heartbeat)
+    const untyped = this.events as unknown as EventEmitter
+    for (const [name, listener] of this.listeners) untyped.off(name, listener)
+    this.listeners.clear()
+    for (const res of this.clients) res.end()
+    this.clients.clear()
+  }
+}

@@ -1,0 +1,179 @@
+// The JSON API of DESIGN.md as a table: each route maps a method and a path
+// pattern to a NodeApi call. Handlers return the JSON to send; `auth` routes
+// (every POST) need the cookie token. Collections are JSON arrays, exactly
+// what the NodeApi method returns.
+import type { IncomingMessage } from 'node:http'
+import { ApiError, type NodeApi } from '../node/node-api.js'
+import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js'
+import {
+  bodyObject, parseAddress, parseBlockId, parseBoolean, parseFee, parseHash, parseHex, parsePaymentAmount, queryInt
+} from './inputs.js'
+
+export interface RouteContext {
+  node: NodeApi
+  req: IncomingMessage
+  params: Record<string, string>
+  query: URLSearchParams
+  /** The JSON body (undefined when empty), read on demand within the route's size limit. */
+  body: () => Promise<unknown>
+}
+
+export interface Route {
+  method: 'GET' | 'POST'
+  /** Segments starting with ':' capture one path segment. */
+  pattern: string
+  auth: boolean
+  /** Body size limit in bytes for this route. */
+  maxBody?: (node: NodeApi) => number
+  handler: (ctx: RouteContext) => unknown
+}
+
+export const BLOCKS_DEFAULT_LIMIT = 20
+export const BLOCKS_MAX_LIMIT = 100
+export const TREE_DEFAULT_DEPTH = 50
+export const TREE_MAX_DEPTH = 1000
+const MAX_QUERY_LENGTH = 200
+
+function found<T> (value: T | undefined, what: string): T {
+  if (value === undefined) throw new ApiError(404, 'not-found', what)
+  return value
+}
+
+export const API_ROUTES: Route[] = [
+  { method: 'GET', pattern: '/api/status', auth: false, handler: ({ node }) => node.status() },
+  {
+    method: 'GET',
+    pattern: '/api/blocks',
+    auth: false,
+    handler: ({ node, query }) => {
+      const from = queryInt(query, 'from', { min: 0, max: 0xffffffff })
+      const limit = queryInt(query, 'limit', { fallback: BLOCKS_DEFAULT_LIMIT, min: 1, max: BLOCKS_MAX_LIMIT, clamp: true }) as number
+      return node.blocks(from, limit)
+    }
+  },
+  {
+    method: 'GET',
+    pattern: '/api/blocks/:id',
+    auth: false,
+    handler: ({ node, params }) => found(node.block(parseBlockId(params.id)), `no block ${params.id}`)
+  },
+  {
+    method: 'GET',
+    pattern: '/api/tx/:txid',
+    auth: false,
+    handler: ({ node, params }) => found(node.tx(parseHash(params.txid, 'txid')), `no transaction ${params.txid}`)
+  },
+  { method: 'GET', pattern: '/api/mempool', auth: false, handler: ({ node }) => node.mempool() },
+  { method: 'GET', pattern: '/api/peers', auth: false, handler: ({ node }) => node.peers() },
+  {
+    method: 'GET',
+    pattern: '/api/tree',
+    auth: false,
+    handler: ({ node, query }) => node.blockTree(queryInt(query, 'depth', { fallback: TREE_DEFAULT_DEPTH, min: 1, max: TREE_MAX_DEPTH, clamp: true }) as number)
+  },
+  {
+    method: 'GET',
+    pattern: '/api/search',
+    auth: false,
+    handler: ({ node, query }) => {
+      const q = (query.get('q') ?? '').trim()
+      if (q === '') throw new ApiError(400, 'bad-query', 'q: required (a height, block hash, txid or address)')
+      if (q.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'bad-query', `q: at most ${MAX_QUERY_LENGTH} characters`)
+      return found(node.search(q), `nothing matches "${q}"`)
+    }
+  },
+  {
+    method: 'GET',
+    pattern: '/api/address/:address',
+    auth: false,
+    handler: async ({ node, params }) => {
+      const address = parseAddress(params.address, node.params)
+      return { address, transactions: await node.addressHistory(address) }
+    }
+  },
+  { method: 'GET', pattern: '/api/wallet', auth: false, handler: async ({ node }) => await node.wallet() },
+  {
+    method: 'POST',
+    pattern: '/api/wallet/send',
+    auth: true,
+    handler: async ({ node, body }) => {
+      const b = bodyObject(await body(), ['to', 'amount', 'fee'], ['to', 'amount'])
+      const to = parseAddress(b.to, node.params, 'to')
+      const amount = parsePaymentAmount(b.amount)
+      const fee = b.fee === undefined || b.fee === null ? undefined : parseFee(b.fee)
+      return await node.send(to, amount, fee)
+    }
+  },
+  {
+    method: 'POST',
+    pattern: '/api/wallet/address',
+    auth: true,
+    handler: async ({ node, body }) => {
+      const b = await body()
+      if (b !== undefined) bodyObject(b, [])
+      return { address: await node.newAddress() }
+    }
+  },
+  {
+    method: 'POST',
+    pattern: '/api/tx',
+    auth: true,
+    // A transaction may be up to maxTxSize bytes: twice that in hex, plus the JSON around it.
+    maxBody: (node) => Math.max(DEFAULT_BODY_LIMIT, 2 * node.params.maxTxSize + 1024),
+    handler: async ({ node, body }) => {
+      const b = bodyObject(await body(), ['hex'], ['hex'])
+      return await node.submitTx(parseHex(b.hex, 'hex'))
+    }
+  },
+  {
+    method: 'POST',
+    pattern: '/api/mining',
+    auth: true,
+    handler: async ({ node, body }) => {
+      const b = bodyObject(await body(), ['enabled'], ['enabled'])
+      const enabled = parseBoolean(b.enabled, 'enabled')
+      if (node.role !== 'miner') throw new ApiError(400, 'not-a-miner', `this node is a ${node.role} node; only a miner mines`)
+      node.setMining(enabled)
+      return { enabled }
+    }
+  }
+]
+
+function decodeSegment (segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new ApiError(400, 'bad-path', 'the request path has a malformed %-escape')
+  }
+}
+
+export interface RouteMatch { route: Route, params: Record<string, string> }
+
+/** The route for a path and method; `allowed` lists the methods of a path that exists under another method. */
+export function matchRoute (routes: readonly Route[], method: string, pathname: string): { match?: RouteMatch, allowed: string[] } {
+  const parts = pathname.split('/')
+  const allowed: string[] = []
+  for (const route of routes) {
+    const pattern = route.pattern.split('/')
+    if (pattern.length !== parts.length) continue
+    const params: Record<string, string> = {}
+    let ok = true
+    for (let i = 0; i < pattern.length && ok; i++) {
+      if (pattern[i].startsWith(':')) {
+        if (parts[i] === '') ok = false
+        else params[pattern[i].slice(1)] = decodeSegment(parts[i])
+      } else if (pattern[i] !== parts[i]) {
+        ok = false
+      }
+    }
+    if (!ok) continue
+    if (route.method === method) return { match: { route, params }, allowed }
+    allowed.push(route.method)
+  }
+  return { allowed }
+}
+
+export function readBodyFor (route: Route, node: NodeApi, req: IncomingMessage): () => Promise<unknown> {
+  let read: Promise<unknown> | undefined
+  return async () => await (read ??= readJsonBody(req, route.maxBody?.(node) ?? DEFAULT_BODY_LIMIT))
+}

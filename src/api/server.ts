@@ -1,0 +1,190 @@
+// The node's HTTP server (node:http): JSON API, Server-Sent Events,
+// Prometheus metrics and the dashboard's files. Every request ends in a
+// response or a closed socket, never in a crash: handlers' errors become
+// {"error":{"code","message"}} and unexpected ones are logged with their
+// stack, which the client never sees.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { isIP } from 'node:net'
+import type { NodeApi } from '../node/node-api.js'
+import type { Logger } from '../node/logger.js'
+import { isLoopbackHost } from '../node/config.js'
+import { isAuthorized, newToken, removeCookie, writeCookie } from './auth.js'
+import { EventStream } from './event-stream.js'
+import { API_ROUTES, matchRoute, readBodyFor } from './routes.js'
+import { canRespond, errorResponse, sendError, sendJson, setCommonHeaders } from './respond.js'
+import { serveAsset, serveIndex } from './static-files.js'
+
+export interface ApiServerOptions {
+  node: NodeApi
+  host: string
+  /** 0 = ephemeral. */
+  port: number
+  /** Where the fresh token is written (mode 0600), normally <dataDir>/.cookie. */
+  cookieFile: string
+  /** Folder with index.html and assets/. */
+  webDir: string
+  log: Logger
+  maxEventClients?: number
+  heartbeatMs?: number
+}
+
+export interface ApiServer {
+  /** Base URL a local client uses, e.g. http://127.0.0.1:8101 */
+  url: string
+  port: number
+  token: string
+  close: () => Promise<void>
+}
+
+// Requests in flight get this long to finish when the server closes.
+const CLOSE_GRACE_MS = 2000
+
+function urlHost (host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return isIP(host) === 6 ? `[${host}]` : host
+}
+
+function hostnameOf (hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(1, hostHeader.indexOf(']'))
+  return hostHeader.split(':')[0]
+}
+
+// DNS rebinding: a web page on evil.example whose name resolves to 127.0.0.1
+// could otherwise read this API from the victim's browser. A loopback-bound
+// server only answers requests addressed to a loopback name.
+function hostAllowed (req: IncomingMessage, loopbackOnly: boolean): boolean {
+  const host = req.headers.host
+  if (!loopbackOnly || host === undefined) return true
+  return isLoopbackHost(hostnameOf(host).toLowerCase())
+}
+
+type PageHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<void> | void
+
+export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer> {
+  const { node, log } = opts
+  const token = newToken()
+  const events = new EventStream(node.events, { log, maxClients: opts.maxEventClients, heartbeatMs: opts.heartbeatMs })
+  const loopbackOnly = isLoopbackHost(opts.host)
+
+  // Non-JSON endpoints: GET only, each writes its own response.
+  const pages: Array<{ matches: (path: string) => boolean, handler: PageHandler }> = [
+    {
+      matches: p => p === '/metrics',
+      handler: async (_req, res) => {
+        const text = await node.metrics.registry.metrics()
+        res.statusCode = 200
+        res.setHeader('Content-Type', node.metrics.registry.contentType)
+        res.setHeader('Cache-Control', 'no-store')
+        res.end(text)
+      }
+    },
+    {
+      matches: p => p === '/api/events',
+      handler: (req, res) => {
+        if (events.full) return sendError(res, 503, 'too-many-clients', 'too many open event streams; try again later', { 'Retry-After': '10' })
+        events.accept(req, res)
+      }
+    },
+    { matches: p => p === '/', handler: async (_req, res) => await serveIndex(res, opts.webDir) },
+    { matches: p => p.startsWith('/assets/'), handler: async (_req, res, p) => await serveAsset(res, opts.webDir, p.slice('/assets/'.length)) }
+  ]
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setCommonHeaders(res)
+    const method = req.method ?? ''
+    const rawUrl = req.url ?? ''
+    if (!rawUrl.startsWith('/')) return sendError(res, 400, 'bad-request', 'the request target must be a path')
+    if (!hostAllowed(req, loopbackOnly)) return sendError(res, 403, 'forbidden-host', 'this API only answers requests addressed to a loopback host name')
+    let url: URL
+    try {
+      url = new URL(`http://localhost${rawUrl}`)
+    } catch {
+      return sendError(res, 400, 'bad-request', 'malformed request path')
+    }
+    const pathname = url.pathname
+
+    const page = pages.find(p => p.matches(pathname))
+    if (page !== undefined) {
+      if (method !== 'GET') return sendError(res, 405, 'method-not-allowed', `${method} is not allowed here; use GET`, { Allow: 'GET' })
+      return await page.handler(req, res, pathname)
+    }
+
+    const { match, allowed } = matchRoute(API_ROUTES, method, pathname)
+    if (match === undefined) {
+      if (allowed.length > 0) return sendError(res, 405, 'method-not-allowed', `${method} is not allowed here; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') })
+      return sendError(res, 404, 'not-found', `no such endpoint: ${pathname}`)
+    }
+    const { route, params } = match
+    if (route.auth && !isAuthorized(req, token)) {
+      return sendError(res, 401, 'unauthorized', 'this endpoint needs the node\'s cookie token: Authorization: Bearer <token from <data-dir>/.cookie>', { 'WWW-Authenticate': 'Bearer' })
+    }
+    const result = await route.handler({ node, req, params, query: url.searchParams, body: readBodyFor(route, node, req) })
+    sendJson(res, 200, result)
+  }
+
+  const server = createServer((req, res) => {
+    const started = Date.now()
+    handle(req, res).catch((err: unknown) => {
+      const { status, body, internal } = errorResponse(err)
+      if (internal) log.error('API request failed', { method: req.method, url: req.url, err, stack: (err as Error)?.stack })
+      if (!canRespond(req, res)) {
+        res.destroy()
+        return
+      }
+      // The body may still be arriving: close the connection rather than read it.
+      if (status === 413) res.setHeader('Connection', 'close')
+      sendJson(res, status, body)
+    }).finally(() => {
+      log.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started })
+    })
+  })
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
+  server.maxConnections = 512
+  server.on('clientError', (err, socket) => {
+    log.debug('bad HTTP request', { err })
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      events.close()
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use (another node running?)' : err.code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : err.message
+      reject(new Error(`cannot start the API on ${opts.host}:${opts.port}: ${why}`, { cause: err }))
+    }
+    server.once('error', onError)
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+  server.on('error', (err) => log.error('API server error', { err }))
+
+  const port = (server.address() as AddressInfo).port
+  try {
+    await writeCookie(opts.cookieFile, token)
+  } catch (err) {
+    events.close()
+    server.close()
+    throw new Error(`cannot write the API cookie ${opts.cookieFile}: ${(err as Error).message}`, { cause: err })
+  }
+
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      events.close()
+      const closed = new Promise<void>(resolve => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS)
+      await closed
+      clearTimeout(force)
+      await removeCookie(opts.cookieFile, token)
+    })()
+    await closing
+  }
+
+  return { url: `http://${urlHost(opts.host)}:${port}`, port, token, close }
+}

@@ -1,0 +1,151 @@
+// `minicoin wallet ...`: the node's wallet through its API (address,
+// balance, send, new-address) or through its file (backup, restore).
+import type { WalletView } from '../../node/node-api.js'
+import { COMMON_OPTIONS, expectPositionals, parse, wantsHelp } from '../args.js'
+import { UsageError } from '../errors.js'
+import { formatAmount, formatBalance } from '../format.js'
+import type { CliIo } from '../io.js'
+import { TARGET_HELP, TARGET_OPTIONS, clientFor, readToken, resolveTarget } from '../target.js'
+import { BACKUP_HELP, RESTORE_HELP, runBackup, runRestore } from './wallet-files.js'
+
+export const WALLET_HELP = `Usage: minicoin wallet <command> [options]
+
+The wallet of a running node (address, balance, send, new-address talk to its
+API) or of a node's wallet file (backup, restore).
+
+Commands:
+  address                    the wallet's addresses, the first one receives mining rewards
+  balance                    confirmed and pending balance
+  send <to> <amount>         pay <amount> base units (1 MC = 100000000) to <to>
+  new-address                hand out a new receiving address
+  backup                     print the 24-word recovery phrase (reads the wallet file)
+  restore                    recreate a wallet file from its recovery phrase
+
+'minicoin wallet <command> --help' tells more.
+`
+
+const ADDRESS_HELP = `Usage: minicoin wallet address [which node] [--json]
+
+Prints the wallet's addresses, one a line; the first receives mining rewards
+and change.
+
+${TARGET_HELP}
+
+Options:
+  --json       print the raw JSON of GET /api/wallet
+  -h, --help   this help
+`
+
+const BALANCE_HELP = `Usage: minicoin wallet balance [which node] [--json]
+
+Prints the confirmed and pending balance (an SPV node counts only what Merkle
+proofs verified).
+
+${TARGET_HELP}
+
+Options:
+  --json       print the raw JSON of GET /api/wallet
+  -h, --help   this help
+`
+
+const SEND_HELP = `Usage: minicoin wallet send <to> <amount> [--fee <fee>] [which node]
+
+Builds, signs and publishes a payment of <amount> base units to the address
+<to>, and prints its txid. Amounts are whole numbers of base units:
+1 MC = 100000000 base units.
+
+${TARGET_HELP}
+
+Options:
+  --fee <fee>  the fee in base units (default: the node's fee rate)
+  -h, --help   this help
+`
+
+const NEW_ADDRESS_HELP = `Usage: minicoin wallet new-address [which node]
+
+Derives the wallet's next address (persisted before it is shown) and prints it.
+
+${TARGET_HELP}
+
+Options:
+  -h, --help   this help
+`
+
+const API_OPTIONS = { ...COMMON_OPTIONS, ...TARGET_OPTIONS } as const
+
+function baseUnits (value: string, flag: string, zeroOk: boolean): string {
+  if (!/^[0-9]+$/.test(value)) {
+    const hint = /^[0-9]*\.[0-9]+$/.test(value) ? ' (amounts are whole base units: 1 MC = 100000000)' : ''
+    throw new UsageError(`${flag}: expected a whole number of base units, got '${value}'${hint}`, 'wallet send')
+  }
+  const n = BigInt(value)
+  if (!zeroOk && n === 0n) throw new UsageError(`${flag}: must be positive`, 'wallet send')
+  return n.toString()
+}
+
+async function runAddress (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('wallet address', argv, { ...API_OPTIONS, json: { type: 'boolean' } })
+  expectPositionals(positionals, [], 'wallet address')
+  const wallet = await clientFor(await resolveTarget(values, io, 'wallet address')).get<WalletView>('/api/wallet')
+  io.out(values.json === true ? JSON.stringify(wallet, null, 2) : wallet.addresses.join('\n'))
+  return 0
+}
+
+async function runBalance (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('wallet balance', argv, { ...API_OPTIONS, json: { type: 'boolean' } })
+  expectPositionals(positionals, [], 'wallet balance')
+  const wallet = await clientFor(await resolveTarget(values, io, 'wallet balance')).get<WalletView>('/api/wallet')
+  io.out(values.json === true ? JSON.stringify(wallet, null, 2) : formatBalance(wallet))
+  return 0
+}
+
+async function runSend (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('wallet send', argv, { ...API_OPTIONS, fee: { type: 'string' } })
+  expectPositionals(positionals, ['to', 'amount'], 'wallet send')
+  const [to, amountArg] = positionals
+  const amount = baseUnits(amountArg, '<amount>', false)
+  const fee = values.fee === undefined ? undefined : baseUnits(values.fee, '--fee', true)
+  const target = await resolveTarget(values, io, 'wallet send')
+  const client = clientFor(target, await readToken(target, 'wallet send'))
+  const { txid } = await client.post<{ txid: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}) })
+  io.err(`sent ${formatAmount(amount)} to ${to}`)
+  io.out(txid)
+  return 0
+}
+
+async function runNewAddress (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('wallet new-address', argv, API_OPTIONS)
+  expectPositionals(positionals, [], 'wallet new-address')
+  const target = await resolveTarget(values, io, 'wallet new-address')
+  const { address } = await clientFor(target, await readToken(target, 'wallet new-address')).post<{ address: string }>('/api/wallet/address')
+  io.out(address)
+  return 0
+}
+
+const SUBCOMMANDS: Record<string, { help: string, run: (argv: string[], io: CliIo) => Promise<number> }> = {
+  address: { help: ADDRESS_HELP, run: runAddress },
+  balance: { help: BALANCE_HELP, run: runBalance },
+  send: { help: SEND_HELP, run: runSend },
+  'new-address': { help: NEW_ADDRESS_HELP, run: runNewAddress },
+  backup: { help: BACKUP_HELP, run: runBackup },
+  restore: { help: RESTORE_HELP, run: runRestore }
+}
+
+export async function runWallet (argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined) {
+    io.err(WALLET_HELP)
+    return 2
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.out(WALLET_HELP)
+    return 0
+  }
+  const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined
+  if (sub === undefined) throw new UsageError(`unknown wallet command '${name}' (expected ${Object.keys(SUBCOMMANDS).join(', ')})`, 'wallet')
+  if (wantsHelp(rest)) {
+    io.out(sub.help)
+    return 0
+  }
+  return await sub.run(rest, io)
+}

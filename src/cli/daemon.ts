@@ -1,0 +1,86 @@
+// A daemon's life around the node: start the node, then its HTTP API, then
+// announce both in <data-dir>/node.json; stop in the reverse order. Signals
+// and exit codes are the `node` command's business, so this part can be
+// tested in process with a fake node.
+import { mkdir } from 'node:fs/promises'
+import { startApiServer, type ApiServer } from '../api/server.js'
+import { walletFilePath, type NodeConfig } from '../node/config.js'
+import type { Logger } from '../node/logger.js'
+import type { RunningNode } from '../node/start-node.js'
+import { CliError } from './errors.js'
+import { cookiePath, isProcessAlive, readNodeInfo, removeNodeInfo, writeNodeInfo, type NodeInfo } from './node-info.js'
+import { version } from './version.js'
+
+export type StartNode = (config: NodeConfig, log: Logger) => Promise<RunningNode>
+
+export interface DaemonOptions {
+  startNode: StartNode
+  webDir: string
+}
+
+export interface RunningDaemon {
+  info: NodeInfo
+  node: RunningNode
+  api: ApiServer
+  /** Idempotent: removes node.json, closes the API, stops the node. */
+  stop: () => Promise<void>
+}
+
+async function refuseIfRunning (dataDir: string): Promise<void> {
+  const existing = await readNodeInfo(dataDir).catch(() => undefined)
+  if (existing !== undefined && existing.pid !== process.pid && isProcessAlive(existing.pid)) {
+    throw new CliError(`another node (pid ${existing.pid}) is already running with the data dir ${dataDir}; stop it first or use --data-dir`)
+  }
+}
+
+export async function startDaemon (config: NodeConfig, log: Logger, opts: DaemonOptions): Promise<RunningDaemon> {
+  await refuseIfRunning(config.dataDir)
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+
+  const node = await opts.startNode(config, log)
+  let api: ApiServer
+  try {
+    api = await startApiServer({
+      node: node.api,
+      host: config.api.host,
+      port: config.api.port,
+      cookieFile: cookiePath(config.dataDir),
+      webDir: opts.webDir,
+      log: log.child('api')
+    })
+  } catch (err) {
+    await node.stop().catch((stopErr: unknown) => log.error('stopping the node failed', { err: stopErr }))
+    throw err
+  }
+
+  const info: NodeInfo = {
+    pid: process.pid,
+    role: config.role,
+    network: config.network,
+    peerId: node.peerId,
+    api: api.url,
+    listen: node.listen,
+    dataDir: config.dataDir,
+    walletFile: walletFilePath(config),
+    startedAt: Date.now(),
+    version: version()
+  }
+  try {
+    await writeNodeInfo(config.dataDir, info)
+  } catch (err) {
+    await api.close()
+    await node.stop().catch((stopErr: unknown) => log.error('stopping the node failed', { err: stopErr }))
+    throw new CliError(`cannot write ${config.dataDir}/node.json: ${(err as Error).message}`, 1, { cause: err })
+  }
+
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      await removeNodeInfo(config.dataDir).catch((err: unknown) => log.warn('cannot remove node.json', { err }))
+      await api.close().catch((err: unknown) => log.error('closing the API failed', { err }))
+      await node.stop()
+    })()
+    await stopping
+  }
+  return { info, node, api, stop }
+}

@@ -1,0 +1,219 @@
+// An in-memory NodeApi with canned data for API, CLI and dashboard tests: no
+// network, no disk. Events are emitted by the test; every call is recorded.
+import { EventEmitter } from 'node:events'
+import { devnet, type NetworkParams } from '../../src/core/params.js'
+import { encodeAddress } from '../../src/wallet/address.js'
+import { NodeMetrics } from '../../src/node/metrics.js'
+import {
+  ApiError,
+  type BlockView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  type TreeNodeView, type TxView, type WalletTxView, type WalletView
+} from '../../src/node/node-api.js'
+
+export interface RecordedCall { method: string, args: unknown[] }
+
+/** A deterministic 64-hex hash from a label. */
+export function fakeHash (n: number, prefix = 'ab'): string {
+  return (prefix + n.toString(16).padStart(8, '0')).padEnd(64, '0')
+}
+
+/** A valid address on `params` from a small number. */
+export function fakeAddress (n: number, params: NetworkParams = devnet): string {
+  const hash = new Uint8Array(20)
+  hash[19] = n & 0xff
+  hash[18] = (n >> 8) & 0xff
+  return encodeAddress(hash, params)
+}
+
+const PEER_A = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
+const PEER_B = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+export const FAKE_PEER_ID = '12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE'
+
+function txView (n: number, height: number | undefined, tipHeight: number): TxView {
+  return {
+    txid: fakeHash(n, 'cd'),
+    size: 200 + n,
+    coinbase: n % 10 === 0,
+    inputs: n % 10 === 0 ? [] : [{ prevTxid: fakeHash(n - 1, 'cd'), prevIndex: 0, address: fakeAddress(1), amount: '5000000000' }],
+    outputs: [{ address: fakeAddress(2), amount: '4999990000' }],
+    fee: n % 10 === 0 ? undefined : '10000',
+    lockTime: 0,
+    ...(height !== undefined
+      ? { block: { hash: fakeHash(height), height, index: n % 10 }, confirmations: tipHeight - height + 1 }
+      : { confirmations: 0, receivedAt: 1_700_000_000_000 })
+  }
+}
+
+function blockView (height: number, tipHeight: number): BlockView {
+  const transactions = [txView(height * 10, height, tipHeight), ...(height > 0 ? [txView(height * 10 + 1, height, tipHeight)] : [])]
+  return {
+    hash: fakeHash(height),
+    height,
+    version: 1,
+    prevHash: height === 0 ? '0'.repeat(64) : fakeHash(height - 1),
+    merkleRoot: fakeHash(height, 'ee'),
+    time: 1_795_219_200 + height * 5,
+    bits: '1e03ffff',
+    nonce: height * 7,
+    work: String((height + 1) * 1000),
+    confirmations: tipHeight - height + 1,
+    active: true,
+    size: 300 * transactions.length,
+    txCount: transactions.length,
+    transactions
+  }
+}
+
+export interface FakeNodeOptions {
+  role?: Role
+  height?: number
+  params?: NetworkParams
+}
+
+export class FakeNode implements NodeApi {
+  readonly role: Role
+  readonly params: NetworkParams
+  readonly metrics = new NodeMetrics()
+  readonly events = new EventEmitter<NodeEvents>()
+  readonly calls: RecordedCall[] = []
+  readonly chain: BlockView[] = []
+  readonly pool: TxView[]
+  readonly walletAddresses: string[]
+  mining = true
+  /** Set to make the next call of that method throw this error. */
+  failNext: Partial<Record<keyof NodeApi, unknown>> = {}
+
+  constructor (opts: FakeNodeOptions = {}) {
+    this.role = opts.role ?? 'miner'
+    this.params = opts.params ?? devnet
+    const height = opts.height ?? 12
+    for (let h = 0; h <= height; h++) this.chain.push(blockView(h, height))
+    this.pool = [txView(9001, undefined, height), txView(9002, undefined, height)]
+    this.walletAddresses = [fakeAddress(2, this.params)]
+    this.metrics.chainHeight.set(height)
+  }
+
+  private record (method: keyof NodeApi, args: unknown[]): void {
+    this.calls.push({ method, args })
+    if (method in this.failNext) {
+      const err = this.failNext[method]
+      delete this.failNext[method]
+      throw err
+    }
+  }
+
+  callsOf (method: keyof NodeApi): unknown[][] {
+    return this.calls.filter(c => c.method === method).map(c => c.args)
+  }
+
+  get tip (): BlockView {
+    return this.chain[this.chain.length - 1]
+  }
+
+  status (): StatusView {
+    this.record('status', [])
+    return {
+      role: this.role,
+      network: this.params.id,
+      peerId: FAKE_PEER_ID,
+      listen: [`/ip4/127.0.0.1/tcp/4001/p2p/${FAKE_PEER_ID}`],
+      height: this.tip.height,
+      tip: this.tip.hash,
+      peers: 2,
+      mempool: this.pool.length,
+      syncing: false,
+      bestHeaderHeight: this.tip.height,
+      difficulty: 262144,
+      ...(this.role === 'miner' ? { mining: { enabled: this.mining, threads: 1, hashRate: 1000, blocksMined: 5 } } : {}),
+      startedAt: 1_700_000_000_000
+    }
+  }
+
+  blocks (from: number | undefined, limit: number): BlockView[] {
+    this.record('blocks', [from, limit])
+    const start = Math.min(from ?? this.tip.height, this.tip.height)
+    const out: BlockView[] = []
+    for (let h = start; h >= 0 && out.length < limit; h--) out.push(this.chain[h])
+    return out
+  }
+
+  block (hashOrHeight: string): BlockView | undefined {
+    this.record('block', [hashOrHeight])
+    if (/^[0-9]+$/.test(hashOrHeight) && hashOrHeight.length < 64) return this.chain[Number(hashOrHeight)]
+    return this.chain.find(b => b.hash === hashOrHeight)
+  }
+
+  tx (txid: string): TxView | undefined {
+    this.record('tx', [txid])
+    for (const b of this.chain) {
+      const found = b.transactions?.find(t => t.txid === txid)
+      if (found !== undefined) return found
+    }
+    return this.pool.find(t => t.txid === txid)
+  }
+
+  mempool (): TxView[] {
+    this.record('mempool', [])
+    return this.pool
+  }
+
+  peers (): PeerView[] {
+    this.record('peers', [])
+    return [
+      { peerId: PEER_A, addresses: [`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`], direction: 'inbound', score: 0, height: this.tip.height, tip: this.tip.hash, connectedAt: 1_700_000_000_000, links: [PEER_B] },
+      { peerId: PEER_B, addresses: [`/ip4/127.0.0.1/tcp/4003/p2p/${PEER_B}`], direction: 'outbound', score: 1.5, connectedAt: 1_700_000_000_000 }
+    ]
+  }
+
+  blockTree (depth: number): TreeNodeView[] {
+    this.record('blockTree', [depth])
+    return this.chain.slice(-depth).map(b => ({ hash: b.hash, prevHash: b.prevHash, height: b.height, time: b.time, active: true, invalid: false, hasData: true }))
+  }
+
+  async wallet (): Promise<WalletView> {
+    this.record('wallet', [])
+    return {
+      addresses: [...this.walletAddresses],
+      balance: { confirmed: '5000000000', pending: '0', immature: '2500000000' },
+      transactions: [{ txid: fakeHash(10, 'cd'), delta: '5000000000', height: 1, confirmations: this.tip.height, time: 1_795_219_205 }]
+    }
+  }
+
+  async newAddress (): Promise<string> {
+    this.record('newAddress', [])
+    const address = fakeAddress(100 + this.walletAddresses.length, this.params)
+    this.walletAddresses.push(address)
+    return address
+  }
+
+  async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
+    this.record('send', [to, amount, fee])
+    if (amount > 5_000_000_000n) throw new ApiError(400, 'insufficient-funds', `insufficient funds: 5000000000 available, ${amount} needed`)
+    return { txid: fakeHash(7777, 'f0') }
+  }
+
+  async submitTx (bytes: Uint8Array): Promise<{ txid: string }> {
+    this.record('submitTx', [bytes])
+    if (bytes[0] === 0xff) throw new ApiError(400, 'tx-rejected', 'bad-txns-inputs-missingorspent')
+    return { txid: fakeHash(bytes.length, 'f1') }
+  }
+
+  setMining (enabled: boolean): void {
+    this.record('setMining', [enabled])
+    if (this.role !== 'miner') throw new ApiError(400, 'not-a-miner', 'only a miner mines')
+    this.mining = enabled
+  }
+
+  search (query: string): { kind: 'block' | 'tx' | 'address', id: string } | undefined {
+    this.record('search', [query])
+    if (/^[0-9]+$/.test(query) && Number(query) <= this.tip.height) return { kind: 'block', id: this.chain[Number(query)].hash }
+    if (this.chain.some(b => b.hash === query)) return { kind: 'block', id: query }
+    if (this.walletAddresses.includes(query)) return { kind: 'address', id: query }
+    return undefined
+  }
+
+  async addressHistory (address: string): Promise<WalletTxView[]> {
+    this.record('addressHistory', [address])
+    return this.walletAddresses.includes(address) ? [{ txid: fakeHash(10, 'cd'), delta: '5000000000', height: 1, confirmations: this.tip.height }] : []
+  }
+}
