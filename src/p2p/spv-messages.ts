@@ -11,6 +11,7 @@ import { DecodeError } from '../core/errors.js'
 import { equalBytes } from '../core/bytes.js'
 import { wire } from '../core/wire/schema.js'
 import { ADDRESS_BYTES, HASH_BYTES, type BlockHeader, type Transaction } from '../core/types.js'
+import type { WireLimits } from './protocols.js'
 
 /** Deepest Merkle branch there can be: 2^32 transactions in a block. */
 export const MAX_BRANCH_LENGTH = 32
@@ -21,6 +22,11 @@ export interface SpvLimits {
   locatorHashes: number
   headersPerReply: number
   proofsPerReply: number
+}
+
+/** The SPV bounds of a network's wire limits, for messages of at most `maxBytes`. */
+export function spvLimitsOf (l: WireLimits, maxBytes: number): SpvLimits {
+  return { maxBytes, locatorHashes: l.locatorHashes, headersPerReply: l.headersPerReply, proofsPerReply: l.proofsPerReply }
 }
 
 export type SpvRequest =
@@ -65,8 +71,13 @@ interface WireSpvResponse {
 
 const EMPTY = new Uint8Array(0)
 
+/** protobufjs leaves absent bytes fields at a prototype default (an empty array, not a Uint8Array). */
+function bytesOf (v: Uint8Array | undefined): Uint8Array {
+  return v instanceof Uint8Array ? v : EMPTY
+}
+
 function exactly (bytes: Uint8Array | undefined, length: number, what: string): Uint8Array {
-  const b = bytes ?? EMPTY
+  const b = bytesOf(bytes)
   if (b.length !== length) throw new DecodeError('decode-bad-length', `${what} must be ${length} bytes, got ${b.length}`)
   return b
 }
@@ -99,7 +110,7 @@ export function decodeSpvRequest (bytes: Uint8Array, limits: SpvLimits): SpvRequ
   const m = decodeWire<WireSpvRequest>(wire.SpvRequest, bytes, limits.maxBytes, 'spv request')
   oneBody([m.getHeaders != null, m.getAddressHistory != null, m.getTxProof != null], 'spv request')
   if (m.getHeaders != null) {
-    const stop = m.getHeaders.stop ?? EMPTY
+    const stop = bytesOf(m.getHeaders.stop)
     if (stop.length !== 0) exactly(stop, HASH_BYTES, 'stop hash')
     return { kind: 'getHeaders', locator: hashes(m.getHeaders.locator, limits.locatorHashes, 'locator'), stop, max: m.getHeaders.max ?? 0 }
   }
@@ -116,6 +127,17 @@ function proofToWire (p: MerkleProof): Record<string, unknown> {
   return { blockHash: p.blockHash, height: p.height, index: p.index, branch: p.branch, transaction: txToWire(p.tx) }
 }
 
+/** core's txFromWire keeps protobufjs' empty-array defaults for absent bytes fields: make them real bytes. */
+function txOf (m: WireTx): Transaction {
+  const tx = txFromWire(m)
+  return {
+    ...tx,
+    inputs: tx.inputs.map(i => ({ prevTxid: bytesOf(i.prevTxid), prevIndex: i.prevIndex, publicKey: bytesOf(i.publicKey), signature: bytesOf(i.signature) })),
+    outputs: tx.outputs.map(o => ({ amount: o.amount, address: bytesOf(o.address) })),
+    coinbase: bytesOf(tx.coinbase)
+  }
+}
+
 function proofFromWire (m: WireProof): MerkleProof {
   const branch = hashes(m.branch, MAX_BRANCH_LENGTH, 'merkle branch')
   if (m.transaction == null) throw new DecodeError('decode-missing-tx', 'merkle proof has no transaction')
@@ -124,7 +146,7 @@ function proofFromWire (m: WireProof): MerkleProof {
     height: m.height ?? 0,
     index: m.index ?? 0,
     branch,
-    tx: txFromWire(m.transaction)
+    tx: txOf(m.transaction)
   }
 }
 

@@ -16,7 +16,7 @@ import type { ProtocolIds, WireLimits } from './protocols.js'
 import { PeerRateLimiter } from './rate-limiter.js'
 import type { PeerReputation } from './reputation.js'
 import { InvalidRequestError, serveRpc } from './rpc.js'
-import { decodeSpvRequest, encodeSpvResponse, type MerkleProof, type SpvLimits, type SpvRequest } from './spv-messages.js'
+import { decodeSpvRequest, encodeSpvResponse, spvLimitsOf, type MerkleProof, type SpvRequest } from './spv-messages.js'
 
 export interface SpvServerOptions {
   host: P2PHost
@@ -28,10 +28,6 @@ export interface SpvServerOptions {
   log: Logger
   /** Blocks whose Merkle trees stay cached (several proofs usually come from one block). */
   cachedBlocks?: number
-}
-
-export function spvLimitsOf (l: WireLimits, maxBytes: number): SpvLimits {
-  return { maxBytes, locatorHashes: l.locatorHashes, headersPerReply: l.headersPerReply, proofsPerReply: l.proofsPerReply }
 }
 
 /**
