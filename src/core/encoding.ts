@@ -29,8 +29,9 @@ function fromLong (value: Long | number | undefined): bigint {
   return (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0)
 }
 
+// protobufjs gives absent bytes fields its default, a plain empty Array
 function bytesOf (value: Uint8Array | undefined): Uint8Array {
-  return value ?? new Uint8Array(0)
+  return value instanceof Uint8Array ? value : new Uint8Array(0)
 }
 
 // ---- domain -> wire objects --------------------------------------------------

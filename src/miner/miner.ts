@@ -77,6 +77,13 @@ export class Miner extends EventEmitter<MinerEvents> {
     await this.search.stop()
   }
 
+  private async pause (ms: number): Promise<void> {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(resolve, ms)
+      this.abort?.signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+    })
+  }
+
   private async run (): Promise<void> {
     const onTip = (): void => this.abort?.abort()
     let refresh: NodeJS.Timeout | undefined
@@ -88,7 +95,14 @@ export class Miner extends EventEmitter<MinerEvents> {
     try {
       while (!this.stopping) {
         this.abort = new AbortController()
-        const template = buildTemplate(this.chain, this.mempool, this.payTo, this.extraNonce++, this.now())
+        const now = this.now()
+        const template = buildTemplate(this.chain, this.mempool, this.payTo, this.extraNonce++, now)
+        // Blocks found faster than one a second (regtest) push their times
+        // ahead of the clock; past the future limit peers would refuse them.
+        if (template.block.header.time > now + this.chain.params.maxFutureBlockTime / 2) {
+          await this.pause(1000)
+          continue
+        }
         const target = bitsToTarget(template.block.header.bits)!
         let found
         try {

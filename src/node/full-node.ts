@@ -23,6 +23,7 @@ import { loadOrCreatePeerKey } from '../p2p/identity.js'
 import { limitsFor, protocolsFor, topicsFor } from '../p2p/protocols.js'
 import { PeerReputation } from '../p2p/reputation.js'
 import { SyncManager } from '../p2p/sync.js'
+import { SpvServer } from '../p2p/spv-server.js'
 import { blockValidator } from '../p2p/validation/block.js'
 import { encodeHeaderAnnouncement, fullNodeHeaderValidator } from '../p2p/validation/header.js'
 import { txValidator } from '../p2p/validation/tx.js'
@@ -193,19 +194,14 @@ export class FullNode implements NodeApi {
     }
   }
 
-  private spvServer: { stop: () => Promise<void> } | undefined
+  private spvServer: SpvServer | undefined
 
   private async startSpvServer (): Promise<void> {
     const { chain, params, metrics } = this
     const limits = limitsFor(params)
-    // TEMPORARY until the SPV server lands
-    const spvModule = '../p2p/spv-server.js'
-    const mod = await import(spvModule).catch(() => undefined) as { SpvServer: new (o: unknown) => { start: () => Promise<void>, stop: () => Promise<void> } } | undefined
-    if (mod !== undefined) {
-      const spv = new mod.SpvServer({ host: this.host, chain, protocols: protocolsFor(params.id), limits, reputation: this.reputation, metrics, log: this.log.child('spv') })
-      await spv.start()
-      this.spvServer = spv
-    }
+    const spv = new SpvServer({ host: this.host, chain, protocols: protocolsFor(params.id), limits, reputation: this.reputation, metrics, log: this.log.child('spv') })
+    await spv.start()
+    this.spvServer = spv
   }
 
   private wireEvents (): void {

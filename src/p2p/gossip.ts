@@ -157,19 +157,21 @@ export class GossipService {
     let next = performance.now()
     try {
       while (!this.stopped && this.queue.length > 0) {
-        const item = this.queue[0]
-        if (this.subscribers(item.topic) === 0) {
-          if (Date.now() - item.queuedAt > this.maxQueueMs) { this.queue.shift(); continue }
+        this.dropExpired()
+        // the first message whose topic has a peer: a topic nobody follows
+        // (e.g. blocks when only light peers are connected) must not hold up the others
+        const at = this.queue.findIndex(m => this.subscribers(m.topic) > 0)
+        if (at === -1) {
           await this.sleep(250)
           continue
         }
-        this.queue.shift()
+        const [item] = this.queue.splice(at, 1)
         try {
           await this.pubsub.publish(this.topics[item.topic], item.data)
         } catch (err) {
           const name = (err as Error).message ?? ''
           if (name.includes('NoPeersSubscribedToTopic') || name.includes('no peers')) {
-            this.queue.unshift(item)
+            this.queue.splice(at, 0, item)
             await this.sleep(100)
             continue
           }
@@ -182,6 +184,15 @@ export class GossipService {
       }
     } finally {
       this.pumping = false
+    }
+  }
+
+  private dropExpired (): void {
+    const cutoff = Date.now() - this.maxQueueMs
+    if (this.queue.length > 0 && this.queue[0].queuedAt < cutoff) {
+      const before = this.queue.length
+      for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].queuedAt < cutoff) this.queue.splice(i, 1)
+      this.log.debug('dropped messages no peer wanted in time', { count: before - this.queue.length })
     }
   }
 

@@ -1,0 +1,86 @@
+// Runs the real `minicoin` command as child processes (each in its own
+// process group, ended by PID) and talks to the daemons through their API.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ApiClient } from '../../src/api/client.js'
+import type { NodeInfo } from '../../src/cli/node-info.js'
+import type { NodeConfig } from '../../src/node/config.js'
+import { waitFor, type Cleanup } from './nodes.js'
+
+export const BIN = new URL('../../bin/minicoin.js', import.meta.url).pathname
+export const REPO = new URL('../..', import.meta.url).pathname
+
+export interface Proc {
+  child: ChildProcess
+  output: () => string
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  /** Signals the whole process group. */
+  signal: (sig: NodeJS.Signals) => void
+}
+
+export function run (args: string[], cleanup: Cleanup, env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MINICOIN_LOG_PRETTY: '0', ...env } })
+  let out = ''
+  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr?.on('data', (c: Buffer) => { out += c.toString() })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
+    try { process.kill(-child.pid, sig) } catch {}
+  }
+  cleanup.add(async () => {
+    signal('SIGTERM')
+    const done = await Promise.race([exited.then(() => true), new Promise(resolve => setTimeout(() => resolve(false), 20_000))])
+    if (done !== true) signal('SIGKILL')
+    await exited
+  })
+  return { child, output: () => out, exited, signal }
+}
+
+/** A regtest config for one daemon on loopback with ephemeral ports and no mDNS. */
+export function writeConfig (dir: string, role: NodeConfig['role'], extra: Record<string, unknown> = {}): string {
+  const config = {
+    role,
+    network: 'regtest',
+    dataDir: join(dir, 'data'),
+    p2p: { host: '127.0.0.1', port: 0, bootstrap: [], mdns: false },
+    api: { host: '127.0.0.1', port: 0 },
+    ...(role === 'miner' ? { mining: { enabled: false, threads: 1 } } : {}),
+    log: { level: 'info' },
+    ...extra
+  }
+  const file = join(dir, `${role}.json`)
+  writeFileSync(file, JSON.stringify(config, null, 2))
+  return file
+}
+
+export interface Daemon {
+  proc: Proc
+  info: NodeInfo
+  api: ApiClient
+  dataDir: string
+}
+
+export async function readyDaemon (proc: Proc, dataDir: string, ms = 60_000): Promise<Daemon> {
+  const file = join(dataDir, 'node.json')
+  await waitFor(() => {
+    if (proc.child.exitCode !== null) throw new Error(`daemon exited early:\n${proc.output()}`)
+    if (!existsSync(file)) return false
+    try { return (JSON.parse(readFileSync(file, 'utf8')) as NodeInfo).pid === proc.child.pid } catch { return false }
+  }, `the daemon in ${dataDir} to be ready`, ms)
+  const info = JSON.parse(readFileSync(file, 'utf8')) as NodeInfo
+  const token = readFileSync(join(dataDir, '.cookie'), 'utf8').trim()
+  return { proc, info, api: new ApiClient(info.api, { token }), dataDir }
+}
+
+export async function startDaemon (cleanup: Cleanup, role: NodeConfig['role'], args: string[] = [], extra: Record<string, unknown> = {}): Promise<Daemon> {
+  const dir = cleanup.tempDir()
+  const config = writeConfig(dir, role, extra)
+  return await readyDaemon(run(['node', '--config', config, ...args], cleanup), join(dir, 'data'))
+}
+
+export function dialAddress (d: Daemon): string {
+  const ma = d.info.listen.find(a => a.startsWith('/ip4/127.0.0.1/'))!
+  return ma.includes('/p2p/') ? ma : `${ma}/p2p/${d.info.peerId}`
+}
