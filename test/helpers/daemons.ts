@@ -74,6 +74,18 @@ export async function readyDaemon (proc: Proc, dataDir: string, ms = 60_000): Pr
   return { proc, info, api: new ApiClient(info.api, { token }), dataDir }
 }
 
+/** A daemon someone else started (e.g. by `minicoin devnet`), found through its node.json. */
+export async function attachDaemon (dataDir: string, owner: Proc, ms = 120_000): Promise<Daemon> {
+  const file = join(dataDir, 'node.json')
+  await waitFor(() => {
+    if (owner.child.exitCode !== null) throw new Error(`the owning process exited:\n${owner.output()}`)
+    return existsSync(file) && existsSync(join(dataDir, '.cookie'))
+  }, `a daemon in ${dataDir}`, ms)
+  const info = JSON.parse(readFileSync(file, 'utf8')) as NodeInfo
+  const token = readFileSync(join(dataDir, '.cookie'), 'utf8').trim()
+  return { proc: owner, info, api: new ApiClient(info.api, { token }), dataDir }
+}
+
 export async function startDaemon (cleanup: Cleanup, role: NodeConfig['role'], args: string[] = [], extra: Record<string, unknown> = {}): Promise<Daemon> {
   const dir = cleanup.tempDir()
   const config = writeConfig(dir, role, extra)

@@ -1,0 +1,50 @@
+// `npm start` (= `minicoin devnet`): a miner, a full node and an SPV node on
+// loopback converge, and a payment from the miner's wallet to the SPV wallet
+// is proven by the SPV node through a Merkle proof.
+import { afterAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Cleanup, waitFor } from '../helpers/nodes.js'
+import { attachDaemon, run, type Daemon } from '../helpers/daemons.js'
+import type { StatusView, WalletView } from '../../src/node/node-api.js'
+
+const cleanup = new Cleanup()
+afterAll(async () => { await cleanup.run() })
+
+describe('npm start (minicoin devnet)', () => {
+  it('brings up three roles that converge; the SPV node proves a payment from the miner', async () => {
+    const base = cleanup.tempDir()
+    const devnet = run(['devnet', '--data-dir', base], cleanup)
+    const nodes: Record<string, Daemon> = {}
+    for (const role of ['miner', 'full', 'spv']) nodes[role] = await attachDaemon(join(base, role), devnet)
+    await waitFor(() => /dashboard|http:\/\/127\.0\.0\.1:\d+/.test(devnet.output()), 'devnet to print the dashboard URLs', 60_000)
+    for (const role of ['miner', 'full', 'spv']) expect(devnet.output()).toContain(nodes[role].info.api)
+
+    const status = async (role: string): Promise<StatusView> => await nodes[role].api.get<StatusView>('/api/status')
+    // converge: all three at the same tip, at least a few blocks up
+    await waitFor(async () => {
+      const [m, f, s] = await Promise.all([status('miner'), status('full'), status('spv')])
+      return m.height >= 3 && m.tip === f.tip && m.tip === s.tip && f.peers >= 1 && s.peers >= 1
+    }, 'three roles to converge', 180_000)
+
+    // the miner's first coinbase matures after coinbaseMaturity blocks
+    await waitFor(async () => BigInt((await nodes.miner.api.get<WalletView>('/api/wallet')).balance.confirmed) > 0n, 'mature coins in the miner wallet', 240_000)
+    const spvAddress = (await nodes.spv.api.get<WalletView>('/api/wallet')).addresses[0]
+    const { txid } = await nodes.miner.api.post<{ txid: string }>('/api/wallet/send', { to: spvAddress, amount: '2500000', fee: '1000' })
+    await waitFor(async () => {
+      const w = await nodes.spv.api.get<WalletView>('/api/wallet')
+      return w.balance.confirmed === '2500000' && w.transactions.some(t => t.txid === txid && t.proof !== undefined)
+    }, 'the SPV wallet to prove the payment', 180_000)
+    const proven = (await nodes.spv.api.get<WalletView>('/api/wallet')).transactions.find(t => t.txid === txid)!
+    expect(proven.proof!.merkleRoot).toMatch(/^[0-9a-f]{64}$/)
+    expect(proven.confirmations).toBeGreaterThanOrEqual(1)
+    const metrics = await (await fetch(nodes.spv.info.api + '/metrics')).text()
+    expect(metrics).toMatch(/minicoin_spv_proofs_verified_total [1-9]/)
+
+    // Ctrl-C stops all three and removes nothing we asked to keep
+    devnet.signal('SIGINT')
+    const exit = await devnet.exited
+    expect(exit.code, devnet.output().slice(-2000)).toBe(0)
+    for (const role of ['miner', 'full', 'spv']) expect(existsSync(join(base, role, 'node.json'))).toBe(false)
+  }, 600_000)
+})
