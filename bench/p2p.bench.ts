@@ -1,14 +1,20 @@
 // Network benchmarks: real nodes in this process on loopback TCP.
 import { type Bench, percentile, round } from './harness.js'
 import { FullNode } from '../src/node/full-node.js'
+import { SpvNode } from '../src/node/spv-node.js'
+import { HeaderChain } from '../src/spv/header-chain.js'
 import { blockHashHex } from '../src/core/block.js'
 import { encodeBlock, encodeTx } from '../src/core/encoding.js'
 import { regtest } from '../src/core/params.js'
 import { txid } from '../src/core/tx.js'
 import type { Block, Transaction } from '../src/core/types.js'
+import { join } from 'node:path'
 import { toHex } from '../src/core/bytes.js'
 import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tipOf, type Spendable } from '../test/helpers/chain-fixtures.js'
 import { Cleanup, testConfig, testLogger, waitFor } from '../test/helpers/nodes.js'
+import { dialAddress, readyDaemon, run, writeConfig } from '../test/helpers/daemons.js'
+import { Chain } from '../src/chain/chain.js'
+import { NobleVerifier } from '../src/crypto/verifier.js'
 
 async function startNodes (count: number, cleanup: Cleanup, topology: 'line' | 'mesh'): Promise<FullNode[]> {
   const nodes: FullNode[] = []
@@ -159,6 +165,54 @@ export const benches: Bench[] = [
         return [
           { bench: 'ibd_sync_tx', value: round(txCount / seconds), unit: 'tx/s', blocks: blocks.length, transactions: txCount, seconds: round(seconds, 2), mark: '>= 4000' },
           { bench: 'ibd_sync_blocks', value: round(blocks.length / seconds), unit: 'blocks/s' }
+        ]
+      } finally {
+        await cleanup.run()
+      }
+    }
+  },
+  {
+    name: 'spv_header_sync',
+    group: 'p2p',
+    async run () {
+      const cleanup = new Cleanup()
+      try {
+        const HEADERS = 20_000
+        const { blocks } = mineChain(genesisTip(), HEADERS, newKey())
+        // the serving full node runs in its own process, as it would on another machine
+        const serverDir = cleanup.tempDir()
+        const chain = await Chain.open({ location: join(serverDir, 'data', 'chain'), params: regtest, verifier: new NobleVerifier() })
+        for (const b of blocks) await chain.processBlock(b)
+        await chain.close()
+        const server = await readyDaemon(run(['node', '--config', writeConfig(serverDir, 'full')], cleanup), join(serverDir, 'data'))
+        // the raw reference: the same validation in this thread, no network
+        const refDir = cleanup.tempDir()
+        const reference = await HeaderChain.open({ location: join(refDir, 'h'), params: regtest })
+        cleanup.add(async () => await reference.close())
+        const r0 = performance.now()
+        for (let i = 0; i < blocks.length; i += 2000) await reference.processHeaders(blocks.slice(i, i + 2000).map(b => b.header))
+        const rawRate = HEADERS / ((performance.now() - r0) / 1000)
+
+        const dir = cleanup.tempDir()
+        const bootstrap = [dialAddress(server)]
+        const light = await SpvNode.start(testConfig('spv', dir, { p2p: { host: '127.0.0.1', port: 0, bootstrap, mdns: false, maxPeers: 8 } }), testLogger('spv'))
+        cleanup.add(async () => await light.stop())
+        // two clocks: from the node being up (dial and identify included) and
+        // from the first header request
+        const up = performance.now()
+        let started = 0
+        while (started === 0 && performance.now() - up < 60_000) {
+          if (light.client.syncing || light.headers.height > 0) started = performance.now()
+          else await new Promise(resolve => setImmediate(resolve))
+        }
+        await waitFor(() => light.headers.height === HEADERS, 'header sync', 300_000)
+        const end = performance.now()
+        const seconds = (end - started) / 1000
+        const withConnect = (end - up) / 1000
+        return [
+          { bench: 'spv_header_sync', value: round(HEADERS / seconds), unit: 'headers/s', headers: HEADERS, seconds: round(seconds, 3), mark: '>= 50000', reference: 'spv_header_validate_raw' },
+          { bench: 'spv_header_sync_with_connect', value: round(HEADERS / withConnect), unit: 'headers/s', seconds: round(withConnect, 3) },
+          { bench: 'spv_header_validate_raw', value: round(rawRate), unit: 'headers/s' }
         ]
       } finally {
         await cleanup.run()

@@ -194,14 +194,23 @@ export class LightClient {
   private async syncHeaders (peer: PeerId): Promise<void> {
     const { headers, limits, reputation } = this.o
     const id = peer.toString()
-    let locator = headers.locator()
-    for (let round = 0; round < 100_000 && !this.stopped; round++) {
-      const res = await this.request(peer, { kind: 'getHeaders', locator, stop: EMPTY, max: limits.headersPerReply })
+    const ask = (locator: Uint8Array[]): Promise<SpvResponse> => {
+      const req = this.request(peer, { kind: 'getHeaders', locator, stop: EMPTY, max: limits.headersPerReply })
+      req.catch(() => {}) // a prefetch we end up not awaiting must not go unhandled
+      return req
+    }
+    let next: Promise<SpvResponse> | undefined = ask(headers.locator())
+    for (let round = 0; round < 100_000 && !this.stopped && next !== undefined; round++) {
+      const res: SpvResponse = await next
+      next = undefined
       if (res.kind !== 'headers') {
         reputation.penalize(id, 20, 'spv-unexpected-reply')
         return
       }
       if (res.headers.length === 0) return
+      // a full reply means more follow: ask for them while these are validated
+      const full = res.headers.length >= limits.headersPerReply
+      if (full) next = ask([blockHash(res.headers[res.headers.length - 1]), ...headers.locator()])
       let added
       try {
         added = (await headers.processHeaders(res.headers)).added
@@ -215,9 +224,7 @@ export class LightClient {
       const last = headers.get(blockHash(res.headers[res.headers.length - 1]))
       if (last !== undefined) this.notePeerHeight(id, last.height)
       // nothing new: stop instead of asking again for what we have
-      if (added.length === 0 || res.headers.length < limits.headersPerReply || last === undefined) return
-      // continue after what it sent, even along a branch that is not (yet) our active chain
-      locator = headers.index.locator(last)
+      if (added.length === 0 || last === undefined) return
     }
   }
 
