@@ -34,6 +34,7 @@ import { Wallet } from '../wallet/wallet.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
+import { reportPeerEvents } from './peer-events.js'
 import {
   ApiError, type BlockView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
@@ -237,12 +238,7 @@ export class FullNode implements NodeApi {
       events.emit('tx', txView(e.tx, { params: this.params, tipHeight: chain.height, receivedAt: e.time, spent: this.spentLookup() }))
     })
     mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
-    const peerGauge = (type: 'connect' | 'disconnect') => (evt: CustomEvent) => {
-      metrics.peers.set(this.host.node.getPeers().length)
-      events.emit('peer', { type, peerId: String(evt.detail) })
-    }
-    this.host.node.addEventListener('peer:connect', peerGauge('connect'))
-    this.host.node.addEventListener('peer:disconnect', peerGauge('disconnect'))
+    reportPeerEvents(this.host, metrics, events)
     metrics.chainHeight.set(chain.height)
     metrics.difficulty.set(difficultyOf(chain.tip.header.bits))
   }

@@ -32,6 +32,7 @@ import { walletFilePath, type NodeConfig } from './config.js'
 import { DemoPayments, userAgentFor } from './demo.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
+import { reportPeerEvents } from './peer-events.js'
 import {
   ApiError, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
@@ -186,12 +187,7 @@ export class SpvNode implements NodeApi {
     proven.on('added', proof => events.emit('proof', this.walletTxView(wallet.entryOf(proof))))
     wallet.on('published', p => events.emit('tx', this.txViewOf(p.tx, undefined, p.publishedAt)))
     wallet.on('settled', (p, reason) => { if (reason !== 'proven') events.emit('txRemoved', p.txidHex, reason) })
-    const peerEvent = (type: 'connect' | 'disconnect') => (evt: CustomEvent) => {
-      metrics.peers.set(this.host.node.getPeers().length)
-      events.emit('peer', { type, peerId: String(evt.detail) })
-    }
-    this.host.node.addEventListener('peer:connect', peerEvent('connect'))
-    this.host.node.addEventListener('peer:disconnect', peerEvent('disconnect'))
+    reportPeerEvents(this.host, metrics, events)
     metrics.chainHeight.set(headers.height)
     metrics.difficulty.set(difficultyOf(headers.tip.header.bits))
     metrics.mempoolTransactions.set(0)

@@ -6,7 +6,8 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
 import type { Node } from './host.js'
-import type { PeerRateLimiter } from './rate-limiter.js'
+import { PeerRateLimiter } from './rate-limiter.js'
+import type { WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
 
 /** A request the peer should not have sent: costs it `penalty` points. */
@@ -74,6 +75,26 @@ export async function serveRpc (node: Node, opts: RpcServerOptions): Promise<voi
       }
     }
   }, { maxInboundStreams: 32, runOnLimitedConnection: false })
+}
+
+export interface ProtocolServerDeps {
+  reputation: PeerReputation
+  metrics?: NodeMetrics
+  log: Logger
+}
+
+/** Serves a request/response protocol within the network's wire limits. */
+export async function serveWithinLimits (node: Node, protocol: string, label: 'sync' | 'spv', limits: WireLimits, deps: ProtocolServerDeps, handle: RpcServerOptions['handle']): Promise<void> {
+  await serveRpc(node, {
+    protocol,
+    label,
+    maxRequestBytes: limits.requestBytes,
+    maxResponseBytes: limits.responseBytes,
+    timeoutMs: limits.streamTimeoutMs,
+    limiter: new PeerRateLimiter(limits.requestsPerSecond, limits.requestBurst),
+    ...deps,
+    handle
+  })
 }
 
 export interface RpcRequestOptions {

@@ -13,9 +13,8 @@ import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
 import type { P2PHost } from './host.js'
 import type { ProtocolIds, WireLimits } from './protocols.js'
-import { PeerRateLimiter } from './rate-limiter.js'
 import type { PeerReputation } from './reputation.js'
-import { InvalidRequestError, serveRpc } from './rpc.js'
+import { InvalidRequestError, serveWithinLimits } from './rpc.js'
 import { decodeSpvRequest, encodeSpvResponse, spvLimitsOf, type MerkleProof, type SpvRequest } from './spv-messages.js'
 
 export interface SpvServerOptions {
@@ -88,9 +87,9 @@ export class SpvServer {
   private readonly chain: Chain
   private readonly protocols: ProtocolIds
   private readonly limits: WireLimits
-  private readonly reputation: PeerReputation
-  private readonly metrics?: NodeMetrics
-  private readonly log: Logger
+  readonly reputation: PeerReputation
+  readonly metrics?: NodeMetrics
+  readonly log: Logger
   private readonly cachedBlocks: number
   /** Insertion-ordered map used as an LRU: a hit moves the block to the end. */
   private readonly trees = new Map<string, BlockTree>()
@@ -108,19 +107,7 @@ export class SpvServer {
   }
 
   async start (): Promise<void> {
-    const l = this.limits
-    await serveRpc(this.host.node, {
-      protocol: this.protocols.spv,
-      label: 'spv',
-      maxRequestBytes: l.requestBytes,
-      maxResponseBytes: l.responseBytes,
-      timeoutMs: l.streamTimeoutMs,
-      limiter: new PeerRateLimiter(l.requestsPerSecond, l.requestBurst),
-      reputation: this.reputation,
-      metrics: this.metrics,
-      log: this.log,
-      handle: async (bytes) => await this.handle(bytes)
-    })
+    await serveWithinLimits(this.host.node, this.protocols.spv, 'spv', this.limits, this, async (bytes) => await this.handle(bytes))
     this.started = true
   }
 

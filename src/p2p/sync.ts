@@ -10,9 +10,8 @@ import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
 import type { P2PHost } from './host.js'
 import type { ProtocolIds, WireLimits } from './protocols.js'
-import { PeerRateLimiter } from './rate-limiter.js'
 import type { PeerReputation } from './reputation.js'
-import { InvalidRequestError, rpcRequest, serveRpc } from './rpc.js'
+import { InvalidRequestError, rpcRequest, serveWithinLimits } from './rpc.js'
 import {
   type ChainStatus, decodeSyncRequest, decodeSyncResponse, encodeBlocksResponse, encodeHeadersResponse,
   encodeStatusResponse, encodeSyncRequest, type SyncRequest, type SyncResponse
@@ -43,9 +42,9 @@ export class SyncManager {
   private readonly chain: Chain
   private readonly protocols: ProtocolIds
   private readonly limits: WireLimits
-  private readonly reputation: PeerReputation
-  private readonly metrics?: NodeMetrics
-  private readonly log: Logger
+  readonly reputation: PeerReputation
+  readonly metrics?: NodeMetrics
+  readonly log: Logger
   readonly peerStates = new Map<string, PeerChainState>()
   private running: Promise<void> | undefined
   private again = false
@@ -71,19 +70,7 @@ export class SyncManager {
   }
 
   async start (): Promise<void> {
-    const l = this.limits
-    await serveRpc(this.host.node, {
-      protocol: this.protocols.sync,
-      label: 'sync',
-      maxRequestBytes: l.requestBytes,
-      maxResponseBytes: l.responseBytes,
-      timeoutMs: l.streamTimeoutMs,
-      limiter: new PeerRateLimiter(l.requestsPerSecond, l.requestBurst),
-      reputation: this.reputation,
-      metrics: this.metrics,
-      log: this.log,
-      handle: async (bytes, peer) => await this.serve(bytes, peer)
-    })
+    await serveWithinLimits(this.host.node, this.protocols.sync, 'sync', this.limits, this, async (bytes, peer) => await this.serve(bytes, peer))
     this.host.node.addEventListener('peer:identify', (evt) => {
       if (!evt.detail.protocols.includes(this.protocols.sync)) return
       this.syncCapable.add(evt.detail.peerId.toString())
