@@ -17,16 +17,6 @@ export function dsha256 (data: Uint8Array): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, 32)
 }
 
-const pair = Buffer.alloc(64)
-
-/** Double SHA-256 of a || b (both 32 bytes), the Merkle node rule. */
-export function dsha256Pair (a: Uint8Array, b: Uint8Array): Uint8Array {
-  pair.set(a, 0)
-  pair.set(b, 32)
-  const out = sha256Buffer(sha256Buffer(pair))
-  return new Uint8Array(out.buffer, out.byteOffset, 32)
-}
-
 /** RIPEMD-160(SHA-256(x)): the 20-byte address hash of a public key. */
 export function hash160 (data: Uint8Array): Uint8Array {
   return ripemd160(sha256(data))

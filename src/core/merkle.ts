@@ -1,6 +1,6 @@
 // Merkle trees over txids with Bitcoin's pairing rule: an odd node at any
 // level is paired with itself.
-import { dsha256Pair } from './hash.js'
+import { merkleNodeHash } from './merkle-hash.js'
 import { equalBytes } from './bytes.js'
 
 export function merkleRoot (leaves: Uint8Array[]): Uint8Array {
@@ -9,7 +9,7 @@ export function merkleRoot (leaves: Uint8Array[]): Uint8Array {
   while (level.length > 1) {
     const next: Uint8Array[] = []
     for (let i = 0; i < level.length; i += 2) {
-      next.push(dsha256Pair(level[i], level[i + 1] ?? level[i]))
+      next.push(merkleNodeHash(level[i], level[i + 1] ?? level[i]))
     }
     level = next
   }
@@ -26,7 +26,7 @@ export function merkleBranch (leaves: Uint8Array[], index: number): Uint8Array[]
     const sibling = (i ^ 1) < level.length ? level[i ^ 1] : level[i]
     branch.push(sibling)
     const next: Uint8Array[] = []
-    for (let j = 0; j < level.length; j += 2) next.push(dsha256Pair(level[j], level[j + 1] ?? level[j]))
+    for (let j = 0; j < level.length; j += 2) next.push(merkleNodeHash(level[j], level[j + 1] ?? level[j]))
     level = next
     i >>= 1
   }
@@ -38,20 +38,47 @@ export function rootFromBranch (leaf: Uint8Array, branch: Uint8Array[], index: n
   let hash = leaf
   let i = index
   for (const sibling of branch) {
-    hash = (i & 1) === 1 ? dsha256Pair(sibling, hash) : dsha256Pair(hash, sibling)
+    hash = (i & 1) === 1 ? merkleNodeHash(sibling, hash) : merkleNodeHash(hash, sibling)
     i >>>= 1
   }
   return hash
 }
 
 /**
- * An SPV proof check. The index must fit the branch depth; every sibling must
- * be a 32-byte hash.
+ * With the pairing rule the last node of an odd level is hashed with a copy
+ * of itself, so a branch would also "prove" a phantom position one to the
+ * right of it. A right child equal to its left sibling is such a phantom
+ * (distinct transactions never share a txid), so each position has one proof.
+ */
+export function claimsPhantomPosition (leaf: Uint8Array, branch: Uint8Array[], index: number): boolean {
+  return walkBranch(leaf, branch, index) === undefined
+}
+
+/** The root a branch implies, or undefined when it passes a phantom position. */
+function walkBranch (leaf: Uint8Array, branch: Uint8Array[], index: number): Uint8Array | undefined {
+  let hash = leaf
+  let i = index
+  for (const sibling of branch) {
+    if ((i & 1) === 1) {
+      if (equalBytes(sibling, hash)) return undefined
+      hash = merkleNodeHash(sibling, hash)
+    } else {
+      hash = merkleNodeHash(hash, sibling)
+    }
+    i >>>= 1
+  }
+  return hash
+}
+
+/**
+ * An SPV proof check. The index must fit the branch depth and not be a
+ * phantom position; every sibling must be a 32-byte hash.
  */
 export function verifyMerkleBranch (leaf: Uint8Array, branch: Uint8Array[], index: number, root: Uint8Array): boolean {
   if (leaf.length !== 32 || root.length !== 32) return false
   if (branch.length > 32 || !Number.isInteger(index) || index < 0) return false
   if (index >= 2 ** branch.length && !(branch.length === 0 && index === 0)) return false
   for (const s of branch) if (s.length !== 32) return false
-  return equalBytes(rootFromBranch(leaf, branch, index), root)
+  const implied = walkBranch(leaf, branch, index)
+  return implied !== undefined && equalBytes(implied, root)
 }

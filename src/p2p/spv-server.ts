@@ -7,7 +7,8 @@ import protobuf from 'protobufjs'
 import { toHex, equalBytes } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import { DecodeError } from '../core/errors.js'
-import { dsha256, dsha256Pair } from '../core/hash.js'
+import { dsha256 } from '../core/hash.js'
+import { merkleNodeHash } from '../core/merkle-hash.js'
 import type { Chain } from '../chain/chain.js'
 import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
@@ -63,7 +64,7 @@ function treeLevels (txids: Uint8Array[]): Uint8Array[][] {
   while (level.length > 1) {
     const next: Uint8Array[] = []
     // Bitcoin's pairing rule: an odd last node is paired with itself
-    for (let i = 0; i < level.length; i += 2) next.push(dsha256Pair(level[i], level[i + 1] ?? level[i]))
+    for (let i = 0; i < level.length; i += 2) next.push(merkleNodeHash(level[i], level[i + 1] ?? level[i]))
     levels.push(next)
     level = next
   }

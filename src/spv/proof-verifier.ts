@@ -3,8 +3,7 @@
 // from the header WE validated, never from the peer.
 import { equalBytes, toHex } from '../core/bytes.js'
 import { ValidationError } from '../core/errors.js'
-import { dsha256Pair } from '../core/hash.js'
-import { verifyMerkleBranch } from '../core/merkle.js'
+import { claimsPhantomPosition, verifyMerkleBranch } from '../core/merkle.js'
 import type { NetworkParams } from '../core/params.js'
 import { coinbaseHeight, isCoinbase, txid } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
@@ -26,24 +25,6 @@ export interface VerifiedProof {
 
 function reject (code: string, message: string): never {
   throw new ValidationError(code, message, 'reject')
-}
-
-/**
- * With Bitcoin's pairing rule the last node of an odd level is hashed with
- * a copy of itself, so a branch also "proves" a phantom position one to the
- * right of it. A right child equal to its left sibling is such a phantom
- * (two different transactions never share a txid), so each position has one
- * proof only.
- */
-function claimsPhantomPosition (leaf: Uint8Array, branch: Uint8Array[], index: number): boolean {
-  let hash = leaf
-  let i = index
-  for (const sibling of branch) {
-    if ((i & 1) === 1 && equalBytes(sibling, hash)) return true
-    hash = (i & 1) === 1 ? dsha256Pair(sibling, hash) : dsha256Pair(hash, sibling)
-    i >>>= 1
-  }
-  return false
 }
 
 /**

@@ -66,3 +66,27 @@ describe('merkle', () => {
     expect(() => merkleBranch(leaves, 2)).toThrow(RangeError)
   })
 })
+
+describe('merkle node hash', () => {
+  it('equals double SHA-256 of the concatenation (node:crypto) for random pairs', async () => {
+    const { merkleNodeHash } = await import('../../src/core/merkle-hash.js')
+    const { dsha256 } = await import('../../src/core/hash.js')
+    for (let i = 0; i < 500; i++) {
+      const a = rand(32)
+      const b = rand(32)
+      expect(toHex(merkleNodeHash(a, b))).toBe(toHex(dsha256(new Uint8Array([...a, ...b]))))
+    }
+  })
+})
+
+describe('phantom positions', () => {
+  it('refuses a branch that claims the duplicated copy of an odd last node', () => {
+    const leaves = [rand(32), rand(32), rand(32)]
+    const root = merkleRoot(leaves)
+    const branch = merkleBranch(leaves, 2)
+    expect(verifyMerkleBranch(leaves[2], branch, 2, root)).toBe(true)
+    // the same branch also hashes to the root at index 3, a position that holds no transaction
+    expect(rootFromBranch(leaves[2], branch, 3)).toEqual(root)
+    expect(verifyMerkleBranch(leaves[2], branch, 3, root)).toBe(false)
+  })
+})
