@@ -1,0 +1,80 @@
+// The node's JSON API. Reads are plain GETs; every POST carries the token
+// (Authorization: Bearer, never in a URL). Failures become ApiFailure with
+// the API's {error:{code,message}}.
+import { getToken } from './token.js'
+
+export class ApiFailure extends Error {
+  constructor (status, code, message) {
+    super(message)
+    this.name = 'ApiFailure'
+    this.status = status
+    this.code = code
+  }
+}
+
+const TIMEOUT_MS = 15000
+
+async function call (method, path, body, { auth = false, token } = {}) {
+  const headers = { Accept: 'application/json' }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (auth) {
+    const t = token ?? getToken()
+    if (t === null || t === '') throw new ApiFailure(401, 'no-token', 'this action needs the node\'s API token: unlock the dashboard first')
+    headers.Authorization = `Bearer ${t}`
+  }
+  const ctrl = new AbortController()
+  const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS)
+  let res
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit', signal: ctrl.signal })
+  } catch (err) {
+    throw new ApiFailure(0, 'unreachable', ctrl.signal.aborted ? 'the node did not answer in time' : 'cannot reach the node (is it running?)')
+  } finally {
+    clearTimeout(timer)
+  }
+  let data = null
+  const text = await res.text().catch(() => '')
+  try {
+    data = text === '' ? null : JSON.parse(text)
+  } catch {
+    data = null
+  }
+  if (!res.ok) {
+    const e = data !== null && typeof data === 'object' ? data.error : undefined
+    const code = typeof e?.code === 'string' ? e.code : `http-${res.status}`
+    const message = typeof e?.message === 'string' ? e.message : `the node answered ${res.status} ${res.statusText}`
+    throw new ApiFailure(res.status, code, message)
+  }
+  return data
+}
+
+export const api = {
+  status: () => call('GET', '/api/status'),
+  blocks: (limit = 12, from) => call('GET', `/api/blocks?limit=${limit}${from === undefined ? '' : `&from=${from}`}`),
+  block: (id) => call('GET', `/api/blocks/${encodeURIComponent(id)}`),
+  tx: (txid) => call('GET', `/api/tx/${encodeURIComponent(txid)}`),
+  mempool: () => call('GET', '/api/mempool'),
+  peers: () => call('GET', '/api/peers'),
+  wallet: () => call('GET', '/api/wallet'),
+  tree: (depth) => call('GET', `/api/tree?depth=${depth}`),
+  search: (q) => call('GET', `/api/search?q=${encodeURIComponent(q)}`),
+  address: (addr) => call('GET', `/api/address/${encodeURIComponent(addr)}`),
+  send: (to, amount, fee) => call('POST', '/api/wallet/send', fee === undefined ? { to, amount } : { to, amount, fee }, { auth: true }),
+  newAddress: () => call('POST', '/api/wallet/address', {}, { auth: true }),
+  setMining: (enabled) => call('POST', '/api/mining', { enabled }, { auth: true }),
+  /**
+   * Whether a token is accepted, without changing anything: POST /api/mining
+   * with an empty body is refused for the missing field (400) after the token
+   * check (401), on every role.
+   */
+  async checkToken (token) {
+    try {
+      await call('POST', '/api/mining', {}, { auth: true, token })
+      return true
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 400) return true
+      if (err instanceof ApiFailure && err.status === 401) return false
+      throw err
+    }
+  }
+}
