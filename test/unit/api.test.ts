@@ -225,6 +225,14 @@ describe('HTTP API', () => {
   describe('mutating endpoints', () => {
     const to = fakeAddress(9)
 
+    it('checks a token without side effects at GET /api/auth', async () => {
+      expect((await fetch(base + '/api/auth')).status).toBe(401)
+      expect((await fetch(base + '/api/auth', { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401)
+      const ok = await fetch(base + '/api/auth', { headers: { Authorization: `Bearer ${server.token}` } })
+      expect(ok.status).toBe(200)
+      expect(await ok.json()).toEqual({ ok: true })
+    })
+
     it('refuse requests without the token or with a wrong one (401), before touching the node', async () => {
       const before = node.calls.length
       for (const [path, body] of [['/api/wallet/send', { to, amount: '1000' }], ['/api/wallet/address', {}], ['/api/tx', { hex: '00' }], ['/api/mining', { enabled: false }]] as const) {

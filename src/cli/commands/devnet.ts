@@ -84,6 +84,7 @@ export async function runDevnet (argv: string[], io: CliIo, deps: DevnetDeps = {
 
     io.out(`minicoin devnet is running (data in ${base}${keep ? '' : ', removed at the end'}):`)
     for (const [i, info] of infos.entries()) io.out(`  ${ROLES[i].padEnd(5)}  ${info.api}/`)
+    io.out(`The dashboards' Unlock asks for a node's API token: the file <role>/.cookie in ${base}`)
     io.out('Press Ctrl-C to stop.')
 
     const stopped = new Promise<'stop'>(resolve => stop.signal.addEventListener('abort', () => resolve('stop'), { once: true }))

@@ -69,12 +69,10 @@ export const api = {
    */
   async checkToken (token) {
     try {
-      await call('POST', '/api/mining', {}, { auth: true, token })
+      await call('GET', '/api/auth', undefined, { auth: true, token })
       return true
     } catch (err) {
-      if (err instanceof ApiFailure && err.status === 400) return true
       if (err instanceof ApiFailure && err.status === 401) return false
       throw err
     }
-  }
-}
+  }}
