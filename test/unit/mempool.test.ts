@@ -179,7 +179,6 @@ describe('mempool and blocks', () => {
 
 describe('mempool size cap', () => {
   it('evicts the lowest fee rate first and refuses a newcomer that pays least', async () => {
-    dir = tempDir()
     const probe = pay({ txid: new Uint8Array(32).fill(1), index: 0, amount: 10_000n, key: newKey() }, 100n)
     await setup({ maxBytes: txSize(probe) * 3 + 10 })
     const txs = [pay(coins[0], 3000n), pay(coins[1], 1000n), pay(coins[2], 2000n)]
