@@ -126,17 +126,16 @@ export const benches: Bench[] = [
           tip = tipOf(b, i + 1)
         }
         await chain.close()
-        global.gc?.()
-        const rssBefore = process.memoryUsage().rss
+        const heapBefore = process.memoryUsage().heapUsed
         const start = performance.now()
         chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
         const ms = performance.now() - start
-        const rssAfter = process.memoryUsage().rss
+        const { rss, heapUsed } = process.memoryUsage()
         if (chain.height !== 10_000) throw new Error(`reopened at ${chain.height}`)
         await chain.close()
         return [
           { bench: 'chain_reopen_10k', value: round(ms, 1), unit: 'ms', mark: '<= 2000' },
-          { bench: 'chain_reopen_10k_rss', value: round((rssAfter - rssBefore) / 1048576, 1), unit: 'MiB', rss_total_mib: round(rssAfter / 1048576, 1) }
+          { bench: 'chain_reopen_10k_rss', value: round(rss / 1048576, 1), unit: 'MiB', heap_growth_mib: round((heapUsed - heapBefore) / 1048576, 1), note: 'RSS of the whole bench process after the reopen' }
         ]
       } finally {
         dir.remove()

@@ -130,9 +130,23 @@ export function encodeTx (tx: Transaction): Uint8Array {
   return finish(wire.Transaction, txToWire(tx))
 }
 
+// Canonical bytes of transactions already encoded or decoded, so txid and
+// size never encode the same (immutable) transaction twice.
+const txBytesCache = new WeakMap<Transaction, Uint8Array>()
+
+export function knownTxBytes (tx: Transaction): Uint8Array | undefined {
+  return txBytesCache.get(tx)
+}
+
+export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): void {
+  txBytesCache.set(tx, bytes)
+}
+
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
   const tx = txFromWire(decodeWire<WireTx>(wire.Transaction, bytes, maxBytes, 'transaction'))
-  requireCanonical(bytes, encodeTx(tx), 'transaction')
+  const canonical = encodeTx(tx)
+  requireCanonical(bytes, canonical, 'transaction')
+  rememberTxBytes(tx, canonical)
   return tx
 }
 

@@ -1,19 +1,18 @@
-import { encodeTx } from './encoding.js'
+import { encodeTx, knownTxBytes, rememberTxBytes } from './encoding.js'
 import { dsha256 } from './hash.js'
 import { readU32le, toHex } from './bytes.js'
 import type { Transaction } from './types.js'
 
 // Transactions are treated as immutable once built; these caches make txid,
 // size and signature hash free to ask for repeatedly.
-const bytesCache = new WeakMap<Transaction, Uint8Array>()
 const idCache = new WeakMap<Transaction, Uint8Array>()
 
 /** Canonical bytes of the transaction (its wire encoding). */
 export function txBytes (tx: Transaction): Uint8Array {
-  let bytes = bytesCache.get(tx)
+  let bytes = knownTxBytes(tx)
   if (bytes === undefined) {
     bytes = encodeTx(tx)
-    bytesCache.set(tx, bytes)
+    rememberTxBytes(tx, bytes)
   }
   return bytes
 }
