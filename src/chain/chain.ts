@@ -66,6 +66,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   private lock: Promise<unknown> = Promise.resolve()
   /** Why blocks were found invalid during connection (bounded: oldest dropped). */
   private readonly invalidReasons = new Map<string, ValidationError>()
+  /** Cache of bestHeader(); undefined or invalid means: scan again. */
+  private best: IndexEntry | undefined
   private closed = false
 
   private constructor (opts: ChainOptions) {
@@ -106,9 +108,17 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** The header with the most work that is not known invalid (may lack data). */
   bestHeader (): IndexEntry {
-    let best = this.tip
-    for (const e of this.index.entries()) if (!isInvalid(e) && e.work > best.work) best = e
-    return best
+    if (this.best === undefined || isInvalid(this.best) || this.best.work < this.tip.work) {
+      let best = this.tip
+      for (const e of this.index.entries()) if (!isInvalid(e) && e.work > best.work) best = e
+      this.best = best
+    }
+    return this.best
+  }
+
+  /** Keeps bestHeader() current as headers arrive, without a scan. */
+  private noteHeader (e: IndexEntry): void {
+    if (this.best !== undefined && !isInvalid(this.best) && e.work > this.best.work) this.best = e
   }
 
   // ---- loading ---------------------------------------------------------------
@@ -232,6 +242,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     if (entry === undefined) {
       checkHeaderContext(block.header, parent.height + 1, this.lookup(parent), this.params, this.now())
       entry = this.index.add(block.header, parent, STATUS_HAVE_DATA)
+      this.noteHeader(entry)
     } else {
       entry.status |= STATUS_HAVE_DATA
     }
@@ -281,6 +292,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         checkHeaderPow(header, this.params)
         checkHeaderContext(header, parent.height + 1, this.lookup(parent), this.params, this.now())
         const entry = this.index.add(header, parent, 0)
+        this.noteHeader(entry)
         ops.push(indexRecordOp(entry))
         added.push(entry)
       }

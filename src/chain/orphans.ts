@@ -1,14 +1,20 @@
-// Blocks whose parent is not known yet, held until it arrives. Bounded: the
-// oldest orphan goes first when the pool is full.
+// Blocks whose parent is not known yet, held until it arrives. Bounded in
+// count and bytes: the oldest orphan goes first when the pool is full.
 import { blockHashHex } from '../core/block.js'
 import { toHex, fromHex } from '../core/bytes.js'
 import type { Block } from '../core/types.js'
+import { blockSize } from '../core/validate.js'
 
 export class OrphanPool {
   private readonly blocks = new Map<string, Block>()
   private readonly byParent = new Map<string, Set<string>>()
+  private bytesHeld = 0
 
-  constructor (private readonly max: number) {}
+  constructor (private readonly max: number, private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  get bytes (): number {
+    return this.bytesHeld
+  }
 
   get size (): number {
     return this.blocks.size
@@ -21,8 +27,12 @@ export class OrphanPool {
   add (block: Block): void {
     const hash = blockHashHex(block.header)
     if (this.blocks.has(hash)) return
-    if (this.blocks.size >= this.max) this.remove(this.blocks.keys().next().value as string)
+    const size = blockSize(block)
+    while (this.blocks.size > 0 && (this.blocks.size >= this.max || this.bytesHeld + size > this.maxBytes)) {
+      this.remove(this.blocks.keys().next().value as string)
+    }
     this.blocks.set(hash, block)
+    this.bytesHeld += size
     const parent = toHex(block.header.prevHash)
     let children = this.byParent.get(parent)
     if (children === undefined) this.byParent.set(parent, children = new Set())
@@ -42,6 +52,7 @@ export class OrphanPool {
     const block = this.blocks.get(hashHex)
     if (block === undefined) return
     this.blocks.delete(hashHex)
+    this.bytesHeld -= blockSize(block)
     const parent = toHex(block.header.prevHash)
     const siblings = this.byParent.get(parent)
     siblings?.delete(hashHex)

@@ -6,6 +6,7 @@ import { blockHashHex } from '../core/block.js'
 import { fromHex, toHex } from '../core/bytes.js'
 import { DecodeError, ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
+import { hasData, isInvalid, type IndexEntry } from '../chain/block-index.js'
 import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
 import type { P2PHost } from './host.js'
@@ -272,20 +273,32 @@ export class SyncManager {
   private async downloadBlocks (): Promise<boolean> {
     const startHeight = this.chain.height
     const peers = [...this.peerStates.values()]
-    if (peers.length === 0 || this.chain.missingBlocks(1).length === 0) return false
+    // one walk of the header chain per round; workers share the queue
+    const queue = this.chain.missingBlocks(Number.MAX_SAFE_INTEGER)
+    if (peers.length === 0 || queue.length === 0) return false
     // two requests in flight per peer keep each pipe busy
-    const workers = peers.flatMap(p => [this.downloadWorker(p), this.downloadWorker(p)])
+    const workers = peers.flatMap(p => [this.downloadWorker(p, queue), this.downloadWorker(p, queue)])
     await Promise.all(workers)
     return this.chain.height > startHeight
   }
 
-  private async downloadWorker (state: PeerChainState): Promise<void> {
+  /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
+  private takeBatch (queue: IndexEntry[], peerHeight: number): IndexEntry[] {
+    const batch: IndexEntry[] = []
+    for (let i = 0; i < queue.length && batch.length < this.limits.blocksPerReply; i++) {
+      const e = queue[i]
+      if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
+      if (e.height > peerHeight || this.inFlight.has(e.hashHex)) continue
+      batch.push(e)
+    }
+    return batch
+  }
+
+  private async downloadWorker (state: PeerChainState, queue: IndexEntry[]): Promise<void> {
     const peerId = state.peer.toString()
     let failures = 0
     while (!this.stopped && failures < 3 && this.peerStates.has(peerId)) {
-      const batch = this.chain.missingBlocks(4096)
-        .filter(e => !this.inFlight.has(e.hashHex) && e.height <= state.height)
-        .slice(0, this.limits.blocksPerReply)
+      const batch = this.takeBatch(queue, state.height)
       if (batch.length === 0) return
       for (const e of batch) this.inFlight.add(e.hashHex)
       try {

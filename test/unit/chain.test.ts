@@ -268,3 +268,17 @@ describe('chain: persistence', () => {
     chain = await open()
   })
 })
+
+describe('orphan pool bytes', () => {
+  it('evicts the oldest orphans to stay under its byte cap', async () => {
+    const { OrphanPool } = await import('../../src/chain/orphans.js')
+    const { blockSize } = await import('../../src/core/validate.js')
+    const { blocks } = mineChain(genesisTip(), 6, newKey())
+    const pool = new OrphanPool(100, blockSize(blocks[0]) * 3 + 10)
+    for (const b of blocks.slice(1)) pool.add(b)
+    expect(pool.size).toBe(3)
+    expect(pool.bytes).toBeLessThanOrEqual(blockSize(blocks[0]) * 3 + 10)
+    expect(pool.has(blockHashHex(blocks[5].header))).toBe(true)
+    expect(pool.has(blockHashHex(blocks[1].header))).toBe(false)
+  })
+})
