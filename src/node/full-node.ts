@@ -181,6 +181,8 @@ export class FullNode implements NodeApi {
       this.miner = new Miner({ chain, mempool, payTo, threads: this.config.mining.threads })
       this.miner.on('mined', block => this.onMined(block))
       this.miner.on('error', err => this.log.error('miner error', { err: err.message }))
+      const miner = this.miner
+      metrics.hashRateSource = () => miner.hashRate()
       if (this.config.mining.enabled) this.setMining(true)
     }
     if (this.config.demo.enabled) {
@@ -291,7 +293,6 @@ export class FullNode implements NodeApi {
     }
     if (this.miner !== undefined) {
       const hashRate = this.miner.hashRate()
-      this.metrics.hashRate.set(hashRate)
       status.mining = { enabled: this.miner.running, threads: this.miner.threads, hashRate, blocksMined: this.miner.blocksMined }
     }
     return status

@@ -13,6 +13,8 @@ export const RPC_RESULTS = ['ok', 'error', 'timeout', 'rate_limited', 'invalid']
 
 export class NodeMetrics {
   readonly registry = new Registry()
+  /** Read at every scrape: the miner's current hash rate. */
+  hashRateSource: (() => number) | undefined
   readonly chainHeight: Gauge
   readonly peers: Gauge
   readonly mempoolTransactions: Gauge
@@ -47,7 +49,13 @@ export class NodeMetrics {
     this.blockValidationSeconds = new Histogram({ name: 'minicoin_block_validation_seconds', help: 'Time to validate and connect a block', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] })
     this.txValidationSeconds = new Histogram({ name: 'minicoin_tx_validation_seconds', help: 'Time to validate a transaction for the mempool', buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1], registers: [r] })
     this.blockPropagationSeconds = new Histogram({ name: 'minicoin_block_propagation_seconds', help: 'Delay between a block header time and its arrival here', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [r] })
-    this.hashRate = new Gauge({ name: 'minicoin_hash_rate', help: 'Local mining hash rate (hashes per second)', registers: [r] })
+    const metrics = this
+    this.hashRate = new Gauge({
+      name: 'minicoin_hash_rate',
+      help: 'Local mining hash rate (hashes per second)',
+      registers: [r],
+      collect () { if (metrics.hashRateSource !== undefined) this.set(metrics.hashRateSource()) }
+    })
     this.difficulty = new Gauge({ name: 'minicoin_difficulty', help: 'Expected hashes per block at the tip', registers: [r] })
     this.syncTargetHeight = new Gauge({ name: 'minicoin_sync_target_height', help: 'Height of the best header known from peers', registers: [r] })
     this.syncProgress = new Gauge({ name: 'minicoin_sync_progress_ratio', help: 'Chain height over best known header height', registers: [r] })

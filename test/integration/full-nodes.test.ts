@@ -81,3 +81,20 @@ describe('partitions', () => {
     await waitFor(() => all.every(n => n.chain.tip.hashHex === heavier.chain.tip.hashHex), 'all four nodes on the most-work tip', 60_000)
   })
 })
+
+describe('demo mode', () => {
+  it('a demo miner pays the address another node announces, and reports its hash rate', async () => {
+    const demo = { enabled: true, intervalSeconds: 1, amount: '100000' }
+    const minerNode = await FullNode.start(testConfig('miner', cleanup.tempDir(), { demo }), testLogger('miner'))
+    cleanup.add(async () => await minerNode.stop())
+    const full = await FullNode.start(testConfig('full', cleanup.tempDir(), { demo, p2p: { host: '127.0.0.1', port: 0, bootstrap: [addressOf(minerNode)], mdns: false, maxPeers: 32 } }), testLogger('full'))
+    cleanup.add(async () => await full.stop())
+    await waitFor(() => minerNode.peers_.demoAddresses().length === 1, 'the miner to learn the full node\'s demo address')
+    expect(minerNode.peers_.demoAddresses()).toEqual([(await full.wallet()).addresses[0]])
+    minerNode.setMining(true)
+    await waitFor(async () => BigInt((await full.wallet()).balance.confirmed) >= 100_000n, 'a confirmed demo payment to the full node', 60_000)
+    const metrics = await minerNode.metrics.registry.getSingleMetricAsString('minicoin_hash_rate')
+    expect(metrics).toMatch(/minicoin_hash_rate [1-9]/)
+    minerNode.setMining(false)
+  })
+})
