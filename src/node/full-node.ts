@@ -83,7 +83,7 @@ export class FullNode implements NodeApi {
   readonly gossip: GossipService
   readonly sync: SyncManager
   readonly reputation: PeerReputation
-  readonly peers_: PeerDirectory
+  readonly peerDirectory: PeerDirectory
   miner: Miner | undefined
   private readonly verifier: SignatureVerifier
   private readonly log: Logger
@@ -106,7 +106,7 @@ export class FullNode implements NodeApi {
     this.gossip = parts.gossip
     this.sync = parts.sync
     this.reputation = parts.reputation
-    this.peers_ = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
+    this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
   }
 
   static async start (config: NodeConfig, log: Logger): Promise<FullNode> {
@@ -189,7 +189,7 @@ export class FullNode implements NodeApi {
       this.demo = new DemoPayments({
         intervalMs: this.config.demo.intervalSeconds * 1000,
         amount: BigInt(this.config.demo.amount),
-        payees: () => this.peers_.demoAddresses(),
+        payees: () => this.peerDirectory.demoAddresses(),
         send: async (to, amount) => await this.send(to, amount),
         log: this.log.child('demo')
       })
@@ -353,7 +353,7 @@ export class FullNode implements NodeApi {
   }
 
   peers (): PeerView[] {
-    return this.peers_.views()
+    return this.peerDirectory.views()
   }
 
   blockTree (depth: number): TreeNodeView[] {
@@ -469,6 +469,6 @@ export class FullNode implements NodeApi {
 
   /** The peer roles and demo addresses announced through identify. */
   peerInfo (peerId: string): ReturnType<typeof parseUserAgent> {
-    return this.peers_.info(peerId)
+    return this.peerDirectory.info(peerId)
   }
 }

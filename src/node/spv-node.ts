@@ -65,7 +65,7 @@ export class SpvNode implements NodeApi {
   readonly host: P2PHost
   readonly gossip: GossipService
   readonly proven: ProvenTransactions
-  readonly wallet_: SpvWallet
+  readonly lightWallet: SpvWallet
   readonly client: LightClient
   private readonly peerDirectory: PeerDirectory
   private readonly config: NodeConfig
@@ -84,7 +84,7 @@ export class SpvNode implements NodeApi {
     this.host = parts.host
     this.gossip = parts.gossip
     this.proven = parts.proven
-    this.wallet_ = parts.wallet
+    this.lightWallet = parts.wallet
     const limits = limitsFor(parts.params)
     this.client = new LightClient({
       host: parts.host,
@@ -156,7 +156,7 @@ export class SpvNode implements NodeApi {
     await this.client.start()
     this.gossip.start()
     // payments published before a restart and not proven yet: announce them again (queued until a peer listens)
-    this.wallet_.republish()
+    this.lightWallet.republish()
     this.log.info('p2p started', { peerId: this.host.peerId, listen: this.host.listenAddresses() })
     if (this.config.demo.enabled) {
       this.demo = new DemoPayments({
@@ -171,7 +171,7 @@ export class SpvNode implements NodeApi {
   }
 
   private wireEvents (): void {
-    const { headers, metrics, events, proven, wallet_: wallet } = this
+    const { headers, metrics, events, proven, lightWallet: wallet } = this
     headers.on('tip', (tip, previous) => {
       metrics.chainHeight.set(tip.height)
       metrics.difficulty.set(difficultyOf(tip.header.bits))
@@ -224,7 +224,7 @@ export class SpvNode implements NodeApi {
   }
 
   private spentLookup (): SpentOutputLookup {
-    const known = this.wallet_.knownOutputs()
+    const known = this.lightWallet.knownOutputs()
     return (prev, index) => known.get(`${toHex(prev)}:${index}`)
   }
 
@@ -302,12 +302,12 @@ export class SpvNode implements NodeApi {
     const hex = id.toLowerCase()
     const proof = this.proven.get(hex)
     if (proof !== undefined && this.headers.isActive(proof.entry)) return this.txViewOf(proof.tx, proof)
-    const pending = this.wallet_.getPending(hex)
+    const pending = this.lightWallet.getPending(hex)
     return pending === undefined ? undefined : this.txViewOf(pending.tx, undefined, pending.publishedAt)
   }
 
   mempool (): TxView[] {
-    return this.wallet_.pendingTxs().map(p => this.txViewOf(p.tx, undefined, p.publishedAt))
+    return this.lightWallet.pendingTxs().map(p => this.txViewOf(p.tx, undefined, p.publishedAt))
   }
 
   peers (): PeerView[] {
@@ -325,16 +325,16 @@ export class SpvNode implements NodeApi {
   }
 
   async wallet (): Promise<WalletView> {
-    const b = this.wallet_.balance()
+    const b = this.lightWallet.balance()
     return {
-      addresses: this.wallet_.addresses(),
+      addresses: this.lightWallet.addresses(),
       balance: { confirmed: b.confirmed.toString(), pending: b.pending.toString(), immature: b.immature.toString() },
-      transactions: this.wallet_.history().slice(0, 100).map(h => this.walletTxView(h))
+      transactions: this.lightWallet.history().slice(0, 100).map(h => this.walletTxView(h))
     }
   }
 
   async newAddress (): Promise<string> {
-    const address = await this.wallet_.newAddress()
+    const address = await this.lightWallet.newAddress()
     this.client.scheduleRefresh()
     return address
   }
@@ -342,7 +342,7 @@ export class SpvNode implements NodeApi {
   async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
     try {
       decodeAddress(to, this.params)
-      const built = this.wallet_.send(to, amount, fee)
+      const built = this.lightWallet.send(to, amount, fee)
       this.log.info('payment published', { to, amount, fee: built.fee, txid: toHex(built.txid) })
       return { txid: toHex(built.txid) }
     } catch (err) {
@@ -375,7 +375,7 @@ export class SpvNode implements NodeApi {
     }
     const id = toHex(txid(tx))
     if (this.proven.has(id)) throw new ApiError(409, 'txn-already-known', `transaction ${id} is already confirmed`)
-    this.wallet_.publish(tx)
+    this.lightWallet.publish(tx)
     return { txid: id }
   }
 
@@ -394,7 +394,7 @@ export class SpvNode implements NodeApi {
     }
     try {
       // only our own addresses: we have no history of anyone else's
-      return this.wallet_.isMine(decodeAddress(q, this.params)) ? { kind: 'address', id: q } : undefined
+      return this.lightWallet.isMine(decodeAddress(q, this.params)) ? { kind: 'address', id: q } : undefined
     } catch {
       return undefined
     }
@@ -407,8 +407,8 @@ export class SpvNode implements NodeApi {
     } catch (err) {
       throw new ApiError(400, 'bad-address', (err as Error).message)
     }
-    if (!this.wallet_.isMine(hash)) throw new ApiError(404, 'not-own-address', 'an SPV node knows the history of its own wallet addresses only')
-    return this.wallet_.history(hash).map(h => this.walletTxView(h))
+    if (!this.lightWallet.isMine(hash)) throw new ApiError(404, 'not-own-address', 'an SPV node knows the history of its own wallet addresses only')
+    return this.lightWallet.history(hash).map(h => this.walletTxView(h))
   }
 
   /** Proves one of the wallet's transactions now (instead of waiting for the next refresh). */

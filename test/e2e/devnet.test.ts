@@ -12,7 +12,7 @@ const cleanup = new Cleanup()
 afterAll(async () => { await cleanup.run() })
 
 describe('npm start (minicoin devnet)', () => {
-  it('brings up three roles that converge; the SPV node proves a payment from the miner', async () => {
+  it('brings up three roles that converge; the SPV node proves a payment from the miner and pays back', async () => {
     const base = cleanup.tempDir()
     const devnet = run(['devnet', '--data-dir', base], cleanup)
     const nodes: Record<string, Daemon> = {}
@@ -40,6 +40,16 @@ describe('npm start (minicoin devnet)', () => {
     expect(proven.confirmations).toBeGreaterThanOrEqual(1)
     const metrics = await (await fetch(nodes.spv.info.api + '/metrics')).text()
     expect(metrics).toMatch(/minicoin_spv_proofs_verified_total [1-9]/)
+
+    // the light wallet spends what it proved: its own signed transaction goes
+    // out over gossip and comes back to it as a proof
+    const fullAddress = (await nodes.full.api.get<WalletView>('/api/wallet')).addresses[0]
+    const back = await nodes.spv.api.post<{ txid: string }>('/api/wallet/send', { to: fullAddress, amount: '1000000', fee: '1000' })
+    await waitFor(async () => (await nodes.full.api.get<WalletView>('/api/wallet')).balance.confirmed === '1000000', 'the full node to receive the SPV payment in a block', 180_000)
+    await waitFor(async () => {
+      const w = await nodes.spv.api.get<WalletView>('/api/wallet')
+      return w.transactions.some(t => t.txid === back.txid && t.proof !== undefined) && w.balance.confirmed === String(2_500_000 - 1_000_000 - 1000)
+    }, 'the SPV wallet to prove its own payment and count the change', 180_000)
 
     // Ctrl-C stops all three and removes nothing we asked to keep
     devnet.signal('SIGINT')

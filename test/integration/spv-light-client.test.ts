@@ -85,7 +85,7 @@ describe('light client against full nodes', () => {
     expect(light.status().role).toBe('spv')
 
     // block 6: its coinbase and a payment from the miner both go to the light wallet
-    const me = light.wallet_.keys.primaryAddress().hash
+    const me = light.lightWallet.keys.primaryAddress().hash
     const payment = spend([coinbases[0]], [{ address: me, amount: 1234n }, { address: miner.address, amount: coinbases[0].amount - 1334n }])
     await chain.add(mineBlock(chain.tip, [payment], asKey(me), { fees: 100n }))
     const reward = 50n * COIN + 100n
@@ -131,7 +131,7 @@ describe('light client against full nodes', () => {
     const miner = newKey()
     const coinbases = await chain.empty(3, miner)
     const light = await startLight([dialAddress(full.listen, full.peerId)])
-    const me = light.wallet_.keys.primaryAddress().hash
+    const me = light.lightWallet.keys.primaryAddress().hash
     const payment = spend([coinbases[0]], [{ address: me, amount: 4321n }])
     const id = toHex(txidOf(payment))
     const fork = chain.tip
@@ -158,7 +158,7 @@ describe('light client against full nodes', () => {
     const coinbases = await chain.empty(4, miner)
     const dir = cleanup.tempDir()
     const first = await startLight([dialAddress(full.listen, full.peerId)], dir)
-    const me = first.wallet_.keys.primaryAddress().hash
+    const me = first.lightWallet.keys.primaryAddress().hash
     await chain.add(mineBlock(chain.tip, [spend([coinbases[0]], [{ address: me, amount: 999n }])], miner, { fees: coinbases[0].amount - 999n }))
     await waitFor(async () => (await first.wallet()).balance.confirmed === '999', 'the payment')
     const peerId = first.peerId
@@ -200,7 +200,7 @@ describe('light client against full nodes', () => {
     expect(light.proven.size).toBe(0)
 
     // an honest payment still arrives through the full node; the forged one never counts
-    const me = light.wallet_.keys.primaryAddress().hash
+    const me = light.lightWallet.keys.primaryAddress().hash
     const payment = spend([coinbases[0]], [{ address: me, amount: 777n }])
     await chain.add(mineBlock(chain.tip, [payment], miner, { fees: coinbases[0].amount - 777n }))
     await waitFor(async () => (await light.wallet()).balance.confirmed === '777', 'the honest payment')
