@@ -30,7 +30,7 @@ function fromLong (value: Long | number | undefined): bigint {
 }
 
 // protobufjs gives absent bytes fields its default, a plain empty Array
-function bytesOf (value: Uint8Array | undefined): Uint8Array {
+export function bytesOf (value: Uint8Array | undefined): Uint8Array {
   return value instanceof Uint8Array ? value : new Uint8Array(0)
 }
 

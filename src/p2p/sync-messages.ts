@@ -3,7 +3,7 @@
 // DecodeError, so a handler can treat any failure as the peer's fault.
 import protobuf from 'protobufjs'
 import { bigIntToBytes, bytesToBigInt } from '../core/bytes.js'
-import { blockFromWire, decodeWire, headerFromWire, headerToWire } from '../core/encoding.js'
+import { blockFromWire, bytesOf, decodeWire, headerFromWire, headerToWire } from '../core/encoding.js'
 import { DecodeError } from '../core/errors.js'
 import { wire } from '../core/wire/schema.js'
 import type { Block, BlockHeader } from '../core/types.js'
@@ -33,9 +33,9 @@ function statusToWire (s: ChainStatus): Record<string, unknown> {
 interface WireStatus { genesis?: Uint8Array, tip?: Uint8Array, height?: number, work?: Uint8Array }
 
 function statusFromWire (m: WireStatus): ChainStatus {
-  const genesis = m.genesis ?? new Uint8Array(0)
-  const tip = m.tip ?? new Uint8Array(0)
-  const work = m.work ?? new Uint8Array(0)
+  const genesis = bytesOf(m.genesis)
+  const tip = bytesOf(m.tip)
+  const work = bytesOf(m.work)
   if (genesis.length !== 32 || tip.length !== 32 || work.length > 32) throw new DecodeError('decode-bad-status', 'status hashes must be 32 bytes and work at most 32 bytes')
   return { genesis, tip, height: m.height ?? 0, work: bytesToBigInt(work) }
 }
@@ -58,7 +58,7 @@ export function decodeSyncRequest (bytes: Uint8Array, maxBytes: number, maxLocat
   const m = decodeWire<{ status?: WireStatus | null, getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null, getBlocks?: { hashes?: Uint8Array[] } | null }>(wire.SyncRequest, bytes, maxBytes, 'sync request')
   if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
   if (m.getHeaders != null) {
-    const stop = m.getHeaders.stop ?? new Uint8Array(0)
+    const stop = bytesOf(m.getHeaders.stop)
     if (stop.length !== 0 && stop.length !== 32) throw new DecodeError('decode-bad-hash', 'stop hash must be 32 bytes')
     return { kind: 'getHeaders', locator: checkHashes(m.getHeaders.locator ?? [], maxLocator, 'locator'), stop, max: m.getHeaders.max ?? 0 }
   }
