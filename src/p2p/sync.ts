@@ -56,6 +56,7 @@ export class SyncManager {
   private readonly inFlight = new Set<string>()
   private readonly syncCapable = new Set<string>()
   private readonly statusInFlight = new Set<string>()
+  private readonly statusAgain = new Set<string>()
   private progressAt = 0
   private progressHeight = 0
 
@@ -181,15 +182,26 @@ export class SyncManager {
   /** Asks a peer for its chain status; starts syncing when it knows more work. */
   async exchangeStatus (peer: PeerId): Promise<void> {
     const id = peer.toString()
-    // one exchange per peer at a time: announcements can trigger many
-    if (this.stopped || this.statusInFlight.has(id)) return
+    // One exchange per peer at a time (announcements can trigger many); a
+    // request that arrives meanwhile runs once more afterwards, so the
+    // answer we act on is never older than the last announcement.
+    if (this.stopped) return
+    if (this.statusInFlight.has(id)) {
+      this.statusAgain.add(id)
+      return
+    }
     this.statusInFlight.add(id)
     try {
-      const res = await this.request(peer, { kind: 'status', status: this.ourStatus() })
-      if (res.kind !== 'status') throw new Error(`unexpected ${res.kind} reply to status`)
-      this.recordStatus(peer.toString(), peer, res.status)
-    } catch (err) {
-      this.log.debug('status exchange failed', { peer: id, err: (err as Error).message })
+      do {
+        this.statusAgain.delete(id)
+        try {
+          const res = await this.request(peer, { kind: 'status', status: this.ourStatus() })
+          if (res.kind !== 'status') throw new Error(`unexpected ${res.kind} reply to status`)
+          this.recordStatus(id, peer, res.status)
+        } catch (err) {
+          this.log.debug('status exchange failed', { peer: id, err: (err as Error).message })
+        }
+      } while (this.statusAgain.has(id) && !this.stopped)
     } finally {
       this.statusInFlight.delete(id)
     }
