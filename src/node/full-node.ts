@@ -40,7 +40,7 @@ import {
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { blockView, difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
-import { DemoPayments, parseUserAgent, userAgentFor } from './demo.js'
+import { DemoPayments, userAgentFor } from './demo.js'
 import { PeerDirectory } from './peer-directory.js'
 
 export interface FullNodeParts {
@@ -465,10 +465,5 @@ export class FullNode implements NodeApi {
       }
       return { txid: toHex(item.txid), delta: delta.toString(), height: item.height, confirmations: this.chain.height - item.height + 1 }
     })
-  }
-
-  /** The peer roles and demo addresses announced through identify. */
-  peerInfo (peerId: string): ReturnType<typeof parseUserAgent> {
-    return this.peerDirectory.info(peerId)
   }
 }

@@ -73,10 +73,6 @@ export class PeerReputation {
     return true
   }
 
-  bannedPeers (): string[] {
-    return [...this.bans.keys()].filter(p => this.isBanned(p))
-  }
-
   /** libp2p connection gater hooks refusing banned peers both ways. */
   gater (): { denyDialPeer: (p: PeerId) => boolean, denyInboundEncryptedConnection: (p: PeerId) => boolean, denyOutboundEncryptedConnection: (p: PeerId) => boolean } {
     return {

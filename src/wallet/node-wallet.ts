@@ -7,7 +7,6 @@ import type { Block, Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import type { Coin } from '../chain/records.js'
 import type { Mempool } from '../mempool/mempool.js'
-import { encodeAddress } from './address.js'
 import { buildTransaction, type BuiltTransaction } from './builder.js'
 import type { Wallet } from './wallet.js'
 
@@ -188,9 +187,5 @@ export class NodeWallet {
       if (touches) pending.push({ txid: e.txidHex, delta, time: Math.floor(e.time / 1000) })
     }
     return [...pending, ...this.history.slice(-limit).reverse()].slice(0, limit)
-  }
-
-  addressString (hash: Uint8Array): string {
-    return encodeAddress(hash, this.params)
   }
 }
