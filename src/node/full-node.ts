@@ -3,7 +3,7 @@
 // composition of these parts.
 import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { join } from 'node:path'
 import { blockHash } from '../core/block.js'
 import { fromHex, toHex } from '../core/bytes.js'
 import { decodeTx, encodeBlock, encodeTx } from '../core/encoding.js'
@@ -30,10 +30,10 @@ import { txValidator } from '../p2p/validation/tx.js'
 import { AddressError, decodeAddress, encodeAddress } from '../wallet/address.js'
 import { BuildError } from '../wallet/builder.js'
 import { NodeWallet } from '../wallet/node-wallet.js'
-import { Wallet } from '../wallet/wallet.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
+import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
   ApiError, type BlockView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
@@ -56,19 +56,6 @@ export interface FullNodeParts {
   gossip: GossipService
   sync: SyncManager
   reputation: PeerReputation
-}
-
-export function walletPath (config: NodeConfig): string {
-  return isAbsolute(config.wallet.file) ? config.wallet.file : join(config.dataDir, config.wallet.file)
-}
-
-export async function openWallet (config: NodeConfig, params: NetworkParams, log: Logger): Promise<Wallet> {
-  const protection = config.wallet.password === null ? { unencrypted: true as const } : { password: config.wallet.password }
-  const { wallet, created } = await Wallet.openOrCreate(walletPath(config), { params, protection })
-  if (created) log.info('created a new wallet', { file: walletPath(config), address: wallet.primaryAddress().address })
-  const warning = await wallet.permissionWarning()
-  if (warning !== null) log.warn(warning)
-  return wallet
 }
 
 export class FullNode implements NodeApi {
@@ -120,14 +107,14 @@ export class FullNode implements NodeApi {
       closers.push(async () => await chain.close())
       log.info('chain opened', { network: params.id, height: chain.height, tip: chain.tip.hashHex })
       const mempool = new Mempool({ chain, verifier, maxBytes: config.mempool.maxBytes })
-      const keys = await openWallet(config, params, log)
+      const keys = await openNodeWallet(config, params, log)
       const wallet = new NodeWallet(keys, chain, mempool)
       await wallet.rescan()
       const reputation = new PeerReputation({ metrics, log: log.child('peers') })
       const topics = topicsFor(params.id)
       const limits = limitsFor(params)
       const demoAddress = config.demo.enabled ? keys.primaryAddress().address : undefined
-      const host = await P2PHost.create({
+      const host: P2PHost = await P2PHost.create({
         privateKey: await loadOrCreatePeerKey(config.dataDir),
         listenHost: config.p2p.host,
         listenPort: config.p2p.port,
@@ -141,6 +128,7 @@ export class FullNode implements NodeApi {
         metricsRegistry: metrics.registry,
         log: log.child('p2p')
       })
+      closers.push(async () => await host.stop())
       const gossip = new GossipService({ node: host.node, topics, reputation, metrics, log: log.child('gossip') })
       const sync = new SyncManager({ host, chain, protocols: protocolsFor(params.id), limits, reputation, metrics, log: log.child('sync') })
       const node = new FullNode({ config, log, params, metrics, verifier, chain, pool: mempool, nodeWallet: wallet, host, gossip, sync, reputation })

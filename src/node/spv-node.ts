@@ -27,11 +27,11 @@ import { ProvenTransactions } from '../spv/proven-txs.js'
 import { SpvWallet, type WalletHistoryEntry } from '../spv/spv-wallet.js'
 import { AddressError, decodeAddress } from '../wallet/address.js'
 import { BuildError } from '../wallet/builder.js'
-import { Wallet } from '../wallet/wallet.js'
-import { walletFilePath, type NodeConfig } from './config.js'
+import type { NodeConfig } from './config.js'
 import { DemoPayments, userAgentFor } from './demo.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
+import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
   ApiError, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
@@ -111,7 +111,7 @@ export class SpvNode implements NodeApi {
       const headers = await HeaderChain.open({ location: join(config.dataDir, 'headers'), params })
       closers.push(async () => await headers.close())
       log.info('header chain opened', { network: params.id, height: headers.height, tip: headers.tip.hashHex })
-      const keys = await openWallet(config, params, log)
+      const keys = await openNodeWallet(config, params, log)
       const reputation = new PeerReputation({ metrics, log: log.child('peers') })
       const topics = topicsFor(params.id)
       const limits = limitsFor(params)
@@ -415,14 +415,4 @@ export class SpvNode implements NodeApi {
   async proveTx (txidHex: string): Promise<VerifiedProof | undefined> {
     return await this.client.proveTx(fromHex(txidHex, 'txid'))
   }
-}
-
-async function openWallet (config: NodeConfig, params: NetworkParams, log: Logger): Promise<Wallet> {
-  const protection = config.wallet.password === null ? { unencrypted: true as const } : { password: config.wallet.password }
-  const file = walletFilePath(config)
-  const { wallet, created } = await Wallet.openOrCreate(file, { params, protection })
-  if (created) log.info('created a new wallet', { file, address: wallet.primaryAddress().address })
-  const warning = await wallet.permissionWarning()
-  if (warning !== null) log.warn(warning)
-  return wallet
 }

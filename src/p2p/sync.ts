@@ -34,7 +34,7 @@ export interface SyncOptions {
   reputation: PeerReputation
   metrics?: NodeMetrics
   log: Logger
-  /** Seconds between status refreshes with every peer (heals partitions). */
+  /** Milliseconds between status refreshes with every peer (heals partitions). */
   statusIntervalMs?: number
 }
 

@@ -1,7 +1,7 @@
 // Checking a Merkle proof from a full node against our own header chain.
 // A proof is only as good as the header it ends in, so the Merkle root comes
 // from the header WE validated, never from the peer.
-import { equalBytes, toHex } from '../core/bytes.js'
+import { toHex } from '../core/bytes.js'
 import { ValidationError } from '../core/errors.js'
 import { claimsPhantomPosition, verifyMerkleBranch } from '../core/merkle.js'
 import type { NetworkParams } from '../core/params.js'

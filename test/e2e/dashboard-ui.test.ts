@@ -9,10 +9,10 @@ import type { Browser } from 'playwright-core'
 import { testnet } from '../../src/core/params.js'
 import { ApiError } from '../../src/node/node-api.js'
 import { fakeAddress } from '../helpers/fake-node.js'
-import { chromiumAvailable, launchBrowser, openPage, screenshot, waitUntil, type WatchedPage } from './helpers/browser.js'
+import { chromiumAvailable, launchBrowser, openPage, screenshot, type WatchedPage } from './helpers/browser.js'
 import { startFakeDashboard, type FakeDashboardServer } from './helpers/dashboard-fake.js'
 
-describe.skipIf(!chromiumAvailable())('dashboard UI over a fake node', () => {
+describe.skipIf(!chromiumAvailable())('dashboard UI over a fake node (needs /usr/bin/chromium)', () => {
   let browser: Browser
   let miner: FakeDashboardServer
   let spv: FakeDashboardServer
@@ -103,7 +103,6 @@ describe.skipIf(!chromiumAvailable())('dashboard UI over a fake node', () => {
     const { page, context, problems } = await open(miner, undefined, [/^POST \/api\/wallet\/send 400$/, /^POST \/api\/mining 401$/])
     const sendsBefore = miner.node.callsOf('send').length
     const to = fakeAddress(77)
-    const form = page.getByTestId('send-form')
     const submit = async (addr: string, amount: string, fee = ''): Promise<void> => {
       await page.getByTestId('send-to').fill(addr)
       await page.getByTestId('send-amount').fill(amount)

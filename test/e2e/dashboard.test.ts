@@ -38,7 +38,7 @@ async function shoot (page: Page, role: DevnetRole): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 900 })
 }
 
-describe.skipIf(!chromiumAvailable())('dashboard on a live devnet', () => {
+describe.skipIf(!chromiumAvailable())('dashboard on a live devnet (needs /usr/bin/chromium)', () => {
   let devnet: Devnet
   let browser: Browser
   const pages: WatchedPage[] = []

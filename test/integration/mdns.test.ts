@@ -6,8 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Cleanup, testConfig, waitFor } from '../helpers/nodes.js'
+import { isRoot } from '../helpers/requirements.js'
 
-const isRoot = process.getuid?.() === 0
 const fixture = new URL('./fixtures/run-node.ts', import.meta.url).pathname
 const cleanup = new Cleanup()
 afterAll(async () => { await cleanup.run() })
@@ -66,7 +66,7 @@ function runIn (ns: string, configFile: string): { child: ChildProcess, last: ()
 }
 
 describe('mDNS discovery in network namespaces', () => {
-  it.skipIf(!isRoot)('three hosts find each other with no bootstrap list (needs root for ip netns)', async () => {
+  it.skipIf(!isRoot())('three hosts find each other with no bootstrap list (needs root for ip netns)', async () => {
     const prefix = `mc${process.pid % 10000}`
     const hosts = makeLan(prefix, 3)
     const nodes = hosts.map((ns, i) => {

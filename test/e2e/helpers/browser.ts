@@ -1,9 +1,9 @@
 // A headless Chromium for the dashboard tests (the system's /usr/bin/chromium
 // driven by playwright-core), and a watch on each page for what must never
 // happen: script errors, CSP violations, failed requests of our own assets.
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { hasChromium } from '../../helpers/requirements.js'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'test-artifacts')
@@ -18,7 +18,7 @@ export const CHROMIUM_ARGS = [
 ]
 
 export function chromiumAvailable (): boolean {
-  return existsSync(CHROMIUM_PATH)
+  return hasChromium(CHROMIUM_PATH)
 }
 
 /** Launches Chromium with a fresh temporary profile (playwright removes it on close). */

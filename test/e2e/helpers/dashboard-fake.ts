@@ -221,7 +221,7 @@ export class DashboardFakeNode extends FakeNode {
   }
 
   override async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
-    const result = await super.send(to, amount, fee)
+    await super.send(to, amount, fee)
     const tx = { ...this.payment(), receivedAt: Date.now(), outputs: [{ address: to, amount: amount.toString() }], fee: (fee ?? 10_000n).toString() }
     this.pool.push(tx)
     this.events.emit('tx', tx)
