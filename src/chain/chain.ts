@@ -15,6 +15,7 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
 import { connectBlock, disconnectBlock, indexRecordOp } from './block-connector.js'
 import { OrphanPool } from './orphans.js'
+import { SerialLock } from './serial-lock.js'
 import { type Coin, decodeCoin, decodeIndexRecord, decodeTxLocation, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
 import { type BatchOp, ChainStore, coinKey, key, META_NETWORK, META_TIP, Prefix, u32be } from './store.js'
 
@@ -63,7 +64,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private readonly now: () => number
   /** Blocks with data and more work than the tip at the time they arrived. */
   private readonly candidates = new Set<IndexEntry>()
-  private lock: Promise<unknown> = Promise.resolve()
+  private readonly lock = new SerialLock()
   /** Why blocks were found invalid during connection (bounded: oldest dropped). */
   private readonly invalidReasons = new Map<string, ValidationError>()
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
@@ -94,7 +95,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.lock.catch(() => {})
+    await this.lock.idle()
     await this.store.close()
   }
 
@@ -149,7 +150,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     for (const e of this.index.entries()) {
       if (hasData(e) && !isInvalid(e) && e.work > tip.work) this.candidates.add(e)
     }
-    if (this.candidates.size > 0) await this.withLock(async () => await this.activateBestChain())
+    if (this.candidates.size > 0) await this.lock.run(async () => await this.activateBestChain())
   }
 
   private async writeGenesis (): Promise<void> {
@@ -171,12 +172,6 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   // ---- processing --------------------------------------------------------------
 
-  private async withLock<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn)
-    this.lock = run.catch(() => {})
-    return await run
-  }
-
   private lookup (parent: IndexEntry): AncestorLookup {
     return { ancestor: (h: number) => this.index.ancestor(parent, h).header }
   }
@@ -196,7 +191,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 
   private async processBlockLocked (block: Block): Promise<ProcessResult> {
-    return await this.withLock(async () => {
+    return await this.lock.run(async () => {
       const result = await this.acceptBlock(block)
       if (result.status !== 'orphan' && result.status !== 'duplicate') {
         await this.activateBestChain()
@@ -275,7 +270,7 @@ export class Chain extends EventEmitter<ChainEvents> {
    * blocks can be fetched from several peers in any order.
    */
   async processHeaders (headers: BlockHeader[]): Promise<IndexEntry[]> {
-    return await this.withLock(async () => {
+    return await this.lock.run(async () => {
       const added: IndexEntry[] = []
       const ops: BatchOp[] = []
       for (const header of headers) {

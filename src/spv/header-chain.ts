@@ -11,6 +11,7 @@ import { ValidationError } from '../core/errors.js'
 import type { NetworkParams } from '../core/params.js'
 import type { BlockHeader } from '../core/types.js'
 import { checkHeaderPow } from '../core/validate.js'
+import { SerialLock } from '../chain/serial-lock.js'
 import { BlockIndex, type IndexEntry } from '../chain/block-index.js'
 import { decodeIndexRecord, encodeIndexRecord } from '../chain/records.js'
 import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix } from '../chain/store.js'
@@ -57,7 +58,7 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
   private readonly now: () => number
   /** Hashes of headers found invalid, so their descendants are refused at once. */
   private readonly invalid = new Set<string>()
-  private lock: Promise<unknown> = Promise.resolve()
+  private readonly lock = new SerialLock()
   private closed = false
 
   private constructor (opts: HeaderChainOptions) {
@@ -82,7 +83,7 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.lock.catch(() => {})
+    await this.lock.idle()
     await this.store.close()
   }
 
@@ -153,12 +154,6 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
 
   // ---- processing ----------------------------------------------------------------
 
-  private async withLock<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn)
-    this.lock = run.catch(() => {})
-    return await run
-  }
-
   private lookup (parent: IndexEntry): AncestorLookup {
     return { ancestor: (h: number) => this.index.ancestor(parent, h).header }
   }
@@ -172,7 +167,7 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
    */
   async processHeaders (headers: BlockHeader[]): Promise<HeaderBatchResult> {
     if (this.closed) throw new Error('header chain is closed')
-    return await this.withLock(async () => {
+    return await this.lock.run(async () => {
       const added: IndexEntry[] = []
       let failure: unknown
       for (const header of headers) {
