@@ -125,6 +125,31 @@ describe('minicoin node', () => {
     }, 'the restarted node to rejoin the tip').catch(err => { throw new Error(`${(err as Error).message}: ${last}\n${full.proc.output().split("\n").filter(l => !l.includes("\"name\":\"api\"")).slice(-60).join("\n")}`) })
   })
 
+  it('minicoin status and minicoin wallet talk to a running daemon through its data dir and cookie', async () => {
+    const node = await startDaemon(cleanup, 'miner')
+    const cli = (...args: string[]): { status: number | null, stdout: string, stderr: string } => {
+      const r = spawnSync(process.execPath, ['bin/minicoin.js', ...args, '--data-dir', node.dataDir], { encoding: 'utf8' })
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+    }
+    const status = cli('status', '--json')
+    expect(status.status, status.stderr).toBe(0)
+    expect(JSON.parse(status.stdout)).toMatchObject({ role: 'miner', network: 'regtest', peerId: node.info.peerId })
+    expect(cli('status').stdout).toContain(node.info.peerId)
+    const address = cli('wallet', 'address')
+    expect(address.status).toBe(0)
+    expect(address.stdout).toMatch(/mcrt1[02-9ac-hj-np-z]+/)
+    const fresh = cli('wallet', 'new-address')
+    expect(fresh.status, fresh.stderr).toBe(0)
+    expect(fresh.stdout.trim()).not.toBe(address.stdout.trim())
+    const balance = cli('wallet', 'balance', '--json')
+    expect(JSON.parse(balance.stdout)).toMatchObject({ balance: { confirmed: '0' } })
+    // paying without funds: one clear line, non-zero exit, no stack trace
+    const broke = cli('wallet', 'send', fresh.stdout.trim().split(/\s+/).pop()!, '1000')
+    expect(broke.status).not.toBe(0)
+    expect(broke.stderr).toMatch(/insufficient funds/)
+    expect(broke.stderr).not.toMatch(/\n\s+at /)
+  })
+
   it('stops cleanly on SIGTERM and SIGINT with exit 0', async () => {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       const node = await startDaemon(cleanup, 'full')
