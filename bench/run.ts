@@ -11,7 +11,11 @@ for (const file of files) {
   const mod = await import(new URL(file, dir).href) as { benches: Bench[] }
   benches.push(...mod.benches)
 }
-const selected = benches.filter(b => filter === undefined || b.group === filter || b.name.includes(filter))
+// core first: the chain and p2p benches leave a large heap behind
+const GROUP_ORDER = ['core', 'chain', 'p2p']
+const selected = benches
+  .filter(b => filter === undefined || b.group === filter || b.name.includes(filter))
+  .sort((a, b) => GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group))
 if (selected.length === 0) {
   process.stderr.write(`no benchmark matches "${filter}" (groups: core, chain, p2p; names: ${benches.map(b => b.name).join(', ')})\n`)
   process.exit(2)

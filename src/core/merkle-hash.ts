@@ -32,6 +32,14 @@ function readBE32 (bytes: Uint8Array, offset: number): number {
 
 /** dsha256(a || b) for two 32-byte hashes. */
 export function merkleNodeHash (a: Uint8Array, b: Uint8Array): Uint8Array {
+  return merkleNodeHashInto(a, b, new Uint8Array(32))
+}
+
+/**
+ * The same, written into `out`, which may be `a` or `b`: both are read in
+ * full before anything is written.
+ */
+export function merkleNodeHashInto (a: Uint8Array, b: Uint8Array, out: Uint8Array): Uint8Array {
   state.set(IV)
   for (let i = 0; i < 8; i++) {
     w[i] = readBE32(a, i * 4)
@@ -48,7 +56,6 @@ export function merkleNodeHash (a: Uint8Array, b: Uint8Array): Uint8Array {
   expand(w, 16)
   state.set(IV)
   compress(state, w)
-  const out = new Uint8Array(32)
   for (let i = 0; i < 8; i++) {
     const x = state[i]
     out[i * 4] = x >>> 24

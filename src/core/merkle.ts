@@ -1,7 +1,6 @@
 // Merkle trees over txids with Bitcoin's pairing rule: an odd node at any
 // level is paired with itself.
-import { merkleNodeHash } from './merkle-hash.js'
-import { equalBytes } from './bytes.js'
+import { merkleNodeHash, merkleNodeHashInto } from './merkle-hash.js'
 
 export function merkleRoot (leaves: Uint8Array[]): Uint8Array {
   if (leaves.length === 0) throw new RangeError('merkle root of no leaves')
@@ -54,16 +53,22 @@ export function claimsPhantomPosition (leaf: Uint8Array, branch: Uint8Array[], i
   return walkBranch(leaf, branch, index) === undefined
 }
 
+function equal32 (a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** The root a branch implies, or undefined when it passes a phantom position. */
 function walkBranch (leaf: Uint8Array, branch: Uint8Array[], index: number): Uint8Array | undefined {
-  let hash = leaf
+  // one scratch buffer: each level's inputs are read before its output is written
+  const hash = new Uint8Array(leaf)
   let i = index
   for (const sibling of branch) {
     if ((i & 1) === 1) {
-      if (equalBytes(sibling, hash)) return undefined
-      hash = merkleNodeHash(sibling, hash)
+      if (equal32(sibling, hash)) return undefined
+      merkleNodeHashInto(sibling, hash, hash)
     } else {
-      hash = merkleNodeHash(hash, sibling)
+      merkleNodeHashInto(hash, sibling, hash)
     }
     i >>>= 1
   }
@@ -80,5 +85,5 @@ export function verifyMerkleBranch (leaf: Uint8Array, branch: Uint8Array[], inde
   if (index >= 2 ** branch.length && !(branch.length === 0 && index === 0)) return false
   for (const s of branch) if (s.length !== 32) return false
   const implied = walkBranch(leaf, branch, index)
-  return implied !== undefined && equalBytes(implied, root)
+  return implied !== undefined && equal32(implied, root)
 }

@@ -36,16 +36,25 @@ export function checkTransaction (tx: Transaction, p: NetworkParams): void {
   } else {
     // [REJECT] a spending transaction carries no coinbase data
     if (tx.coinbase.length !== 0) fail('tx-coinbase-data', 'only a coinbase (no inputs) may carry coinbase data')
-    const seen = new Set<string>()
-    for (const input of tx.inputs) {
+    const seen = tx.inputs.length > 8 ? new Set<string>() : undefined
+    for (let i = 0; i < tx.inputs.length; i++) {
+      const input = tx.inputs[i]
       // [REJECT] malformed input fields
       if (input.prevTxid.length !== HASH_BYTES || isZero(input.prevTxid)) fail('tx-bad-prevout', 'input must reference a 32-byte non-zero txid')
       if (input.publicKey.length !== PUBLIC_KEY_BYTES || (input.publicKey[0] !== 2 && input.publicKey[0] !== 3)) fail('tx-bad-pubkey', 'input public key must be 33-byte compressed secp256k1')
       if (input.signature.length !== SIGNATURE_BYTES) fail('tx-bad-signature-length', `input signature must be ${SIGNATURE_BYTES} bytes`)
-      // [REJECT] the same outpoint spent twice in one transaction
-      const key = toHex(input.prevTxid) + ':' + input.prevIndex
-      if (seen.has(key)) fail('tx-duplicate-input', `outpoint ${key} is spent twice`)
-      seen.add(key)
+      // [REJECT] the same outpoint spent twice in one transaction (few inputs:
+      // compare pairwise, no allocation; many: a set)
+      if (seen === undefined) {
+        for (let j = 0; j < i; j++) {
+          const other = tx.inputs[j]
+          if (other.prevIndex === input.prevIndex && equalBytes(other.prevTxid, input.prevTxid)) fail('tx-duplicate-input', `outpoint ${toHex(input.prevTxid)}:${input.prevIndex} is spent twice`)
+        }
+      } else {
+        const key = toHex(input.prevTxid) + ':' + input.prevIndex
+        if (seen.has(key)) fail('tx-duplicate-input', `outpoint ${key} is spent twice`)
+        seen.add(key)
+      }
     }
   }
 
