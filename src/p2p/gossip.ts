@@ -143,8 +143,8 @@ export class GossipService {
       this.log.warn('publish queue full: dropped the oldest message')
     }
     this.queue.push({ topic, data, queuedAt: Date.now() })
+    // a running pump picks it up; waking it here would defeat the pacing
     if (!this.pumping) void this.pump()
-    else this.wake?.()
   }
 
   get queued (): number {
@@ -179,7 +179,7 @@ export class GossipService {
         }
         next += interval
         const wait = next - performance.now()
-        if (wait > 1) await this.sleep(wait)
+        if (wait > 1) await this.sleep(wait, false)
         else if (wait < -1000) next = performance.now()
       }
     } finally {
@@ -196,10 +196,11 @@ export class GossipService {
     }
   }
 
-  private async sleep (ms: number): Promise<void> {
+  /** Waits `ms`; a wakeable wait ends early when a peer subscribes or on stop. */
+  private async sleep (ms: number, wakeable = true): Promise<void> {
     await new Promise<void>(resolve => {
       const t = setTimeout(() => { this.wake = undefined; resolve() }, ms)
-      this.wake = () => { clearTimeout(t); this.wake = undefined; resolve() }
+      if (wakeable) this.wake = () => { clearTimeout(t); this.wake = undefined; resolve() }
     })
   }
 }
