@@ -176,7 +176,9 @@ export class SyncManager {
     const id = peer ?? this.host.node.getPeers().find(p => p.toString() === peerId)
     if (id === undefined) return
     this.peerStates.set(peerId, { peer: id, height: status.height, work: status.work, tip: toHex(status.tip), updatedAt: Date.now() })
-    if (status.work > this.chain.bestHeader().work) this.schedule()
+    // more work than we know of, or headers whose blocks we still lack
+    const best = this.chain.bestHeader()
+    if (status.work > best.work || best.work > this.chain.tip.work) this.schedule()
   }
 
   /** Asks a peer for its chain status; starts syncing when it knows more work. */
@@ -235,13 +237,14 @@ export class SyncManager {
     try {
       for (let round = 0; round < 100 && !this.stopped; round++) {
         const peer = this.bestPeer()
+        const bestBefore = this.chain.bestHeader()
         if (peer !== undefined) await this.syncHeaders(peer)
-        const progressed = await this.downloadBlocks()
-        if (!progressed && (this.bestPeer() === undefined || peer === undefined)) break
-        if (!progressed && peer !== undefined && this.bestPeer() === peer) {
-          // the peer claims more work than it can show us: stop asking it
-          this.peerStates.delete(peer.peer.toString())
-        }
+        const gotHeaders = this.chain.bestHeader() !== bestBefore
+        // a peer that claims more work but shows no new headers is confused or lying
+        if (peer !== undefined && !gotHeaders) this.reputation.penalize(peer.peer.toString(), 10, 'sync-unproven-work')
+        const gotBlocks = await this.downloadBlocks()
+        // nothing moved: the next status refresh or announcement tries again
+        if (!gotHeaders && !gotBlocks) break
       }
     } catch (err) {
       if (!this.stopped) this.log.warn('sync round failed', { err: (err as Error).message })
@@ -284,34 +287,58 @@ export class SyncManager {
   /** Downloads every missing block of the best header chain from peers that have it. */
   private async downloadBlocks (): Promise<boolean> {
     const startHeight = this.chain.height
-    const peers = [...this.peerStates.values()]
     // one walk of the header chain per round; workers share the queue
     const queue = this.chain.missingBlocks(Number.MAX_SAFE_INTEGER)
-    if (peers.length === 0 || queue.length === 0) return false
-    // two requests in flight per peer keep each pipe busy
-    const workers = peers.flatMap(p => [this.downloadWorker(p, queue), this.downloadWorker(p, queue)])
+    if (queue.length === 0) return false
+    const workers: Array<Promise<void>> = []
+    for (const state of this.peerStates.values()) {
+      const has = this.blocksPeerHas(state)
+      if (has.size === 0) continue
+      // two requests in flight per peer keep each pipe busy
+      workers.push(this.downloadWorker(state, queue, has), this.downloadWorker(state, queue, has))
+    }
     await Promise.all(workers)
     return this.chain.height > startHeight
   }
 
+  /**
+   * Blocks off our active chain that a peer holds: the branch below its tip.
+   * A peer's height alone says nothing about which branch it is on.
+   */
+  private blocksPeerHas (state: PeerChainState): Set<string> {
+    const has = new Set<string>()
+    for (let e = this.chain.getEntry(state.tip); e !== undefined && !this.chain.index.isActive(e); e = e.parent) has.add(e.hashHex)
+    return has
+  }
+
   /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
-  private takeBatch (queue: IndexEntry[], peerHeight: number): IndexEntry[] {
+  private takeBatch (queue: IndexEntry[], has: Set<string>): IndexEntry[] {
     const batch: IndexEntry[] = []
     for (let i = 0; i < queue.length && batch.length < this.limits.blocksPerReply; i++) {
       const e = queue[i]
       if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
-      if (e.height > peerHeight || this.inFlight.has(e.hashHex)) continue
+      if (!has.has(e.hashHex) || this.inFlight.has(e.hashHex)) continue
       batch.push(e)
     }
     return batch
   }
 
-  private async downloadWorker (state: PeerChainState, queue: IndexEntry[]): Promise<void> {
+  /** Whether blocks this peer could serve are still being fetched by another worker. */
+  private othersFetching (queue: IndexEntry[], has: Set<string>): boolean {
+    return queue.some(e => !hasData(e) && has.has(e.hashHex) && this.inFlight.has(e.hashHex))
+  }
+
+  private async downloadWorker (state: PeerChainState, queue: IndexEntry[], has: Set<string>): Promise<void> {
     const peerId = state.peer.toString()
     let failures = 0
     while (!this.stopped && failures < 3 && this.peerStates.has(peerId)) {
-      const batch = this.takeBatch(queue, state.height)
-      if (batch.length === 0) return
+      const batch = this.takeBatch(queue, has)
+      if (batch.length === 0) {
+        // another worker may fail and hand its blocks back: wait for it
+        if (!this.othersFetching(queue, has)) return
+        await new Promise(resolve => setTimeout(resolve, 20))
+        continue
+      }
       for (const e of batch) this.inFlight.add(e.hashHex)
       try {
         const res = await this.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })

@@ -79,7 +79,10 @@ describe('partitions', () => {
     // heal the partition: one link between the halves
     await fullA.host.node.dial(fullB.host.node.getMultiaddrs()[0])
     const all = [minerA, fullA, minerB, fullB]
-    await waitFor(() => all.every(n => n.chain.tip.hashHex === heavier.chain.tip.hashHex), 'all four nodes on the most-work tip', 60_000)
+    await waitFor(() => all.every(n => n.chain.tip.hashHex === heavier.chain.tip.hashHex), 'all four nodes on the most-work tip', 60_000).catch(err => {
+      const state = all.map(n => ({ id: n.peerId.slice(-6), h: n.chain.height, tip: n.chain.tip.hashHex.slice(0, 8), best: n.chain.bestHeader().height, peers: n.host.peers().map(p => p.slice(-6)), syncing: n.sync.syncing, states: [...n.sync.peerStates.entries()].map(([k, v]) => `${k.slice(-6)}:${v.height}`) }))
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(state, null, 1)}`)
+    })
   }, 150_000)
 })
 
