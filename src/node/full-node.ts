@@ -303,7 +303,8 @@ export class FullNode implements NodeApi {
     for (let h = top; h >= 0 && out.length < limit; h--) {
       const e = this.chain.entryAt(h)
       const block = e === undefined ? undefined : this.chain.getBlock(e.hash)
-      if (e !== undefined && block !== undefined) out.push(blockView(block, e, this.chain.height, true, this.params, undefined, false))
+      // with their transactions (the API contract); inputs' spent amounts only on the single-block view
+      if (e !== undefined && block !== undefined) out.push(blockView(block, e, this.chain.height, true, this.params))
     }
     return out
   }

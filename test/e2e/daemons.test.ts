@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Cleanup, waitFor } from '../helpers/nodes.js'
 import { dialAddress, readyDaemon, run, startDaemon, writeConfig } from '../helpers/daemons.js'
 import { hasPromtool } from '../helpers/requirements.js'
-import type { StatusView, WalletView } from '../../src/node/node-api.js'
+import type { BlockView, StatusView, WalletView } from '../../src/node/node-api.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })
@@ -71,6 +71,13 @@ describe('minicoin node', () => {
     expect((await post('/api/mining', JSON.stringify({ enabled: true }), token)).status).toBe(200)
     await waitFor(async () => (await node.api.get<StatusView>('/api/status')).height >= 6, 'regtest blocks')
     await post('/api/mining', JSON.stringify({ enabled: false }), token)
+    // blocks come with their transactions, newest first
+    const blocks = await node.api.get<BlockView[]>('/api/blocks?limit=3')
+    expect(blocks.map(b => b.height)).toEqual([blocks[0].height, blocks[0].height - 1, blocks[0].height - 2])
+    expect(blocks[0].transactions?.[0].coinbase).toBe(true)
+    const one = await node.api.get<BlockView>(`/api/blocks/${blocks[1].hash}`)
+    expect(one.height).toBe(blocks[1].height)
+    expect(one.transactions?.[0].outputs[0].amount).toMatch(/^\d+$/)
     const sent = await post('/api/wallet/send', JSON.stringify({ to, amount: '1000', fee: '500' }), token)
     expect(sent.status).toBe(200)
     expect(sent.body.txid).toMatch(/^[0-9a-f]{64}$/)
