@@ -274,29 +274,20 @@ async function refreshWallet () {
   renderWallet()
 }
 
-const refreshAll = async () => {
-  await Promise.all([
-    guarded('status', refreshStatus),
-    guarded('blocks', refreshBlocks),
-    guarded('chart', refreshChart),
-    guarded('tree', refreshTree),
-    guarded('mempool', refreshMempool),
-    guarded('peers', refreshPeers),
-    guarded('wallet', refreshWallet)
-  ])
-}
+// what a new tip can change; refreshAll adds the peers
+const CHAIN_PARTS = [
+  ['status', refreshStatus],
+  ['blocks', refreshBlocks],
+  ['chart', refreshChart],
+  ['tree', refreshTree],
+  ['mempool', refreshMempool],
+  ['wallet', refreshWallet]
+]
+const refreshParts = async (parts) => { await Promise.all(parts.map(([name, fn]) => guarded(name, fn))) }
 
-const chainChanged = throttle(async () => {
-  await Promise.all([
-    guarded('status', refreshStatus),
-    guarded('blocks', refreshBlocks),
-    guarded('chart', refreshChart),
-    guarded('tree', refreshTree),
-    guarded('mempool', refreshMempool),
-    guarded('wallet', refreshWallet),
-    guarded('detail', () => showRoute({ quiet: true }))
-  ])
-}, 700)
+const refreshAll = () => refreshParts([...CHAIN_PARTS, ['peers', refreshPeers]])
+
+const chainChanged = throttle(() => refreshParts([...CHAIN_PARTS, ['detail', () => showRoute({ quiet: true })]]), 700)
 const walletChanged = throttle(() => guarded('wallet', refreshWallet), 700)
 const mempoolChanged = throttle(() => guarded('mempool', refreshMempool), 700)
 const peersChanged = throttle(async () => { await Promise.all([guarded('peers', refreshPeers), guarded('status', refreshStatus)]) }, 700)
