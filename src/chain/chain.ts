@@ -29,6 +29,9 @@ export interface ChainOptions {
   maxOrphans?: number
 }
 
+/** What precheckHeader found: a new header, one indexed without its block, a block we have, or an unknown parent. */
+export type HeaderPrecheck = 'new' | 'header-known' | 'duplicate' | 'orphan'
+
 export type BlockStatus = 'connected' | 'side' | 'duplicate' | 'orphan' | 'pending'
 
 export interface ProcessResult {
@@ -206,36 +209,59 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  private async acceptBlock (block: Block): Promise<ProcessResult> {
-    const hash = blockHash(block.header)
-    const hashHex = toHex(hash)
+  /**
+   * The checks a block's header must pass before anything is spent on its
+   * body, cheapest first: known or known invalid, parent known and valid,
+   * proof of work, then difficulty and time against the branch. A gossiped
+   * block runs this on its header alone, before decoding the rest, so a
+   * block with a bad header costs its sender and almost no CPU. Throws a
+   * ValidationError; otherwise says what is known of the header.
+   */
+  precheckHeader (header: BlockHeader): HeaderPrecheck {
+    const hashHex = toHex(blockHash(header))
     const existing = this.index.get(hashHex)
     // [REJECT] a block already known invalid
     if (existing !== undefined && isInvalid(existing)) throw new ValidationError('block-known-invalid', `block ${hashHex} is known to be invalid`)
+    const knownReason = this.invalidReasons.get(hashHex)
+    if (knownReason !== undefined) throw knownReason
     // [IGNORE] already have it
-    if ((existing !== undefined && hasData(existing)) || this.orphans.has(hashHex)) return { status: 'duplicate', hash: hashHex }
-    checkBlock(block, this.params)
-
-    const parentHex = toHex(block.header.prevHash)
+    if ((existing !== undefined && hasData(existing)) || this.orphans.has(hashHex)) return 'duplicate'
+    const parentHex = toHex(header.prevHash)
+    // [REJECT] builds on a block already rejected (not kept in the index)
+    if (this.invalidReasons.has(parentHex)) throw new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parentHex}`)
     const parent = this.index.get(parentHex)
-    const parentReason = this.invalidReasons.get(parentHex)
-    if (parentReason !== undefined) {
-      // [REJECT] builds on a block already rejected (not kept in the index)
-      this.rememberInvalid(hashHex, new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parentHex}`))
-      throw this.invalidReasons.get(hashHex)!
+    // [REJECT] proof of work against its own bits (all an orphan can be checked against)
+    if (existing === undefined) checkHeaderPow(header, this.params)
+    // [IGNORE] parent unknown: held as an orphan
+    if (parent === undefined) return 'orphan'
+    // [REJECT] builds on an invalid block
+    if (isInvalid(parent)) throw new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parent.hashHex}`)
+    // [REJECT] bits other than the retarget rule gives, time not after the median; [IGNORE] time too far ahead
+    if (existing === undefined) checkHeaderContext(header, parent.height + 1, this.lookup(parent), this.params, this.now())
+    return existing === undefined ? 'new' : 'header-known'
+  }
+
+  private async acceptBlock (block: Block): Promise<ProcessResult> {
+    const hash = blockHash(block.header)
+    const hashHex = toHex(hash)
+    let precheck: HeaderPrecheck
+    try {
+      precheck = this.precheckHeader(block.header)
+    } catch (err) {
+      if (err instanceof ValidationError && err.code === 'block-invalid-parent') this.rememberInvalid(hashHex, err)
+      throw err
     }
+    if (precheck === 'duplicate') return { status: 'duplicate', hash: hashHex }
+    // the body: size, Merkle root, every transaction's stateless rules
+    checkBlock(block, this.params)
+    const existing = this.index.get(hashHex)
+    const parent = this.index.get(toHex(block.header.prevHash))
     if (parent === undefined) {
       this.orphans.add(block)
       return { status: 'orphan', hash: hashHex, missing: this.orphans.rootOf(hashHex) }
     }
-    // [REJECT] builds on an invalid block
-    if (isInvalid(parent)) {
-      this.rememberInvalid(hashHex, new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parent.hashHex}`))
-      throw this.invalidReasons.get(hashHex)!
-    }
     let entry = existing
     if (entry === undefined) {
-      checkHeaderContext(block.header, parent.height + 1, this.lookup(parent), this.params, this.now())
       entry = this.index.add(block.header, parent, STATUS_HAVE_DATA)
       this.noteHeader(entry)
     } else {
