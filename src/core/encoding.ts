@@ -4,7 +4,7 @@
 // defaults, unknown fields, long varints). Every decoder here re-encodes the
 // decoded value and rejects bytes that differ, so a message has exactly one
 // accepted encoding and hashes are well defined.
-import type protobuf from 'protobufjs'
+import protobuf from 'protobufjs'
 import { wire, Long } from './wire/schema.js'
 import { DecodeError } from './errors.js'
 import { equalBytes } from './bytes.js'
@@ -158,6 +158,71 @@ export function decodeBlock (bytes: Uint8Array, maxBytes: number): Block {
   const block = blockFromWire(decodeWire<WireBlock>(wire.Block, bytes, maxBytes, 'block'))
   requireCanonical(bytes, encodeBlock(block), 'block')
   return block
+}
+
+// ---- sizes and the header peek ----------------------------------------------
+//
+// A block's size, for the consensus limit and every wire limit alike, is the
+// length of its canonical encoding: a Block message is its header field
+// followed by one length-delimited field per transaction (field numbers below
+// 16 take a one-byte tag).
+
+const BLOCK_HEADER_TAG = (1 << 3) | 2
+const BLOCK_TX_TAG = (2 << 3) | 2
+
+/** Bytes of a protobuf varint holding `n`. */
+export function varintBytes (n: number): number {
+  let bytes = 1
+  while (n >= 0x80) { n = Math.floor(n / 128); bytes++ }
+  return bytes
+}
+
+/** Bytes a length-delimited field of `length` bytes (field number < 16) takes in its message. */
+export function fieldBytes (length: number): number {
+  return 1 + varintBytes(length) + length
+}
+
+/** Bytes the header field of a Block message takes. */
+export function headerFieldBytes (h: BlockHeader): number {
+  return fieldBytes(encodeHeaderMessage(h).length)
+}
+
+/**
+ * The most a header field can take: every integer at its longest varint. A
+ * template budgets this much, since the nonce and time change while mining.
+ */
+export const MAX_HEADER_FIELD_BYTES = fieldBytes(6 * 4 + 2 * (2 + 32))
+
+/**
+ * Reads only the header of an encoded Block: walks the message's fields with
+ * a protobuf reader, decodes the header field (first, as in the canonical
+ * encoding) and skips every transaction field without decoding it. Lets a
+ * gossiped block's header be checked before anything is spent on its body.
+ * The full decode later still rejects any non-canonical encoding.
+ */
+export function peekBlockHeader (bytes: Uint8Array, maxBytes: number): { header: BlockHeader, txCount: number } {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('decode-malformed', 'block: expected bytes')
+  if (bytes.length > maxBytes) throw new DecodeError('decode-oversized', `block is ${bytes.length} bytes, limit ${maxBytes}`)
+  const reader = protobuf.Reader.create(bytes)
+  let header: BlockHeader | undefined
+  let txCount = 0
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32()
+      if (header === undefined && tag !== BLOCK_HEADER_TAG) throw new DecodeError('decode-noncanonical', 'block does not start with its header')
+      if (header !== undefined && tag !== BLOCK_TX_TAG) throw new DecodeError('decode-noncanonical', `unexpected field tag ${tag} in a block`)
+      const length = reader.uint32()
+      const start = reader.pos
+      reader.skip(length)
+      if (header === undefined) header = decodeHeaderMessage(bytes.subarray(start, reader.pos))
+      else txCount++
+    }
+  } catch (err) {
+    if (err instanceof DecodeError) throw err
+    throw new DecodeError('decode-malformed', `block does not decode: ${(err as Error).message}`)
+  }
+  if (header === undefined) throw new DecodeError('decode-missing-header', 'block has no header')
+  return { header, txCount }
 }
 
 export function encodeHeaderMessage (h: BlockHeader): Uint8Array {

@@ -7,6 +7,7 @@ import { MAX_MONEY, type NetworkParams } from './params.js'
 import { bitsToTarget, hashMeetsTarget } from './pow.js'
 import { blockHash, computeMerkleRoot } from './block.js'
 import { isCoinbase, txBytes, txid } from './tx.js'
+import { fieldBytes, headerFieldBytes } from './encoding.js'
 import { equalBytes, isZero, toHex } from './bytes.js'
 import type { Block, BlockHeader, Transaction } from './types.js'
 import { ADDRESS_BYTES, HASH_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './types.js'
@@ -92,13 +93,15 @@ export function checkBlock (block: Block, p: NetworkParams): void {
   // [REJECT] a block has a coinbase first and nowhere else
   if (txs.length === 0) fail('block-no-transactions', 'block has no transactions')
   if (!isCoinbase(txs[0])) fail('block-first-not-coinbase', 'first transaction is not a coinbase')
-  let size = 80
+  // the size limit counts the block's canonical encoding, the very bytes
+  // gossip and sync carry, so every valid block fits every wire limit
+  let size = headerFieldBytes(block.header)
   const ids = new Set<string>()
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i]
     if (i > 0 && tx.inputs.length === 0) fail('block-extra-coinbase', `transaction ${i} is a second coinbase`)
     checkTransaction(tx, p)
-    size += txBytes(tx).length
+    size += fieldBytes(txBytes(tx).length)
     // [REJECT] size limit
     if (size > p.maxBlockSize) fail('block-oversize', `block exceeds ${p.maxBlockSize} bytes`)
     // [REJECT] duplicate txid (CVE-2012-2459: such a block shares its Merkle root with a valid one)
@@ -110,9 +113,13 @@ export function checkBlock (block: Block, p: NetworkParams): void {
   if (!equalBytes(computeMerkleRoot(block), block.header.merkleRoot)) fail('block-bad-merkle-root', 'merkle root does not match the transactions')
 }
 
-/** Serialized size counted toward the block limit: the 80-byte header plus every transaction. */
+/**
+ * A block's size, the one definition the block limit and every wire limit
+ * use: the length of its canonical encoding (header field plus one
+ * length-delimited field per transaction), without encoding it.
+ */
 export function blockSize (block: Block): number {
-  let size = 80
-  for (const tx of block.transactions) size += txBytes(tx).length
+  let size = headerFieldBytes(block.header)
+  for (const tx of block.transactions) size += fieldBytes(txBytes(tx).length)
   return size
 }

@@ -4,10 +4,11 @@ import { computeMerkleRoot } from '../core/block.js'
 import { concatBytes, u32le } from '../core/bytes.js'
 import { expectedBits } from '../core/contextual.js'
 import { blockReward } from '../core/params.js'
+import { fieldBytes, MAX_HEADER_FIELD_BYTES } from '../core/encoding.js'
 import { txSize } from '../core/tx.js'
 import type { Block, Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
-import type { Mempool } from '../mempool/mempool.js'
+import type { Mempool, MempoolEntry } from '../mempool/mempool.js'
 
 const COINBASE_TAG = new TextEncoder().encode('/minicoin/')
 
@@ -31,9 +32,11 @@ export function buildTemplate (chain: Chain, mempool: Mempool | undefined, payTo
   const height = parent.height + 1
   const coinbaseData = concatBytes(u32le(height), u64le(extraNonce), COINBASE_TAG)
   const provisional: Transaction = { version: 1, inputs: [], outputs: [{ amount: blockReward(height, p), address: payTo }], lockTime: 0, coinbase: coinbaseData }
-  // leave room for the coinbase growing with fees (amount varint) and the header
-  const room = p.maxBlockSize - 80 - txSize(provisional) - 16
-  const picked = mempool?.selectForBlock(room) ?? []
+  // the block limit counts the block's encoding: the header field at its
+  // largest (nonce and time change while mining), the coinbase field with
+  // room for its amount varint growing by the fees, then one field per tx
+  const room = p.maxBlockSize - MAX_HEADER_FIELD_BYTES - fieldBytes(txSize(provisional) + 8)
+  const picked = mempool === undefined ? [] : pickTransactions(mempool, room)
   let fees = 0n
   for (const e of picked) fees += e.fee
   const coinbase: Transaction = { ...provisional, outputs: [{ amount: blockReward(height, p) + fees, address: payTo }] }
@@ -51,4 +54,29 @@ export function buildTemplate (chain: Chain, mempool: Mempool | undefined, payTo
   }
   block.header.merkleRoot = computeMerkleRoot(block)
   return { block, height, fees, parentHash: parent.hashHex }
+}
+
+/** Encoded bytes of the transactions' fields in a block. */
+function fieldsSize (entries: MempoolEntry[]): number {
+  let size = 0
+  for (const e of entries) size += fieldBytes(e.size)
+  return size
+}
+
+/**
+ * Transactions whose block fields fit in `room` bytes. The mempool selects by
+ * transaction bytes; each transaction's field adds its tag and length varint
+ * (2 to 4 bytes), so the budget is asked again without that overhead, and
+ * any excess is dropped from the tail (children always follow their parents,
+ * so the tail never holds a parent of what stays).
+ */
+function pickTransactions (mempool: Mempool, room: number): MempoolEntry[] {
+  let picked = mempool.selectForBlock(room)
+  let size = fieldsSize(picked)
+  if (size > room) {
+    picked = mempool.selectForBlock(Math.max(0, room - (size - picked.reduce((n, e) => n + e.size, 0))))
+    size = fieldsSize(picked)
+  }
+  while (size > room && picked.length > 0) size -= fieldBytes(picked.pop()!.size)
+  return picked
 }

@@ -11,7 +11,7 @@ import { isValidationError, ValidationError } from '../core/errors.js'
 import { getNetwork, type NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Block, Transaction } from '../core/types.js'
-import { hasData, isInvalid } from '../chain/block-index.js'
+import { hasData } from '../chain/block-index.js'
 import { Chain } from '../chain/chain.js'
 import { createVerifier } from '../crypto/create-verifier.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
@@ -122,7 +122,7 @@ export class FullNode implements NodeApi {
         mdns: config.p2p.mdns,
         maxPeers: config.p2p.maxPeers,
         topics,
-        maxMessageBytes: limits.blockMessageBytes,
+        maxMessageBytes: limits.gossipFrameBytes,
         reputation,
         userAgent: userAgentFor(config.role, demoAddress),
         metricsRegistry: metrics.registry,
@@ -157,10 +157,7 @@ export class FullNode implements NodeApi {
       }
     }))
     gossip.subscribe('tx', txValidator(mempool, limits.txMessageBytes))
-    gossip.subscribe('header', fullNodeHeaderValidator(params, limits.headerMessageBytes, hash => {
-      const e = chain.getEntry(hash)
-      return e !== undefined && hasData(e) && !isInvalid(e)
-    }, from => sync.onOrphan(from)))
+    gossip.subscribe('header', fullNodeHeaderValidator(chain, limits.headerMessageBytes, from => sync.onOrphan(from)))
     gossip.start()
     this.log.info('p2p started', { peerId: this.host.peerId, listen: this.host.listenAddresses() })
 

@@ -123,7 +123,7 @@ export class SpvNode implements NodeApi {
         mdns: config.p2p.mdns,
         maxPeers: config.p2p.maxPeers,
         topics,
-        maxMessageBytes: limits.blockMessageBytes,
+        maxMessageBytes: limits.gossipFrameBytes,
         reputation,
         userAgent: userAgentFor('spv', config.demo.enabled ? keys.primaryAddress().address : undefined),
         metricsRegistry: metrics.registry,

@@ -11,7 +11,7 @@ import type { Node } from './host.js'
 import type { PeerReputation } from './reputation.js'
 import { GOSSIP_BAN_SCORE } from './gossip-scoring.js'
 import type { Topics } from './protocols.js'
-import type { GossipValidator, GossipVerdict } from './validation/result.js'
+import { judge, VERDICT_PENALISES, type GossipOutcome, type GossipValidator, type GossipVerdict } from './validation/result.js'
 
 export type TopicName = keyof Topics
 
@@ -82,16 +82,22 @@ export class GossipService {
     const name = this.topics[topic]
     this.pubsub.topicValidators.set(name, async (peerId, msg) => {
       const from = peerId.toString()
-      const outcome = await validate(msg.data, from)
-      this.metrics?.gossipMessagesTotal.inc({ topic, result: outcome.verdict })
-      if (outcome.verdict === 'reject') {
-        this.log.info('rejected gossip message', { topic, peer: from, code: outcome.code })
-        // the score reflects the rejection once gossipsub has processed it
-        setImmediate(() => this.enforceScore(from))
-      }
+      const outcome = await judge(validate, msg.data, from)
+      this.account(topic, from, outcome)
       return RESULT[outcome.verdict]
     })
     this.pubsub.subscribe(name)
+  }
+
+  /** The metric, the log and the penalty of a verdict, for every topic. */
+  private account (topic: TopicName, from: string, outcome: GossipOutcome): void {
+    this.metrics?.gossipMessagesTotal.inc({ topic, result: outcome.verdict })
+    if (outcome.error !== undefined) this.log.warn('gossip validator failed', { topic, peer: from, err: outcome.error.message })
+    if (VERDICT_PENALISES[outcome.verdict]) {
+      this.log.info('rejected gossip message', { topic, peer: from, code: outcome.code })
+      // gossipsub scores the invalid delivery once it has processed the verdict
+      setImmediate(() => this.enforceScore(from))
+    }
   }
 
   start (): void {
