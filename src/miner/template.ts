@@ -66,17 +66,24 @@ function fieldsSize (entries: MempoolEntry[]): number {
 /**
  * Transactions whose block fields fit in `room` bytes. The mempool selects by
  * transaction bytes; each transaction's field adds its tag and length varint
- * (2 to 4 bytes), so the budget is asked again without that overhead, and
- * any excess is dropped from the tail (children always follow their parents,
- * so the tail never holds a parent of what stays).
+ * (2 to 4 bytes). So the selection is asked again with its budget corrected
+ * by what the last one over- or undershot (a few passes), excess is dropped
+ * from the tail (children always follow their parents, so the tail never
+ * holds a parent of what stays), and the fullest fitting selection wins.
  */
 function pickTransactions (mempool: Mempool, room: number): MempoolEntry[] {
-  let picked = mempool.selectForBlock(room)
-  let size = fieldsSize(picked)
-  if (size > room) {
-    picked = mempool.selectForBlock(Math.max(0, room - (size - picked.reduce((n, e) => n + e.size, 0))))
-    size = fieldsSize(picked)
+  let budget = room
+  let best: MempoolEntry[] = []
+  let bestSize = -1
+  for (let pass = 0; pass < 4; pass++) {
+    const picked = mempool.selectForBlock(budget)
+    let size = fieldsSize(picked)
+    const overshoot = size - room
+    while (size > room && picked.length > 0) size -= fieldBytes(picked.pop()!.size)
+    if (size > bestSize) { best = picked; bestSize = size }
+    // the first pass fits: the pool holds less than a block; later ones: close enough
+    if (overshoot <= 0 && (pass === 0 || -overshoot < 512)) break
+    budget -= overshoot
   }
-  while (size > room && picked.length > 0) size -= fieldBytes(picked.pop()!.size)
-  return picked
+  return best
 }
