@@ -56,34 +56,18 @@ export function buildTemplate (chain: Chain, mempool: Mempool | undefined, payTo
   return { block, height, fees, parentHash: parent.hashHex }
 }
 
-/** Encoded bytes of the transactions' fields in a block. */
-function fieldsSize (entries: MempoolEntry[]): number {
-  let size = 0
-  for (const e of entries) size += fieldBytes(e.size)
-  return size
-}
-
 /**
  * Transactions whose block fields fit in `room` bytes. The mempool selects by
- * transaction bytes; each transaction's field adds its tag and length varint
- * (2 to 4 bytes). So the selection is asked again with its budget corrected
- * by what the last one over- or undershot (a few passes), excess is dropped
- * from the tail (children always follow their parents, so the tail never
- * holds a parent of what stays), and the fullest fitting selection wins.
+ * transaction bytes, best package fee rate first; each transaction's field
+ * adds its tag and length varint (2 to 4 bytes), so the lowest-rate tail of
+ * the selection is dropped until the fields fit. Children always follow their
+ * parents, so the tail never holds a parent of what stays; the gap left is
+ * less than the last transaction dropped. One selection pass, as before.
  */
 function pickTransactions (mempool: Mempool, room: number): MempoolEntry[] {
-  let budget = room
-  let best: MempoolEntry[] = []
-  let bestSize = -1
-  for (let pass = 0; pass < 4; pass++) {
-    const picked = mempool.selectForBlock(budget)
-    let size = fieldsSize(picked)
-    const overshoot = size - room
-    while (size > room && picked.length > 0) size -= fieldBytes(picked.pop()!.size)
-    if (size > bestSize) { best = picked; bestSize = size }
-    // the first pass fits: the pool holds less than a block; later ones: close enough
-    if (overshoot <= 0 && (pass === 0 || -overshoot < 512)) break
-    budget -= overshoot
-  }
-  return best
+  const picked = mempool.selectForBlock(room)
+  let size = 0
+  for (const e of picked) size += fieldBytes(e.size)
+  while (size > room && picked.length > 0) size -= fieldBytes(picked.pop()!.size)
+  return picked
 }
