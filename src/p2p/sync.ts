@@ -12,8 +12,13 @@
 //    silence until the timeout, invalid headers) the same round goes on to
 //    the next trusted peer;
 //  - the background lane probes untrusted peers whose claim exceeds our
-//    best header, oldest first, a few at a time; nothing waits for a probe.
-//    A probe that delivers makes the peer trusted and schedules a round.
+//    best header, oldest first, up to MAX_PROBES at a time; nothing waits
+//    for a probe. A probe ends as soon as a reply adds stored headers: the
+//    peer is then trusted and the foreground lane goes on with it (so
+//    several honest newcomers cost one duplicate reply each, not a
+//    duplicate header sync). A probe continues only while its replies are
+//    full and held as a low-work branch (header-presync.ts), which is how a
+//    fork that starts below the tip's work gets to prove itself.
 // A peer that fails a request, sends too many low-work headers, or ends its
 // headers short of the work it claimed is penalised and loses its trust,
 // and is not asked again before a growing back-off. Peer ids are free and
@@ -63,8 +68,13 @@ export interface PeerChainState {
   failures: number
 }
 
-/** Untrusted peers probed for headers at the same time. */
-const MAX_PROBES = 2
+/**
+ * Untrusted peers probed for headers at the same time: more simultaneous
+ * silent identities than this, all connected before an honest peer, delay
+ * its probe by one request timeout (inbound connections per IP are bounded
+ * elsewhere).
+ */
+const MAX_PROBES = 8
 /** First back-off after a failed header sync; doubles per failure. */
 const RETRY_BASE_MS = 30_000
 const RETRY_MAX_MS = 30 * 60_000
@@ -353,16 +363,16 @@ export class SyncManager {
       .filter(s => s.trustedAt === undefined && !this.headerSyncs.has(s.peer.toString()))
       .sort((a, b) => a.since - b.since)
     for (const state of untried.slice(0, Math.max(0, MAX_PROBES - probing))) {
-      void this.syncHeadersFrom(state).then(() => this.schedule())
+      void this.syncHeadersFrom(state, true).then(() => this.schedule())
     }
   }
 
   /** One header sync per peer at a time; a second caller waits for the running one. */
-  private async syncHeadersFrom (state: PeerChainState): Promise<HeaderSyncResult> {
+  private async syncHeadersFrom (state: PeerChainState, probe = false): Promise<HeaderSyncResult> {
     const id = state.peer.toString()
     const running = this.headerSyncs.get(id)
     if (running !== undefined) return await running
-    const run = this.syncHeaders(state).finally(() => {
+    const run = this.syncHeaders(state, probe).finally(() => {
       this.headerSyncs.delete(id)
       this.chain.releaseHeldHeaders(id)
     })
@@ -372,9 +382,10 @@ export class SyncManager {
 
   /**
    * Headers-first: pulls headers from one peer until it has nothing new,
-   * then checks that they back the work it claimed.
+   * then checks that they back the work it claimed. A probe stops at the
+   * first reply that stores headers (the peer has earned trust).
    */
-  private async syncHeaders (state: PeerChainState): Promise<HeaderSyncResult> {
+  private async syncHeaders (state: PeerChainState, probe: boolean): Promise<HeaderSyncResult> {
     const id = state.peer.toString()
     const claim = state.work
     const claimedHeaders = Math.min(Math.max(state.height - this.chain.bestHeader().height, 0), 10_000_000)
@@ -409,6 +420,7 @@ export class SyncManager {
           this.metrics?.syncTargetHeight.set(this.targetHeight())
           // blocks can download while more headers come
           this.schedule()
+          if (probe) return 'ok'
         }
         if (res.headers.length < this.limits.headersPerReply) break
         // go on after the last header of the reply, stored or held (a low-work branch in presync)
