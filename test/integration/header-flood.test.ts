@@ -125,6 +125,9 @@ describe('a flood of low-work headers', () => {
       const id = flooder.node.peerId.toString()
       ids.push(id)
       await waitFor(() => victim.reputation.score(id) < 0, 'the flooder to be penalised', 45_000)
+      // none of its headers was stored
+      expect(victim.chain.getEntry(blockHash(lowWork.at(1)))).toBeUndefined()
+      expect(victim.chain.getEntry(blockHash(lowWork.at(flooder.sent)))).toBeUndefined()
       expect(victim.chain.presync.peakHeld).toBeLessThanOrEqual(PRESYNC_HEADERS_PER_PEER)
       sent += flooder.sent
       await flooder.node.stop()
