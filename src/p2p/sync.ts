@@ -161,7 +161,8 @@ export class SyncManager {
 
   /** Behind the best chain our peers told us about (or still fetching it). */
   get syncing (): boolean {
-    return this.running !== undefined || this.headerSyncs.size > 0 || this.chain.bestHeader().height > this.chain.height
+    // a probe of an untrusted peer does not count: a silent liar must not keep us "syncing"
+    return this.running !== undefined || this.chain.bestHeader().height > this.chain.height
   }
 
   /** Height of the best chain known: ours, our best header, or the claim of a peer that has delivered headers. */

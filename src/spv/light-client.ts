@@ -171,7 +171,9 @@ export class LightClient {
       throw err
     }
     const entry = this.o.headers.get(blockHash(header))
-    if (entry !== undefined) this.notePeerHeight(from, entry.height)
+    // [IGNORE] held, not stored: its branch has too little work to win (header-presync.ts)
+    if (entry === undefined) return ignore('low-work-branch')
+    this.notePeerHeight(from, entry.height)
     return accept()
   }
 
