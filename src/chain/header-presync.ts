@@ -179,6 +179,8 @@ export class HeaderPresync {
       const parentHex = toHex(headers[i].prevHash)
       const held = this.branches.get(peer)
       if (held !== undefined && held.count > 0 && held.tipHashHex === parentHex) {
+        // [REJECT] the stored header the branch forks from was found invalid meanwhile
+        hooks.refuseInvalid(held.fork.hashHex, toHex(held.fork.header.prevHash))
         branch = held
       } else {
         const parent = index.get(parentHex)
