@@ -124,7 +124,7 @@ describe('a flood of low-work headers', () => {
     for (;;) {
       const id = flooder.node.peerId.toString()
       ids.push(id)
-      await waitFor(() => victim.reputation.score(id) < 0, 'the flooder to be penalised', 45_000)
+      await waitFor(() => victim.reputation.score(id) < 0, 'the flooder to be penalised', 60_000)
       // none of its headers was stored
       expect(victim.chain.getEntry(blockHash(lowWork.at(1)))).toBeUndefined()
       expect(victim.chain.getEntry(blockHash(lowWork.at(flooder.sent)))).toBeUndefined()
@@ -152,5 +152,5 @@ describe('a flood of low-work headers', () => {
     const penalties = await victim.metrics.registry.getSingleMetricAsString('minicoin_peer_penalties_total')
     expect(penalties).toMatch(/reason="sync-low-work-headers"} [1-9]/)
     console.log(JSON.stringify({ lowWorkHeadersSent: sent, identities: ids.length, peakHeldHeaders: victim.chain.presync.peakHeld, dataDirGrowthBytes: growth }))
-  })
+  }, 240_000) // ~10 s on an idle machine; 110,000 headers are checked, so allow for a loaded one
 })

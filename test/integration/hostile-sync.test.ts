@@ -125,7 +125,7 @@ describe('a peer that claims the most work and never delivers', () => {
     for (const l of liars) expect(l.getHeaders).toBeLessThanOrEqual(1)
     const penalties = await victim.metrics.registry.getSingleMetricAsString('minicoin_peer_penalties_total')
     expect(penalties).toMatch(/reason="sync-headers-not-delivered"} [1-9]/)
-  })
+  }, 120_000)
 
   it('is penalised at once for an error reply, and the honest peer is used in the same round', async () => {
     const chain = mineChain(genesisTip(), 30, miner).blocks
