@@ -67,13 +67,17 @@ class PendingBranch {
     return this.fork.height + this.count
   }
 
+  /** Makes room for `more` headers: exactly, so memory is 80 bytes a held header (a reply adds up to 2,000 at once). */
+  reserve (more: number): void {
+    const need = (this.count + more) * HEADER_BYTES
+    if (need <= this.bytes.length) return
+    const grown = new Uint8Array(need)
+    grown.set(this.bytes.subarray(0, this.count * HEADER_BYTES))
+    this.bytes = grown
+  }
+
   append (header: BlockHeader, hashHex: string, work: bigint): void {
-    const need = (this.count + 1) * HEADER_BYTES
-    if (need > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(need, this.bytes.length * 2, 256 * HEADER_BYTES))
-      grown.set(this.bytes.subarray(0, this.count * HEADER_BYTES))
-      this.bytes = grown
-    }
+    this.reserve(1)
     this.bytes.set(serializeHeader(header), this.count * HEADER_BYTES)
     this.count++
     this.tipHashHex = hashHex
@@ -245,6 +249,7 @@ export class HeaderPresync {
       return out
     }
     if (branch !== this.branches.get(peer)) this.release(peer)
+    branch.reserve(fresh.length)
     for (const f of fresh) branch.append(f.header, f.hashHex, f.work)
     // most recently extended last, so the oldest branch is evicted first
     this.branches.delete(peer)
