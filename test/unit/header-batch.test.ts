@@ -12,6 +12,7 @@ import { ValidationError } from '../../src/core/errors.js'
 import { regtest } from '../../src/core/params.js'
 import type { Block } from '../../src/core/types.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
+import { HeaderChain } from '../../src/spv/header-chain.js'
 import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf } from '../helpers/chain-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
@@ -100,5 +101,29 @@ describe('a header batch that fails part-way', () => {
     chain = await open()
     expect(chain.repairedOnLoad).toBe(0)
     expect(chain.height).toBe(4)
+  })
+
+  it('the light client\'s header chain repairs the same way', async () => {
+    await chain.close()
+    const hdir = tempDir()
+    try {
+      let headers = await HeaderChain.open({ location: hdir.path, params: regtest, now: () => NOW, log: { warn: () => {} } })
+      const { blocks } = mineChain(genesisTip(), 4, miner)
+      await headers.processHeaders(blocks.slice(0, 2).map(b => b.header))
+      await headers.close()
+      const db = new ClassicLevel<Uint8Array, Uint8Array>(hdir.path, { keyEncoding: 'view', valueEncoding: 'view' })
+      await db.open()
+      await db.put(key(Prefix.index, blockHash(blocks[3].header)), encodeIndexRecord({ header: blocks[3].header, height: 4, work: 10n, status: 0 }))
+      await db.close()
+      headers = await HeaderChain.open({ location: hdir.path, params: regtest, now: () => NOW, log: { warn: () => {} } })
+      expect(headers.repairedOnLoad).toBe(1)
+      expect(headers.height).toBe(2)
+      await headers.processHeaders(blocks.slice(2).map(b => b.header))
+      expect(headers.height).toBe(4)
+      await headers.close()
+    } finally {
+      hdir.remove()
+      chain = await open()
+    }
   })
 })
