@@ -48,8 +48,19 @@ export class BlockIndex {
 
   /** Adds a header whose parent is already indexed (or genesis, with no parent). */
   add (header: BlockHeader, parent: IndexEntry | undefined, status: number): IndexEntry {
+    const entry = BlockIndex.create(header, parent, status)
+    this.insert(entry)
+    return entry
+  }
+
+  /**
+   * An entry for `header` on `parent` that is not (yet) in the index: a
+   * batch is checked and written to disk first, then inserted, so memory
+   * never holds an entry that is not stored.
+   */
+  static create (header: BlockHeader, parent: IndexEntry | undefined, status: number): IndexEntry {
     const hash = blockHash(header)
-    const entry: IndexEntry = {
+    return {
       hash,
       hashHex: toHex(hash),
       header,
@@ -58,13 +69,50 @@ export class BlockIndex {
       status,
       parent
     }
+  }
+
+  /** Inserts an entry made by create() once it is stored. */
+  insert (entry: IndexEntry): void {
     this.byHash.set(entry.hashHex, entry)
-    return entry
+  }
+
+  /** Forgets an entry (load() drops records it cannot link to genesis). */
+  remove (hashHex: string): void {
+    this.byHash.delete(hashHex)
   }
 
   /** Restores an entry read from disk; parents are linked afterwards by link(). */
   restore (entry: IndexEntry): void {
     this.byHash.set(entry.hashHex, entry)
+  }
+
+  /**
+   * Links entries restored from disk to their parents, lowest height first,
+   * and removes every entry that does not lead back to genesis through
+   * stored parents with consecutive heights (a record written without its
+   * parent by an older version, or a damaged one). Returns the removed
+   * entries so the caller can delete their records. Iterative: the index may
+   * be large and its shape comes from peers.
+   */
+  linkAndPrune (genesisHex: string): IndexEntry[] {
+    const all = [...this.byHash.values()].sort((a, b) => a.height - b.height)
+    const removed: IndexEntry[] = []
+    for (const e of all) {
+      let linked: boolean
+      if (e.height === 0) {
+        e.parent = undefined
+        linked = e.hashHex === genesisHex
+      } else {
+        const parent = this.byHash.get(toHex(e.header.prevHash))
+        e.parent = parent
+        linked = parent !== undefined && parent.height + 1 === e.height
+      }
+      if (!linked) {
+        this.byHash.delete(e.hashHex)
+        removed.push(e)
+      }
+    }
+    return removed
   }
 
   isActive (e: IndexEntry): boolean {

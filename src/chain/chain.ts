@@ -11,8 +11,10 @@ import type { NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import { checkBlock, checkHeaderPow } from '../core/validate.js'
+import { workForBits } from '../core/pow.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
+import { antiDosWorkThreshold, HeaderPresync } from './header-presync.js'
 import { connectBlock, disconnectBlock, indexRecordOp } from './block-connector.js'
 import { OrphanPool } from './orphans.js'
 import { SerialLock } from './serial-lock.js'
@@ -27,7 +29,15 @@ export interface ChainOptions {
   /** Local clock in unix seconds (tests move it). */
   now?: () => number
   maxOrphans?: number
+  /** Where load() reports the records it had to drop. */
+  log?: { warn: (msg: string, fields?: Record<string, unknown>) => void }
 }
+
+/** What processHeaders stored (the array, parents first) and how many headers it held in memory. */
+export type HeaderBatch = IndexEntry[] & { held: number }
+
+/** Presync key for headers whose sender is not named. */
+const UNNAMED_PEER = ''
 
 /** What precheckHeader found: a new header, one indexed without its block, a block we have, or an unknown parent. */
 export type HeaderPrecheck = 'new' | 'header-known' | 'duplicate' | 'orphan'
@@ -73,6 +83,11 @@ export class Chain extends EventEmitter<ChainEvents> {
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
   private closed = false
+  /** Low-work header branches held per peer until they can win (header anti-DoS rule). */
+  readonly presync: HeaderPresync
+  private readonly log: NonNullable<ChainOptions['log']>
+  /** Index records load() dropped because they did not link to genesis. */
+  repairedOnLoad = 0
 
   private constructor (opts: ChainOptions) {
     super()
@@ -81,6 +96,8 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.verifier = opts.verifier
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
+    this.presync = new HeaderPresync(opts.params)
+    this.log = opts.log ?? { warn: (msg, fields) => console.warn(msg, fields ?? '') }
   }
 
   static async open (opts: ChainOptions): Promise<Chain> {
@@ -142,9 +159,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     for (const { hashHex, rec } of records) {
       this.index.restore({ hash: fromHex(hashHex), hashHex, header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
     }
-    for (const e of this.index.entries()) {
-      if (e.height > 0) e.parent = this.index.get(toHex(e.header.prevHash))
-    }
+    await this.dropUnlinked()
     const tipHash = this.store.get(META_TIP)
     const tip = tipHash === undefined ? undefined : this.index.get(toHex(tipHash))
     if (tip === undefined) throw new Error('chain database is corrupt: tip not in the block index')
@@ -154,6 +169,22 @@ export class Chain extends EventEmitter<ChainEvents> {
       if (hasData(e) && !isInvalid(e) && e.work > tip.work) this.candidates.add(e)
     }
     if (this.candidates.size > 0) await this.lock.run(async () => await this.activateBestChain())
+  }
+
+  /**
+   * Every index record must lead back to genesis through stored parents.
+   * Older versions could write a block's record without its parent's (a
+   * header batch that failed part-way); such records, and any built on
+   * them, are deleted with their block data instead of failing to open.
+   */
+  private async dropUnlinked (): Promise<void> {
+    const dropped = this.index.linkAndPrune(this.params.genesisHash)
+    if (dropped.length === 0) return
+    const ops: BatchOp[] = []
+    for (const e of dropped) ops.push({ type: 'del', key: key(Prefix.index, e.hash) }, { type: 'del', key: key(Prefix.block, e.hash) })
+    await this.store.write(ops)
+    this.repairedOnLoad = dropped.length
+    this.log.warn('chain index repaired: dropped records not linked to genesis', { dropped: dropped.length, lowest: dropped[0].height, example: dropped[0].hashHex })
   }
 
   private async writeGenesis (): Promise<void> {
@@ -260,6 +291,11 @@ export class Chain extends EventEmitter<ChainEvents> {
       this.orphans.add(block)
       return { status: 'orphan', hash: hashHex, missing: this.orphans.rootOf(hashHex) }
     }
+    // [IGNORE] a block on a branch that cannot win is not stored (the header
+    // anti-DoS rule of processHeaders; Core stores no unrequested block with
+    // less work than its tip)
+    const work = existing?.work ?? parent.work + workForBits(block.header.bits)
+    if (work < antiDosWorkThreshold(this.tip)) throw new ValidationError('block-low-work', `block ${hashHex} is on a branch with too little work to be stored`, 'ignore')
     let entry = existing
     if (entry === undefined) {
       entry = this.index.add(block.header, parent, STATUS_HAVE_DATA)
@@ -292,34 +328,48 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 
   /**
-   * Headers-first sync: stores valid headers without their blocks so the
-   * blocks can be fetched from several peers in any order.
+   * Headers-first sync: checks a batch of headers from `peer` and stores the
+   * valid ones whose branch can win (header-presync.ts), so their blocks can
+   * be fetched from several peers in any order. Headers of a branch that
+   * cannot win yet are held in bounded memory for that peer; the next batch
+   * from the same peer may extend them. The valid prefix of a batch is
+   * written in one batch before it enters the in-memory index, so no record
+   * is ever stored without its parent; then the first failure is thrown.
    */
-  async processHeaders (headers: BlockHeader[]): Promise<IndexEntry[]> {
+  async processHeaders (headers: BlockHeader[], peer: string = UNNAMED_PEER): Promise<HeaderBatch> {
+    if (this.closed) throw new Error('chain is closed')
     return await this.lock.run(async () => {
-      const added: IndexEntry[] = []
-      const ops: BatchOp[] = []
-      for (const header of headers) {
-        const hashHex = toHex(blockHash(header))
-        const known = this.index.get(hashHex)
-        if (known !== undefined) {
-          if (isInvalid(known)) throw new ValidationError('block-known-invalid', `header ${hashHex} is known to be invalid`)
-          continue
+      const checked = this.presync.check(peer, headers, this.index, this.tip, this.now(), {
+        refuseInvalid: (hashHex, parentHex) => {
+          const known = this.index.get(hashHex)
+          if (known !== undefined && isInvalid(known)) throw new ValidationError('block-known-invalid', `header ${hashHex} is known to be invalid`)
+          const reason = this.invalidReasons.get(hashHex)
+          if (reason !== undefined) throw reason
+          const parent = this.index.get(parentHex)
+          if (this.invalidReasons.has(parentHex) || (parent !== undefined && isInvalid(parent))) {
+            throw new ValidationError('block-invalid-parent', `header ${hashHex} builds on invalid block ${parentHex}`)
+          }
         }
-        const parent = this.index.get(toHex(header.prevHash))
-        // [IGNORE] headers must connect to what we know
-        if (parent === undefined) throw new ValidationError('header-orphan', `header ${hashHex} does not connect`, 'ignore')
-        if (isInvalid(parent)) throw new ValidationError('block-invalid-parent', `header ${hashHex} builds on an invalid block`)
-        checkHeaderPow(header, this.params)
-        checkHeaderContext(header, parent.height + 1, this.lookup(parent), this.params, this.now())
-        const entry = this.index.add(header, parent, 0)
-        this.noteHeader(entry)
-        ops.push(indexRecordOp(entry))
-        added.push(entry)
+      })
+      if (checked.invalidHashHex !== undefined && checked.failure !== undefined) this.rememberInvalid(checked.invalidHashHex, checked.failure)
+      if (checked.store.length > 0) await this.store.write(checked.store.map(indexRecordOp))
+      for (const e of checked.store) {
+        this.index.insert(e)
+        this.noteHeader(e)
       }
-      if (ops.length > 0) await this.store.write(ops)
-      return added
+      if (checked.failure !== undefined) throw checked.failure
+      return Object.assign(checked.store, { held: checked.held })
     })
+  }
+
+  /** Drops the low-work headers held for a peer (its header sync ended). */
+  releaseHeldHeaders (peer: string): void {
+    this.presync.release(peer)
+  }
+
+  /** Forgets a disconnected peer's held headers and its low-work header count. */
+  forgetPeerHeaders (peer: string): void {
+    this.presync.forget(peer)
   }
 
   // ---- fork choice and reorganisation -------------------------------------------

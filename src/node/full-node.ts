@@ -96,14 +96,15 @@ export class FullNode implements NodeApi {
     this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
   }
 
-  static async start (config: NodeConfig, log: Logger): Promise<FullNode> {
-    const params = getNetwork(config.network)
+  /** `opts.params` lets tests run a network that no config can select (e.g. one with cheap retargeting proof of work). */
+  static async start (config: NodeConfig, log: Logger, opts: { params?: NetworkParams } = {}): Promise<FullNode> {
+    const params = opts.params ?? getNetwork(config.network)
     mkdirSync(config.dataDir, { recursive: true })
     const metrics = new NodeMetrics()
     const verifier = await createVerifier({ onWarning: msg => log.warn(msg) })
     const closers: Array<() => Promise<void>> = [async () => await verifier.close()]
     try {
-      const chain = await Chain.open({ location: join(config.dataDir, 'chain'), params, verifier })
+      const chain = await Chain.open({ location: join(config.dataDir, 'chain'), params, verifier, log: log.child('chain') })
       closers.push(async () => await chain.close())
       log.info('chain opened', { network: params.id, height: chain.height, tip: chain.tip.hashHex })
       const mempool = new Mempool({ chain, verifier, maxBytes: config.mempool.maxBytes })

@@ -108,7 +108,7 @@ export class SpvNode implements NodeApi {
     const metrics = new NodeMetrics()
     const closers: Array<() => Promise<void>> = []
     try {
-      const headers = await HeaderChain.open({ location: join(config.dataDir, 'headers'), params })
+      const headers = await HeaderChain.open({ location: join(config.dataDir, 'headers'), params, log: log.child('headers') })
       closers.push(async () => await headers.close())
       log.info('header chain opened', { network: params.id, height: headers.height, tip: headers.tip.hashHex })
       const keys = await openNodeWallet(config, params, log)

@@ -1,9 +1,11 @@
 // Encoding of the sync protocol's messages (proto/minicoin.proto:
 // SyncRequest / SyncResponse). Decoders check shapes and bounds and throw
 // DecodeError, so a handler can treat any failure as the peer's fault.
+// Like every decoder of peer data, they accept only the canonical encoding:
+// the decoded message is encoded again and must give the same bytes.
 import protobuf from 'protobufjs'
-import { bigIntToBytes, bytesToBigInt } from '../core/bytes.js'
-import { blockFromWire, bytesOf, decodeWire, headerFromWire, headerToWire } from '../core/encoding.js'
+import { bigIntToBytes, bytesToBigInt, equalBytes } from '../core/bytes.js'
+import { blockFromWire, bytesOf, decodeWire, encodeBlock, headerFromWire, headerToWire } from '../core/encoding.js'
 import { DecodeError } from '../core/errors.js'
 import { wire } from '../core/wire/schema.js'
 import type { Block, BlockHeader } from '../core/types.js'
@@ -54,7 +56,24 @@ export function encodeSyncRequest (r: SyncRequest): Uint8Array {
   }
 }
 
+function requireCanonical (bytes: Uint8Array, reencoded: Uint8Array, what: string): void {
+  // [REJECT] field order, explicit defaults, unknown fields, long varints, padded work...
+  if (!equalBytes(bytes, reencoded)) throw new DecodeError('decode-noncanonical', `${what} is not canonically encoded`)
+}
+
 export function decodeSyncRequest (bytes: Uint8Array, maxBytes: number, maxLocator: number, maxBlocks: number): SyncRequest {
+  const req = decodeSyncRequestFields(bytes, maxBytes, maxLocator, maxBlocks)
+  let canonical: Uint8Array
+  try {
+    canonical = encodeSyncRequest(req)
+  } catch (err) {
+    throw new DecodeError('decode-noncanonical', `sync request does not re-encode: ${(err as Error).message}`)
+  }
+  requireCanonical(bytes, canonical, 'sync request')
+  return req
+}
+
+function decodeSyncRequestFields (bytes: Uint8Array, maxBytes: number, maxLocator: number, maxBlocks: number): SyncRequest {
   const m = decodeWire<{ status?: WireStatus | null, getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null, getBlocks?: { hashes?: Uint8Array[] } | null }>(wire.SyncRequest, bytes, maxBytes, 'sync request')
   if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
   if (m.getHeaders != null) {
@@ -97,7 +116,29 @@ interface WireSyncResponse {
   error?: { code?: string, message?: string } | null
 }
 
+export function encodeSyncResponse (r: SyncResponse): Uint8Array {
+  switch (r.kind) {
+    case 'status': return encodeStatusResponse(r.status)
+    case 'headers': return encodeHeadersResponse(r.headers)
+    case 'blocks': return encodeBlocksResponse(r.blocks.map(encodeBlock), r.notFound)
+    case 'error': return encodeErrorResponse(r.code, r.message)
+  }
+}
+
 export function decodeSyncResponse (bytes: Uint8Array, maxBytes: number, maxHeaders: number, maxBlocks: number): SyncResponse {
+  const res = decodeSyncResponseFields(bytes, maxBytes, maxHeaders, maxBlocks)
+  let canonical: Uint8Array
+  try {
+    canonical = encodeSyncResponse(res)
+  } catch (err) {
+    // a value the encoder refuses (e.g. a header field out of range) was not encoded by an honest peer
+    throw new DecodeError('decode-noncanonical', `sync response does not re-encode: ${(err as Error).message}`)
+  }
+  requireCanonical(bytes, canonical, 'sync response')
+  return res
+}
+
+function decodeSyncResponseFields (bytes: Uint8Array, maxBytes: number, maxHeaders: number, maxBlocks: number): SyncResponse {
   const m = decodeWire<WireSyncResponse>(wire.SyncResponse, bytes, maxBytes, 'sync response')
   if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
   if (m.headers != null) {

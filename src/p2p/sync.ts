@@ -1,11 +1,42 @@
 // Full-node sync over /minicoin/N/sync/1.0.0: status exchange on connect,
 // headers-first catch-up with block locators, then block download from
 // several peers in parallel. Gossip never carries history; this does.
+//
+// Choosing whom to ask for headers. A peer's Status (its claimed work,
+// height and tip) is a hint, never state: a liar can claim any work for
+// free. So peers earn trust by delivering headers we verify and store, and
+// header sync works in two lanes:
+//  - the foreground lane, which the sync round waits for, asks only trusted
+//    peers, oldest trust first (not the highest claim: a newcomer cannot
+//    jump the queue by claiming more); when a request fails (error reply,
+//    silence until the timeout, invalid headers) the same round goes on to
+//    the next trusted peer;
+//  - the background lane probes untrusted peers whose claim exceeds our
+//    best header, oldest first, up to MAX_PROBES at a time; nothing waits
+//    for a probe. A probe ends as soon as a reply adds stored headers: the
+//    peer is then trusted and the foreground lane goes on with it (so
+//    several honest newcomers cost one duplicate reply each, not a
+//    duplicate header sync). A probe continues only while its replies are
+//    full and held as a low-work branch (header-presync.ts), which is how a
+//    fork that starts below the tip's work gets to prove itself.
+// A peer that fails a request, sends too many low-work headers, or ends its
+// headers short of the work it claimed is penalised and loses its trust,
+// and is not asked again before a growing back-off. Peer ids are free and
+// on loopback every peer shares one IP (exempt from IP bans), so the
+// defence cannot rest on bans: a liar that never delivers never becomes
+// trusted and only ever occupies the background lane, so it costs catch-up
+// nothing however often it reconnects under a fresh id; a peer that once
+// delivered and then stalls costs the foreground lane one request timeout,
+// after which it is distrusted, and a fresh id of it starts untrusted
+// behind every peer trusted before. (Bitcoin Core likewise treats a peer's
+// announced chain as unverified until its headers arrive, and times out a
+// headers sync that does not finish within 15 min + 1 ms per header.)
 import type { PeerId } from '@libp2p/interface'
 import { blockHashHex } from '../core/block.js'
 import { fromHex, toHex } from '../core/bytes.js'
 import { DecodeError, ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
+import { blockHash } from '../core/block.js'
 import { hasData, isInvalid, type IndexEntry } from '../chain/block-index.js'
 import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
@@ -20,11 +51,41 @@ import {
 
 export interface PeerChainState {
   peer: PeerId
+  /** Claimed in its Status: hints, not verified. */
   height: number
   work: bigint
   tip: string
   updatedAt: number
+  /** When we first heard its status (probes go oldest first). */
+  since: number
+  /** The most-work stored header this peer has shown it has. */
+  proven?: IndexEntry
+  /** Since when it has delivered headers we verified and stored; undefined: not trusted. */
+  trustedAt?: number
+  /** Not asked for headers before this time (it failed to back a claim). */
+  retryAfter: number
+  /** Header syncs with this peer that failed (drives the back-off). */
+  failures: number
 }
+
+/**
+ * Untrusted peers probed for headers at the same time: more simultaneous
+ * silent identities than this, all connected before an honest peer, delay
+ * its probe by one request timeout (inbound connections per IP are bounded
+ * elsewhere).
+ */
+const MAX_PROBES = 8
+/** First back-off after a failed header sync; doubles per failure. */
+const RETRY_BASE_MS = 30_000
+const RETRY_MAX_MS = 30 * 60_000
+/** A header sync must finish within this plus HEADER_SYNC_PER_HEADER_MS per header claimed (Core: 15 min + 1 ms). */
+const HEADER_SYNC_BASE_MS = 15 * 60_000
+const HEADER_SYNC_PER_HEADER_MS = 1
+/** A header sync ended: 'ok' when the peer delivered what it claimed. */
+type HeaderSyncResult = 'ok' | 'failed'
+
+/** A header request that did not deliver: its reason string is the penalty's. */
+class HeaderSyncFailure extends Error {}
 
 export interface SyncOptions {
   host: P2PHost
@@ -57,6 +118,8 @@ export class SyncManager {
   private readonly syncCapable = new Set<string>()
   private readonly statusInFlight = new Set<string>()
   private readonly statusAgain = new Set<string>()
+  /** Header syncs running, one per peer at most. */
+  private readonly headerSyncs = new Map<string, Promise<HeaderSyncResult>>()
   private progressAt = 0
   private progressHeight = 0
 
@@ -81,6 +144,7 @@ export class SyncManager {
     this.host.node.addEventListener('peer:disconnect', (evt) => {
       this.peerStates.delete(evt.detail.toString())
       this.syncCapable.delete(evt.detail.toString())
+      this.chain.forgetPeerHeaders(evt.detail.toString())
     })
     this.timer = setInterval(() => { for (const p of this.syncPeers()) void this.exchangeStatus(p) }, this.statusIntervalMs)
     this.timer.unref()
@@ -92,17 +156,19 @@ export class SyncManager {
     if (this.timer !== undefined) clearInterval(this.timer)
     await this.host.node.unhandle(this.protocols.sync).catch(() => {})
     await this.running?.catch(() => {})
+    await Promise.allSettled([...this.headerSyncs.values()])
   }
 
   /** Behind the best chain our peers told us about (or still fetching it). */
   get syncing (): boolean {
+    // a probe of an untrusted peer does not count: a silent liar must not keep us "syncing"
     return this.running !== undefined || this.chain.bestHeader().height > this.chain.height
   }
 
-  /** Height of the best chain known: ours, our best header, or a peer's claim. */
+  /** Height of the best chain known: ours, our best header, or the claim of a peer that has delivered headers. */
   targetHeight (): number {
     let best = this.chain.bestHeader().height
-    for (const s of this.peerStates.values()) if (s.work > this.chain.tip.work && s.height > best) best = s.height
+    for (const s of this.peerStates.values()) if (s.trustedAt !== undefined && s.work > this.chain.tip.work && s.height > best) best = s.height
     return best
   }
 
@@ -175,7 +241,17 @@ export class SyncManager {
     }
     const id = peer ?? this.host.node.getPeers().find(p => p.toString() === peerId)
     if (id === undefined) return
-    this.peerStates.set(peerId, { peer: id, height: status.height, work: status.work, tip: toHex(status.tip), updatedAt: Date.now() })
+    const now = Date.now()
+    // one state object per connected peer, updated in place: a running header sync holds it
+    let state = this.peerStates.get(peerId)
+    if (state === undefined) {
+      state = { peer: id, height: status.height, work: status.work, tip: toHex(status.tip), updatedAt: now, since: now, retryAfter: 0, failures: 0 }
+      this.peerStates.set(peerId, state)
+    } else {
+      Object.assign(state, { height: status.height, work: status.work, tip: toHex(status.tip), updatedAt: now })
+    }
+    // a tip we store is verified: the peer has shown it has that much work
+    this.noteProven(state, this.chain.getEntry(state.tip))
     // more work than we know of, or headers whose blocks we still lack
     const best = this.chain.bestHeader()
     if (status.work > best.work || best.work > this.chain.tip.work) this.schedule()
@@ -220,8 +296,14 @@ export class SyncManager {
     const state = this.peerStates.get(from)
     if (state !== undefined && height > state.height) {
       const entry = this.chain.getEntry(hashHex)
-      this.peerStates.set(from, { ...state, height, tip: hashHex, work: entry?.work ?? state.work, updatedAt: Date.now() })
+      Object.assign(state, { height, tip: hashHex, work: entry?.work ?? state.work, updatedAt: Date.now() })
+      this.noteProven(state, entry)
     }
+  }
+
+  private noteProven (state: PeerChainState, entry: IndexEntry | undefined): void {
+    if (entry === undefined || isInvalid(entry)) return
+    if (state.proven === undefined || entry.work > state.proven.work) state.proven = entry
   }
 
   private schedule (): void {
@@ -236,14 +318,12 @@ export class SyncManager {
   private async run (): Promise<void> {
     try {
       for (let round = 0; round < 100 && !this.stopped; round++) {
-        const peer = this.bestPeer()
         const bestBefore = this.chain.bestHeader()
-        if (peer !== undefined) await this.syncHeaders(peer)
+        this.startProbes()
+        await this.syncFromTrusted()
         const gotHeaders = this.chain.bestHeader() !== bestBefore
-        // a peer that claims more work but shows no new headers is confused or lying
-        if (peer !== undefined && !gotHeaders) this.reputation.penalize(peer.peer.toString(), 10, 'sync-unproven-work')
         const gotBlocks = await this.downloadBlocks()
-        // nothing moved: the next status refresh or announcement tries again
+        // nothing moved: a probe that delivers, a status refresh or an announcement starts another round
         if (!gotHeaders && !gotBlocks) break
       }
     } catch (err) {
@@ -252,36 +332,119 @@ export class SyncManager {
     this.reportProgress(true)
   }
 
-  private bestPeer (): PeerChainState | undefined {
-    let best: PeerChainState | undefined
+  /** Peers that claim more work than our best header and may be asked now. */
+  private claimers (): PeerChainState[] {
     const ours = this.chain.bestHeader().work
+    const now = Date.now()
+    const out: PeerChainState[] = []
     for (const s of this.peerStates.values()) {
-      if (s.work > ours && (best === undefined || s.work > best.work)) best = s
+      if (s.work > ours && s.retryAfter <= now && !this.reputation.isBanned(s.peer.toString())) out.push(s)
     }
-    return best
+    return out
   }
 
-  /** Headers-first: pull headers from `state`'s peer until it has nothing new. */
-  private async syncHeaders (state: PeerChainState): Promise<void> {
-    const peerId = state.peer.toString()
-    for (let i = 0; i < 10_000 && !this.stopped; i++) {
-      const best = this.chain.bestHeader()
-      const locator = this.chain.index.locator(best)
-      const res = await this.request(state.peer, { kind: 'getHeaders', locator, stop: new Uint8Array(0), max: this.limits.headersPerReply })
-      if (res.kind !== 'headers') throw new Error(`unexpected ${res.kind} reply to getHeaders`)
-      if (res.headers.length === 0) return
-      try {
-        await this.chain.processHeaders(res.headers)
-      } catch (err) {
-        if (err instanceof ValidationError) {
-          this.reputation.penalize(peerId, err.severity === 'reject' ? 100 : 10, `sync-${err.code}`)
-          return
-        }
-        throw err
-      }
-      this.metrics?.syncTargetHeight.set(this.targetHeight())
-      if (res.headers.length < this.limits.headersPerReply) return
+  /** Foreground lane: trusted claimers, oldest trust first; a failure moves on to the next. */
+  private async syncFromTrusted (): Promise<void> {
+    const tried = new Set<string>()
+    while (!this.stopped) {
+      const next = this.claimers()
+        .filter(s => s.trustedAt !== undefined && !tried.has(s.peer.toString()))
+        .sort((a, b) => (a.trustedAt ?? 0) - (b.trustedAt ?? 0))[0]
+      if (next === undefined) return
+      tried.add(next.peer.toString())
+      if (await this.syncHeadersFrom(next) === 'ok') return
     }
+  }
+
+  /** Background lane: probes untrusted claimers, oldest first; nobody waits for them. */
+  private startProbes (): void {
+    let probing = 0
+    for (const id of this.headerSyncs.keys()) if (this.peerStates.get(id)?.trustedAt === undefined) probing++
+    const untried = this.claimers()
+      .filter(s => s.trustedAt === undefined && !this.headerSyncs.has(s.peer.toString()))
+      .sort((a, b) => a.since - b.since)
+    for (const state of untried.slice(0, Math.max(0, MAX_PROBES - probing))) {
+      void this.syncHeadersFrom(state, true).then(() => this.schedule())
+    }
+  }
+
+  /** One header sync per peer at a time; a second caller waits for the running one. */
+  private async syncHeadersFrom (state: PeerChainState, probe = false): Promise<HeaderSyncResult> {
+    const id = state.peer.toString()
+    const running = this.headerSyncs.get(id)
+    if (running !== undefined) return await running
+    const run = this.syncHeaders(state, probe).finally(() => {
+      this.headerSyncs.delete(id)
+      this.chain.releaseHeldHeaders(id)
+    })
+    this.headerSyncs.set(id, run)
+    return await run
+  }
+
+  /**
+   * Headers-first: pulls headers from one peer until it has nothing new,
+   * then checks that they back the work it claimed. A probe stops at the
+   * first reply that stores headers (the peer has earned trust).
+   */
+  private async syncHeaders (state: PeerChainState, probe: boolean): Promise<HeaderSyncResult> {
+    const id = state.peer.toString()
+    const claim = state.work
+    const claimedHeaders = Math.min(Math.max(state.height - this.chain.bestHeader().height, 0), 10_000_000)
+    const deadline = Date.now() + HEADER_SYNC_BASE_MS + claimedHeaders * HEADER_SYNC_PER_HEADER_MS
+    let locator = this.chain.index.locator(this.chain.bestHeader())
+    try {
+      for (let i = 0; i < 100_000 && !this.stopped; i++) {
+        if (Date.now() > deadline) throw new HeaderSyncFailure('sync-headers-too-slow')
+        let res: SyncResponse
+        try {
+          res = await this.request(state.peer, { kind: 'getHeaders', locator, stop: new Uint8Array(0), max: this.limits.headersPerReply })
+        } catch (err) {
+          if (this.stopped) return 'failed'
+          throw new HeaderSyncFailure('sync-headers-not-delivered', { cause: err })
+        }
+        if (res.kind === 'error') throw new HeaderSyncFailure('sync-headers-error-reply')
+        if (res.kind !== 'headers') throw new HeaderSyncFailure('sync-unexpected-reply')
+        if (res.headers.length === 0) break
+        let stored: IndexEntry[]
+        try {
+          stored = await this.chain.processHeaders(res.headers, id)
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err
+          // more low-work headers than a peer may have us check: the claim was a lie or a flood
+          if (err.code === 'headers-low-work') return this.distrust(state, 50, 'sync-low-work-headers', err.message)
+          return this.distrust(state, err.severity === 'reject' ? 100 : 10, `sync-${err.code}`, err.message)
+        }
+        const last = res.headers[res.headers.length - 1]
+        this.noteProven(state, this.chain.getEntry(blockHash(last)))
+        if (stored.length > 0) {
+          state.trustedAt ??= Date.now()
+          this.metrics?.syncTargetHeight.set(this.targetHeight())
+          // blocks can download while more headers come
+          this.schedule()
+          if (probe) return 'ok'
+        }
+        if (res.headers.length < this.limits.headersPerReply) break
+        // go on after the last header of the reply, stored or held (a low-work branch in presync)
+        locator = [blockHash(last), ...this.chain.index.locator(this.chain.bestHeader())].slice(0, this.limits.locatorHashes)
+      }
+    } catch (err) {
+      if (!(err instanceof HeaderSyncFailure)) throw err
+      return this.distrust(state, 20, err.message, (err.cause as Error | undefined)?.message ?? '')
+    }
+    // a claim is backed when we now know a chain with at least that much work
+    if (this.chain.bestHeader().work < claim) return this.distrust(state, 10, 'sync-unproven-work', `claimed work ${claim} not shown`)
+    return 'ok'
+  }
+
+  /** Penalises a peer whose headers did not back its claim; it loses its trust and waits a growing back-off. */
+  private distrust (state: PeerChainState, points: number, reason: string, detail: string): 'failed' {
+    const id = state.peer.toString()
+    this.reputation.penalize(id, points, reason)
+    state.trustedAt = undefined
+    state.failures++
+    state.retryAfter = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(state.failures - 1, 16))
+    this.log.debug('header sync failed', { peer: id, reason, detail })
+    return 'failed'
   }
 
   /** Downloads every missing block of the best header chain from peers that have it. */
@@ -307,7 +470,7 @@ export class SyncManager {
    */
   private blocksPeerHas (state: PeerChainState): Set<string> {
     const has = new Set<string>()
-    for (let e = this.chain.getEntry(state.tip); e !== undefined && !this.chain.index.isActive(e); e = e.parent) has.add(e.hashHex)
+    for (let e = this.chain.getEntry(state.tip) ?? state.proven; e !== undefined && !this.chain.index.isActive(e); e = e.parent) has.add(e.hashHex)
     return has
   }
 

@@ -3,16 +3,17 @@
 // its bits, bits against the retarget rule, time against the median of the
 // last blocks and the local clock. Side branches are kept; the active chain
 // is the one with the most work, so a reorg only moves the tip.
+// Headers of a branch are stored only once it can win (the anti-DoS rule of
+// chain/header-presync.ts, shared with the full node); until then they are
+// checked and held in bounded memory for the peer that sent them.
 import { EventEmitter } from 'node:events'
-import { blockHash } from '../core/block.js'
 import { fromHex, toHex } from '../core/bytes.js'
-import { checkHeaderContext, type AncestorLookup } from '../core/contextual.js'
 import { ValidationError } from '../core/errors.js'
 import type { NetworkParams } from '../core/params.js'
 import type { BlockHeader } from '../core/types.js'
-import { checkHeaderPow } from '../core/validate.js'
 import { SerialLock } from '../chain/serial-lock.js'
 import { BlockIndex, type IndexEntry } from '../chain/block-index.js'
+import { HeaderPresync } from '../chain/header-presync.js'
 import { decodeIndexRecord, encodeIndexRecord } from '../chain/records.js'
 import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix } from '../chain/store.js'
 
@@ -24,6 +25,8 @@ export interface HeaderChainOptions {
   params: NetworkParams
   /** Local clock in unix seconds (tests move it). */
   now?: () => number
+  /** Where load() reports the records it had to drop. */
+  log?: { warn: (msg: string, fields?: Record<string, unknown>) => void }
 }
 
 export interface ReorgInfo {
@@ -45,6 +48,8 @@ export interface HeaderBatchResult {
   /** Headers new to the index, in the order given. */
   added: IndexEntry[]
   tipChanged: boolean
+  /** Headers held in memory: their branch cannot win yet (header-presync.ts). */
+  held: number
 }
 
 // Headers are stored as valid (status 0): invalid ones never enter the index.
@@ -60,12 +65,19 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
   private readonly invalid = new Set<string>()
   private readonly lock = new SerialLock()
   private closed = false
+  /** Low-work header branches held per peer until they can win. */
+  readonly presync: HeaderPresync
+  private readonly log: NonNullable<HeaderChainOptions['log']>
+  /** Index records load() dropped because they did not link to genesis. */
+  repairedOnLoad = 0
 
   private constructor (opts: HeaderChainOptions) {
     super()
     this.params = opts.params
     this.store = new ChainStore(opts.location)
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
+    this.presync = new HeaderPresync(opts.params)
+    this.log = opts.log ?? { warn: (msg, fields) => console.warn(msg, fields ?? '') }
   }
 
   static async open (opts: HeaderChainOptions): Promise<HeaderChain> {
@@ -143,8 +155,12 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
       const hash = k.slice(1)
       this.index.restore({ hash, hashHex: toHex(hash), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
     }
-    for (const e of this.index.entries()) {
-      if (e.height > 0) e.parent = this.index.get(toHex(e.header.prevHash))
+    // every record must lead back to genesis; drop what does not (a damaged store) instead of failing
+    const dropped = this.index.linkAndPrune(p.genesisHash)
+    if (dropped.length > 0) {
+      await this.store.write(dropped.map(e => ({ type: 'del', key: key(Prefix.index, e.hash) })))
+      this.repairedOnLoad = dropped.length
+      this.log.warn('header index repaired: dropped records not linked to genesis', { dropped: dropped.length, example: dropped[0].hashHex })
     }
     const tipHash = this.store.get(META_TIP)
     const tip = tipHash === undefined ? undefined : this.index.get(toHex(tipHash))
@@ -154,68 +170,42 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
 
   // ---- processing ----------------------------------------------------------------
 
-  private lookup (parent: IndexEntry): AncestorLookup {
-    return { ancestor: (h: number) => this.index.ancestor(parent, h).header }
-  }
-
   /**
-   * Validates and stores headers (each must build on a known header or on an
-   * earlier one of the batch) and moves the tip to the most-work header.
-   * Headers before the first invalid one are kept; then the ValidationError
-   * is thrown: 'reject' when the header is provably invalid, 'ignore' when it
-   * only cannot be used now (unknown parent, time too far ahead).
+   * Validates and stores headers (a run, each building on the one before,
+   * the first on a stored header or on the end of the branch held for
+   * `peer`) and moves the tip to the most-work header. Headers before the
+   * first invalid one are kept (written, then indexed); then the
+   * ValidationError is thrown: 'reject' when the header is provably
+   * invalid, 'ignore' when it only cannot be used now (unknown parent, time
+   * too far ahead, more low-work headers than a peer may send).
    */
-  async processHeaders (headers: BlockHeader[]): Promise<HeaderBatchResult> {
+  async processHeaders (headers: BlockHeader[], peer = ''): Promise<HeaderBatchResult> {
     if (this.closed) throw new Error('header chain is closed')
     return await this.lock.run(async () => {
-      const added: IndexEntry[] = []
-      let failure: unknown
-      for (const header of headers) {
-        try {
-          const entry = this.accept(header)
-          if (entry !== undefined) added.push(entry)
-        } catch (err) {
-          failure = err
-          break
+      const checked = this.presync.check(peer, headers, this.index, this.tip, this.now(), {
+        refuseInvalid: (hashHex, parentHex) => {
+          // [REJECT] a header already found invalid
+          if (this.invalid.has(hashHex)) throw new ValidationError('header-known-invalid', `header ${hashHex} is known to be invalid`)
+          // [REJECT] builds on a header found invalid
+          if (this.invalid.has(parentHex)) {
+            this.rememberInvalid(hashHex)
+            throw new ValidationError('header-invalid-parent', `header ${hashHex} builds on invalid header ${parentHex}`)
+          }
         }
-      }
-      const tipChanged = await this.commit(added)
-      if (failure !== undefined) throw failure
-      return { added, tipChanged }
+      })
+      if (checked.invalidHashHex !== undefined) this.rememberInvalid(checked.invalidHashHex)
+      const tipChanged = await this.commit(checked.store)
+      if (checked.failure !== undefined) throw checked.failure
+      return { added: checked.store, tipChanged, held: checked.held }
     })
   }
 
-  /** Checks one header against its parent; returns its new entry, or undefined when already known. */
-  private accept (header: BlockHeader): IndexEntry | undefined {
-    const hash = blockHash(header)
-    const hashHex = toHex(hash)
-    // [REJECT] a header already found invalid
-    if (this.invalid.has(hashHex)) throw new ValidationError('header-known-invalid', `header ${hashHex} is known to be invalid`)
-    // [IGNORE] already have it
-    if (this.index.get(hashHex) !== undefined) return undefined
-    const parentHex = toHex(header.prevHash)
-    // [REJECT] builds on a header found invalid
-    if (this.invalid.has(parentHex)) {
-      this.rememberInvalid(hashHex)
-      throw new ValidationError('header-invalid-parent', `header ${hashHex} builds on invalid header ${parentHex}`)
-    }
-    const parent = this.index.get(parentHex)
-    // [IGNORE] does not connect to any header we know (yet): sync from the sender
-    if (parent === undefined) throw new ValidationError('header-orphan', `header ${hashHex} does not connect to the header chain`, 'ignore')
-    try {
-      // [REJECT] version, hash lengths, bits within the network limit, proof of work
-      checkHeaderPow(header, this.params)
-      // [REJECT] bits against the retarget rule; time after the median time past
-      // [IGNORE] time too far ahead of the local clock
-      checkHeaderContext(header, parent.height + 1, this.lookup(parent), this.params, this.now())
-    } catch (err) {
-      if (err instanceof ValidationError && err.severity === 'reject') this.rememberInvalid(hashHex)
-      throw err
-    }
-    return this.index.add(header, parent, STATUS_VALID)
+  /** Drops the low-work headers held for a peer (its header sync ended). */
+  releaseHeldHeaders (peer: string): void {
+    this.presync.release(peer)
   }
 
-  /** Stores the new entries and, when one of them brings more work than the tip, the new tip. */
+  /** Stores new entries (made, not yet indexed) with the new tip if one brings more work, then indexes them. */
   private async commit (added: IndexEntry[]): Promise<boolean> {
     if (added.length === 0) return false
     const previous = this.tip
@@ -225,6 +215,7 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     const ops: BatchOp[] = added.map(recordOp)
     if (best !== previous) ops.push({ type: 'put', key: META_TIP, value: best.hash })
     await this.store.write(ops)
+    for (const e of added) this.index.insert(e)
     if (best === previous) return false
     const fork = this.index.forkPoint(previous, best)
     this.index.setTip(best)

@@ -171,7 +171,9 @@ export class LightClient {
       throw err
     }
     const entry = this.o.headers.get(blockHash(header))
-    if (entry !== undefined) this.notePeerHeight(from, entry.height)
+    // [IGNORE] held, not stored: its branch has too little work to win (header-presync.ts)
+    if (entry === undefined) return ignore('low-work-branch')
+    this.notePeerHeight(from, entry.height)
     return accept()
   }
 
@@ -186,7 +188,10 @@ export class LightClient {
     if (running !== undefined) return await running
     const run = this.syncHeaders(peer)
       .catch(err => { if (!this.stopped) this.o.log.debug('header sync failed', { peer: id, err: (err as Error).message }) })
-      .finally(() => this.headerSyncs.delete(id))
+      .finally(() => {
+        this.headerSyncs.delete(id)
+        this.o.headers.releaseHeldHeaders(id)
+      })
     this.headerSyncs.set(id, run)
     await run
   }
@@ -211,20 +216,23 @@ export class LightClient {
       // a full reply means more follow: ask for them while these are validated
       const full = res.headers.length >= limits.headersPerReply
       if (full) next = ask([blockHash(res.headers[res.headers.length - 1]), ...headers.locator()])
-      let added
+      let batch
       try {
-        added = (await headers.processHeaders(res.headers)).added
+        batch = await headers.processHeaders(res.headers, id)
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
         if (err.severity === 'reject') this.ban(id, `spv-${err.code}`, err.message)
         // headers that do not connect to our locator: a confused peer, not a provably lying one
         else if (err.code === 'header-orphan') reputation.penalize(id, 20, 'spv-headers-not-connecting')
+        // more headers of a branch too weak to be stored than a peer may send (header-presync.ts)
+        else if (err.code === 'headers-low-work') reputation.penalize(id, 50, 'spv-low-work-headers')
         return
       }
       const last = headers.get(blockHash(res.headers[res.headers.length - 1]))
       if (last !== undefined) this.notePeerHeight(id, last.height)
-      // nothing new: stop instead of asking again for what we have
-      if (added.length === 0 || last === undefined) return
+      // nothing new: stop instead of asking again for what we have (held low-work headers go on while replies are full)
+      if (batch.added.length === 0 && batch.held === 0) return
+      if (last === undefined && batch.held === 0) return
     }
   }
 

@@ -10,6 +10,8 @@ import { blockHashHex } from '../../src/core/block.js'
 import { regtest } from '../../src/core/params.js'
 import { genesisTip, mineChain, newKey } from '../helpers/chain-fixtures.js'
 import { rand } from '../helpers/core-fixtures.js'
+import { wire } from '../../src/core/wire/schema.js'
+import { bigIntToBytes } from '../../src/core/bytes.js'
 
 const MAX = 1_000_000
 const request = (b: Uint8Array): ReturnType<typeof decodeSyncRequest> => decodeSyncRequest(b, MAX, 64, 16)
@@ -68,5 +70,60 @@ describe('sync protocol messages', () => {
       }
     }
     expect(regtest.id).toBe('regtest')
+  })
+
+  describe('accept only the canonical encoding (issue 9.8)', () => {
+    const status = { genesis: rand(32), tip: rand(32), height: 7, work: 1000n }
+    const locator = [rand(32)]
+    // each honest message, and ways to encode the same value differently
+    const requests = [
+      encodeSyncRequest({ kind: 'status', status }),
+      encodeSyncRequest({ kind: 'getHeaders', locator, stop: new Uint8Array(0), max: 2000 }),
+      encodeSyncRequest({ kind: 'getBlocks', hashes: locator })
+    ]
+    const responses = [
+      encodeStatusResponse(status),
+      encodeHeadersResponse(blocks.map(b => b.header)),
+      encodeBlocksResponse(blocks.map(encodeBlock), [rand(32)]),
+      encodeErrorResponse('busy', 'try later')
+    ]
+    const unknownField = (m: Uint8Array): Uint8Array => new Uint8Array([...m, (9 << 3) | 0, 1])
+    // the outer field's length written as a 2-byte varint where 1 byte would do (or one byte longer)
+    const longLength = (m: Uint8Array): Uint8Array => {
+      const tag = m[0]
+      let len = 0; let shift = 0; let i = 1
+      for (; ; i++) { len |= (m[i] & 0x7f) << shift; shift += 7; if ((m[i] & 0x80) === 0) break }
+      const varint: number[] = []
+      for (let v = len; ; ) { const b = v & 0x7f; v >>>= 7; if (v === 0) { varint.push(b | 0x80, 0); break } varint.push(b | 0x80) }
+      return new Uint8Array([tag, ...varint, ...m.subarray(i + 1)])
+    }
+
+    it('accepts the canonical bytes', () => {
+      for (const r of requests) expect(() => request(r)).not.toThrow()
+      for (const r of responses) expect(() => response(r)).not.toThrow()
+    })
+
+    it('rejects unknown fields and over-long varints in requests and responses', () => {
+      for (const r of requests) {
+        expect(() => request(unknownField(r))).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+        expect(() => request(longLength(r))).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+      }
+      for (const r of responses) {
+        expect(() => response(unknownField(r))).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+        expect(() => response(longLength(r))).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+      }
+    })
+
+    it('rejects a status whose work has leading zero bytes, and a block inside a reply encoded differently', () => {
+      // Status { genesis, tip, height, work } with work padded to 32 bytes: same number, other bytes
+      const padded = wire.SyncResponse.encode({ status: { genesis: status.genesis, tip: status.tip, height: 7, work: bigIntToBytes(status.work, 32) } }).finish()
+      expect(() => response(padded)).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+      const paddedRequest = wire.SyncRequest.encode({ status: { genesis: status.genesis, tip: status.tip, height: 7, work: bigIntToBytes(status.work, 32) } }).finish()
+      expect(() => request(paddedRequest)).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+      // a block inside a reply carrying a field the canonical encoding does not have
+      const raw = encodeBlock(blocks[0])
+      const withDefault = new Uint8Array([...raw, (9 << 3) | 0, 0])
+      expect(() => response(encodeBlocksResponse([withDefault], []))).toThrow(expect.objectContaining({ code: 'decode-noncanonical' }))
+    })
   })
 })
