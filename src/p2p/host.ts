@@ -85,7 +85,7 @@ export class P2PHost {
    */
   private readonly known = new Map<string, PeerId>()
   private readonly maxKnown: number
-  /** Inbound connections admitted by the gater and not yet open, by remote address. */
+  /** Inbound connections admitted by the gater and not yet open, by peer id. */
   private readonly pendingInbound = new Map<string, { ip: string | undefined, at: number }>()
   /** Connections being closed to make room (not counted any more). */
   private readonly evicting = new Set<string>()
@@ -185,7 +185,7 @@ export class P2PHost {
       this.log.debug('inbound connection refused: inbound slots full', { peer: peer.toString(), ip })
       return true
     }
-    this.pendingInbound.set(maConn.remoteAddr.toString(), { ip, at: now })
+    this.pendingInbound.set(peer.toString(), { ip, at: now })
     return false
   }
 
@@ -260,7 +260,7 @@ export class P2PHost {
     node.addEventListener('connection:open', (evt) => {
       const c = evt.detail
       const id = c.remotePeer.toString()
-      this.pendingInbound.delete(c.remoteAddr.toString())
+      this.pendingInbound.delete(id)
       const ip = ipOfMultiaddr(c.remoteAddr)
       if (ip !== undefined) this.reputation.noteAddress(id, ip)
       if (c.direction === 'outbound' || this.bootstrapIds.has(id)) {
