@@ -116,3 +116,25 @@ describe('config p2p.trustedAddresses', () => {
     }
   })
 })
+
+describe('gossipsub IP colocation, computed by gossipsub itself', () => {
+  it('costs every peer of an IP with more than 3 peers, and nothing on an exempt IP', async () => {
+    const { PeerScore, createPeerScoreParams } = await import('@libp2p/gossipsub/score')
+    const quiet = Object.assign(() => {}, { enabled: false, error: () => {}, trace: () => {} })
+    const logger = { forComponent: () => quiet } as unknown as ConstructorParameters<typeof PeerScore>[2]
+    const exempt = new AddressPolicy().exemptSet()
+    const score = new PeerScore(createPeerScoreParams(gossipScoreParams(topicsFor('regtest'), () => 0, exempt)), null, logger, { scoreCacheValidityMs: 0 })
+    for (let i = 0; i < 5; i++) {
+      score.addPeer(`sybil-${i}`)
+      score.addIP(`sybil-${i}`, '10.0.0.66')
+      score.addPeer(`local-${i}`)
+      score.addIP(`local-${i}`, '127.0.0.1')
+    }
+    score.addPeer('alone')
+    score.addIP('alone', '10.0.0.1')
+    // 5 peers on one IP: surplus 2 over the threshold of 3
+    expect(score.score('sybil-0')).toBeLessThan(0)
+    expect(score.score('local-0')).toBe(0)
+    expect(score.score('alone')).toBe(0)
+  })
+})
