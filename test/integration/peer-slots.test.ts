@@ -111,4 +111,18 @@ describe('inbound slots', () => {
     expect(host.node.getConnections().filter(c => c.direction === 'inbound').length).toBeLessThanOrEqual(2)
     expect(host.slots).toMatchObject({ outbound: 2, inbound: 2 })
   })
+
+  it('when inbound slots are full, a newcomer evicts the youngest peer of the IP with the most connections', async () => {
+    // maxPeers 12: 6 outbound slots, 6 inbound
+    const host = await victim(12, 3)
+    const honest = [await peer('127.0.0.30'), await peer('127.0.0.31'), await peer('127.0.0.32')]
+    const sybils = [await peer('127.0.0.40'), await peer('127.0.0.40'), await peer('127.0.0.40')]
+    for (const p of [...honest, ...sybils]) expect(await tryConnect(p, host)).toBe(true)
+
+    const newcomer = await peer('127.0.0.50')
+    expect(await tryConnect(newcomer, host)).toBe(true)
+    await waitFor(() => host.node.getConnections(sybils[2].peerId).length === 0, 'the youngest sybil to be evicted', 10_000)
+    for (const p of [...honest, sybils[0], sybils[1]]) expect(host.node.getConnections(p.peerId).length).toBe(1)
+    expect(host.node.getConnections().filter(c => c.direction === 'inbound').length).toBe(6)
+  })
 })
