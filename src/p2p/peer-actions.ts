@@ -4,7 +4,13 @@
 // unless exempt, its IP) is banned below PeerReputation.banThreshold (-100).
 // So 100 means "banned at once": data no honest peer can send by mistake.
 // Small amounts are for what an honest but slow, confused or unlucky peer
-// may do now and then.
+// may do now and then. Outright bans with no score (a peer on another
+// network's genesis, a gossipsub score below GOSSIP_BAN_SCORE) go through
+// PeerReputation.ban().
+//
+// Use: reputation.penalize(peer, PeerAction.INVALID_BLOCK) (the metric's
+// reason is the action's name), or with a more specific reason label:
+// reputation.penalize(peer, PeerAction.INVALID_BLOCK, `sync-${err.code}`).
 
 export interface PeerActionSpec {
   /** Default reason label for metrics and logs. */
