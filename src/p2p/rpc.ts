@@ -159,9 +159,10 @@ export async function serveRpc (node: Node, opts: RpcServerOptions): Promise<voi
       }
       reserved = limits.reserve(peer, ip, opts.maxResponseBytes)
       const response = await opts.handle(request.subarray(), peer, { maxBytes: reserved })
+      if (response.length > opts.maxResponseBytes) throw new Error(`response of ${response.length} bytes exceeds the limit`)
+      // what the reply took beyond the reservation is a debt; what it left is given back
       limits.settle(peer, ip, response.length - reserved)
       reserved = undefined
-      if (response.length > opts.maxResponseBytes) throw new Error(`response of ${response.length} bytes exceeds the limit`)
       await lp.write(response, { signal })
       await stream.close({ signal })
       count('ok')
