@@ -10,14 +10,19 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_MONEY, getNetwork } from '../core/params.js'
 import { decodeAddress } from '../wallet/address.js'
+import { parseAddressRange } from '../p2p/peer-address.js'
 
 export interface NodeConfig {
   role: 'miner' | 'full' | 'spv'
   network: 'devnet' | 'testnet' | 'regtest'
   /** Absolute after loading (relative paths resolve against the config file's directory). */
   dataDir: string
-  /** host default '0.0.0.0'; port 0 = ephemeral. */
-  p2p: { host: string, port: number, bootstrap: string[], mdns: boolean, maxPeers: number }
+  /**
+   * host default '0.0.0.0'; port 0 = ephemeral. trustedAddresses: IPs or
+   * CIDR ranges exempt from per-IP limits and IP bans, like loopback
+   * (absent = none besides loopback).
+   */
+  p2p: { host: string, port: number, bootstrap: string[], mdns: boolean, maxPeers: number, trustedAddresses?: string[] }
   /** host default '127.0.0.1'; port 0 = ephemeral. */
   api: { host: string, port: number }
   /** payout: an address; null = the wallet's first address. */
@@ -144,6 +149,11 @@ class Checker {
     return this.int(v, path, 0, 65535)
   }
 
+  addressRange (v: unknown, path: string): string {
+    if (typeof v !== 'string' || parseAddressRange(v) === undefined) this.expected(path, 'an IP address or CIDR range such as "192.168.1.20" or "192.168.1.0/24"', v)
+    return (v as string).trim()
+  }
+
   ipHost (v: unknown, path: string): string {
     if (typeof v !== 'string' || isIP(v) === 0) this.expected(path, 'an IPv4 or IPv6 address such as "0.0.0.0"', v)
     return v as string
@@ -204,10 +214,16 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
 
   const dataDir = opt(top, 'dataDir', resolve(homedir(), '.minicoin', network, role), v => resolve(baseDir, c.nonEmptyString(v, 'dataDir')))
 
-  const p2p = c.section(top, 'p2p', 'p2p', ['host', 'port', 'bootstrap', 'mdns', 'maxPeers'])
+  const p2p = c.section(top, 'p2p', 'p2p', ['host', 'port', 'bootstrap', 'mdns', 'maxPeers', 'trustedAddresses'])
   const bootstrap = opt(p2p, 'bootstrap', [] as string[], v => {
     if (!Array.isArray(v)) c.expected('p2p.bootstrap', 'an array of multiaddr strings', v)
     return (v as unknown[]).map((a, i) => c.bootstrapAddr(a, `p2p.bootstrap[${i}]`))
+  })
+
+  // absent stays absent: loopback alone is exempt
+  const trustedAddresses = opt(p2p, 'trustedAddresses', undefined as string[] | undefined, v => {
+    if (!Array.isArray(v)) c.expected('p2p.trustedAddresses', 'an array of IP addresses or CIDR ranges', v)
+    return (v as unknown[]).map((a, i) => c.addressRange(a, `p2p.trustedAddresses[${i}]`))
   })
 
   const api = c.section(top, 'api', 'api', ['host', 'port'])
@@ -226,7 +242,8 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
       port: opt(p2p, 'port', 0, v => c.port(v, 'p2p.port')),
       bootstrap,
       mdns: opt(p2p, 'mdns', true, v => c.bool(v, 'p2p.mdns')),
-      maxPeers: opt(p2p, 'maxPeers', 50, v => c.int(v, 'p2p.maxPeers', 1, 1000))
+      maxPeers: opt(p2p, 'maxPeers', 50, v => c.int(v, 'p2p.maxPeers', 1, 1000)),
+      ...(trustedAddresses !== undefined ? { trustedAddresses } : {})
     },
     api: {
       host: opt(api, 'host', '127.0.0.1', v => c.apiHost(v, 'api.host')),

@@ -111,7 +111,7 @@ export class FullNode implements NodeApi {
       const keys = await openNodeWallet(config, params, log)
       const wallet = new NodeWallet(keys, chain, mempool)
       await wallet.rescan()
-      const reputation = new PeerReputation({ metrics, log: log.child('peers') })
+      const reputation = new PeerReputation({ metrics, log: log.child('peers'), trustedAddresses: config.p2p.trustedAddresses })
       const topics = topicsFor(params.id)
       const limits = limitsFor(params)
       const demoAddress = config.demo.enabled ? keys.primaryAddress().address : undefined

@@ -112,7 +112,7 @@ export class SpvNode implements NodeApi {
       closers.push(async () => await headers.close())
       log.info('header chain opened', { network: params.id, height: headers.height, tip: headers.tip.hashHex })
       const keys = await openNodeWallet(config, params, log)
-      const reputation = new PeerReputation({ metrics, log: log.child('peers') })
+      const reputation = new PeerReputation({ metrics, log: log.child('peers'), trustedAddresses: config.p2p.trustedAddresses })
       const topics = topicsFor(params.id)
       const limits = limitsFor(params)
       const host = await P2PHost.create({

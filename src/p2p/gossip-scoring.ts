@@ -15,7 +15,14 @@ export const gossipScoreThresholds: Partial<PeerScoreThresholds> = {
   opportunisticGraftThreshold: 5
 }
 
-export function gossipScoreParams (topics: Topics, appScore: (peerId: string) => number): Partial<PeerScoreParams> {
+/**
+ * More peers than this from one IP cost each of them (P6, quadratic in the
+ * surplus): the same number as the inbound per-IP connection cap.
+ */
+export const GOSSIP_PEERS_PER_IP = 3
+
+/** `exemptIps`: loopback and trusted addresses, which may host any number of peers (only its `has` is used). */
+export function gossipScoreParams (topics: Topics, appScore: (peerId: string) => number, exemptIps: Set<string> = new Set()): Partial<PeerScoreParams> {
   const topic = createTopicScoreParams({
     topicWeight: 1,
     timeInMeshWeight: 0.01,
@@ -42,9 +49,12 @@ export function gossipScoreParams (topics: Topics, appScore: (peerId: string) =>
     topicScoreCap: 20,
     appSpecificScore: appScore,
     appSpecificWeight: 1,
-    // every peer on a LAN demo (or loopback) may share one IP
-    IPColocationFactorWeight: 0,
-    IPColocationFactorThreshold: 100,
+    // peer ids are free, IPs are not: a 4th peer from one IP costs each
+    // -10, a 5th -40, a 6th -90 (below gossipThreshold), a 7th -160 (banned).
+    // Loopback and trusted addresses (a one-machine devnet) are exempt.
+    IPColocationFactorWeight: -10,
+    IPColocationFactorThreshold: GOSSIP_PEERS_PER_IP,
+    IPColocationFactorWhitelist: exemptIps,
     behaviourPenaltyWeight: -10,
     behaviourPenaltyThreshold: 6,
     behaviourPenaltyDecay: 0.9,

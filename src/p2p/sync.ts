@@ -43,7 +43,8 @@ import type { NodeMetrics } from '../node/metrics.js'
 import type { P2PHost } from './host.js'
 import type { ProtocolIds, WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
-import { InvalidRequestError, rpcRequest, serveWithinLimits } from './rpc.js'
+import { InvalidRequestError, type ReplyBudget, rpcRequest, serveWithinLimits } from './rpc.js'
+import { PeerAction } from './peer-actions.js'
 import {
   type ChainStatus, decodeSyncRequest, decodeSyncResponse, encodeBlocksResponse, encodeHeadersResponse,
   encodeStatusResponse, encodeSyncRequest, type SyncRequest, type SyncResponse
@@ -135,7 +136,7 @@ export class SyncManager {
   }
 
   async start (): Promise<void> {
-    await serveWithinLimits(this.host.node, this.protocols.sync, 'sync', this.limits, this, async (bytes, peer) => await this.serve(bytes, peer))
+    await serveWithinLimits(this.host.node, this.protocols.sync, 'sync', this.limits, this, async (bytes, peer, budget) => await this.serve(bytes, peer, budget))
     this.host.node.addEventListener('peer:identify', (evt) => {
       if (!evt.detail.protocols.includes(this.protocols.sync)) return
       this.syncCapable.add(evt.detail.peerId.toString())
@@ -179,7 +180,7 @@ export class SyncManager {
 
   // ---- server --------------------------------------------------------------
 
-  private async serve (bytes: Uint8Array, peer: string): Promise<Uint8Array> {
+  private async serve (bytes: Uint8Array, peer: string, budget: ReplyBudget): Promise<Uint8Array> {
     let req: SyncRequest
     try {
       req = decodeSyncRequest(bytes, this.limits.requestBytes, this.limits.locatorHashes, this.limits.blocksPerReply)
@@ -197,12 +198,25 @@ export class SyncManager {
         return encodeHeadersResponse(this.chain.headersAfter(req.locator, max, req.stop))
       }
       case 'getBlocks': {
+        // An honest client never asks for one block twice in a request; a
+        // duplicate only multiplies the reply (16 copies of a 2 MB block
+        // for a 600-byte request). Refused before any read, and it costs.
+        const seen = new Set<string>()
+        for (const h of req.hashes) {
+          const hex = toHex(h)
+          if (seen.has(hex)) throw new InvalidRequestError(`getBlocks asks for ${hex} twice`, PeerAction.DUPLICATE_REQUEST_ITEMS)
+          seen.add(hex)
+        }
         const raw: Uint8Array[] = []
         const notFound: Uint8Array[] = []
+        // at most what the peer may be sent now (the first block always):
+        // blocks left out are simply not in the reply, and asked for again
+        const maxBytes = Math.min(this.limits.blockReplyBytes, budget.maxBytes)
         let bytesOut = 0
         for (const h of req.hashes) {
           const block = this.chain.getBlockBytes(h)
-          if (block === undefined || bytesOut + block.length > this.limits.blockReplyBytes) { notFound.push(h); continue }
+          if (block === undefined) { notFound.push(h); continue }
+          if (raw.length > 0 && bytesOut + block.length > maxBytes) break
           raw.push(block)
           bytesOut += block.length
         }

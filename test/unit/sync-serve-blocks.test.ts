@@ -1,0 +1,67 @@
+// The getBlocks case of the sync server: duplicates refused before any read,
+// and a reply no larger than the peer's byte allowance (the first block
+// always, so one large block never stalls a peer).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { regtest } from '../../src/core/params.js'
+import { encodeBlock } from '../../src/core/encoding.js'
+import { blockHash } from '../../src/core/block.js'
+import { Chain } from '../../src/chain/chain.js'
+import { NobleVerifier } from '../../src/crypto/verifier.js'
+import { silentLogger } from '../../src/node/logger.js'
+import type { P2PHost } from '../../src/p2p/host.js'
+import { limitsFor, protocolsFor } from '../../src/p2p/protocols.js'
+import { PeerReputation } from '../../src/p2p/reputation.js'
+import { InvalidRequestError, type ReplyBudget } from '../../src/p2p/rpc.js'
+import { PeerAction } from '../../src/p2p/peer-actions.js'
+import { SyncManager } from '../../src/p2p/sync.js'
+import { decodeSyncResponse, encodeSyncRequest } from '../../src/p2p/sync-messages.js'
+import type { Block } from '../../src/core/types.js'
+import { genesisTip, mineChain, newKey, tempDir } from '../helpers/chain-fixtures.js'
+
+let dir: ReturnType<typeof tempDir>
+let chain: Chain
+let blocks: Block[]
+const limits = limitsFor(regtest)
+
+beforeEach(async () => {
+  dir = tempDir()
+  chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+  blocks = mineChain(genesisTip(), 6, newKey()).blocks
+  for (const b of blocks) await chain.processBlock(b)
+})
+
+afterEach(async () => {
+  await chain.close()
+  dir.remove()
+})
+
+/** The server side only: serve() needs no host. */
+function server (): { serve: (bytes: Uint8Array, peer: string, budget: ReplyBudget) => Promise<Uint8Array> } {
+  const sync = new SyncManager({ host: undefined as unknown as P2PHost, chain, protocols: protocolsFor('regtest'), limits, reputation: new PeerReputation(), log: silentLogger })
+  return sync as unknown as { serve: (bytes: Uint8Array, peer: string, budget: ReplyBudget) => Promise<Uint8Array> }
+}
+
+async function blocksServed (hashes: Uint8Array[], maxBytes: number): Promise<number> {
+  const reply = await server().serve(encodeSyncRequest({ kind: 'getBlocks', hashes }), 'peer', { maxBytes })
+  const res = decodeSyncResponse(reply, limits.responseBytes, limits.headersPerReply, limits.blocksPerReply)
+  if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind}`)
+  return res.blocks.length
+}
+
+describe('getBlocks', () => {
+  it('refuses a request naming one block twice, as a protocol violation with its own penalty', async () => {
+    const h = blockHash(blocks[2].header)
+    const err = await server().serve(encodeSyncRequest({ kind: 'getBlocks', hashes: [blockHash(blocks[1].header), h, h] }), 'peer', { maxBytes: 1e9 }).catch(e => e)
+    expect(err).toBeInstanceOf(InvalidRequestError)
+    expect((err as InvalidRequestError).action).toBe(PeerAction.DUPLICATE_REQUEST_ITEMS)
+  })
+
+  it('serves no more than the peer\'s allowance, but always the first block', async () => {
+    const hashes = blocks.map(b => blockHash(b.header))
+    const firstThree = blocks.slice(0, 3).reduce((n, b) => n + encodeBlock(b).length, 0)
+    expect(await blocksServed(hashes, 1e9)).toBe(6)
+    expect(await blocksServed(hashes, firstThree)).toBe(3)
+    expect(await blocksServed(hashes, firstThree - 1)).toBe(2)
+    expect(await blocksServed(hashes, 1)).toBe(1)
+  })
+})
