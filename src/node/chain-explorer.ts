@@ -22,9 +22,13 @@ import { blockSummaryView, headerView, txView, type SpentOutput } from './views.
 /** Bytes of one undo coin (records.ts). */
 const UNDO_COIN_BYTES = 33
 /** A page of transactions stops after this many bytes of them (at least one transaction). */
-export const PAGE_TX_BYTES = 256 * 1024
+export const PAGE_TX_BYTES = 128 * 1024
 /** A request that reads several blocks stops after this many bytes read (at least one block). */
 export const REQUEST_READ_BYTES = 8 * 1024 * 1024
+/** An address-history page stops after decoding this many bytes of transactions (at least one). */
+export const HISTORY_TX_BYTES = 512 * 1024
+/** Work between two yields to the event loop: about one large transaction's decoding and view. */
+const YIELD_EVERY_BYTES = 64 * 1024
 
 /** Work done so far, for tests, benchmarks and metrics. */
 export interface ExplorerWork {
@@ -58,6 +62,19 @@ class Lru<K, V> {
 
 async function yieldToEventLoop (): Promise<void> {
   await new Promise<void>(resolve => setImmediate(resolve))
+}
+
+/** Lets other requests and the node run between chunks of one request's work. */
+class Pacer {
+  private since = 0
+
+  async done (bytes: number): Promise<void> {
+    this.since += bytes
+    if (this.since >= YIELD_EVERY_BYTES) {
+      this.since = 0
+      await yieldToEventLoop()
+    }
+  }
 }
 
 /** History cursors are "<height>-<txid hex>": the last entry of the page before. */
@@ -137,14 +154,18 @@ export class ChainExplorer {
   }
 
   /** Transactions from `offset`: at most `limit` of them and about PAGE_TX_BYTES of them. */
-  private page (block: LoadedBlock, offset: number, limit: number): { transactions: TxView[], next?: number } {
+  private async page (block: LoadedBlock, offset: number, limit: number): Promise<{ transactions: TxView[], next?: number }> {
     const undo = this.undoOf(block)
+    const pacer = new Pacer()
+    await pacer.done(block.bytes.length)
     const transactions: TxView[] = []
     let bytes = 0
     let i = offset
     for (; i < block.layout.txCount && transactions.length < limit && (transactions.length === 0 || bytes < PAGE_TX_BYTES); i++) {
-      bytes += block.layout.txEnd[i] - block.layout.txStart[i]
+      const size = block.layout.txEnd[i] - block.layout.txStart[i]
+      bytes += size
       transactions.push(this.txViewIn(block, undo, i, this.decodeAt(block, i)))
+      await pacer.done(size)
     }
     return i < block.layout.txCount ? { transactions, next: i } : { transactions }
   }
@@ -183,24 +204,24 @@ export class ChainExplorer {
   }
 
   /** The summary and the first page of transactions. */
-  block (hashOrHeight: string, limit: number): BlockView | undefined {
+  async block (hashOrHeight: string, limit: number): Promise<BlockView | undefined> {
     const e = this.entryFor(hashOrHeight)
     if (e === undefined || !hasData(e)) return undefined
     const block = this.load(e)
     if (block === undefined) return undefined
-    const { transactions, next } = this.page(block, 0, limit)
+    const { transactions, next } = await this.page(block, 0, limit)
     const view = blockSummaryView(e, this.chain.height, this.chain.index.isActive(e), this.summaries.get(e.hashHex)!)
     view.transactions = transactions
     if (next !== undefined) view.nextTxOffset = next
     return view
   }
 
-  blockTxs (hashOrHeight: string, offset: number, limit: number): BlockTxPage | undefined {
+  async blockTxs (hashOrHeight: string, offset: number, limit: number): Promise<BlockTxPage | undefined> {
     const e = this.entryFor(hashOrHeight)
     if (e === undefined || !hasData(e)) return undefined
     const block = this.load(e)
     if (block === undefined) return undefined
-    const { transactions, next } = this.page(block, Math.min(offset, block.layout.txCount), limit)
+    const { transactions, next } = await this.page(block, Math.min(offset, block.layout.txCount), limit)
     const page: BlockTxPage = { hash: e.hashHex, height: e.height, txCount: block.layout.txCount, offset, transactions }
     if (next !== undefined) page.nextOffset = next
     return page
@@ -241,11 +262,14 @@ export class ChainExplorer {
     const more = items.length > limit
     const transactions: WalletTxView[] = []
     let read = 0
+    let decoded = 0
+    const pacer = new Pacer()
     let block: LoadedBlock | undefined
     let undo: Uint8Array | undefined
     let stoppedEarly = false
     let consumed: { height: number, txid: Uint8Array } | undefined
     for (const item of items.slice(0, limit)) {
+      if (decoded >= HISTORY_TX_BYTES) { stoppedEarly = true; break }
       if (block === undefined || !equalBytes(block.entry.hash, item.blockHash)) {
         if (read >= REQUEST_READ_BYTES) { stoppedEarly = true; break }
         if (read > 0) await yieldToEventLoop()
@@ -258,6 +282,8 @@ export class ChainExplorer {
       }
       consumed = item
       if (item.index >= block.layout.txCount) continue
+      const size = block.layout.txEnd[item.index] - block.layout.txStart[item.index]
+      decoded += size
       const tx = this.decodeAt(block, item.index)
       let delta = 0n
       for (const o of tx.outputs) if (equalBytes(o.address, hash)) delta += o.amount
@@ -273,6 +299,7 @@ export class ChainExplorer {
         confirmations: this.chain.height - item.height + 1,
         time: block.entry.header.time
       })
+      await pacer.done(size)
     }
     const page: AddressHistoryPage = { address, transactions }
     if ((more || stoppedEarly) && consumed !== undefined) page.next = encodeHistoryCursor(consumed.height, consumed.txid)

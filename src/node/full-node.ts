@@ -306,12 +306,12 @@ export class FullNode implements NodeApi {
     return await this.explorer.blockSummaries(from, limit)
   }
 
-  block (hashOrHeight: string): BlockView | undefined {
-    return this.explorer.block(hashOrHeight, FIRST_TX_PAGE)
+  async block (hashOrHeight: string): Promise<BlockView | undefined> {
+    return await this.explorer.block(hashOrHeight, FIRST_TX_PAGE)
   }
 
-  blockTxs (hashOrHeight: string, offset: number, limit: number): BlockTxPage | undefined {
-    return this.explorer.blockTxs(hashOrHeight, offset, limit)
+  async blockTxs (hashOrHeight: string, offset: number, limit: number): Promise<BlockTxPage | undefined> {
+    return await this.explorer.blockTxs(hashOrHeight, offset, limit)
   }
 
   tx (id: string): TxView | undefined {

@@ -41,6 +41,22 @@ export interface TxContext {
   spentAt?: (inputIndex: number) => SpentOutput | undefined
 }
 
+// Transactions often repeat addresses (change, many payments to one payee):
+// bech32m-encoding each output again costs more than decoding the transaction.
+const addressText = new Map<string, string>()
+const ADDRESS_TEXT_MAX = 4096
+
+function addressOf (hash: Uint8Array, params: NetworkParams): string {
+  const key = `${params.id}:${toHex(hash)}`
+  let text = addressText.get(key)
+  if (text === undefined) {
+    text = encodeAddress(hash, params)
+    if (addressText.size >= ADDRESS_TEXT_MAX) addressText.clear()
+    addressText.set(key, text)
+  }
+  return text
+}
+
 export function txView (tx: Transaction, ctx: TxContext): TxView {
   let inTotal = 0n
   let allKnown = true
@@ -49,7 +65,7 @@ export function txView (tx: Transaction, ctx: TxContext): TxView {
     const spent = ctx.spentAt?.(n) ?? ctx.spent?.(i.prevTxid, i.prevIndex)
     if (spent === undefined) allKnown = false
     else {
-      view.address = encodeAddress(spent.address, ctx.params)
+      view.address = addressOf(spent.address, ctx.params)
       view.amount = spent.amount.toString()
       inTotal += spent.amount
     }
@@ -61,7 +77,7 @@ export function txView (tx: Transaction, ctx: TxContext): TxView {
     size: txSize(tx),
     coinbase,
     inputs,
-    outputs: tx.outputs.map(o => ({ address: encodeAddress(o.address, ctx.params), amount: o.amount.toString() })),
+    outputs: tx.outputs.map(o => ({ address: addressOf(o.address, ctx.params), amount: o.amount.toString() })),
     lockTime: tx.lockTime,
     confirmations: ctx.block === undefined ? 0 : ctx.tipHeight - ctx.block.height + 1
   }
