@@ -249,7 +249,8 @@ async function refreshBlocks () {
 }
 
 async function refreshChart () {
-  state.chartBlocks = await api.blocks(CHART_BLOCKS)
+  // the chart needs headers only: never ask the node for block bodies at every tip
+  state.chartBlocks = await api.headers(CHART_BLOCKS)
   renderChartPanel()
 }
 
