@@ -44,6 +44,7 @@ export async function startDaemon (config: NodeConfig, log: Logger, opts: Daemon
       node: node.api,
       host: config.api.host,
       port: config.api.port,
+      allowedHosts: config.api.allowedHosts,
       cookieFile: cookiePath(config.dataDir),
       webDir: opts.webDir,
       log: log.child('api')
