@@ -163,7 +163,7 @@ export class SpvNode implements NodeApi {
       this.demo = new DemoPayments({
         intervalMs: this.config.demo.intervalSeconds * 1000,
         amount: BigInt(this.config.demo.amount),
-        payees: () => this.peerDirectory.demoAddresses(),
+        payees: () => this.peerDirectory.demoPayees(),
         send: async (to, amount) => await this.send(to, amount),
         log: this.log.child('demo')
       })
