@@ -42,8 +42,8 @@ export class EventStream {
 
   constructor (private readonly events: EventEmitter<NodeEvents>, opts: EventStreamOptions) {
     this.maxClients = opts.maxClients ?? 32
-    // a browser opens at most 6 connections to one host, so a dashboard never needs more
-    this.maxPerAddress = opts.maxClientsPerAddress ?? 6
+    // one browser opens at most 6 connections to a host (HTTP/1.1), so its dashboards never need more; 8 leaves room
+    this.maxPerAddress = opts.maxClientsPerAddress ?? 8
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024
     this.log = opts.log
     const untyped = events as unknown as EventEmitter

@@ -120,11 +120,11 @@ describe('IPv4-mapped loopback', () => {
 })
 
 describe('event-stream slots', () => {
-  it('one client address holds at most 6 streams; other clients still get theirs', async () => {
+  it('one client address holds at most 8 streams; other clients still get theirs', async () => {
     const { port } = await start('127.0.0.1')
     const open: ClientRequest[] = []
     try {
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 8; i++) {
         const s = await openStream(port)
         expect(s.status).toBe(200)
         open.push(s.req)
