@@ -46,6 +46,8 @@ import { PeerDirectory } from './peer-directory.js'
 
 /** Transactions in the first page of GET /api/blocks/:id. */
 const FIRST_TX_PAGE = 25
+/** GET /api/mempool views at most this many bytes of transactions. */
+const MEMPOOL_VIEW_BYTES = 256 * 1024
 
 export interface FullNodeParts {
   config: NodeConfig
@@ -322,11 +324,17 @@ export class FullNode implements NodeApi {
     return this.explorer.confirmedTx(fromHex(hex))
   }
 
+  /** The newest 500 pending transactions, at most about MEMPOOL_VIEW_BYTES of them (a full pool is 32 MB). */
   mempool (): TxView[] {
-    return [...this.pool.entries.values()]
-      .sort((a, b) => b.time - a.time)
-      .slice(0, 500)
-      .map(e => txView(e.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: e.time, spent: this.spentLookup() }))
+    const newest = [...this.pool.entries.values()].sort((a, b) => b.time - a.time)
+    const out: TxView[] = []
+    let bytes = 0
+    for (const e of newest) {
+      if (out.length >= 500 || (out.length > 0 && bytes + e.size > MEMPOOL_VIEW_BYTES)) break
+      bytes += e.size
+      out.push(txView(e.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: e.time, spent: this.spentLookup() }))
+    }
+    return out
   }
 
   peers (): PeerView[] {

@@ -212,6 +212,26 @@ describe('API cost against full blocks', () => {
     expect(heights).toEqual([...heights].sort((a, b) => b - a))
   })
 
+  it('GET /api/mempool views the newest transactions up to a byte bound, not a whole 32 MB pool', async () => {
+    // six ~80 kB unconfirmed transactions, each spending the change of the one before
+    const coin = fullTxs[2][TXS_PER_BLOCK - 1]
+    let prev: Spendable = { txid: txid(coin), index: OUTPUTS_PER_TX - 1, amount: coin.outputs[OUTPUTS_PER_TX - 1].amount, key: rich }
+    for (let k = 0; k < 6; k++) {
+      const outputs = Array.from({ length: OUTPUTS_PER_TX - 1 }, () => ({ address: victim.address, amount: 1000n }))
+      const change = prev.amount - 1000n * BigInt(outputs.length) - 200_000n
+      const tx = spend([prev], [...outputs, { address: rich.address, amount: change }])
+      await node.pool.accept(tx)
+      prev = { txid: txid(tx), index: outputs.length, amount: change, key: rich }
+    }
+    expect(node.pool.size).toBe(6)
+    const m = await measure('/api/mempool')
+    expect(m.status).toBe(200)
+    expect(m.json.length).toBeGreaterThan(0)
+    expect(m.json.length).toBeLessThan(6)
+    expect(m.bytes).toBeLessThan(2 * MB)
+    expect(m.wholeBlockDecodes).toBe(0)
+  })
+
   it('the worst request of all of the above stays within its bounds', () => {
     expect(worst.blockBytesRead).toBeLessThanOrEqual(8 * MB + regtest.maxBlockSize)
     expect(worst.bytes).toBeLessThan(2 * MB)
