@@ -78,7 +78,7 @@ function hostAllowed (req: IncomingMessage, allowedHosts: ReadonlySet<string>): 
 function crossSiteRefusal (req: IncomingMessage, pathname: string): string | undefined {
   const site = req.headers['sec-fetch-site']
   const navigation = req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document' && req.method === 'GET' && pathname === '/'
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none' && !navigation) return `a ${site} request (only this node's own dashboard may use its API)`
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none' && !navigation) return `a ${site === 'same-site' ? 'same-site' : 'cross-site'} request (only this node's own dashboard may use its API)`
   const origin = req.headers.origin
   if (typeof origin === 'string' && !navigation) {
     let originHost: string
