@@ -244,7 +244,16 @@ async function refreshStatus () {
 }
 
 async function refreshBlocks () {
-  state.blocks = await api.blocks(BLOCKS_SHOWN)
+  // a node may answer fewer summaries than asked (it caps the block data one request reads): ask on from there
+  const blocks = await api.blocks(BLOCKS_SHOWN)
+  for (let round = 0; round < 3 && blocks.length > 0 && blocks.length < BLOCKS_SHOWN; round++) {
+    const last = blocks[blocks.length - 1].height
+    if (last === 0) break
+    const more = await api.blocks(BLOCKS_SHOWN - blocks.length, last - 1)
+    if (more.length === 0) break
+    blocks.push(...more)
+  }
+  state.blocks = blocks
   renderBlocks()
 }
 
