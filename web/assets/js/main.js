@@ -384,6 +384,8 @@ async function showRoute ({ quiet = false } = {}) {
     if (!quiet) card.hidden = true
     return
   }
+  // a live refresh must not throw away pages the user loaded with "more"
+  if (quiet && $('detail-body').querySelector('[data-paged]') !== null) return
   const seq = ++routeSeq
   if (!quiet) {
     setText($('detail-title'), 'Loading…')

@@ -57,6 +57,7 @@ function moreButton (label, loadPage) {
     button.disabled = true
     try {
       const done = await loadPage()
+      button.parentElement?.setAttribute('data-paged', '')
       if (done) button.remove()
       else button.disabled = false
     } catch (err) {
