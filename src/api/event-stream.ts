@@ -12,6 +12,8 @@ export const EVENT_NAMES = ['tip', 'block', 'tx', 'txRemoved', 'peer', 'proof'] 
 
 export interface EventStreamOptions {
   maxClients?: number
+  /** Streams one client address may hold (so one client cannot take every slot). */
+  maxClientsPerAddress?: number
   heartbeatMs?: number
   /** A client with more than this many bytes unsent is dropped. */
   maxBufferedBytes?: number
@@ -30,6 +32,8 @@ function replacer (_key: string, value: unknown): unknown {
 
 export class EventStream {
   private readonly clients = new Set<ServerResponse>()
+  private readonly perAddress = new Map<string, number>()
+  private readonly maxPerAddress: number
   private readonly listeners = new Map<keyof NodeEvents, (...args: unknown[]) => void>()
   private readonly heartbeat: NodeJS.Timeout
   private readonly maxClients: number
@@ -38,6 +42,8 @@ export class EventStream {
 
   constructor (private readonly events: EventEmitter<NodeEvents>, opts: EventStreamOptions) {
     this.maxClients = opts.maxClients ?? 32
+    // one browser opens at most 6 connections to a host (HTTP/1.1), so its dashboards never need more; 8 leaves room
+    this.maxPerAddress = opts.maxClientsPerAddress ?? 8
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024
     this.log = opts.log
     const untyped = events as unknown as EventEmitter
@@ -58,8 +64,13 @@ export class EventStream {
     return this.clients.size >= this.maxClients
   }
 
+  /** Whether this client address already holds its share of streams. */
+  fullFor (address: string): boolean {
+    return (this.perAddress.get(address) ?? 0) >= this.maxPerAddress
+  }
+
   /** Takes over the response as an event stream until the client goes away. */
-  accept (req: IncomingMessage, res: ServerResponse): void {
+  accept (req: IncomingMessage, res: ServerResponse, address: string): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -71,7 +82,17 @@ export class EventStream {
     req.socket.setNoDelay(true)
     req.socket.setTimeout(0)
     this.clients.add(res)
-    const drop = (): void => { this.clients.delete(res) }
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1)
+    let dropped = false
+    // 'close' follows 'error' and destroy(): count each stream down exactly once
+    const drop = (): void => {
+      this.clients.delete(res)
+      if (dropped) return
+      dropped = true
+      const n = (this.perAddress.get(address) ?? 1) - 1
+      if (n <= 0) this.perAddress.delete(address)
+      else this.perAddress.set(address, n)
+    }
     res.once('close', drop)
     res.once('error', drop)
   }

@@ -96,6 +96,14 @@ export function parseBlockId (value: string): string {
   throw bad('bad-block-id', `expected a block height or a 64-hex-character block hash, got ${shown(value)}`)
 }
 
+/** An address-history cursor "<height>-<txid>" as the previous page returned it; undefined when absent. */
+export function parseHistoryCursor (value: string | null): string | undefined {
+  if (value === null || value === '') return undefined
+  const m = /^([0-9]{1,10})-([0-9a-fA-F]{64})$/.exec(value)
+  if (m === null || Number(m[1]) > 0xffffffff) throw bad('bad-cursor', `cursor: expected the "next" value of the previous page, got ${shown(value)}`)
+  return `${Number(m[1])}-${m[2].toLowerCase()}`
+}
+
 /** Even-length, non-empty hex. */
 export function parseHex (value: unknown, field: string): Uint8Array {
   if (typeof value !== 'string' || value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(value)) {

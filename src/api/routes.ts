@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import { ApiError, type NodeApi } from '../node/node-api.js'
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js'
 import {
-  bodyObject, parseAddress, parseBlockId, parseBoolean, parseFee, parseHash, parseHex, parsePaymentAmount, queryInt
+  bodyObject, parseAddress, parseBlockId, parseBoolean, parseFee, parseHash, parseHex, parseHistoryCursor, parsePaymentAmount, queryInt
 } from './inputs.js'
 
 export interface RouteContext {
@@ -30,6 +30,12 @@ export interface Route {
 
 export const BLOCKS_DEFAULT_LIMIT = 20
 export const BLOCKS_MAX_LIMIT = 100
+export const HEADERS_DEFAULT_LIMIT = 100
+export const HEADERS_MAX_LIMIT = 2000
+export const TXS_DEFAULT_LIMIT = 25
+export const TXS_MAX_LIMIT = 100
+export const HISTORY_DEFAULT_LIMIT = 25
+export const HISTORY_MAX_LIMIT = 100
 export const TREE_DEFAULT_DEPTH = 50
 export const TREE_MAX_DEPTH = 1000
 const MAX_QUERY_LENGTH = 200
@@ -55,9 +61,30 @@ export const API_ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    pattern: '/api/headers',
+    auth: false,
+    handler: ({ node, query }) => {
+      const from = queryInt(query, 'from', { min: 0, max: 0xffffffff })
+      const limit = queryInt(query, 'limit', { fallback: HEADERS_DEFAULT_LIMIT, min: 1, max: HEADERS_MAX_LIMIT, clamp: true }) as number
+      return node.headerList(from, limit)
+    }
+  },
+  {
+    method: 'GET',
     pattern: '/api/blocks/:id',
     auth: false,
-    handler: ({ node, params }) => found(node.block(parseBlockId(params.id)), `no block ${params.id}`)
+    handler: async ({ node, params }) => found(await node.block(parseBlockId(params.id)), `no block ${params.id}`)
+  },
+  {
+    method: 'GET',
+    pattern: '/api/blocks/:id/txs',
+    auth: false,
+    handler: async ({ node, params, query }) => {
+      const id = parseBlockId(params.id)
+      const offset = queryInt(query, 'offset', { fallback: 0, min: 0, max: 0xffffffff }) as number
+      const limit = queryInt(query, 'limit', { fallback: TXS_DEFAULT_LIMIT, min: 1, max: TXS_MAX_LIMIT, clamp: true }) as number
+      return found(await node.blockTxs(id, offset, limit), `no block ${params.id}`)
+    }
   },
   {
     method: 'GET',
@@ -88,9 +115,11 @@ export const API_ROUTES: Route[] = [
     method: 'GET',
     pattern: '/api/address/:address',
     auth: false,
-    handler: async ({ node, params }) => {
+    handler: async ({ node, params, query }) => {
       const address = parseAddress(params.address, node.params)
-      return { address, transactions: await node.addressHistory(address) }
+      const cursor = parseHistoryCursor(query.get('cursor'))
+      const limit = queryInt(query, 'limit', { fallback: HISTORY_DEFAULT_LIMIT, min: 1, max: HISTORY_MAX_LIMIT, clamp: true }) as number
+      return await node.addressHistory(address, cursor, limit)
     }
   },
   { method: 'GET', pattern: '/api/wallet', auth: false, handler: async ({ node }) => await node.wallet() },

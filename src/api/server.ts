@@ -25,7 +25,11 @@ export interface ApiServerOptions {
   /** Folder with index.html and assets/. */
   webDir: string
   log: Logger
+  /** Host names (besides localhost and IP addresses) requests may address the API by (config api.allowedHosts). */
+  allowedHosts?: readonly string[]
   maxEventClients?: number
+  /** Event streams one client address may hold open. */
+  maxEventClientsPerAddress?: number
   heartbeatMs?: number
 }
 
@@ -51,13 +55,49 @@ function hostnameOf (hostHeader: string): string {
   return hostHeader.split(':')[0]
 }
 
-// DNS rebinding: a web page on evil.example whose name resolves to 127.0.0.1
-// could otherwise read this API from the victim's browser. A loopback-bound
-// server only answers requests addressed to a loopback name.
-function hostAllowed (req: IncomingMessage, loopbackOnly: boolean): boolean {
+// DNS rebinding: a web page on evil.example whose name is made to resolve
+// to this machine could otherwise read the API from a victim's browser, as
+// same-origin. The browser sends the name it used as Host, so whatever the
+// bind address, only names on an allow-list are answered: localhost, the
+// operator's api.allowedHosts, and IP literals (an IP is not a name an
+// attacker controls, so it cannot be rebound). Clients without a Host
+// header are not browsers.
+function hostAllowed (req: IncomingMessage, allowedHosts: ReadonlySet<string>): boolean {
   const host = req.headers.host
-  if (!loopbackOnly || host === undefined) return true
-  return isLoopbackHost(hostnameOf(host).toLowerCase())
+  if (host === undefined) return true
+  const name = hostnameOf(host).toLowerCase().replace(/\.$/, '')
+  return isIP(name) !== 0 || isLoopbackHost(name) || allowedHosts.has(name)
+}
+
+// Cross-site requests: the dashboard is served by this origin, so the API
+// answers only same-origin browser requests. Browsers say where a request
+// comes from in Sec-Fetch-Site (all current ones) and Origin (on POSTs and
+// cross-origin fetches); tools such as curl and the CLI send neither. The one
+// cross-site request allowed is a top-level navigation to the dashboard
+// itself (a link to it), which runs nothing on the node.
+function crossSiteRefusal (req: IncomingMessage, pathname: string): string | undefined {
+  const site = req.headers['sec-fetch-site']
+  const navigation = req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document' && req.method === 'GET' && pathname === '/'
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none' && !navigation) return `a ${site === 'same-site' ? 'same-site' : 'cross-site'} request (only this node's own dashboard may use its API)`
+  const origin = req.headers.origin
+  if (typeof origin === 'string' && !navigation) {
+    let originHost: string
+    try {
+      const url = new URL(origin)
+      if (url.protocol !== 'http:') return `a request from origin ${origin}`
+      originHost = url.host.toLowerCase()
+    } catch {
+      return `a request from origin ${origin.slice(0, 100)}`
+    }
+    if (originHost !== (req.headers.host ?? '').toLowerCase()) return `a request from origin ${origin.slice(0, 100)}`
+  }
+  return undefined
+}
+
+/** A client's address for per-client limits: IPv4-mapped IPv6 counts as the IPv4 address. */
+function clientAddress (req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? ''
+  return a.toLowerCase().startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a
 }
 
 type PageHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<void> | void
@@ -65,8 +105,8 @@ type PageHandler = (req: IncomingMessage, res: ServerResponse, pathname: string)
 export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer> {
   const { node, log } = opts
   const token = newToken()
-  const events = new EventStream(node.events, { log, maxClients: opts.maxEventClients, heartbeatMs: opts.heartbeatMs })
-  const loopbackOnly = isLoopbackHost(opts.host)
+  const events = new EventStream(node.events, { log, maxClients: opts.maxEventClients, maxClientsPerAddress: opts.maxEventClientsPerAddress, heartbeatMs: opts.heartbeatMs })
+  const allowedHosts = new Set((opts.allowedHosts ?? []).map(h => h.toLowerCase()))
 
   // Non-JSON endpoints: GET only, each writes its own response.
   const pages: Array<{ matches: (path: string) => boolean, handler: PageHandler }> = [
@@ -83,8 +123,10 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     {
       matches: p => p === '/api/events',
       handler: (req, res) => {
+        const client = clientAddress(req)
         if (events.full) return sendError(res, 503, 'too-many-clients', 'too many open event streams; try again later', { 'Retry-After': '10' })
-        events.accept(req, res)
+        if (events.fullFor(client)) return sendError(res, 429, 'too-many-streams', 'this client already holds the most event streams allowed; close one first', { 'Retry-After': '10' })
+        events.accept(req, res, client)
       }
     },
     { matches: p => p === '/', handler: async (_req, res) => await serveIndex(res, opts.webDir) },
@@ -96,7 +138,7 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     const method = req.method ?? ''
     const rawUrl = req.url ?? ''
     if (!rawUrl.startsWith('/')) return sendError(res, 400, 'bad-request', 'the request target must be a path')
-    if (!hostAllowed(req, loopbackOnly)) return sendError(res, 403, 'forbidden-host', 'this API only answers requests addressed to a loopback host name')
+    if (!hostAllowed(req, allowedHosts)) return sendError(res, 403, 'forbidden-host', 'this API answers requests addressed to localhost, an IP address or a name in api.allowedHosts only')
     let url: URL
     try {
       url = new URL(`http://localhost${rawUrl}`)
@@ -104,6 +146,8 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
       return sendError(res, 400, 'bad-request', 'malformed request path')
     }
     const pathname = url.pathname
+    const crossSite = crossSiteRefusal(req, pathname)
+    if (crossSite !== undefined) return sendError(res, 403, 'cross-site', `refused ${crossSite}`)
 
     const page = pages.find(p => p.matches(pathname))
     if (page !== undefined) {

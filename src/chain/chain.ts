@@ -571,4 +571,33 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     return path.reverse().slice(0, max)
   }
+
+  /** The undo record of an active-chain block: the coins its inputs spent, 33 bytes each, in input order. */
+  getUndoBytes (hash: Uint8Array): Uint8Array | undefined {
+    return this.store.get(key(Prefix.undo, hash))
+  }
+
+  /**
+   * One page of an address's confirmed history, newest first: the entries
+   * strictly before `before` (height, txid) in (height, txid) order, or from
+   * the newest when absent. Reads only the index keys it returns.
+   */
+  async addressHistoryNewestFirst (address: Uint8Array, before: { height: number, txid: Uint8Array } | undefined, max: number): Promise<AddressHistoryItem[]> {
+    const prefix = key(Prefix.address, address)
+    const lt = before === undefined ? key(Prefix.address, address, u32be(0xffffffff)) : key(Prefix.address, address, u32be(before.height), before.txid)
+    const items: AddressHistoryItem[] = []
+    const it = this.store.db.iterator({ gte: prefix, lt, reverse: true, limit: max })
+    try {
+      for await (const [k, v] of it) {
+        if (k.length !== prefix.length + 4 + 32) continue
+        const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
+        const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
+        if (blockHashBytes === undefined) continue
+        items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
+      }
+    } finally {
+      await it.close()
+    }
+    return items
+  }
 }

@@ -8,7 +8,8 @@ import { walletFilePath, type NodeConfig } from '../node/config.js'
 import type { Logger } from '../node/logger.js'
 import type { RunningNode } from '../node/start-node.js'
 import { CliError } from './errors.js'
-import { cookiePath, isProcessAlive, readNodeInfo, removeNodeInfo, writeNodeInfo, type NodeInfo } from './node-info.js'
+import { DataDirLock, DataDirLockedError } from './data-dir-lock.js'
+import { cookiePath, readNodeInfo, removeNodeInfo, writeNodeInfo, type NodeInfo } from './node-info.js'
 import { version } from './version.js'
 
 export type StartNode = (config: NodeConfig, log: Logger) => Promise<RunningNode>
@@ -26,30 +27,45 @@ export interface RunningDaemon {
   stop: () => Promise<void>
 }
 
-async function refuseIfRunning (dataDir: string): Promise<void> {
-  const existing = await readNodeInfo(dataDir).catch(() => undefined)
-  if (existing !== undefined && existing.pid !== process.pid && isProcessAlive(existing.pid)) {
-    throw new CliError(`another node (pid ${existing.pid}) is already running with the data dir ${dataDir}; stop it first or use --data-dir`)
+/** The data dir's lock (data-dir-lock.ts), not node.json's pid, says whether a node runs there. */
+async function lockDataDir (dataDir: string): Promise<DataDirLock> {
+  try {
+    return await DataDirLock.acquire(dataDir)
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      const existing = await readNodeInfo(dataDir).catch(() => undefined)
+      throw new CliError(`another node${existing !== undefined ? ` (pid ${existing.pid})` : ''} is already running with the data dir ${dataDir}; stop it first or use --data-dir`, 1, { cause: err })
+    }
+    throw err
   }
 }
 
 export async function startDaemon (config: NodeConfig, log: Logger, opts: DaemonOptions): Promise<RunningDaemon> {
-  await refuseIfRunning(config.dataDir)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const lock = await lockDataDir(config.dataDir)
+  const unlock = async (): Promise<void> => { await lock.release().catch((err: unknown) => log.warn('cannot release the data dir lock', { err })) }
 
-  const node = await opts.startNode(config, log)
+  let node: RunningNode
+  try {
+    node = await opts.startNode(config, log)
+  } catch (err) {
+    await unlock()
+    throw err
+  }
   let api: ApiServer
   try {
     api = await startApiServer({
       node: node.api,
       host: config.api.host,
       port: config.api.port,
+      allowedHosts: config.api.allowedHosts,
       cookieFile: cookiePath(config.dataDir),
       webDir: opts.webDir,
       log: log.child('api')
     })
   } catch (err) {
     await node.stop().catch((stopErr: unknown) => log.error('stopping the node failed', { err: stopErr }))
+    await unlock()
     throw err
   }
 
@@ -70,6 +86,7 @@ export async function startDaemon (config: NodeConfig, log: Logger, opts: Daemon
   } catch (err) {
     await api.close()
     await node.stop().catch((stopErr: unknown) => log.error('stopping the node failed', { err: stopErr }))
+    await unlock()
     throw new CliError(`cannot write ${config.dataDir}/node.json: ${(err as Error).message}`, 1, { cause: err })
   }
 
@@ -78,7 +95,11 @@ export async function startDaemon (config: NodeConfig, log: Logger, opts: Daemon
     stopping ??= (async () => {
       await removeNodeInfo(config.dataDir).catch((err: unknown) => log.warn('cannot remove node.json', { err }))
       await api.close().catch((err: unknown) => log.error('closing the API failed', { err }))
-      await node.stop()
+      try {
+        await node.stop()
+      } finally {
+        await unlock()
+      }
     })()
     await stopping
   }

@@ -2,8 +2,8 @@
 // mistake is reported with the file, the key path and what was expected,
 // before anything starts. Command-line flags override a few keys so several
 // nodes can share one machine.
-import { readFileSync } from 'node:fs'
-import { isIP } from 'node:net'
+import { readFileSync, statSync } from 'node:fs'
+import { BlockList, isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -23,8 +23,12 @@ export interface NodeConfig {
    * (absent = none besides loopback).
    */
   p2p: { host: string, port: number, bootstrap: string[], mdns: boolean, maxPeers: number, trustedAddresses?: string[] }
-  /** host default '127.0.0.1'; port 0 = ephemeral. */
-  api: { host: string, port: number }
+  /**
+   * host default '127.0.0.1'; port 0 = ephemeral. allowedHosts: host names
+   * (besides localhost and IP addresses) that requests may address the API
+   * by, e.g. "mynode.lan" when bound to 0.0.0.0 (DNS-rebinding defence).
+   */
+  api: { host: string, port: number, allowedHosts: string[] }
   /** payout: an address; null = the wallet's first address. */
   mining: { enabled: boolean, threads: number, payout: string | null }
   /** file: relative to dataDir unless absolute (see walletFilePath); null password = unencrypted daemon wallet (file mode 0600). */
@@ -74,9 +78,20 @@ export function walletFilePath (config: NodeConfig): string {
   return resolve(config.dataDir, config.wallet.file)
 }
 
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** localhost, 127.0.0.0/8, ::1, and IPv4-mapped 127.x (::ffff:127.0.0.1), in any spelling. */
 export function isLoopbackHost (host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
+  const h = host.toLowerCase()
+  if (h === 'localhost') return true
+  const family = isIP(h)
+  // BlockList checks IPv4-mapped IPv6 addresses against the IPv4 rules.
+  return family !== 0 && LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6')
 }
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i
 
 // ---- reading values --------------------------------------------------------
 
@@ -159,6 +174,14 @@ class Checker {
     return v as string
   }
 
+  hostNames (v: unknown, path: string): string[] {
+    if (!Array.isArray(v)) this.expected(path, 'an array of host names such as ["mynode.lan"]', v)
+    return (v as unknown[]).map((name, i) => {
+      if (typeof name !== 'string' || !HOST_NAME.test(name)) this.expected(`${path}[${i}]`, 'a host name such as "mynode.lan"', name)
+      return (name as string).toLowerCase().replace(/\.$/, '')
+    })
+  }
+
   apiHost (v: unknown, path: string): string {
     if (typeof v !== 'string' || (v !== 'localhost' && isIP(v) === 0)) this.expected(path, 'an IP address such as "127.0.0.1" (or "localhost")', v)
     return v as string
@@ -226,7 +249,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
     return (v as unknown[]).map((a, i) => c.addressRange(a, `p2p.trustedAddresses[${i}]`))
   })
 
-  const api = c.section(top, 'api', 'api', ['host', 'port'])
+  const api = c.section(top, 'api', 'api', ['host', 'port', 'allowedHosts'])
   const mining = c.section(top, 'mining', 'mining', ['enabled', 'threads', 'payout'])
   const wallet = c.section(top, 'wallet', 'wallet', ['file', 'password'])
   const log = c.section(top, 'log', 'log', ['level'])
@@ -247,7 +270,8 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
     },
     api: {
       host: opt(api, 'host', '127.0.0.1', v => c.apiHost(v, 'api.host')),
-      port: opt(api, 'port', 0, v => c.port(v, 'api.port'))
+      port: opt(api, 'port', 0, v => c.port(v, 'api.port')),
+      allowedHosts: opt(api, 'allowedHosts', [] as string[], v => c.hostNames(v, 'api.allowedHosts'))
     },
     mining: {
       enabled: opt(mining, 'enabled', false, v => c.bool(v, 'mining.enabled')),
@@ -333,10 +357,25 @@ function readConfigText (file: string): string {
   return bytes.toString('utf8').replace(/^\uFEFF/, '')
 }
 
+/**
+ * A config holding the wallet password is a secret like the keystore: refuse
+ * it when others than its owner may read it (Core refuses nothing here, but
+ * ssh refuses keys readable by others, and so does our keystore check).
+ */
+function checkSecretFileMode (file: string, shown: string, config: NodeConfig): void {
+  if (config.wallet.password === null || process.platform === 'win32') return
+  const mode = statSync(file).mode
+  if ((mode & 0o077) === 0) return
+  throw new ConfigError(shown, 'wallet.password',
+    `the file holds the wallet password but is readable by others than its owner (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); ` +
+    `run: chmod 600 ${file}`)
+}
+
 /** Reads, validates and completes a config file; throws ConfigError naming the file and key. */
 export function loadConfig (path: string, overrides: CliOverrides = {}): LoadedConfig {
   const file = isAbsolute(path) ? path : resolve(path)
   const config = checkConfig(parseJson(readConfigText(file), path), path)
+  checkSecretFileMode(file, path, config)
   applyOverrides(config, overrides)
   config.warnings = warningsOf(config, path)
   return config

@@ -11,7 +11,6 @@ import { isValidationError, ValidationError } from '../core/errors.js'
 import { getNetwork, type NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Block, Transaction } from '../core/types.js'
-import { hasData } from '../chain/block-index.js'
 import { Chain } from '../chain/chain.js'
 import { createVerifier } from '../crypto/create-verifier.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
@@ -36,12 +35,18 @@ import { NodeMetrics } from './metrics.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
-  ApiError, type BlockView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  ApiError, type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { blockView, difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
+import { ChainExplorer } from './chain-explorer.js'
 import { DemoPayments, userAgentFor } from './demo.js'
 import { PeerDirectory } from './peer-directory.js'
+
+/** Transactions in the first page of GET /api/blocks/:id. */
+const FIRST_TX_PAGE = 25
+/** GET /api/mempool views at most this many bytes of transactions. */
+const MEMPOOL_VIEW_BYTES = 256 * 1024
 
 export interface FullNodeParts {
   config: NodeConfig
@@ -71,6 +76,8 @@ export class FullNode implements NodeApi {
   readonly sync: SyncManager
   readonly reputation: PeerReputation
   readonly peerDirectory: PeerDirectory
+  /** Block, transaction and address views at a bounded cost per request. */
+  readonly explorer: ChainExplorer
   miner: Miner | undefined
   private readonly verifier: SignatureVerifier
   private readonly log: Logger
@@ -94,6 +101,7 @@ export class FullNode implements NodeApi {
     this.sync = parts.sync
     this.reputation = parts.reputation
     this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
+    this.explorer = new ChainExplorer(this.chain, this.params)
   }
 
   /** `opts.params` lets tests run a network that no config can select (e.g. one with cheap retargeting proof of work). */
@@ -175,7 +183,7 @@ export class FullNode implements NodeApi {
       this.demo = new DemoPayments({
         intervalMs: this.config.demo.intervalSeconds * 1000,
         amount: BigInt(this.config.demo.amount),
-        payees: () => this.peerDirectory.demoAddresses(),
+        payees: () => this.peerDirectory.demoPayees(),
         send: async (to, amount) => await this.send(to, amount),
         log: this.log.child('demo')
       })
@@ -287,39 +295,23 @@ export class FullNode implements NodeApi {
 
   /** Outputs spent by a transaction: pending parents, unspent coins, or the confirmed transaction. */
   private spentLookup (): SpentOutputLookup {
-    return (prev, index) => {
-      const pending = this.pool.get(toHex(prev))?.tx.outputs[index]
-      if (pending !== undefined) return pending
-      const coin = this.chain.getCoin(prev, index)
-      if (coin !== undefined) return coin
-      return this.chain.getTx(prev)?.tx.outputs[index]
-    }
+    return (prev, index) => this.pool.get(toHex(prev))?.tx.outputs[index] ?? this.explorer.spentOutput(prev, index)
   }
 
-  blocks (from: number | undefined, limit: number): BlockView[] {
-    const top = Math.min(from ?? this.chain.height, this.chain.height)
-    const out: BlockView[] = []
-    for (let h = top; h >= 0 && out.length < limit; h--) {
-      const e = this.chain.entryAt(h)
-      const block = e === undefined ? undefined : this.chain.getBlock(e.hash)
-      // with their transactions (the API contract); inputs' spent amounts only on the single-block view
-      if (e !== undefined && block !== undefined) out.push(blockView(block, e, this.chain.height, true, this.params))
-    }
-    return out
+  headerList (from: number | undefined, limit: number): HeaderView[] {
+    return this.explorer.headers(from, limit)
   }
 
-  private entryFor (hashOrHeight: string): ReturnType<Chain['getEntry']> {
-    if (/^\d{1,10}$/.test(hashOrHeight)) return this.chain.entryAt(Number(hashOrHeight))
-    if (/^[0-9a-fA-F]{64}$/.test(hashOrHeight)) return this.chain.getEntry(hashOrHeight.toLowerCase())
-    return undefined
+  async blocks (from: number | undefined, limit: number): Promise<BlockView[]> {
+    return await this.explorer.blockSummaries(from, limit)
   }
 
-  block (hashOrHeight: string): BlockView | undefined {
-    const e = this.entryFor(hashOrHeight)
-    if (e === undefined || !hasData(e)) return undefined
-    const block = this.chain.getBlock(e.hash)
-    if (block === undefined) return undefined
-    return blockView(block, e, this.chain.height, this.chain.index.isActive(e), this.params, this.spentLookup())
+  async block (hashOrHeight: string): Promise<BlockView | undefined> {
+    return await this.explorer.block(hashOrHeight, FIRST_TX_PAGE)
+  }
+
+  async blockTxs (hashOrHeight: string, offset: number, limit: number): Promise<BlockTxPage | undefined> {
+    return await this.explorer.blockTxs(hashOrHeight, offset, limit)
   }
 
   tx (id: string): TxView | undefined {
@@ -327,17 +319,20 @@ export class FullNode implements NodeApi {
     const hex = id.toLowerCase()
     const pending = this.pool.get(hex)
     if (pending !== undefined) return txView(pending.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: pending.time, spent: this.spentLookup() })
-    const found = this.chain.getTx(fromHex(hex))
-    if (found === undefined) return undefined
-    const { location } = found
-    return txView(found.tx, { params: this.params, tipHeight: this.chain.height, block: { hash: toHex(location.blockHash), height: location.height, index: location.index }, spent: this.spentLookup() })
+    return this.explorer.confirmedTx(fromHex(hex))
   }
 
+  /** The newest 500 pending transactions, at most about MEMPOOL_VIEW_BYTES of them (a full pool is 32 MB). */
   mempool (): TxView[] {
-    return [...this.pool.entries.values()]
-      .sort((a, b) => b.time - a.time)
-      .slice(0, 500)
-      .map(e => txView(e.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: e.time, spent: this.spentLookup() }))
+    const newest = [...this.pool.entries.values()].sort((a, b) => b.time - a.time)
+    const out: TxView[] = []
+    let bytes = 0
+    for (const e of newest) {
+      if (out.length >= 500 || (out.length > 0 && bytes + e.size > MEMPOOL_VIEW_BYTES)) break
+      bytes += e.size
+      out.push(txView(e.tx, { params: this.params, tipHeight: this.chain.height, receivedAt: e.time, spent: this.spentLookup() }))
+    }
+    return out
   }
 
   peers (): PeerView[] {
@@ -422,7 +417,7 @@ export class FullNode implements NodeApi {
     if (/^[0-9a-fA-F]{64}$/.test(q)) {
       const hex = q.toLowerCase()
       if (this.chain.getEntry(hex) !== undefined) return { kind: 'block', id: hex }
-      if (this.tx(hex) !== undefined) return { kind: 'tx', id: hex }
+      if (this.pool.get(hex) !== undefined || this.chain.getTxLocation(fromHex(hex)) !== undefined) return { kind: 'tx', id: hex }
       return undefined
     }
     try {
@@ -433,25 +428,13 @@ export class FullNode implements NodeApi {
     }
   }
 
-  async addressHistory (address: string): Promise<WalletTxView[]> {
+  async addressHistory (address: string, cursor: string | undefined, limit: number): Promise<AddressHistoryPage> {
     let hash: Uint8Array
     try {
       hash = decodeAddress(address, this.params)
     } catch (err) {
       throw new ApiError(400, 'bad-address', (err as Error).message)
     }
-    const items = await this.chain.addressHistory(hash, 0, 500)
-    return items.reverse().map(item => {
-      const found = this.chain.getTx(item.txid)
-      let delta = 0n
-      if (found !== undefined) {
-        for (const o of found.tx.outputs) if (toHex(o.address) === toHex(hash)) delta += o.amount
-        for (const i of found.tx.inputs) {
-          const spent = this.spentLookup()(i.prevTxid, i.prevIndex)
-          if (spent !== undefined && toHex(spent.address) === toHex(hash)) delta -= spent.amount
-        }
-      }
-      return { txid: toHex(item.txid), delta: delta.toString(), height: item.height, confirmations: this.chain.height - item.height + 1 }
-    })
+    return await this.explorer.addressHistory(address, hash, cursor, limit)
   }
 }

@@ -7,6 +7,8 @@ import type { NodeMetrics } from './metrics.js'
 
 export type Role = 'miner' | 'full' | 'spv'
 
+export type Awaitable<T> = T | Promise<T>
+
 export interface StatusView {
   role: Role
   network: string
@@ -72,11 +74,37 @@ export interface TxView {
   receivedAt?: number
 }
 
+/**
+ * A block summary (lists, events): the header, size and transaction count.
+ * GET /api/blocks/:id adds the first page of its transactions; the rest
+ * come from GET /api/blocks/:id/txs, so no request costs a whole big block.
+ */
 export interface BlockView extends HeaderView {
   size: number
   txCount: number
-  /** Absent for header-only (SPV) views. */
+  /** GET /api/blocks/:id on a full node: the first page of transactions. Absent on lists, events and SPV nodes. */
   transactions?: TxView[]
+  /** Set when `transactions` does not reach the end of the block: the offset of the next page. */
+  nextTxOffset?: number
+}
+
+/** GET /api/blocks/:id/txs: one page of a block's transactions, in block order from `offset`. */
+export interface BlockTxPage {
+  hash: string
+  height: number
+  txCount: number
+  offset: number
+  transactions: TxView[]
+  /** Absent on the last page. */
+  nextOffset?: number
+}
+
+/** GET /api/address/:a: one page of an address's confirmed history, newest first. */
+export interface AddressHistoryPage {
+  address: string
+  transactions: WalletTxView[]
+  /** Cursor for the next (older) page; absent on the last page. */
+  next?: string
 }
 
 export interface PeerView {
@@ -148,9 +176,17 @@ export interface NodeApi {
   readonly metrics: NodeMetrics
   readonly events: EventEmitter<NodeEvents>
   status: () => StatusView
-  /** Active-chain blocks, newest first, starting at height `from` (default: the tip). */
-  blocks: (from: number | undefined, limit: number) => BlockView[]
-  block: (hashOrHeight: string) => BlockView | undefined
+  /** Active-chain headers, newest first, from height `from` (default: the tip); reads no block data. */
+  headerList: (from: number | undefined, limit: number) => HeaderView[]
+  /**
+   * Active-chain block summaries, newest first, from height `from` (default: the tip).
+   * May return fewer than `limit` when the request's read budget is spent: continue from the last height - 1.
+   */
+  blocks: (from: number | undefined, limit: number) => Awaitable<BlockView[]>
+  /** The summary and the first page of transactions. */
+  block: (hashOrHeight: string) => Awaitable<BlockView | undefined>
+  /** A page of a block's transactions; undefined when the block (or its data) is unknown. */
+  blockTxs: (hashOrHeight: string, offset: number, limit: number) => Awaitable<BlockTxPage | undefined>
   tx: (txid: string) => TxView | undefined
   mempool: () => TxView[]
   peers: () => PeerView[]
@@ -166,6 +202,6 @@ export interface NodeApi {
   setMining: (enabled: boolean) => void
   /** Search by height, block hash, txid or address. */
   search: (query: string) => { kind: 'block' | 'tx' | 'address', id: string } | undefined
-  /** Confirmed history of any address (full nodes; SPV: only its own wallet). */
-  addressHistory: (address: string) => Promise<WalletTxView[]>
+  /** Confirmed history of any address (full nodes; SPV: only its own wallet), newest first, `limit` entries after `cursor`. */
+  addressHistory: (address: string, cursor: string | undefined, limit: number) => Promise<AddressHistoryPage>
 }

@@ -5,7 +5,7 @@ import type { P2PHost } from '../p2p/host.js'
 import type { GossipService } from '../p2p/gossip.js'
 import type { PeerReputation } from '../p2p/reputation.js'
 import type { SyncManager } from '../p2p/sync.js'
-import { parseUserAgent } from './demo.js'
+import { ipOfAddr, parseUserAgent, type DemoPayee } from './demo.js'
 import type { PeerView } from './node-api.js'
 
 export class PeerDirectory {
@@ -33,6 +33,16 @@ export class PeerDirectory {
     for (const p of this.host.node.getPeers()) {
       const pay = this.agents.get(p.toString())?.pay
       if (pay !== undefined) out.push(pay)
+    }
+    return out
+  }
+
+  /** The demo addresses of connected peers with the IP each connection comes from (demo mode pays per IP). */
+  demoPayees (): DemoPayee[] {
+    const out: DemoPayee[] = []
+    for (const conn of this.host.node.getConnections()) {
+      const pay = this.agents.get(conn.remotePeer.toString())?.pay
+      if (pay !== undefined) out.push({ ip: ipOfAddr(conn.remoteAddr.getComponents(), conn.remoteAddr.toString()), address: pay })
     }
     return out
   }

@@ -34,10 +34,11 @@ import { NodeMetrics } from './metrics.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
-  ApiError, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  ApiError, type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
+import { decodeHistoryCursor, encodeHistoryCursor } from './chain-explorer.js'
 import { difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
 
 interface SpvNodeParts {
@@ -162,7 +163,7 @@ export class SpvNode implements NodeApi {
       this.demo = new DemoPayments({
         intervalMs: this.config.demo.intervalSeconds * 1000,
         amount: BigInt(this.config.demo.amount),
-        payees: () => this.peerDirectory.demoAddresses(),
+        payees: () => this.peerDirectory.demoPayees(),
         send: async (to, amount) => await this.send(to, amount),
         log: this.log.child('demo')
       })
@@ -281,6 +282,16 @@ export class SpvNode implements NodeApi {
     }
   }
 
+  headerList (from: number | undefined, limit: number): HeaderView[] {
+    const top = Math.min(from ?? this.headers.height, this.headers.height)
+    const out: HeaderView[] = []
+    for (let h = top; h >= 0 && out.length < limit; h--) {
+      const e = this.headers.entryAt(h)
+      if (e !== undefined) out.push(this.headerViewOf(e))
+    }
+    return out
+  }
+
   blocks (from: number | undefined, limit: number): BlockView[] {
     const top = Math.min(from ?? this.headers.height, this.headers.height)
     const out: BlockView[] = []
@@ -294,6 +305,11 @@ export class SpvNode implements NodeApi {
   block (hashOrHeight: string): BlockView | undefined {
     const e = this.entryFor(hashOrHeight)
     return e === undefined ? undefined : this.blockViewOf(e)
+  }
+
+  blockTxs (hashOrHeight: string): BlockTxPage | undefined {
+    if (this.entryFor(hashOrHeight) === undefined) return undefined
+    throw new ApiError(404, 'no-block-data', 'an SPV node keeps block headers only, not their transactions')
   }
 
   /** Only the wallet's own transactions: proven ones and its pending ones. */
@@ -400,7 +416,7 @@ export class SpvNode implements NodeApi {
     }
   }
 
-  async addressHistory (address: string): Promise<WalletTxView[]> {
+  async addressHistory (address: string, cursor: string | undefined, limit: number): Promise<AddressHistoryPage> {
     let hash: Uint8Array
     try {
       hash = decodeAddress(address, this.params)
@@ -408,7 +424,15 @@ export class SpvNode implements NodeApi {
       throw new ApiError(400, 'bad-address', (err as Error).message)
     }
     if (!this.lightWallet.isMine(hash)) throw new ApiError(404, 'not-own-address', 'an SPV node knows the history of its own wallet addresses only')
-    return this.lightWallet.history(hash).map(h => this.walletTxView(h))
+    // The wallet's own history is in memory: page it newest first by (height, txid), pending first.
+    const key = (height: number | undefined, id: string): string => `${(height ?? 0xffffffff).toString(16).padStart(8, '0')}${id}`
+    const all = this.lightWallet.history(hash).map(h => this.walletTxView(h)).sort((a, b) => key(b.height, b.txid).localeCompare(key(a.height, a.txid)))
+    const before = cursor === undefined ? undefined : decodeHistoryCursor(cursor)
+    const rest = before === undefined ? all : all.filter(t => key(t.height, t.txid) < key(before.height, toHex(before.txid)))
+    const page: AddressHistoryPage = { address, transactions: rest.slice(0, limit) }
+    const last = page.transactions.at(-1)
+    if (rest.length > limit && last !== undefined) page.next = encodeHistoryCursor(last.height ?? 0xffffffff, fromHex(last.txid, 'txid'))
+    return page
   }
 
   /** Proves one of the wallet's transactions now (instead of waiting for the next refresh). */

@@ -26,7 +26,9 @@ export function headerView (e: IndexEntry, tipHeight: number, active: boolean): 
   }
 }
 
-export type SpentOutputLookup = (prevTxid: Uint8Array, index: number) => { address: Uint8Array, amount: bigint } | undefined
+export interface SpentOutput { address: Uint8Array, amount: bigint }
+
+export type SpentOutputLookup = (prevTxid: Uint8Array, index: number) => SpentOutput | undefined
 
 export interface TxContext {
   params: NetworkParams
@@ -35,17 +37,35 @@ export interface TxContext {
   receivedAt?: number
   /** Resolves spent outputs to show input amounts and the fee. */
   spent?: SpentOutputLookup
+  /** The coin spent by input i when known by position (a confirmed block's undo record); tried before `spent`. */
+  spentAt?: (inputIndex: number) => SpentOutput | undefined
+}
+
+// Transactions often repeat addresses (change, many payments to one payee):
+// bech32m-encoding each output again costs more than decoding the transaction.
+const addressText = new Map<string, string>()
+const ADDRESS_TEXT_MAX = 4096
+
+function addressOf (hash: Uint8Array, params: NetworkParams): string {
+  const key = `${params.id}:${toHex(hash)}`
+  let text = addressText.get(key)
+  if (text === undefined) {
+    text = encodeAddress(hash, params)
+    if (addressText.size >= ADDRESS_TEXT_MAX) addressText.clear()
+    addressText.set(key, text)
+  }
+  return text
 }
 
 export function txView (tx: Transaction, ctx: TxContext): TxView {
   let inTotal = 0n
   let allKnown = true
-  const inputs: TxInputView[] = tx.inputs.map(i => {
+  const inputs: TxInputView[] = tx.inputs.map((i, n) => {
     const view: TxInputView = { prevTxid: toHex(i.prevTxid), prevIndex: i.prevIndex }
-    const spent = ctx.spent?.(i.prevTxid, i.prevIndex)
+    const spent = ctx.spentAt?.(n) ?? ctx.spent?.(i.prevTxid, i.prevIndex)
     if (spent === undefined) allKnown = false
     else {
-      view.address = encodeAddress(spent.address, ctx.params)
+      view.address = addressOf(spent.address, ctx.params)
       view.amount = spent.amount.toString()
       inTotal += spent.amount
     }
@@ -57,7 +77,7 @@ export function txView (tx: Transaction, ctx: TxContext): TxView {
     size: txSize(tx),
     coinbase,
     inputs,
-    outputs: tx.outputs.map(o => ({ address: encodeAddress(o.address, ctx.params), amount: o.amount.toString() })),
+    outputs: tx.outputs.map(o => ({ address: addressOf(o.address, ctx.params), amount: o.amount.toString() })),
     lockTime: tx.lockTime,
     confirmations: ctx.block === undefined ? 0 : ctx.tipHeight - ctx.block.height + 1
   }
@@ -74,6 +94,11 @@ export function blockView (block: Block, e: IndexEntry, tipHeight: number, activ
     view.transactions = block.transactions.map((tx, index) => txView(tx, { params, tipHeight, block: { hash: e.hashHex, height: e.height, index }, spent }))
   }
   return view
+}
+
+/** A block as lists show it: the header with its size and transaction count, no transactions. */
+export function blockSummaryView (e: IndexEntry, tipHeight: number, active: boolean, summary: { size: number, txCount: number }): BlockView {
+  return { ...headerView(e, tipHeight, active), size: summary.size, txCount: summary.txCount }
 }
 
 export function treeNodeView (e: IndexEntry, active: boolean): TreeNodeView {

@@ -71,11 +71,13 @@ describe('minicoin node', () => {
     expect((await post('/api/mining', JSON.stringify({ enabled: true }), token)).status).toBe(200)
     await waitFor(async () => (await node.api.get<StatusView>('/api/status')).height >= 6, 'regtest blocks')
     await post('/api/mining', JSON.stringify({ enabled: false }), token)
-    // blocks come with their transactions, newest first
+    // block summaries, newest first; a single block brings its first page of transactions
     const blocks = await node.api.get<BlockView[]>('/api/blocks?limit=3')
     expect(blocks.map(b => b.height)).toEqual([blocks[0].height, blocks[0].height - 1, blocks[0].height - 2])
-    expect(blocks[0].transactions?.[0].coinbase).toBe(true)
+    expect(blocks[0].txCount).toBeGreaterThanOrEqual(1)
+    expect(blocks[0].transactions).toBeUndefined()
     const one = await node.api.get<BlockView>(`/api/blocks/${blocks[1].hash}`)
+    expect(one.transactions?.[0].coinbase).toBe(true)
     expect(one.height).toBe(blocks[1].height)
     expect(one.transactions?.[0].outputs[0].amount).toMatch(/^\d+$/)
     const sent = await post('/api/wallet/send', JSON.stringify({ to, amount: '1000', fee: '500' }), token)

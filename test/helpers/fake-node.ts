@@ -6,7 +6,7 @@ import { encodeAddress } from '../../src/wallet/address.js'
 import { NodeMetrics } from '../../src/node/metrics.js'
 import {
   ApiError,
-  type BlockView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from '../../src/node/node-api.js'
 
@@ -129,18 +129,44 @@ export class FakeNode implements NodeApi {
     }
   }
 
+  headerList (from: number | undefined, limit: number): HeaderView[] {
+    this.record('headerList', [from, limit])
+    const start = Math.min(from ?? this.tip.height, this.tip.height)
+    const out: HeaderView[] = []
+    for (let h = start; h >= 0 && out.length < limit; h--) {
+      const { size: _s, txCount: _c, transactions: _t, ...header } = this.chain[h]
+      out.push(header)
+    }
+    return out
+  }
+
+  /** Summaries, as a full node lists them: no transactions. */
   blocks (from: number | undefined, limit: number): BlockView[] {
     this.record('blocks', [from, limit])
     const start = Math.min(from ?? this.tip.height, this.tip.height)
     const out: BlockView[] = []
-    for (let h = start; h >= 0 && out.length < limit; h--) out.push(this.chain[h])
+    for (let h = start; h >= 0 && out.length < limit; h--) out.push({ ...this.chain[h], transactions: undefined })
     return out
+  }
+
+  private findBlock (hashOrHeight: string): BlockView | undefined {
+    if (/^[0-9]+$/.test(hashOrHeight) && hashOrHeight.length < 64) return this.chain[Number(hashOrHeight)]
+    return this.chain.find(b => b.hash === hashOrHeight)
   }
 
   block (hashOrHeight: string): BlockView | undefined {
     this.record('block', [hashOrHeight])
-    if (/^[0-9]+$/.test(hashOrHeight) && hashOrHeight.length < 64) return this.chain[Number(hashOrHeight)]
-    return this.chain.find(b => b.hash === hashOrHeight)
+    return this.findBlock(hashOrHeight)
+  }
+
+  blockTxs (hashOrHeight: string, offset: number, limit: number): BlockTxPage | undefined {
+    this.record('blockTxs', [hashOrHeight, offset, limit])
+    const b = this.findBlock(hashOrHeight)
+    if (b === undefined) return undefined
+    const all = b.transactions ?? []
+    const page: BlockTxPage = { hash: b.hash, height: b.height, txCount: b.txCount, offset, transactions: all.slice(offset, offset + limit) }
+    if (offset + limit < all.length) page.nextOffset = offset + limit
+    return page
   }
 
   tx (txid: string): TxView | undefined {
@@ -212,8 +238,9 @@ export class FakeNode implements NodeApi {
     return undefined
   }
 
-  async addressHistory (address: string): Promise<WalletTxView[]> {
-    this.record('addressHistory', [address])
-    return this.walletAddresses.includes(address) ? [{ txid: fakeHash(10, 'cd'), delta: '5000000000', height: 1, confirmations: this.tip.height }] : []
+  async addressHistory (address: string, cursor: string | undefined, limit: number): Promise<AddressHistoryPage> {
+    this.record('addressHistory', [address, cursor, limit])
+    const all: WalletTxView[] = this.walletAddresses.includes(address) ? [{ txid: fakeHash(10, 'cd'), delta: '5000000000', height: 1, confirmations: this.tip.height }] : []
+    return { address, transactions: cursor === undefined ? all.slice(0, limit) : [] }
   }
 }

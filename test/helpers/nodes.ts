@@ -10,7 +10,7 @@ export function testConfig (role: NodeConfig['role'], dataDir: string, overrides
     network: 'regtest',
     dataDir,
     p2p: { host: '127.0.0.1', port: 0, bootstrap: [], mdns: false, maxPeers: 32 },
-    api: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0, allowedHosts: [] },
     mining: { enabled: false, threads: 1, payout: null },
     wallet: { file: 'wallet.json', password: null },
     log: { level: 'warn' },

@@ -12,6 +12,7 @@ import { UsageError } from '../../src/cli/errors.js'
 import { formatCoins } from '../../src/cli/format.js'
 import { loopbackDialAddress } from '../../src/cli/devnet.js'
 import { startDaemon } from '../../src/cli/daemon.js'
+import { DataDirLock } from '../../src/cli/data-dir-lock.js'
 import { readNodeInfo, writeNodeInfo, type NodeInfo } from '../../src/cli/node-info.js'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { loadConfig } from '../../src/node/config.js'
@@ -344,14 +345,15 @@ describe('wallet backup and restore (wallet files)', () => {
     expect(r.code).toBe(1)
     expect(r.err).toBe(`minicoin: error: no wallet file at ${join(dir, 'none.json')}`)
     const running = join(dir, 'busy')
-    const proc = sleeper()
+    // a running daemon holds its data dir's lock (what decides, not node.json's pid)
+    const lock = await DataDirLock.acquire(running)
     try {
-      await writeNodeInfo(running, { pid: proc.pid as number, role: 'full', network: 'devnet', peerId: FAKE_PEER_ID, api: 'http://127.0.0.1:1', listen: [], dataDir: running, walletFile: join(running, 'wallet.json'), startedAt: 0, version: '' })
+      await writeNodeInfo(running, { pid: process.pid, role: 'full', network: 'devnet', peerId: FAKE_PEER_ID, api: 'http://127.0.0.1:1', listen: [], dataDir: running, walletFile: join(running, 'wallet.json'), startedAt: 0, version: '' })
       r = await cli(['wallet', 'restore', '--data-dir', running, '--unencrypted'], { stdin: plainPhrase })
       expect(r.code).toBe(1)
       expect(r.err).toContain('stop it before restoring')
     } finally {
-      proc.kill()
+      await lock.release()
     }
   })
 })
@@ -387,9 +389,10 @@ describe('the daemon around a node', () => {
     await expect(stat(join(dataDir, '.cookie'))).rejects.toThrow()
   })
 
-  it('refuses to start when another live process owns the data dir', async () => {
+  it('refuses to start when another live daemon holds the data dir\'s lock', async () => {
     const dataDir = join(dir, 'daemon-b')
     const proc = sleeper()
+    const lock = await DataDirLock.acquire(dataDir)
     try {
       await writeNodeInfo(dataDir, { pid: proc.pid as number, role: 'full', network: 'devnet', peerId: FAKE_PEER_ID, api: 'http://127.0.0.1:1', listen: [], dataDir, walletFile: '', startedAt: 0, version: '' })
       let started = false
@@ -397,6 +400,7 @@ describe('the daemon around a node', () => {
         .rejects.toThrow(`another node (pid ${proc.pid}) is already running`)
       expect(started).toBe(false)
     } finally {
+      await lock.release()
       proc.kill()
     }
     // A stale node.json (its process is gone) does not block.

@@ -16,7 +16,8 @@ let counter = 0
 
 async function configFile (content: unknown): Promise<string> {
   const file = join(dir, `config-${counter++}.json`)
-  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2))
+  // owner-only, as a config holding a wallet password must be (tested on its own below)
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2), { mode: 0o600 })
   return file
 }
 
@@ -69,7 +70,7 @@ describe('defaults and paths', () => {
       network: 'testnet',
       dataDir: join(homedir(), '.minicoin', 'testnet', 'full'),
       p2p: { host: '0.0.0.0', port: 0, bootstrap: [], mdns: true, maxPeers: 50 },
-      api: { host: '127.0.0.1', port: 0 },
+      api: { host: '127.0.0.1', port: 0, allowedHosts: [] },
       mining: { enabled: false, threads: 1, payout: null },
       wallet: { file: 'wallet.json', password: null },
       log: { level: 'info' },
@@ -100,7 +101,7 @@ describe('defaults and paths', () => {
       network: 'devnet',
       dataDir: '/var/lib/minicoin',
       p2p: { host: '::', port: 65535, bootstrap: [BOOT, `/dns4/seed.example/tcp/4001/p2p/${PEER}`], mdns: false, maxPeers: 8 },
-      api: { host: '::1', port: 0 },
+      api: { host: '::1', port: 0, allowedHosts: ['mynode.lan'] },
       mining: { enabled: true, threads: 64, payout: fakeAddress(3) },
       wallet: { file: 'keys/w.json', password: 'hunter2' },
       log: { level: 'debug' },

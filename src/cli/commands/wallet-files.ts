@@ -13,7 +13,8 @@ import { Wallet } from '../../wallet/wallet.js'
 import { COMMON_OPTIONS, expectPositionals, parse, parseCount } from '../args.js'
 import { CliError, EXIT_USAGE, UsageError } from '../errors.js'
 import type { CliIo } from '../io.js'
-import { isProcessAlive, readNodeInfo } from '../node-info.js'
+import { isDataDirLocked } from '../data-dir-lock.js'
+import { readNodeInfo } from '../node-info.js'
 import { promptSecret } from '../prompt.js'
 
 export const WALLET_FILE_HELP = `Which wallet file:
@@ -178,9 +179,10 @@ export async function runRestore (argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     throw new UsageError(`--network: ${(err as Error).message}`, 'wallet restore')
   }
-  if (dataDir !== undefined) {
+  // the data dir's lock, not node.json's pid (which another process may have reused), says whether a node runs
+  if (dataDir !== undefined && await isDataDirLocked(dataDir)) {
     const info = await readNodeInfo(dataDir).catch(() => undefined)
-    if (info !== undefined && isProcessAlive(info.pid)) throw new CliError(`a node (pid ${info.pid}) is running with ${dataDir}: stop it before restoring its wallet`)
+    throw new CliError(`a node${info !== undefined ? ` (pid ${info.pid})` : ''} is running with ${dataDir}: stop it before restoring its wallet`)
   }
 
   let phrase: string

@@ -244,12 +244,22 @@ async function refreshStatus () {
 }
 
 async function refreshBlocks () {
-  state.blocks = await api.blocks(BLOCKS_SHOWN)
+  // a node may answer fewer summaries than asked (it caps the block data one request reads): ask on from there
+  const blocks = await api.blocks(BLOCKS_SHOWN)
+  for (let round = 0; round < 3 && blocks.length > 0 && blocks.length < BLOCKS_SHOWN; round++) {
+    const last = blocks[blocks.length - 1].height
+    if (last === 0) break
+    const more = await api.blocks(BLOCKS_SHOWN - blocks.length, last - 1)
+    if (more.length === 0) break
+    blocks.push(...more)
+  }
+  state.blocks = blocks
   renderBlocks()
 }
 
 async function refreshChart () {
-  state.chartBlocks = await api.blocks(CHART_BLOCKS)
+  // the chart needs headers only: never ask the node for block bodies at every tip
+  state.chartBlocks = await api.headers(CHART_BLOCKS)
   renderChartPanel()
 }
 
@@ -374,6 +384,8 @@ async function showRoute ({ quiet = false } = {}) {
     if (!quiet) card.hidden = true
     return
   }
+  // a live refresh must not throw away pages the user loaded with "more"
+  if (quiet && $('detail-body').querySelector('[data-paged]') !== null) return
   const seq = ++routeSeq
   if (!quiet) {
     setText($('detail-title'), 'Loading…')

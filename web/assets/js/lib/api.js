@@ -50,15 +50,22 @@ async function call (method, path, body, { auth = false, token } = {}) {
 
 export const api = {
   status: () => call('GET', '/api/status'),
+  /** Block summaries (header, size, transaction count), newest first. */
   blocks: (limit = 12, from) => call('GET', `/api/blocks?limit=${limit}${from === undefined ? '' : `&from=${from}`}`),
+  /** Headers only, newest first: what the chart needs, at no cost to the node. */
+  headers: (limit = 100, from) => call('GET', `/api/headers?limit=${limit}${from === undefined ? '' : `&from=${from}`}`),
+  /** A block's summary and the first page of its transactions (nextTxOffset when there are more). */
   block: (id) => call('GET', `/api/blocks/${encodeURIComponent(id)}`),
+  /** The next page of a block's transactions. */
+  blockTxs: (id, offset, limit = 25) => call('GET', `/api/blocks/${encodeURIComponent(id)}/txs?offset=${offset}&limit=${limit}`),
   tx: (txid) => call('GET', `/api/tx/${encodeURIComponent(txid)}`),
   mempool: () => call('GET', '/api/mempool'),
   peers: () => call('GET', '/api/peers'),
   wallet: () => call('GET', '/api/wallet'),
   tree: (depth) => call('GET', `/api/tree?depth=${depth}`),
   search: (q) => call('GET', `/api/search?q=${encodeURIComponent(q)}`),
-  address: (addr) => call('GET', `/api/address/${encodeURIComponent(addr)}`),
+  /** One page of an address's history, newest first; `next` is the cursor of the following page. */
+  address: (addr, cursor) => call('GET', `/api/address/${encodeURIComponent(addr)}${cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`}`),
   send: (to, amount, fee) => call('POST', '/api/wallet/send', fee === undefined ? { to, amount } : { to, amount, fee }, { auth: true }),
   newAddress: () => call('POST', '/api/wallet/address', {}, { auth: true }),
   setMining: (enabled) => call('POST', '/api/mining', { enabled }, { auth: true }),

@@ -2,7 +2,7 @@
 // chain) and the detail views a route opens: #/block/<height|hash>,
 // #/tx/<txid>, #/address/<address>.
 import { api, ApiFailure } from '../lib/api.js'
-import { emptyNote, fields, fill, h, hashText, routeHref, copyButton } from '../lib/dom.js'
+import { emptyNote, fields, fill, h, hashText, routeHref, copyButton, setText } from '../lib/dom.js'
 import { ago, dateTime, difficultyOfBits, formatBytes, formatNumber, formatSi } from '../lib/format.js'
 import { formatCoins, formatDelta, sumUnits, TICKER } from '../lib/amount.js'
 import { treeSvg } from './merkle-svg.js'
@@ -39,15 +39,37 @@ function statusPill (confirmations, active = true) {
   return h('span', { class: 'pill pill-good' }, `${confirmations} confirmation${confirmations === 1 ? '' : 's'}`)
 }
 
-function txRows (txs) {
+function txRows (txs, first = 0) {
   return h('ol', { class: 'rows tx-rows' }, txs.map((t, i) => {
     const total = sumUnits(t.outputs.map(o => o.amount))
     return h('li', null,
-      h('span', { class: 'idx' }, String(i)),
+      h('span', { class: 'idx' }, String(first + i)),
       h('span', null, hashText(t.txid, { link: routeHref('tx', t.txid) }),
         h('span', { class: 'meta' }, t.coinbase ? 'coinbase · ' : `${t.inputs.length} in · `, `${t.outputs.length} out`, t.fee !== undefined && !t.coinbase ? ` · fee ${formatCoins(t.fee)}` : '')),
       h('span', { class: 'amount' }, coins(total)))
   }))
+}
+
+/** A "more" button that appends the next page to `list` until there is none. */
+function moreButton (label, loadPage) {
+  const button = h('button', { type: 'button', class: 'btn btn-small more', 'data-testid': 'load-more' }, label)
+  button.addEventListener('click', async () => {
+    button.disabled = true
+    try {
+      const done = await loadPage()
+      button.parentElement?.setAttribute('data-paged', '')
+      if (done) button.remove()
+      else button.disabled = false
+    } catch (err) {
+      button.disabled = false
+      button.textContent = err instanceof ApiFailure ? `${label} (failed: ${err.message})` : `${label} (failed)`
+    }
+  })
+  return button
+}
+
+function txRowItems (txs, first) {
+  return txRows(txs, first).children
 }
 
 export async function blockDetail (id, ctx) {
@@ -70,8 +92,20 @@ export async function blockDetail (id, ctx) {
   if (ctx.role === 'spv') {
     body.push(h('p', { class: 'muted detail-section' }, 'An SPV node keeps block headers only: it checked this header\'s proof of work itself, and learns about transactions in this block only through Merkle proofs of its own payments.'))
   } else {
-    body.push(h('div', { class: 'detail-section' }, h('h3', null, `Transactions (${txs.length})`), txs.length === 0 ? emptyNote('No transactions in this view.') : txRows(txs)))
-    if (txs.length > 0 && txs.length <= 8) {
+    // the node sends a first page; the rest come a page at a time, on request
+    const list = txs.length === 0 ? emptyNote('No transactions in this view.') : txRows(txs)
+    const section = h('div', { class: 'detail-section' }, h('h3', null, `Transactions (${b.txCount ?? txs.length})`), list)
+    let next = b.nextTxOffset
+    if (next !== undefined && txs.length > 0) {
+      section.append(moreButton('More transactions', async () => {
+        const page = await api.blockTxs(b.hash, next)
+        list.append(...txRowItems(page.transactions, page.offset))
+        next = page.nextOffset
+        return next === undefined
+      }))
+    }
+    body.push(section)
+    if (txs.length > 0 && txs.length <= 8 && b.nextTxOffset === undefined) {
       const { svg, ok } = treeSvg(txs.map(t => t.txid), b.merkleRoot)
       body.push(h('div', { class: 'detail-section merkle' },
         h('h3', null, 'Merkle tree'),
@@ -120,24 +154,43 @@ export async function txDetail (txid, ctx) {
   return { title: t.coinbase ? 'Coinbase transaction' : 'Transaction', body }
 }
 
+function historyItems (transactions) {
+  return transactions.map(t => h('li', null,
+    h('span', null, hashText(t.txid, { link: routeHref('tx', t.txid) }),
+      h('span', { class: 'meta' }, t.height !== undefined ? `block #${t.height} · ` : '', `${t.confirmations} confirmation${t.confirmations === 1 ? '' : 's'}`)),
+    h('span', { class: ['delta', String(t.delta).startsWith('-') ? 'minus' : 'plus'] }, formatDelta(t.delta))))
+}
+
 export async function addressDetail (address, ctx) {
-  const { transactions } = await api.address(address)
+  // the node pages history newest first; totals cover the pages loaded so far
+  const first = await api.address(address)
+  const loaded = [...first.transactions]
   const mine = ctx.wallet?.addresses?.includes(address) === true
-  const balance = sumUnits(transactions.map(t => t.delta))
+  let next = first.next
+  const netCell = h('span', null, coins(sumUnits(loaded.map(t => t.delta))))
+  const countCell = h('span', null, `${loaded.length}${next !== undefined ? ' shown (older ones on request)' : ''}`)
+  const list = h('ol', { class: 'rows activity' }, historyItems(loaded))
+  const section = h('div', { class: 'detail-section' }, h('h3', null, 'History'),
+    loaded.length === 0 ? emptyNote('No confirmed transactions for this address.') : list)
+  if (next !== undefined) {
+    section.append(moreButton('Older transactions', async () => {
+      const page = await api.address(address, next)
+      loaded.push(...page.transactions)
+      list.append(...historyItems(page.transactions))
+      next = page.next
+      setText(netCell, coins(sumUnits(loaded.map(t => t.delta))))
+      setText(countCell, `${loaded.length}${next !== undefined ? ' shown (older ones on request)' : ''}`)
+      return next === undefined
+    }))
+  }
   const body = [
     fields([
       ['Address', h('span', { class: 'inline' }, h('span', { class: 'hash-wrap' }, address), copyButton(address))],
       ['Owner', mine ? 'this node\'s wallet' : 'someone else'],
-      ['Confirmed net', coins(balance)],
-      ['Transactions', String(transactions.length)]
+      [next === undefined ? 'Confirmed net' : 'Net of those shown', netCell],
+      ['Transactions', countCell]
     ], 'fields fields-wide'),
-    h('div', { class: 'detail-section' }, h('h3', null, 'History'),
-      transactions.length === 0
-        ? emptyNote('No confirmed transactions for this address.')
-        : h('ol', { class: 'rows activity' }, transactions.map(t => h('li', null,
-          h('span', null, hashText(t.txid, { link: routeHref('tx', t.txid) }),
-            h('span', { class: 'meta' }, t.height !== undefined ? `block #${t.height} · ` : '', `${t.confirmations} confirmation${t.confirmations === 1 ? '' : 's'}`)),
-          h('span', { class: ['delta', String(t.delta).startsWith('-') ? 'minus' : 'plus'] }, formatDelta(t.delta))))))
+    section
   ]
   return { title: 'Address', body }
 }
