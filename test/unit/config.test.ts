@@ -74,7 +74,7 @@ describe('defaults and paths', () => {
       wallet: { file: 'wallet.json', password: null },
       log: { level: 'info' },
       demo: { enabled: false, intervalSeconds: 10, amount: '1000000' },
-      mempool: { maxBytes: 32 * 1024 * 1024 }
+      mempool: { maxBytes: 32 * 1024 * 1024, maxAncestors: 25, maxAncestorBytes: 101_000, maxDescendants: 25, maxDescendantBytes: 101_000 }
     }
     expect(config).toEqual({ ...expected, warnings: [] })
   })
@@ -105,7 +105,7 @@ describe('defaults and paths', () => {
       wallet: { file: 'keys/w.json', password: 'hunter2' },
       log: { level: 'debug' },
       demo: { enabled: true, intervalSeconds: 2.5, amount: '5000' },
-      mempool: { maxBytes: 100_000 }
+      mempool: { maxBytes: 100_000, maxAncestors: 50, maxAncestorBytes: 200_000, maxDescendants: 10, maxDescendantBytes: 50_000 }
     }
     const config = loadConfig(await configFile(raw))
     expect(config).toEqual({ ...raw, warnings: [] })
