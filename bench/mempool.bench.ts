@@ -8,7 +8,7 @@ import { Mempool } from '../src/mempool/mempool.js'
 import { createVerifier } from '../src/crypto/create-verifier.js'
 import { NobleVerifier } from '../src/crypto/verifier.js'
 import { regtest } from '../src/core/params.js'
-import { sighash, txid } from '../src/core/tx.js'
+import { sighash, txid, txSize } from '../src/core/tx.js'
 import type { Block, Transaction } from '../src/core/types.js'
 import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from '../test/helpers/chain-fixtures.js'
 
@@ -59,7 +59,8 @@ function buildWorkload (): Workload {
     const [out] = outputsOf(tx, keys[i % keys.length])
     return spend([out], [{ address: out.key.address, amount: out.amount - 500n }])
   })
-  for (const c of coins.slice(IN_BLOCK, IN_BLOCK + POOL - IN_BLOCK)) pending.push(spend([c], [{ address: c.key.address, amount: c.amount - 500n }]))
+  // varied fees, so that a capped pool has something to choose when it evicts
+  coins.slice(IN_BLOCK, POOL).forEach((c, i) => pending.push(spend([c], [{ address: c.key.address, amount: c.amount - 500n - BigInt((i * 7919) % 1000) }])))
   return { prefix, replaced, rival: [r1, r2], pending }
 }
 
@@ -102,7 +103,23 @@ export const benches: Bench[] = [
         const vStart = performance.now()
         await verifier.verifyBatch(checks)
         const verifyMs = performance.now() - vStart
+        // eviction: the same 19,900 independent transactions into a pool
+        // capped at half of them (each of the second half evicts one), and
+        // into an uncapped pool for reference
+        const independent = w.pending.slice(IN_BLOCK)
+        const fill = async (maxBytes: number): Promise<number> => {
+          const p = new Mempool({ chain, verifier, maxBytes })
+          const t = performance.now()
+          for (let i = 0; i < independent.length; i += 1000) {
+            await Promise.all(independent.slice(i, i + 1000).map(async tx => await p.accept(tx).catch(() => {})))
+          }
+          return performance.now() - t
+        }
+        const uncappedMs = await fill(1_000_000_000)
+        const cappedMs = await fill(Math.floor(independent.reduce((n, tx) => n + txSize(tx), 0) / 2))
         return [
+          { bench: 'mempool_accept_evicting', value: round(cappedMs, 1), unit: 'ms', transactions: independent.length, evictions: Math.ceil(independent.length / 2), reference: 'mempool_accept_uncapped' },
+          { bench: 'mempool_accept_uncapped', value: round(uncappedMs, 1), unit: 'ms', transactions: independent.length },
           { bench: 'reorg_1block_mempool20k', value: round(ms, 1), unit: 'ms', chain: CHAIN, mempool: POOL, returned: IN_BLOCK, reference: 'reorg_ref_extend_tip, reorg_ref_verify_pool_signatures' },
           { bench: 'reorg_ref_extend_tip', value: round(extendMs, 1), unit: 'ms', note: 'one block on the tip, same pool, no reorg' },
           { bench: 'reorg_ref_verify_pool_signatures', value: round(verifyMs, 1), unit: 'ms', note: 'the 20,000 pending signatures in the verifier pool: the floor of re-admitting everything' }

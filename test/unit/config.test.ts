@@ -179,6 +179,8 @@ describe('refuses bad configs, naming the file, the key and what was expected', 
     ['an empty wallet password', { ...base, wallet: { password: '' } }, 'wallet.password', /non-empty string/],
     ['an empty wallet file', { ...base, wallet: { file: '' } }, 'wallet.file', /non-empty string/],
     ['a tiny mempool', { ...base, mempool: { maxBytes: 10 } }, 'mempool.maxBytes', /from 100000/],
+    ['no unconfirmed ancestors allowed at all', { ...base, mempool: { maxAncestors: 0 } }, 'mempool.maxAncestors', /from 1 to 1000/],
+    ['a fractional descendant size', { ...base, mempool: { maxDescendantBytes: 1.5 } }, 'mempool.maxDescendantBytes', /an integer from 1000/],
     ['a dataDir that is not a string', { ...base, dataDir: 5 }, 'dataDir', /non-empty string, got number 5/]
   ]
 
