@@ -18,6 +18,7 @@ import { antiDosWorkThreshold, HeaderPresync } from './header-presync.js'
 import { connectBlock, disconnectBlock, indexRecordOp } from './block-connector.js'
 import { OrphanPool } from './orphans.js'
 import { SerialLock } from './serial-lock.js'
+import { emitToEach, logListenerError } from './safe-emit.js'
 import { type Coin, decodeCoin, decodeIndexRecord, decodeTxLocation, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
 import { type BatchOp, ChainStore, coinKey, key, META_NETWORK, META_TIP, Prefix, u32be } from './store.js'
 
@@ -59,6 +60,8 @@ export interface ChainEvents {
   invalid: [entry: IndexEntry, err: ValidationError]
   /** Every processBlock call: its status or 'rejected'/'ignored', and how long it took. */
   processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number]
+  /** A listener of another event threw; the other listeners still ran. */
+  listenerError: [event: string, err: unknown]
 }
 
 export interface AddressHistoryItem {
@@ -69,6 +72,19 @@ export interface AddressHistoryItem {
 }
 
 export class Chain extends EventEmitter<ChainEvents> {
+  /**
+   * Every listener hears every event: mempool, wallet and miner follow the
+   * chain through them, so one that throws is reported ('listenerError', or
+   * stderr when nobody listens) and the others still run.
+   */
+  override emit<K extends keyof ChainEvents> (event: K, ...args: ChainEvents[K]): boolean {
+    if (event === 'listenerError') return super.emit('listenerError', ...(args as ChainEvents['listenerError']))
+    return emitToEach(this, event, args, (name, err) => {
+      if (this.listenerCount('listenerError') > 0) super.emit('listenerError', name, err)
+      else logListenerError('chain')(name, err)
+    })
+  }
+
   readonly params: NetworkParams
   readonly index = new BlockIndex()
   readonly orphans: OrphanPool

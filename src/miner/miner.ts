@@ -20,6 +20,8 @@ export interface MinerOptions {
   threads: number
   /** New transactions trigger a fresh template after at most this long (ms). */
   refreshMs?: number
+  /** Wait after a failed template build before the next try (ms). */
+  retryMs?: number
   now?: () => number
 }
 
@@ -34,6 +36,7 @@ export class Miner extends EventEmitter<MinerEvents> {
   readonly payTo: Uint8Array
   private readonly search: NonceSearch
   private readonly refreshMs: number
+  private readonly retryMs: number
   private readonly now: () => number
   private loop: Promise<void> | undefined
   private abort: AbortController | undefined
@@ -48,6 +51,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     this.payTo = opts.payTo
     this.search = new NonceSearch({ threads: opts.threads })
     this.refreshMs = opts.refreshMs ?? 2000
+    this.retryMs = opts.retryMs ?? 1000
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
   }
 
@@ -84,6 +88,13 @@ export class Miner extends EventEmitter<MinerEvents> {
     })
   }
 
+  /** An 'error' event, which (unlike EventEmitter's default) never throws when nobody listens. */
+  private report (err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err))
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    else process.stderr.write(`miner: ${error.stack ?? error.message}\n`)
+  }
+
   private async run (): Promise<void> {
     const onTip = (): void => this.abort?.abort()
     let refresh: NodeJS.Timeout | undefined
@@ -96,7 +107,15 @@ export class Miner extends EventEmitter<MinerEvents> {
       while (!this.stopping) {
         this.abort = new AbortController()
         const now = this.now()
-        const template = buildTemplate(this.chain, this.mempool, this.payTo, this.extraNonce++, now)
+        let template
+        try {
+          template = buildTemplate(this.chain, this.mempool, this.payTo, this.extraNonce++, now)
+        } catch (err) {
+          // never fatal: reported, and tried again shortly (or at once on a new tip)
+          this.report(err)
+          await this.pause(this.retryMs)
+          continue
+        }
         // Blocks found faster than one a second (regtest) push their times
         // ahead of the clock; past the future limit peers would refuse them.
         if (template.block.header.time > now + this.chain.params.maxFutureBlockTime / 2) {
@@ -108,7 +127,8 @@ export class Miner extends EventEmitter<MinerEvents> {
         try {
           found = await this.search.search(serializeHeader(template.block.header), target, this.abort.signal)
         } catch (err) {
-          this.emit('error', err as Error)
+          this.report(err)
+          await this.pause(this.retryMs)
           continue
         }
         if (found === null) continue // aborted, stale or exhausted: a new template (new extra-nonce) follows
@@ -118,8 +138,9 @@ export class Miner extends EventEmitter<MinerEvents> {
           this.blocksMined++
           this.emit('mined', block)
         } catch (err) {
-          // a template that turned invalid (e.g. a reorg raced it) is simply dropped
-          if (!(err instanceof ValidationError)) this.emit('error', err as Error)
+          // a template that turned invalid (e.g. a reorg raced it) is dropped;
+          // one the chain rejects outright says the pool was wrong: worth a log line
+          if (!(err instanceof ValidationError) || err.severity === 'reject') this.report(err)
         }
       }
     } finally {

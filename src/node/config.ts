@@ -36,7 +36,8 @@ export interface NodeConfig {
   log: { level: 'debug' | 'info' | 'warn' | 'error' }
   /** Demo mode: small payments to peers' addresses every few seconds. */
   demo: { enabled: boolean, intervalSeconds: number, amount: string }
-  mempool: { maxBytes: number }
+  /** ancestors/descendants: chains of unconfirmed transactions (counts include the transaction; bytes likewise). */
+  mempool: { maxBytes: number, maxAncestors: number, maxAncestorBytes: number, maxDescendants: number, maxDescendantBytes: number }
 }
 
 /** A loaded config plus what the daemon should log as warnings (e.g. an API reachable from the LAN). */
@@ -254,7 +255,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
   const wallet = c.section(top, 'wallet', 'wallet', ['file', 'password'])
   const log = c.section(top, 'log', 'log', ['level'])
   const demo = c.section(top, 'demo', 'demo', ['enabled', 'intervalSeconds', 'amount'])
-  const mempool = c.section(top, 'mempool', 'mempool', ['maxBytes'])
+  const mempool = c.section(top, 'mempool', 'mempool', ['maxBytes', 'maxAncestors', 'maxAncestorBytes', 'maxDescendants', 'maxDescendantBytes'])
 
   const config: LoadedConfig = {
     role,
@@ -296,7 +297,14 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
       intervalSeconds: opt(demo, 'intervalSeconds', 10, v => c.number(v, 'demo.intervalSeconds', 1, 3600)),
       amount: opt(demo, 'amount', '1000000', v => c.positiveAmount(v, 'demo.amount'))
     },
-    mempool: { maxBytes: opt(mempool, 'maxBytes', 32 * 1024 * 1024, v => c.int(v, 'mempool.maxBytes', 100_000, 2 ** 31)) },
+    mempool: {
+      maxBytes: opt(mempool, 'maxBytes', 32 * 1024 * 1024, v => c.int(v, 'mempool.maxBytes', 100_000, 2 ** 31)),
+      // Bitcoin Core's -limitancestorcount/-limitancestorsize/-limitdescendantcount/-limitdescendantsize
+      maxAncestors: opt(mempool, 'maxAncestors', 25, v => c.int(v, 'mempool.maxAncestors', 1, 1000)),
+      maxAncestorBytes: opt(mempool, 'maxAncestorBytes', 101_000, v => c.int(v, 'mempool.maxAncestorBytes', 1000, 10_000_000)),
+      maxDescendants: opt(mempool, 'maxDescendants', 25, v => c.int(v, 'mempool.maxDescendants', 1, 1000)),
+      maxDescendantBytes: opt(mempool, 'maxDescendantBytes', 101_000, v => c.int(v, 'mempool.maxDescendantBytes', 1000, 10_000_000))
+    },
     warnings: []
   }
   if (config.mining.enabled && role !== 'miner') c.fail('mining.enabled', `only a miner mines; this node's role is "${role}"`)

@@ -115,7 +115,13 @@ export class FullNode implements NodeApi {
       const chain = await Chain.open({ location: join(config.dataDir, 'chain'), params, verifier, log: log.child('chain') })
       closers.push(async () => await chain.close())
       log.info('chain opened', { network: params.id, height: chain.height, tip: chain.tip.hashHex })
-      const mempool = new Mempool({ chain, verifier, maxBytes: config.mempool.maxBytes })
+      const m = config.mempool
+      const mempool = new Mempool({
+        chain,
+        verifier,
+        maxBytes: m.maxBytes,
+        limits: { ancestors: m.maxAncestors, ancestorBytes: m.maxAncestorBytes, descendants: m.maxDescendants, descendantBytes: m.maxDescendantBytes }
+      })
       const keys = await openNodeWallet(config, params, log)
       const wallet = new NodeWallet(keys, chain, mempool)
       await wallet.rescan()
@@ -224,6 +230,9 @@ export class FullNode implements NodeApi {
       events.emit('block', blockView(block, entry, chain.height, true, this.params, undefined, false))
     })
     chain.on('reorg', r => this.log.warn('chain reorganisation', { from: r.from.height, to: r.to.height, fork: r.fork.height, disconnected: r.disconnected }))
+    // a failing listener is reported here; the chain and the mempool still call all the others
+    chain.on('listenerError', (event, err) => this.log.error('chain event listener failed', { event, err: err instanceof Error ? err.message : String(err) }))
+    mempool.on('listenerError', (event, err) => this.log.error('mempool event listener failed', { event, err: err instanceof Error ? err.message : String(err) }))
     chain.on('invalid', (entry, err) => this.log.warn('invalid block', { hash: entry.hashHex, height: entry.height, code: err.code, reason: err.message }))
     const mempoolGauges = (): void => {
       metrics.mempoolTransactions.set(mempool.size)

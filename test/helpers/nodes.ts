@@ -15,7 +15,7 @@ export function testConfig (role: NodeConfig['role'], dataDir: string, overrides
     wallet: { file: 'wallet.json', password: null },
     log: { level: 'warn' },
     demo: { enabled: false, intervalSeconds: 5, amount: '1000' },
-    mempool: { maxBytes: 64_000_000 },
+    mempool: { maxBytes: 64_000_000, maxAncestors: 25, maxAncestorBytes: 101_000, maxDescendants: 25, maxDescendantBytes: 101_000 },
     ...overrides
   }
 }

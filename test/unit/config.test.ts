@@ -75,7 +75,7 @@ describe('defaults and paths', () => {
       wallet: { file: 'wallet.json', password: null },
       log: { level: 'info' },
       demo: { enabled: false, intervalSeconds: 10, amount: '1000000' },
-      mempool: { maxBytes: 32 * 1024 * 1024 }
+      mempool: { maxBytes: 32 * 1024 * 1024, maxAncestors: 25, maxAncestorBytes: 101_000, maxDescendants: 25, maxDescendantBytes: 101_000 }
     }
     expect(config).toEqual({ ...expected, warnings: [] })
   })
@@ -106,7 +106,7 @@ describe('defaults and paths', () => {
       wallet: { file: 'keys/w.json', password: 'hunter2' },
       log: { level: 'debug' },
       demo: { enabled: true, intervalSeconds: 2.5, amount: '5000' },
-      mempool: { maxBytes: 100_000 }
+      mempool: { maxBytes: 100_000, maxAncestors: 50, maxAncestorBytes: 200_000, maxDescendants: 10, maxDescendantBytes: 50_000 }
     }
     const config = loadConfig(await configFile(raw))
     expect(config).toEqual({ ...raw, warnings: [] })
@@ -180,6 +180,8 @@ describe('refuses bad configs, naming the file, the key and what was expected', 
     ['an empty wallet password', { ...base, wallet: { password: '' } }, 'wallet.password', /non-empty string/],
     ['an empty wallet file', { ...base, wallet: { file: '' } }, 'wallet.file', /non-empty string/],
     ['a tiny mempool', { ...base, mempool: { maxBytes: 10 } }, 'mempool.maxBytes', /from 100000/],
+    ['no unconfirmed ancestors allowed at all', { ...base, mempool: { maxAncestors: 0 } }, 'mempool.maxAncestors', /from 1 to 1000/],
+    ['a fractional descendant size', { ...base, mempool: { maxDescendantBytes: 1.5 } }, 'mempool.maxDescendantBytes', /an integer from 1000/],
     ['a dataDir that is not a string', { ...base, dataDir: 5 }, 'dataDir', /non-empty string, got number 5/]
   ]
 
