@@ -12,6 +12,7 @@ import { txid } from '../../src/core/tx.js'
 import type { Transaction } from '../../src/core/types.js'
 import { limitsFor } from '../../src/p2p/protocols.js'
 import { txValidator } from '../../src/p2p/validation/tx.js'
+import { judge } from '../../src/p2p/validation/result.js'
 import { genesisTip, mineChain, newKey, spend } from '../helpers/chain-fixtures.js'
 import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
 
@@ -64,7 +65,7 @@ describe('a 10,000-deep chain of unconfirmed transactions', () => {
     // over gossip, through the validator the node subscribes to the tx topic
     const validate = txValidator(full.pool, limitsFor(regtest).txMessageBytes)
     const gossip: string[] = []
-    for (const tx of txs) { const o = await validate(encodeTx(tx), 'peer'); gossip.push(`${o.verdict} ${o.code}`) }
+    for (const tx of txs) { const o = await judge(validate, encodeTx(tx), 'peer'); gossip.push(`${o.verdict} ${o.code}`) }
     expect(gossip.slice(0, 25)).toEqual(Array(25).fill('accept ok'))
     expect(gossip[25]).toBe('ignore too-long-mempool-chain')
     expect(new Set(gossip.slice(26))).toEqual(new Set(['ignore tx-missing-inputs']))
