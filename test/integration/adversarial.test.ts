@@ -121,6 +121,11 @@ describe('an adversarial peer', () => {
         refused++
       }
     }
+    // a flood over a connection both sides have finished setting up (streams
+    // opened before that count against yamux's early-stream limit and close
+    // the connection instead of reaching the rate limiter)
+    await waitFor(async () => (await attacker.peerStore.get(full.host.node.peerId).catch(() => undefined))?.protocols.includes(protocols.sync) === true, 'the attacker to identify the node')
+    await ask()
     // far more requests than the per-peer budget, in waves under the stream limit
     for (let wave = 0; wave < 25 && !full.reputation.isBanned(attacker.peerId.toString()); wave++) {
       await Promise.all(Array.from({ length: 20 }, ask))
