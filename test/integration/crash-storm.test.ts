@@ -131,6 +131,8 @@ describe('crash storm', () => {
       await mine(BLOCKS_PER_ROUND)
     }
 
+    // the schedule, for the record (replay with MINICOIN_STORM_SEED)
+    console.log(`crash storm seed ${SEED}: ${kills.length} kills (${kills.join(', ')})`)
     // confirm every payment, then let the node catch up for good
     await mine(2)
     await waitFor(async () => (await status(miner)).mempool === 0, 'the miner to confirm every payment', 60_000)

@@ -201,7 +201,7 @@ export const mempoolProperties: AnyPropertyDef[] = [
   defineProperty({
     name: 'random mempool operations keep the pool consistent with the chain',
     arbitraries: [fc.array(mempoolOp, { minLength: 5, maxLength: 30 })],
-    ciRuns: 12,
+    ciRuns: 20,
     predicate: async (ops: MempoolOp[]) => {
       const world = await openChain()
       try {
