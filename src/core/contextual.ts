@@ -19,6 +19,35 @@ export function expectedBits (height: number, chain: AncestorLookup, p: NetworkP
   return retarget(parent.bits, parent.time - first.time, p)
 }
 
+/**
+ * BIP94's timewarp fix, scaled to the network. Bitcoin (testnet4) lets the
+ * first block of a retarget period be at most 600 s earlier than its parent:
+ * one Bitcoin block time, 1/2016 of a period. We allow one `targetBlockTime`,
+ * the same fraction of a period; a flat 600 s would be six whole devnet
+ * periods (20 blocks x 5 s), enough to take the 4x clamp every interval.
+ * Why it works: the retarget window is [first block of a period, its last
+ * block]; without this rule a majority miner sets the last block of each
+ * period to the present and every other block to the median time past, so
+ * each window measures far more time than passed and difficulty drops 4x per
+ * interval while real time barely moves. With it, the first block of the
+ * next period cannot return to the low times, so the apparent time the
+ * chain gains over k periods is at most real time + maxFutureBlockTime +
+ * k x maxTimewarp, and maxTimewarp is a small fraction of a period.
+ */
+export function maxTimewarp (p: NetworkParams): number {
+  return p.targetBlockTime
+}
+
+/**
+ * Earliest time a block at `height` may carry under the timewarp rule, or
+ * -Infinity when the rule does not apply (inside a period, or a network that
+ * never retargets, like Bitcoin's regtest without -test=bip94).
+ */
+export function timewarpFloor (height: number, chain: AncestorLookup, p: NetworkParams): number {
+  if (p.noRetarget || height % p.retargetInterval !== 0) return -Infinity
+  return chain.ancestor(height - 1).time - maxTimewarp(p)
+}
+
 /** Median time of the `medianTimeSpan` blocks ending at `tipHeight`. */
 export function medianTimePast (tipHeight: number, chain: AncestorLookup, p: NetworkParams): number {
   const times: number[] = []
@@ -39,6 +68,9 @@ export function checkHeaderContext (header: BlockHeader, height: number, chain: 
   const mtp = medianTimePast(height - 1, chain, p)
   // [REJECT] not after the median time of the last blocks
   if (header.time <= mtp) throw new ValidationError('header-time-too-old', `time ${header.time} is not after the median time past ${mtp}`)
+  const floor = timewarpFloor(height, chain, p)
+  // [REJECT] first block of a retarget period too far before its parent (BIP94)
+  if (header.time < floor) throw new ValidationError('header-timewarp', `time ${header.time} of the first block of a retarget period is more than ${maxTimewarp(p)}s before its parent's ${floor + maxTimewarp(p)}`)
   // [IGNORE] too far in the future for now
   if (header.time > now + p.maxFutureBlockTime) throw new ValidationError('header-time-too-new', `time ${header.time} is more than ${p.maxFutureBlockTime}s ahead of local time ${now}`, 'ignore')
 }

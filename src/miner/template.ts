@@ -2,7 +2,7 @@
 // transactions by package fee rate up to the block size limit.
 import { computeMerkleRoot } from '../core/block.js'
 import { concatBytes, u32le } from '../core/bytes.js'
-import { expectedBits } from '../core/contextual.js'
+import { expectedBits, timewarpFloor } from '../core/contextual.js'
 import { blockReward } from '../core/params.js'
 import { fieldBytes, MAX_HEADER_FIELD_BYTES } from '../core/encoding.js'
 import { txSize } from '../core/tx.js'
@@ -46,7 +46,9 @@ export function buildTemplate (chain: Chain, mempool: Mempool | undefined, payTo
       version: 1,
       prevHash: parent.hash,
       merkleRoot: new Uint8Array(32),
-      time: Math.max(nowSeconds, chain.medianTimePast() + 1),
+      // the local clock, unless consensus needs later: after the median time
+      // past, and at a retarget boundary no earlier than the timewarp floor
+      time: Math.max(nowSeconds, chain.medianTimePast() + 1, timewarpFloor(height, lookup, p)),
       bits: expectedBits(height, lookup, p),
       nonce: 0
     },
