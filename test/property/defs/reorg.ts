@@ -226,12 +226,9 @@ export const reorgProperties: AnyPropertyDef[] = [
     name: 'header batches that fail part-way, then their blocks and a restart, keep the chain consistent',
     arbitraries: [fc.array(reorgOpWithBrokenBatch, { minLength: 2, maxLength: 8 }).filter(ops => ops.some(o => o.kind === 'brokenBatch'))],
     ciRuns: 8,
-    predicate: runTree,
-    // Found by this property on wt-props' base (seed -1790240318, path "0:0:2:0:0"):
-    // [{ kind: 'brokenBatch', count: 2, skipFirst: true }] fails at the restart
-    // with "TypeError: Cannot read properties of undefined (reading 'height')"
-    // in BlockIndex.ancestor <- forkPoint <- reorganizeTo <- activateBestChain <- load.
-    // Un-skip once issue 10.2's fix (owned by another helper) is merged.
-    skip: 'issue 10.2: a header batch is not atomic; load() fails with TypeError after restart'
+    predicate: runTree
+    // Found issue 10.2 before its fix (seed -1790240318, path "0:0:2:0:0"):
+    // [{ kind: 'brokenBatch', count: 2, skipFirst: true }] failed at the restart
+    // with "TypeError: Cannot read properties of undefined (reading 'height')".
   })
 ]
