@@ -224,8 +224,7 @@ export class SpvNode implements NodeApi {
   }
 
   private spentLookup (): SpentOutputLookup {
-    const known = this.lightWallet.knownOutputs()
-    return (prev, index) => known.get(`${toHex(prev)}:${index}`)
+    return (prev, index) => this.lightWallet.outputAt(`${toHex(prev)}:${index}`)
   }
 
   private txViewOf (tx: Transaction, proof: VerifiedProof | undefined, publishedAt?: number): TxView {

@@ -200,3 +200,16 @@ export function decodeSpvResponse (bytes: Uint8Array, limits: SpvLimits): SpvRes
   if (!equalBytes(again, bytes)) throw new DecodeError('decode-noncanonical', 'spv response is not canonically encoded')
   return res
 }
+
+// ---- one proof (the light node's own storage of verified proofs) ----------------
+
+export function encodeMerkleProof (p: MerkleProof): Uint8Array {
+  return wire.MerkleProof.encode(proofToWire(p)).finish()
+}
+
+/** Decodes a stored proof; throws DecodeError (a stored proof is still checked again before use). */
+export function decodeMerkleProof (bytes: Uint8Array, maxBytes: number): MerkleProof {
+  const proof = proofFromWire(decodeWire<WireProof>(wire.MerkleProof, bytes, maxBytes, 'merkle proof'))
+  if (!equalBytes(encodeMerkleProof(proof), bytes)) throw new DecodeError('decode-noncanonical', 'merkle proof is not canonically encoded')
+  return proof
+}
