@@ -88,10 +88,12 @@ function after (height: number, txidHex: string, c: Cursor): boolean {
 
 /** One peer's knowledge of one address's history. */
 interface AddressScan {
-  /** Height through which this peer's completed scans cover the history (-1: none yet). */
+  /** Height through which this peer's completed scans claim the whole history (-1: none yet). */
   covered: number
-  /** The scan in progress: where it started, where it is, and what it delivered. */
-  active?: { start: number, cursor: Cursor, delivered: Set<string> }
+  /** Every transaction this peer proved for this address (to catch it omitting one another peer proved). */
+  delivered: Set<string>
+  /** The scan in progress: where it started and where it is. */
+  active?: { start: number, cursor: Cursor }
 }
 
 interface PeerScans {
@@ -118,8 +120,6 @@ export class LightClient {
   private readonly headerSyncs = new Map<string, Promise<void>>()
   /** Per connected peer: its scans of our addresses. */
   private readonly scans = new Map<string, PeerScans>()
-  /** Per address (hex): the height through which an honest-looking answer covered its history. */
-  private readonly complete = new Map<string, number>()
   private readonly abort = new AbortController()
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -354,7 +354,27 @@ export class LightClient {
     if (checked === undefined) return undefined
     this.o.metrics?.spvProofsVerifiedTotal.inc(checked.verified.length)
     await this.o.proven.addAll(checked.verified, peer.toString())
+    this.crossCheck(peer.toString(), toHex(address), checked.verified)
     return checked
+  }
+
+  /**
+   * Proofs `from` just delivered, held against every other peer that claimed
+   * this address's history complete through their height without them: each
+   * such peer pays, and its claim falls back to before the omission so it is
+   * asked again from there.
+   */
+  private crossCheck (from: string, addressHex: string, proofs: VerifiedProof[]): void {
+    for (const [id, peer] of this.scans) {
+      if (id === from) continue
+      const scan = peer.byAddress.get(addressHex)
+      if (scan === undefined) continue
+      const omitted = proofs.filter(p => p.entry.height <= scan.covered && !scan.delivered.has(p.txidHex))
+      if (omitted.length === 0) continue
+      const lowest = Math.min(...omitted.map(p => p.entry.height))
+      this.penalize(id, 'spv-omitted-history', `${omitted.length} transactions of ${addressHex} another peer proved at or below height ${scan.covered}, e.g. ${omitted[0].txidHex}`)
+      scan.covered = lowest - 1
+    }
   }
 
   /** The height through which a reply's named tip covers history, when that block is on our active chain. */
@@ -383,7 +403,7 @@ export class LightClient {
       // nothing new for this peer to cover
       if (scan.covered >= headers.height) return 'complete'
       const start = scan.covered + 1
-      scan.active = { start, cursor: { height: start }, delivered: new Set() }
+      scan.active = { start, cursor: { height: start } }
     }
     const active = scan.active
     while (!this.stopped && !signal.aborted) {
@@ -424,20 +444,19 @@ export class LightClient {
         const p = res.proofs[checked.deferredAt - 1]
         active.cursor = { height: p.height, txidHex: toHex(txidOf(p.tx)) }
       }
-      for (const v of checked.verified) active.delivered.add(v.txidHex)
+      for (const v of checked.verified) scan.delivered.add(v.txidHex)
       if (checked.deferredAt < res.proofs.length) return 'partial'
       if (res.more) continue
       // complete: through the tip it names, if that is on our chain
       scan.active = undefined
       const through = this.coveredBy(peer, res.tip)
       if (through === undefined || through < active.start - 1) return 'partial'
-      const omitted = this.omittedBy(hex, active.start, through, active.delivered)
+      const omitted = this.omittedBy(hex, active.start, through, scan.delivered)
       if (omitted.length > 0) {
         this.penalize(id, 'spv-omitted-history', `${omitted.length} proven transactions of ${hex} missing between heights ${active.start} and ${through}, e.g. ${omitted[0]}`)
         return 'failed'
       }
       if (through > scan.covered) scan.covered = through
-      if (through > (this.complete.get(hex) ?? -1)) this.complete.set(hex, through)
       return 'complete'
     }
     return 'partial'
@@ -455,10 +474,22 @@ export class LightClient {
     return missing
   }
 
-  /** Height through which every address's history is known complete (an honest-looking peer covered it); -1 when unknown. */
+  /**
+   * Height through which every address's history is known complete: for
+   * each address, the furthest a connected peer's answer covered without
+   * being caught omitting anything; -1 when unknown.
+   */
   historyCompleteThrough (): number {
     let through = Number.MAX_SAFE_INTEGER
-    for (const a of this.o.addresses()) through = Math.min(through, this.complete.get(toHex(a)) ?? -1)
+    for (const a of this.o.addresses()) {
+      const hex = toHex(a)
+      let best = -1
+      for (const [id, peer] of this.scans) {
+        if (!this.spvCapable.has(id) || this.o.reputation.isBanned(id)) continue
+        best = Math.max(best, peer.byAddress.get(hex)?.covered ?? -1)
+      }
+      through = Math.min(through, best)
+    }
     return through === Number.MAX_SAFE_INTEGER ? this.o.headers.height : through
   }
 
@@ -498,7 +529,7 @@ export class LightClient {
       if (this.stopped || signal.aborted || this.o.reputation.isBanned(peer.toString())) return
       const hex = toHex(address)
       let scan = scans.byAddress.get(hex)
-      if (scan === undefined) scans.byAddress.set(hex, scan = { covered: -1 })
+      if (scan === undefined) scans.byAddress.set(hex, scan = { covered: -1, delivered: new Set() })
       const result = await this.scanAddress(peer, address, scan, takePage, signal)
       if (result === 'failed') return
       // out of pages: go on where we stopped once the others had their turn
@@ -536,7 +567,6 @@ export class LightClient {
         if (scan.active !== undefined && (scan.active.cursor.height > fork || scan.active.start > fork + 1)) scan.active = undefined
       }
     }
-    for (const [hex, through] of this.complete) if (through > fork) this.complete.set(hex, fork)
     this.scheduleRefresh()
   }
 
