@@ -98,6 +98,8 @@ interface AddressScan {
 
 interface PeerScans {
   byAddress: Map<string, AddressScan>
+  /** Caught leaving out history another peer proved: no longer counted as a witness we wait for. */
+  omitted: boolean
   task?: Promise<void>
   again: boolean
 }
@@ -333,8 +335,18 @@ export class LightClient {
     }
     // valid proofs of transactions we did not ask about: wasted bandwidth
     if (unrequested > 0) this.penalize(id, 'spv-unrequested-proof', `${unrequested} proofs`, unrequested)
-    if (deferredAt < proofs.length) void this.syncHeadersFrom(peer).then(() => this.scheduleRefresh())
+    if (deferredAt < proofs.length) this.catchUpWith(peer)
     return { verified, deferredAt }
+  }
+
+  /**
+   * Syncs headers from a peer that mentioned a block we do not have, and
+   * refreshes only when that brought a new tip (a peer naming blocks that
+   * do not exist must not keep us looping).
+   */
+  private catchUpWith (peer: PeerId): void {
+    const before = this.o.headers.tip
+    void this.syncHeadersFrom(peer).then(() => { if (this.o.headers.tip !== before) this.scheduleRefresh() })
   }
 
   /** Checks proofs and keeps the valid ones in memory (the store catches up in the background); undefined when the peer was banned. */
@@ -374,6 +386,7 @@ export class LightClient {
       const lowest = Math.min(...omitted.map(p => p.entry.height))
       this.penalize(id, 'spv-omitted-history', `${omitted.length} transactions of ${addressHex} another peer proved at or below height ${scan.covered}, e.g. ${omitted[0].txidHex}`)
       scan.covered = lowest - 1
+      peer.omitted = true
     }
   }
 
@@ -383,7 +396,7 @@ export class LightClient {
     const entry = this.o.headers.get(toHex(tip.hash))
     if (entry === undefined) {
       // the peer is ahead of us (or on a chain we do not know): its claim counts once our headers show it
-      void this.syncHeadersFrom(peer).then(() => this.scheduleRefresh())
+      this.catchUpWith(peer)
       return undefined
     }
     if (entry.height !== tip.height || !this.o.headers.isActive(entry)) return undefined
@@ -453,6 +466,8 @@ export class LightClient {
       if (through === undefined || through < active.start - 1) return 'partial'
       const omitted = this.omittedBy(hex, active.start, through, scan.delivered)
       if (omitted.length > 0) {
+        const scans = this.scans.get(id)
+        if (scans !== undefined) scans.omitted = true
         this.penalize(id, 'spv-omitted-history', `${omitted.length} proven transactions of ${hex} missing between heights ${active.start} and ${through}, e.g. ${omitted[0]}`)
         return 'failed'
       }
@@ -493,9 +508,12 @@ export class LightClient {
     return through === Number.MAX_SAFE_INTEGER ? this.o.headers.height : through
   }
 
-  /** Distinct peers that should have proven a payment before it counts: two while two serve us. */
+  /** Distinct peers that should have proven a payment before it counts: two while two (not caught omitting) serve us. */
   witnessesWanted (): number {
-    const serving = this.spvPeers().filter(p => !this.o.reputation.isBanned(p.toString())).length
+    const serving = this.spvPeers().filter(p => {
+      const id = p.toString()
+      return !this.o.reputation.isBanned(id) && this.scans.get(id)?.omitted !== true
+    }).length
     return Math.max(1, Math.min(2, serving))
   }
 
@@ -508,7 +526,7 @@ export class LightClient {
   private refreshPeer (peer: PeerId): void {
     const id = peer.toString()
     let scans = this.scans.get(id)
-    if (scans === undefined) this.scans.set(id, scans = { byAddress: new Map(), again: false })
+    if (scans === undefined) this.scans.set(id, scans = { byAddress: new Map(), omitted: false, again: false })
     if (scans.task !== undefined) { scans.again = true; return }
     const s = scans
     s.task = this.refreshFrom(peer, s)
