@@ -47,6 +47,8 @@ export class ProvenTransactions extends EventEmitter<ProvenTxEvents> {
   private readonly outputs = new Map<string, ProvenOutput>()
   private readonly spends = new Map<string, string>()
   private readonly byAddress = new Map<string, Set<string>>()
+  /** The store deletions recheck started (awaited by flush). */
+  private deleting: Promise<void> = Promise.resolve()
 
   constructor (private readonly headers: HeaderChain, private readonly store?: ProofStore) {
     super()
@@ -190,10 +192,15 @@ export class ProvenTransactions extends EventEmitter<ProvenTxEvents> {
     }
     if (dropped.length > 0) {
       // a failed delete only leaves a record the next open verifies and drops
-      this.store?.write([], dropped.map(p => p.txid)).catch(() => {})
+      if (this.store !== undefined) this.deleting = this.deleting.then(async () => await this.store?.write([], dropped.map(p => p.txid))).catch(() => {})
       this.emit('dropped', dropped)
     }
     return dropped
+  }
+
+  /** Resolves once the store holds what recheck dropped (tests, and a clean shutdown). */
+  async flush (): Promise<void> {
+    await this.deleting
   }
 
   /** Blocks on top of the proof's block, itself included (0 once it left the active chain). */
