@@ -220,6 +220,7 @@ export class SpvNode implements NodeApi {
     this.gossip.stop()
     await this.client.stop()
     await this.host.stop()
+    await this.proven.flush()
     await this.proofStore.close()
     await this.headers.close()
     this.log.info('stopped')
