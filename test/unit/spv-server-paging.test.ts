@@ -120,3 +120,19 @@ describe('spv server: address history by (height, txid) cursor', () => {
     expect(big.cacheStats().blocks).toBe(1)
   })
 })
+
+describe('spv messages: the history cursor and the named tip', () => {
+  it('round-trip, and a lone tip_height or a short cursor is refused', async () => {
+    const { decodeSpvRequest, encodeSpvResponse } = await import('../../src/p2p/spv-messages.js')
+    const { wire } = await import('../../src/core/wire/schema.js')
+    const req = { kind: 'getAddressHistory' as const, address: victim.address, fromHeight: 6, max: 10, afterTxid: Buffer.from(paymentIds[0], 'hex') }
+    const back = decodeSpvRequest(encodeSpvRequest(req), spvLimitsOf(limits, limits.requestBytes))
+    expect(back.kind === 'getAddressHistory' && [back.fromHeight, toHex(back.afterTxid!)]).toEqual([6, paymentIds[0]])
+    const short = wire.SpvRequest.encode({ getAddressHistory: { address: victim.address, fromHeight: 6, max: 1, afterTxid: new Uint8Array(31) } }).finish()
+    expect(() => decodeSpvRequest(short, spvLimitsOf(limits, limits.requestBytes))).toThrow(/32 bytes/)
+    const tipped = decodeSpvResponse(encodeSpvResponse({ kind: 'proofs', proofs: [], more: false, tip: { hash: chain.tip.hash, height: 6 } }), spvLimitsOf(limits, limits.responseBytes))
+    expect(tipped.kind === 'proofs' && tipped.tip?.height).toBe(6)
+    const lone = wire.SpvResponse.encode({ proofs: { proofs: [], more: false, tipHeight: 6 } }).finish()
+    expect(() => decodeSpvResponse(lone, spvLimitsOf(limits, limits.responseBytes))).toThrow(/canonical/)
+  })
+})
