@@ -349,7 +349,7 @@ export class LightClient {
     void this.syncHeadersFrom(peer).then(() => { if (this.o.headers.tip !== before) this.scheduleRefresh() })
   }
 
-  /** Checks proofs and keeps the valid ones in memory (the store catches up in the background); undefined when the peer was banned. */
+  /** Checks proofs and keeps the valid ones in memory only (tools and tests; scans use takeProofs); undefined when the peer was banned. */
   acceptProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): VerifiedProof[] | undefined {
     const checked = this.checkProofs(peer, proofs, address)
     if (checked === undefined) return undefined

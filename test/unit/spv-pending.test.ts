@@ -146,6 +146,19 @@ describe('the pending file (16.6)', () => {
     expect(fs.readdirSync(dir.path).filter(f => f.includes('.tmp-'))).toEqual([])
   })
 
+  it('with its writes landing on /dev/full, a send is refused with the reason and leaves the old file and no trace', async () => {
+    const path = `${dir.path}/pending.json`
+    // the temp file is really /dev/full: the kernel answers ENOSPC
+    const devFull: PendingFs = { ...fs, openSync: ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => String(p).includes('.tmp-') ? fs.openSync('/dev/full', 'w') : fs.openSync(p, flags ?? 'r', mode)) as typeof fs.openSync }
+    const w = wallet({ persistence: pendingFile(path, regtest, devFull) })
+    await confirm([paymentToMe(100_000n)])
+    expect(() => w.send(to(), 30_000n, 500n)).toThrow(/ENOSPC|no space/)
+    expect(published).toEqual([])
+    expect(w.pendingTxs()).toEqual([])
+    expect(fs.existsSync(path)).toBe(false)
+    expect(fs.readdirSync(dir.path).filter(f => f.includes('.tmp-'))).toEqual([])
+  })
+
   it('fsyncs the file before the rename and the directory after it', () => {
     const path = `${dir.path}/pending.json`
     const calls: string[] = []
