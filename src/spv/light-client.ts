@@ -66,7 +66,8 @@ export const SPV_PENALTIES = {
   'spv-unrequested-proof': 10, // per proof
   'spv-empty-page': 50, // more: true without a single proof
   'spv-history-out-of-order': 50, // a proof at or before the cursor, or not in (height, txid) order
-  'spv-omitted-history': 50 // claimed complete, yet lacks what another peer proved
+  'spv-omitted-history': 50, // claimed complete, yet lacks what another peer proved
+  'spv-unknown-tip': 20 // named a tip as its own, then served no headers leading to it
 } as const
 
 type SpvPenalty = keyof typeof SPV_PENALTIES
@@ -98,8 +99,10 @@ interface AddressScan {
 
 interface PeerScans {
   byAddress: Map<string, AddressScan>
-  /** Caught leaving out history another peer proved: no longer counted as a witness we wait for. */
+  /** Caught leaving out history another peer proved: no longer counted as a witness we wait for (for this connection). */
   omitted: boolean
+  /** Its last answer named a tip it then served no headers to (cleared by its next answer that we can place). */
+  unknownTip: boolean
   task?: Promise<void>
   again: boolean
 }
@@ -344,9 +347,20 @@ export class LightClient {
    * refreshes only when that brought a new tip (a peer naming blocks that
    * do not exist must not keep us looping).
    */
-  private catchUpWith (peer: PeerId): void {
+  private catchUpWith (peer: PeerId, namedTip?: Uint8Array): void {
     const before = this.o.headers.tip
-    void this.syncHeadersFrom(peer).then(() => { if (this.o.headers.tip !== before) this.scheduleRefresh() })
+    const known = (): boolean => namedTip === undefined || this.o.headers.get(toHex(namedTip)) !== undefined
+    void (async () => {
+      await this.syncHeadersFrom(peer)
+      // a sync already running may have started before the peer had that tip: judge only after a fresh one
+      if (!known() && !this.stopped) await this.syncHeadersFrom(peer)
+      if (!known() && !this.stopped) {
+        const scans = this.scans.get(peer.toString())
+        if (scans !== undefined) scans.unknownTip = true
+        this.penalize(peer.toString(), 'spv-unknown-tip', `named tip ${toHex(namedTip ?? EMPTY)} but served no headers to it`)
+      }
+      if (this.o.headers.tip !== before) this.scheduleRefresh()
+    })()
   }
 
   /** Checks proofs and keeps the valid ones in memory only (tools and tests; scans use takeProofs); undefined when the peer was banned. */
@@ -396,9 +410,11 @@ export class LightClient {
     const entry = this.o.headers.get(toHex(tip.hash))
     if (entry === undefined) {
       // the peer is ahead of us (or on a chain we do not know): its claim counts once our headers show it
-      this.catchUpWith(peer)
+      this.catchUpWith(peer, tip.hash)
       return undefined
     }
+    const scans = this.scans.get(peer.toString())
+    if (scans !== undefined) scans.unknownTip = false
     if (entry.height !== tip.height || !this.o.headers.isActive(entry)) return undefined
     this.notePeerHeight(peer.toString(), entry.height)
     return entry.height
@@ -491,28 +507,37 @@ export class LightClient {
 
   /**
    * Height through which every address's history is known complete: for
-   * each address, the furthest a connected peer's answer covered without
-   * being caught omitting anything; -1 when unknown.
+   * each address, how far connected peers not caught omitting anything
+   * covered it, cross-checked: while two such peers serve us, both must
+   * have covered it (the lower of the two best); -1 when unknown.
    */
   historyCompleteThrough (): number {
+    const wanted = this.witnessesWanted()
     let through = Number.MAX_SAFE_INTEGER
     for (const a of this.o.addresses()) {
       const hex = toHex(a)
-      let best = -1
+      const covered: number[] = []
       for (const [id, peer] of this.scans) {
-        if (!this.spvCapable.has(id) || this.o.reputation.isBanned(id)) continue
-        best = Math.max(best, peer.byAddress.get(hex)?.covered ?? -1)
+        if (!this.spvCapable.has(id) || this.o.reputation.isBanned(id) || this.unreliable(id)) continue
+        covered.push(peer.byAddress.get(hex)?.covered ?? -1)
       }
-      through = Math.min(through, best)
+      covered.sort((x, y) => y - x)
+      through = Math.min(through, covered[wanted - 1] ?? -1)
     }
     return through === Number.MAX_SAFE_INTEGER ? this.o.headers.height : through
+  }
+
+  /** A peer whose answers do not count toward the cross-check for now. */
+  private unreliable (id: string): boolean {
+    const scans = this.scans.get(id)
+    return scans !== undefined && (scans.omitted || scans.unknownTip)
   }
 
   /** Distinct peers that should have proven a payment before it counts: two while two (not caught omitting) serve us. */
   witnessesWanted (): number {
     const serving = this.spvPeers().filter(p => {
       const id = p.toString()
-      return !this.o.reputation.isBanned(id) && this.scans.get(id)?.omitted !== true
+      return !this.o.reputation.isBanned(id) && !this.unreliable(id)
     }).length
     return Math.max(1, Math.min(2, serving))
   }
@@ -526,7 +551,7 @@ export class LightClient {
   private refreshPeer (peer: PeerId): void {
     const id = peer.toString()
     let scans = this.scans.get(id)
-    if (scans === undefined) this.scans.set(id, scans = { byAddress: new Map(), omitted: false, again: false })
+    if (scans === undefined) this.scans.set(id, scans = { byAddress: new Map(), omitted: false, unknownTip: false, again: false })
     if (scans.task !== undefined) { scans.again = true; return }
     const s = scans
     s.task = this.refreshFrom(peer, s)

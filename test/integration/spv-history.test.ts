@@ -154,6 +154,8 @@ describe('light wallet history (issue 16)', () => {
     await light.client.settled()
     expect(light.client.historyCompleteThrough()).toBe(-1)
     await dial(light, addressOf(full.listen, full.peerId))
+    // the liar named a tip it never served headers to: it pays, and no longer holds up the cross-check
+    await waitFor(() => light.reputation.score(liar.peerId) < 0, 'the liar to pay for its tip')
     await waitFor(async () => { await light.client.settled(); return light.client.historyCompleteThrough() === 5 }, 'the honest answer to cover the chain')
   }, 60_000)
 
