@@ -224,3 +224,17 @@ describe('confirmations (10.5)', () => {
     expect(w.balance()).toEqual({ confirmed: 69_500n, immature: 0n, pending: 0n })
   })
 })
+
+describe('wallet.confirmations in the config (10.5)', () => {
+  it('is read, bounded, and defaults per network', async () => {
+    const { confirmationsFor, loadConfig } = await import('../../src/node/config.js')
+    const file = `${dir.path}/spv.json`
+    fs.writeFileSync(file, JSON.stringify({ role: 'spv', network: 'devnet', wallet: { confirmations: 3 } }))
+    expect(loadConfig(file).wallet.confirmations).toBe(3)
+    fs.writeFileSync(file, JSON.stringify({ role: 'spv', network: 'devnet', wallet: { confirmations: 0 } }))
+    expect(() => loadConfig(file)).toThrow(/wallet\.confirmations/)
+    fs.writeFileSync(file, JSON.stringify({ role: 'spv', network: 'devnet' }))
+    expect(loadConfig(file).wallet.confirmations).toBeUndefined()
+    expect([confirmationsFor('devnet'), confirmationsFor('testnet'), confirmationsFor('regtest')]).toEqual([6, 6, 1])
+  })
+})
