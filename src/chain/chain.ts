@@ -616,4 +616,34 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     return items
   }
+
+  /**
+   * Confirmed transactions of `address` in (height, txid) order, strictly
+   * after `cursor` (or from `cursor.height` when it has no txid), at most
+   * `max`. A page can end anywhere, even in the middle of one height: the
+   * caller continues from the last item's (height, txid), so nothing is
+   * skipped or repeated however many entries share a height. Stops early
+   * (never skips) at an entry whose height has no active block, which only
+   * a reorg running meanwhile can cause.
+   */
+  async addressHistoryAfter (address: Uint8Array, cursor: { height: number, txid?: Uint8Array }, max: number): Promise<AddressHistoryItem[]> {
+    const items: AddressHistoryItem[] = []
+    if (max <= 0) return items
+    const prefix = key(Prefix.address, address)
+    const start = cursor.txid !== undefined && cursor.txid.length > 0
+      ? { gt: key(Prefix.address, address, u32be(cursor.height), cursor.txid) }
+      : { gte: key(Prefix.address, address, u32be(cursor.height)) }
+    const it = this.store.db.iterator({ ...start, lt: key(Prefix.address, address, u32be(0xffffffff)), limit: max })
+    try {
+      for await (const [k, v] of it) {
+        const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
+        const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
+        if (blockHashBytes === undefined) break
+        items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
+      }
+    } finally {
+      await it.close()
+    }
+    return items
+  }
 }

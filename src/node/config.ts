@@ -32,7 +32,8 @@ export interface NodeConfig {
   /** payout: an address; null = the wallet's first address. */
   mining: { enabled: boolean, threads: number, payout: string | null }
   /** file: relative to dataDir unless absolute (see walletFilePath); null password = unencrypted daemon wallet (file mode 0600). */
-  wallet: { file: string, password: string | null }
+  /** confirmations: depth at which a payment counts as confirmed (absent: confirmationsFor(network)). */
+  wallet: { file: string, password: string | null, confirmations?: number }
   log: { level: 'debug' | 'info' | 'warn' | 'error' }
   /** Demo mode: small payments to peers' addresses every few seconds. */
   demo: { enabled: boolean, intervalSeconds: number, amount: string }
@@ -221,6 +222,11 @@ class Checker {
 
 // ---- the schema ------------------------------------------------------------
 
+/** Default depth at which a wallet counts a payment as confirmed: Bitcoin's 6; regtest 1 (blocks on demand). */
+export function confirmationsFor (network: NodeConfig['network']): number {
+  return network === 'regtest' ? 1 : 6
+}
+
 const TOP_KEYS = ['role', 'network', 'dataDir', 'p2p', 'api', 'mining', 'wallet', 'log', 'demo', 'mempool'] as const
 
 function checkConfig (raw: unknown, file: string): LoadedConfig {
@@ -252,7 +258,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
 
   const api = c.section(top, 'api', 'api', ['host', 'port', 'allowedHosts'])
   const mining = c.section(top, 'mining', 'mining', ['enabled', 'threads', 'payout'])
-  const wallet = c.section(top, 'wallet', 'wallet', ['file', 'password'])
+  const wallet = c.section(top, 'wallet', 'wallet', ['file', 'password', 'confirmations'])
   const log = c.section(top, 'log', 'log', ['level'])
   const demo = c.section(top, 'demo', 'demo', ['enabled', 'intervalSeconds', 'amount'])
   const mempool = c.section(top, 'mempool', 'mempool', ['maxBytes', 'maxAncestors', 'maxAncestorBytes', 'maxDescendants', 'maxDescendantBytes'])
@@ -289,7 +295,9 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
     },
     wallet: {
       file: opt(wallet, 'file', 'wallet.json', v => c.nonEmptyString(v, 'wallet.file')),
-      password: opt(wallet, 'password', null as string | null, v => v === null ? null : c.nonEmptyString(v, 'wallet.password'))
+      password: opt(wallet, 'password', null as string | null, v => v === null ? null : c.nonEmptyString(v, 'wallet.password')),
+      // absent: confirmationsFor(network), resolved where the wallet opens
+      ...(wallet.confirmations !== undefined ? { confirmations: c.int(wallet.confirmations, 'wallet.confirmations', 1, 1000) } : {})
     },
     log: { level: opt(log, 'level', 'info' as const, v => c.oneOf(v, 'log.level', LOG_LEVELS)) },
     demo: {

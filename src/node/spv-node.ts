@@ -22,12 +22,13 @@ import { PeerReputation } from '../p2p/reputation.js'
 import { HeaderChain, type IndexEntry } from '../spv/header-chain.js'
 import { LightClient } from '../spv/light-client.js'
 import { pendingFile } from '../spv/pending-file.js'
+import { ProofStore } from '../spv/proof-store.js'
 import type { VerifiedProof } from '../spv/proof-verifier.js'
 import { ProvenTransactions } from '../spv/proven-txs.js'
-import { SpvWallet, type WalletHistoryEntry } from '../spv/spv-wallet.js'
+import { PendingStorageError, SpvWallet, type WalletHistoryEntry } from '../spv/spv-wallet.js'
 import { AddressError, decodeAddress } from '../wallet/address.js'
 import { BuildError } from '../wallet/builder.js'
-import type { NodeConfig } from './config.js'
+import { confirmationsFor, type NodeConfig } from './config.js'
 import { DemoPayments, userAgentFor } from './demo.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
@@ -52,6 +53,7 @@ interface SpvNodeParts {
   gossip: GossipService
   proven: ProvenTransactions
   wallet: SpvWallet
+  proofStore: ProofStore
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/
@@ -71,6 +73,7 @@ export class SpvNode implements NodeApi {
   private readonly peerDirectory: PeerDirectory
   private readonly config: NodeConfig
   private readonly log: Logger
+  private readonly proofStore: ProofStore
   private readonly startedAt = Date.now()
   private demo: DemoPayments | undefined
   private stopped = false
@@ -86,6 +89,7 @@ export class SpvNode implements NodeApi {
     this.gossip = parts.gossip
     this.proven = parts.proven
     this.lightWallet = parts.wallet
+    this.proofStore = parts.proofStore
     const limits = limitsFor(parts.params)
     this.client = new LightClient({
       host: parts.host,
@@ -132,16 +136,24 @@ export class SpvNode implements NodeApi {
       })
       closers.push(async () => await host.stop())
       const gossip = new GossipService({ node: host.node, topics, reputation, metrics, log: log.child('gossip') })
-      const proven = new ProvenTransactions(headers)
+      // verified proofs of earlier runs, each checked again against the header chain
+      const proofStore = await ProofStore.open(join(config.dataDir, 'proofs'), params.maxTxSize + 64 * 1024)
+      closers.push(async () => await proofStore.close())
+      const proven = await ProvenTransactions.open(headers, params, proofStore)
+      let client: LightClient | undefined
       const wallet = new SpvWallet({
         wallet: keys,
         proven,
         headers,
         params,
         publish: bytes => gossip.publish('tx', bytes),
-        persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params)
+        persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params),
+        confirmations: config.wallet.confirmations ?? confirmationsFor(params.id),
+        witnessesWanted: () => client?.witnessesWanted() ?? 1,
+        historyComplete: () => client !== undefined && client.historyCompleteThrough() >= headers.height
       })
-      const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet })
+      const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet, proofStore })
+      client = node.client
       await node.startServices()
       return node
     } catch (err) {
@@ -209,6 +221,8 @@ export class SpvNode implements NodeApi {
     this.gossip.stop()
     await this.client.stop()
     await this.host.stop()
+    await this.proven.flush()
+    await this.proofStore.close()
     await this.headers.close()
     this.log.info('stopped')
   }
@@ -225,8 +239,7 @@ export class SpvNode implements NodeApi {
   }
 
   private spentLookup (): SpentOutputLookup {
-    const known = this.lightWallet.knownOutputs()
-    return (prev, index) => known.get(`${toHex(prev)}:${index}`)
+    return (prev, index) => this.lightWallet.outputAt(`${toHex(prev)}:${index}`)
   }
 
   private txViewOf (tx: Transaction, proof: VerifiedProof | undefined, publishedAt?: number): TxView {
@@ -364,6 +377,8 @@ export class SpvNode implements NodeApi {
     } catch (err) {
       if (err instanceof AddressError) throw new ApiError(400, 'bad-address', err.message)
       if (err instanceof BuildError) throw new ApiError(400, err.code, err.message)
+      // nothing was published or kept: the user may retry once the disk is fixed
+      if (err instanceof PendingStorageError) throw new ApiError(503, 'wallet-storage', `payment not sent: ${err.message}`)
       throw err
     }
   }
@@ -391,7 +406,12 @@ export class SpvNode implements NodeApi {
     }
     const id = toHex(txid(tx))
     if (this.proven.has(id)) throw new ApiError(409, 'txn-already-known', `transaction ${id} is already confirmed`)
-    this.lightWallet.publish(tx)
+    try {
+      this.lightWallet.publish(tx)
+    } catch (err) {
+      if (err instanceof PendingStorageError) throw new ApiError(503, 'wallet-storage', `transaction not sent: ${err.message}`)
+      throw err
+    }
     return { txid: id }
   }
 

@@ -31,7 +31,11 @@ export function spvLimitsOf (l: WireLimits, maxBytes: number): SpvLimits {
 
 export type SpvRequest =
   | { kind: 'getHeaders', locator: Uint8Array[], stop: Uint8Array, max: number }
-  | { kind: 'getAddressHistory', address: Uint8Array, fromHeight: number, max: number }
+  /**
+   * History of an address in (height, txid) order: from `fromHeight` when
+   * `afterTxid` is empty, else strictly after the cursor (fromHeight, afterTxid).
+   */
+  | { kind: 'getAddressHistory', address: Uint8Array, fromHeight: number, max: number, afterTxid?: Uint8Array }
   | { kind: 'getTxProof', txid: Uint8Array }
 
 /** A transaction and the Merkle branch tying it to a block header. */
@@ -47,7 +51,8 @@ export interface MerkleProof {
 
 export type SpvResponse =
   | { kind: 'headers', headers: BlockHeader[] }
-  | { kind: 'proofs', proofs: MerkleProof[], more: boolean }
+  /** tip: the server's active tip when it answered (address history replies; absent in tx-proof replies). */
+  | { kind: 'proofs', proofs: MerkleProof[], more: boolean, tip?: { hash: Uint8Array, height: number } }
   | { kind: 'error', code: string, message: string }
 
 // ---- wire shapes (protobufjs objects) -----------------------------------------
@@ -59,13 +64,13 @@ interface WireProof { blockHash?: Uint8Array, height?: number, index?: number, b
 
 interface WireSpvRequest {
   getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null
-  getAddressHistory?: { address?: Uint8Array, fromHeight?: number, max?: number } | null
+  getAddressHistory?: { address?: Uint8Array, fromHeight?: number, max?: number, afterTxid?: Uint8Array } | null
   getTxProof?: { txid?: Uint8Array } | null
 }
 
 interface WireSpvResponse {
   headers?: { headers?: WireHeader[] } | null
-  proofs?: { proofs?: WireProof[], more?: boolean } | null
+  proofs?: { proofs?: WireProof[], more?: boolean, tipHash?: Uint8Array, tipHeight?: number } | null
   error?: { code?: string, message?: string } | null
 }
 
@@ -101,7 +106,7 @@ function oneBody (present: boolean[], what: string): void {
 export function encodeSpvRequest (r: SpvRequest): Uint8Array {
   switch (r.kind) {
     case 'getHeaders': return wire.SpvRequest.encode({ getHeaders: { locator: r.locator, stop: r.stop, max: r.max } }).finish()
-    case 'getAddressHistory': return wire.SpvRequest.encode({ getAddressHistory: { address: r.address, fromHeight: r.fromHeight, max: r.max } }).finish()
+    case 'getAddressHistory': return wire.SpvRequest.encode({ getAddressHistory: { address: r.address, fromHeight: r.fromHeight, max: r.max, ...(r.afterTxid !== undefined && r.afterTxid.length > 0 ? { afterTxid: r.afterTxid } : {}) } }).finish()
     case 'getTxProof': return wire.SpvRequest.encode({ getTxProof: { txid: r.txid } }).finish()
   }
 }
@@ -116,7 +121,15 @@ export function decodeSpvRequest (bytes: Uint8Array, limits: SpvLimits): SpvRequ
   }
   if (m.getAddressHistory != null) {
     const a = m.getAddressHistory
-    return { kind: 'getAddressHistory', address: exactly(a.address, ADDRESS_BYTES, 'address'), fromHeight: a.fromHeight ?? 0, max: a.max ?? 0 }
+    const after = bytesOf(a.afterTxid)
+    if (after.length !== 0) exactly(after, HASH_BYTES, 'history cursor txid')
+    return {
+      kind: 'getAddressHistory',
+      address: exactly(a.address, ADDRESS_BYTES, 'address'),
+      fromHeight: a.fromHeight ?? 0,
+      max: a.max ?? 0,
+      ...(after.length > 0 ? { afterTxid: after } : {})
+    }
   }
   return { kind: 'getTxProof', txid: exactly(m.getTxProof?.txid, HASH_BYTES, 'txid') }
 }
@@ -153,7 +166,7 @@ function proofFromWire (m: WireProof): MerkleProof {
 export function encodeSpvResponse (r: SpvResponse): Uint8Array {
   switch (r.kind) {
     case 'headers': return wire.SpvResponse.encode({ headers: { headers: r.headers.map(headerToWire) } }).finish()
-    case 'proofs': return wire.SpvResponse.encode({ proofs: { proofs: r.proofs.map(proofToWire), more: r.more } }).finish()
+    case 'proofs': return wire.SpvResponse.encode({ proofs: { proofs: r.proofs.map(proofToWire), more: r.more, ...(r.tip !== undefined ? { tipHash: r.tip.hash, tipHeight: r.tip.height } : {}) } }).finish()
     case 'error': return wire.SpvResponse.encode({ error: { code: r.code, message: r.message } }).finish()
   }
 }
@@ -169,7 +182,10 @@ export function decodeSpvResponse (bytes: Uint8Array, limits: SpvLimits): SpvRes
   } else if (m.proofs != null) {
     const list = m.proofs.proofs ?? []
     if (list.length > limits.proofsPerReply) throw new DecodeError('decode-too-many', `${list.length} proofs, at most ${limits.proofsPerReply}`)
+    const tipHash = bytesOf(m.proofs.tipHash)
     res = { kind: 'proofs', proofs: list.map(proofFromWire), more: m.proofs.more === true }
+    // a tip is both fields or neither (the re-encoding check below refuses a lone tip_height)
+    if (tipHash.length > 0) res.tip = { hash: exactly(tipHash, HASH_BYTES, 'tip hash'), height: m.proofs.tipHeight ?? 0 }
   } else {
     res = { kind: 'error', code: m.error?.code ?? '', message: m.error?.message ?? '' }
   }
@@ -183,4 +199,17 @@ export function decodeSpvResponse (bytes: Uint8Array, limits: SpvLimits): SpvRes
   }
   if (!equalBytes(again, bytes)) throw new DecodeError('decode-noncanonical', 'spv response is not canonically encoded')
   return res
+}
+
+// ---- one proof (the light node's own storage of verified proofs) ----------------
+
+export function encodeMerkleProof (p: MerkleProof): Uint8Array {
+  return wire.MerkleProof.encode(proofToWire(p)).finish()
+}
+
+/** Decodes a stored proof; throws DecodeError (a stored proof is still checked again before use). */
+export function decodeMerkleProof (bytes: Uint8Array, maxBytes: number): MerkleProof {
+  const proof = proofFromWire(decodeWire<WireProof>(wire.MerkleProof, bytes, maxBytes, 'merkle proof'))
+  if (!equalBytes(encodeMerkleProof(proof), bytes)) throw new DecodeError('decode-noncanonical', 'merkle proof is not canonically encoded')
+  return proof
 }

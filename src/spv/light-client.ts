@@ -4,11 +4,22 @@
 // until checked: headers go through our header chain's rules, proofs through
 // verifyProof against it. A peer caught sending an invalid header or proof is
 // banned and that reply's data dropped.
+//
+// Address history is scanned per peer: each peer has its own (height, txid)
+// cursor per address that only moves forward, and its answer counts as
+// complete only through the tip it names, and only when that block is on our
+// own active chain. A page that makes no progress, or goes backwards, is a
+// protocol violation. Each peer's refresh runs on its own, bounded in pages
+// and time, so a slow or stalling peer holds up nobody else. When a peer's
+// completed scan lacks a transaction another peer proved inside the range it
+// claims complete, it costs the omitter. Penalties and their reasons are in
+// one table (SPV_PENALTIES) so the verdicts stay in one place.
 import type { PeerId } from '@libp2p/interface'
 import { blockHash } from '../core/block.js'
-import { equalBytes, toHex } from '../core/bytes.js'
+import { equalBytes, fromHex, toHex } from '../core/bytes.js'
 import { DecodeError, ValidationError } from '../core/errors.js'
 import { hash160 } from '../core/hash.js'
+import { txid as txidOf } from '../core/tx.js'
 import type { NetworkParams } from '../core/params.js'
 import type { BlockHeader, Transaction } from '../core/types.js'
 import type { Logger } from '../node/logger.js'
@@ -42,27 +53,79 @@ export interface LightClientOptions {
   peersPerQuery?: number
   /** Periodic header sync and proof refresh with every peer (heals missed gossip). */
   resyncIntervalMs?: number
+  /** History pages one peer's refresh may ask for (it continues at the next refresh). */
+  pagesPerRefresh?: number
+  /** Time one peer's refresh may take. */
+  peerRefreshMs?: number
 }
 
-/** Each refresh re-asks the last few blocks: a server a block behind us may have answered without them. */
-const RESCAN_DEPTH = 6
+/** What a peer's SPV answer costs it (points; 'ban' for provably false data). */
+export const SPV_PENALTIES = {
+  'spv-unexpected-reply': 20,
+  'spv-headers-not-connecting': 20,
+  'spv-unrequested-proof': 10, // per proof
+  'spv-empty-page': 50, // more: true without a single proof
+  'spv-history-out-of-order': 50, // a proof at or before the cursor, or not in (height, txid) order
+  'spv-omitted-history': 50, // claimed complete, yet lacks what another peer proved
+  'spv-low-work-headers': 50, // more headers of a too-weak branch than a peer may send
+  'spv-unknown-tip': 20 // named a tip as its own, then served no headers leading to it
+} as const
+
+type SpvPenalty = keyof typeof SPV_PENALTIES
+
 const EMPTY = new Uint8Array(0)
 
 function touches (tx: Transaction, address: Uint8Array): boolean {
   return tx.outputs.some(o => equalBytes(o.address, address)) || tx.inputs.some(i => equalBytes(hash160(i.publicKey), address))
 }
 
+/** Where the next history request starts: at a height, or strictly after (height, txid). */
+interface Cursor { height: number, txidHex?: string }
+
+/** Is (height, txidHex) strictly after the cursor? txids compare as their lowercase hex, which keeps byte order. */
+function after (height: number, txidHex: string, c: Cursor): boolean {
+  if (height !== c.height) return height > c.height
+  return c.txidHex === undefined || txidHex > c.txidHex
+}
+
+/** One peer's knowledge of one address's history. */
+interface AddressScan {
+  /** Height through which this peer's completed scans claim the whole history (-1: none yet). */
+  covered: number
+  /** Every transaction this peer proved for this address (to catch it omitting one another peer proved). */
+  delivered: Set<string>
+  /** The scan in progress: where it started and where it is. */
+  active?: { start: number, cursor: Cursor }
+}
+
+interface PeerScans {
+  byAddress: Map<string, AddressScan>
+  /** Caught leaving out history another peer proved: no longer counted as a witness we wait for (for this connection). */
+  omitted: boolean
+  /** Its last answer named a tip it then served no headers to (cleared by its next answer that we can place). */
+  unknownTip: boolean
+  task?: Promise<void>
+  again: boolean
+}
+
+type ScanResult = 'complete' | 'partial' | 'failed'
+
+/** The outcome of checking one reply's proofs. */
+interface CheckedProofs {
+  verified: VerifiedProof[]
+  /** Index of the first proof we could not judge yet (unknown or inactive block); proofs.length when none. */
+  deferredAt: number
+}
+
 export class LightClient {
-  private readonly o: Required<Pick<LightClientOptions, 'peersPerQuery' | 'resyncIntervalMs'>> & LightClientOptions
+  private readonly o: Required<Pick<LightClientOptions, 'peersPerQuery' | 'resyncIntervalMs' | 'pagesPerRefresh' | 'peerRefreshMs'>> & LightClientOptions
   /** Connected peers that announced the SPV protocol through identify. */
   private readonly spvCapable = new Set<string>()
   /** Height of the last header each peer showed us (for the peer list). */
   readonly peerHeights = new Map<string, number>()
   private readonly headerSyncs = new Map<string, Promise<void>>()
-  /** Per address (hex): the height the next history request starts at. */
-  private readonly scanFrom = new Map<string, number>()
-  private refreshing: Promise<void> | undefined
-  private refreshAgain = false
+  /** Per connected peer: its scans of our addresses. */
+  private readonly scans = new Map<string, PeerScans>()
   private readonly abort = new AbortController()
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -70,7 +133,7 @@ export class LightClient {
   private readonly onReorg = (r: ReorgInfo): void => this.reorged(r)
 
   constructor (opts: LightClientOptions) {
-    this.o = { peersPerQuery: 3, resyncIntervalMs: 10_000, ...opts }
+    this.o = { peersPerQuery: 3, resyncIntervalMs: 10_000, pagesPerRefresh: 50, peerRefreshMs: 60_000, ...opts }
   }
 
   /** Call once the host runs (gossip subscriptions need a started pubsub). */
@@ -82,8 +145,12 @@ export class LightClient {
       if (evt.detail.protocols.includes(protocols.spv)) this.addSpvPeer(evt.detail.peerId)
     })
     node.addEventListener('peer:disconnect', (evt) => {
-      this.spvCapable.delete(evt.detail.toString())
-      this.peerHeights.delete(evt.detail.toString())
+      const id = evt.detail.toString()
+      this.spvCapable.delete(id)
+      this.peerHeights.delete(id)
+      // a running scan ends at its next request; its state goes with the peer
+      const scans = this.scans.get(id)
+      if (scans?.task === undefined) this.scans.delete(id)
     })
     headers.on('tip', this.onTip)
     headers.on('reorg', this.onReorg)
@@ -105,7 +172,7 @@ export class LightClient {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.o.headers.off('tip', this.onTip)
     this.o.headers.off('reorg', this.onReorg)
-    await Promise.allSettled([...this.headerSyncs.values(), this.refreshing])
+    await Promise.allSettled([...this.headerSyncs.values(), ...[...this.scans.values()].map(s => s.task)])
   }
 
   /** Catching up on headers from a peer (proof refreshes run on every tip and do not count). */
@@ -126,21 +193,28 @@ export class LightClient {
     return this.spvCapable.has(id) ? this.o.host.node.getPeers().find(p => p.toString() === id) : undefined
   }
 
-  // ---- talking to a peer ------------------------------------------------------
+  // ---- verdicts -----------------------------------------------------------------
 
   private ban (peer: string, reason: string, detail: string): void {
     this.o.log.warn('banning peer for invalid SPV data', { peer, reason, detail })
     this.o.reputation.ban(peer, reason)
   }
 
-  private async request (peer: PeerId, req: SpvRequest): Promise<SpvResponse> {
+  private penalize (peer: string, reason: SpvPenalty, detail: string, times = 1): void {
+    this.o.log.info('spv peer penalised', { peer, reason, detail })
+    this.o.reputation.penalize(peer, SPV_PENALTIES[reason] * times, reason)
+  }
+
+  // ---- talking to a peer ------------------------------------------------------
+
+  private async request (peer: PeerId, req: SpvRequest, signal: AbortSignal = this.abort.signal): Promise<SpvResponse> {
     const { limits, metrics } = this.o
     const bytes = await rpcRequest(this.o.host.node, peer, this.o.protocols.spv, encodeSpvRequest(req), {
       maxResponseBytes: limits.responseBytes,
       timeoutMs: limits.streamTimeoutMs,
       label: 'spv',
       metrics,
-      signal: this.abort.signal
+      signal
     })
     try {
       return decodeSpvResponse(bytes, spvLimitsOf(limits, limits.responseBytes))
@@ -197,7 +271,7 @@ export class LightClient {
   }
 
   private async syncHeaders (peer: PeerId): Promise<void> {
-    const { headers, limits, reputation } = this.o
+    const { headers, limits } = this.o
     const id = peer.toString()
     const ask = (locator: Uint8Array[]): Promise<SpvResponse> => {
       const req = this.request(peer, { kind: 'getHeaders', locator, stop: EMPTY, max: limits.headersPerReply })
@@ -209,7 +283,7 @@ export class LightClient {
       const res: SpvResponse = await next
       next = undefined
       if (res.kind !== 'headers') {
-        reputation.penalize(id, 20, 'spv-unexpected-reply')
+        this.penalize(id, 'spv-unexpected-reply', res.kind)
         return
       }
       if (res.headers.length === 0) return
@@ -223,9 +297,9 @@ export class LightClient {
         if (!(err instanceof ValidationError)) throw err
         if (err.severity === 'reject') this.ban(id, `spv-${err.code}`, err.message)
         // headers that do not connect to our locator: a confused peer, not a provably lying one
-        else if (err.code === 'header-orphan') reputation.penalize(id, 20, 'spv-headers-not-connecting')
+        else if (err.code === 'header-orphan') this.penalize(id, 'spv-headers-not-connecting', err.message)
         // more headers of a branch too weak to be stored than a peer may send (header-presync.ts)
-        else if (err.code === 'headers-low-work') reputation.penalize(id, 50, 'spv-low-work-headers')
+        else if (err.code === 'headers-low-work') this.penalize(id, 'spv-low-work-headers', err.message)
         return
       }
       const last = headers.get(blockHash(res.headers[res.headers.length - 1]))
@@ -240,89 +314,287 @@ export class LightClient {
 
   /**
    * Verifies a reply's proofs. Any provably invalid proof bans the peer and
-   * drops the whole reply; proofs we cannot judge yet (unknown block) are
-   * left out and make us sync headers from that peer. Returns the accepted
-   * proofs, or undefined when the peer was banned.
+   * drops the whole reply (undefined); proofs we cannot judge yet (a block we
+   * have no header for, or one off our active chain) are left out, and make
+   * us sync headers from that peer.
    */
-  acceptProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): VerifiedProof[] | undefined {
-    const { headers, params, metrics, reputation, proven } = this.o
+  private checkProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): CheckedProofs | undefined {
+    const { headers, params, metrics } = this.o
     const id = peer.toString()
     const verified: VerifiedProof[] = []
     let firstInvalid: ValidationError | undefined
-    let unknownBlock = false
+    let deferredAt = proofs.length
     let unrequested = 0
-    for (const proof of proofs) {
+    proofs.forEach((proof, i) => {
       try {
         const v = verifyProof(proof, headers, params)
         if (address !== undefined && !touches(v.tx, address)) unrequested++
-        else verified.push(v)
+        else if (i < deferredAt) verified.push(v)
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
         if (err.severity === 'reject') {
           metrics?.spvProofsRejectedTotal.inc()
           firstInvalid ??= err
-        } else if (err.code === 'proof-unknown-block') {
-          // not a failed proof, a deferred one: it is asked for again once we have the header
-          unknownBlock = true
+        } else if (i < deferredAt) {
+          // not a failed proof, a deferred one: it is asked for again once our headers catch up
+          deferredAt = i
         }
       }
-    }
+    })
     if (firstInvalid !== undefined) {
       this.ban(id, `spv-${firstInvalid.code}`, firstInvalid.message)
       return undefined
     }
     // valid proofs of transactions we did not ask about: wasted bandwidth
-    if (unrequested > 0) reputation.penalize(id, 10 * unrequested, 'spv-unrequested-proof')
-    for (const v of verified) {
-      metrics?.spvProofsVerifiedTotal.inc()
-      proven.add(v)
-    }
-    if (unknownBlock) void this.syncHeadersFrom(peer).then(() => this.scheduleRefresh())
-    return verified
+    if (unrequested > 0) this.penalize(id, 'spv-unrequested-proof', `${unrequested} proofs`, unrequested)
+    if (deferredAt < proofs.length) this.catchUpWith(peer)
+    return { verified, deferredAt }
   }
 
-  /** All confirmed history of `address` from `fromHeight` that `peer` has; true when it answered completely. */
-  private async scanAddress (peer: PeerId, address: Uint8Array, fromHeight: number): Promise<boolean> {
-    const { limits, reputation } = this.o
-    let next = fromHeight
-    for (let page = 0; page < 10_000 && !this.stopped; page++) {
-      const res = await this.request(peer, { kind: 'getAddressHistory', address, fromHeight: next, max: limits.proofsPerReply })
-      if (res.kind === 'error') return false
+  /**
+   * Syncs headers from a peer that mentioned a block we do not have, and
+   * refreshes only when that brought a new tip (a peer naming blocks that
+   * do not exist must not keep us looping).
+   */
+  private catchUpWith (peer: PeerId, namedTip?: Uint8Array): void {
+    const before = this.o.headers.tip
+    const known = (): boolean => namedTip === undefined || this.o.headers.get(toHex(namedTip)) !== undefined
+    void (async () => {
+      await this.syncHeadersFrom(peer)
+      // a sync already running may have started before the peer had that tip: judge only after a fresh one
+      if (!known() && !this.stopped) await this.syncHeadersFrom(peer)
+      if (!known() && !this.stopped) {
+        const scans = this.scans.get(peer.toString())
+        if (scans !== undefined) scans.unknownTip = true
+        this.penalize(peer.toString(), 'spv-unknown-tip', `named tip ${toHex(namedTip ?? EMPTY)} but served no headers to it`)
+      }
+      if (this.o.headers.tip !== before) this.scheduleRefresh()
+    })()
+  }
+
+  /** Checks proofs and keeps the valid ones in memory only (tools and tests; scans use takeProofs); undefined when the peer was banned. */
+  acceptProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): VerifiedProof[] | undefined {
+    const checked = this.checkProofs(peer, proofs, address)
+    if (checked === undefined) return undefined
+    for (const v of checked.verified) {
+      this.o.metrics?.spvProofsVerifiedTotal.inc()
+      this.o.proven.add(v, peer.toString())
+    }
+    return checked.verified
+  }
+
+  /** Checks proofs and keeps the valid ones, written to the proof store before they count. */
+  private async takeProofs (peer: PeerId, proofs: MerkleProof[], address: Uint8Array): Promise<CheckedProofs | undefined> {
+    const checked = this.checkProofs(peer, proofs, address)
+    if (checked === undefined) return undefined
+    this.o.metrics?.spvProofsVerifiedTotal.inc(checked.verified.length)
+    await this.o.proven.addAll(checked.verified, peer.toString())
+    this.crossCheck(peer.toString(), toHex(address), checked.verified)
+    return checked
+  }
+
+  /**
+   * Proofs `from` just delivered, held against every other peer that claimed
+   * this address's history complete through their height without them: each
+   * such peer pays, and its claim falls back to before the omission so it is
+   * asked again from there.
+   */
+  private crossCheck (from: string, addressHex: string, proofs: VerifiedProof[]): void {
+    for (const [id, peer] of this.scans) {
+      if (id === from) continue
+      const scan = peer.byAddress.get(addressHex)
+      if (scan === undefined) continue
+      const omitted = proofs.filter(p => p.entry.height <= scan.covered && !scan.delivered.has(p.txidHex))
+      if (omitted.length === 0) continue
+      const lowest = Math.min(...omitted.map(p => p.entry.height))
+      this.penalize(id, 'spv-omitted-history', `${omitted.length} transactions of ${addressHex} another peer proved at or below height ${scan.covered}, e.g. ${omitted[0].txidHex}`)
+      scan.covered = lowest - 1
+      peer.omitted = true
+    }
+  }
+
+  /** The height through which a reply's named tip covers history, when that block is on our active chain. */
+  private coveredBy (peer: PeerId, tip: { hash: Uint8Array, height: number } | undefined): number | undefined {
+    if (tip === undefined) return undefined
+    const entry = this.o.headers.get(toHex(tip.hash))
+    if (entry === undefined) {
+      // the peer is ahead of us (or on a chain we do not know): its claim counts once our headers show it
+      this.catchUpWith(peer, tip.hash)
+      return undefined
+    }
+    const scans = this.scans.get(peer.toString())
+    if (scans !== undefined) scans.unknownTip = false
+    if (entry.height !== tip.height || !this.o.headers.isActive(entry)) return undefined
+    this.notePeerHeight(peer.toString(), entry.height)
+    return entry.height
+  }
+
+  /**
+   * Continues (or starts) `peer`'s scan of one address's history, page by
+   * page from its cursor, within the page budget and the signal's deadline.
+   */
+  private async scanAddress (peer: PeerId, address: Uint8Array, scan: AddressScan, takePage: () => boolean, signal: AbortSignal): Promise<ScanResult> {
+    const { limits, headers } = this.o
+    const id = peer.toString()
+    const hex = toHex(address)
+    if (scan.active === undefined) {
+      // nothing new for this peer to cover
+      if (scan.covered >= headers.height) return 'complete'
+      const start = scan.covered + 1
+      scan.active = { start, cursor: { height: start } }
+    }
+    const active = scan.active
+    while (!this.stopped && !signal.aborted) {
+      if (!takePage()) return 'partial'
+      const c = active.cursor
+      const res = await this.request(peer, {
+        kind: 'getAddressHistory',
+        address,
+        fromHeight: c.height,
+        max: limits.proofsPerReply,
+        ...(c.txidHex !== undefined ? { afterTxid: fromHex(c.txidHex) } : {})
+      }, signal)
+      // a reorg meanwhile reset this scan: what this page says belongs to the old one
+      if (scan.active !== active) return 'partial'
+      if (res.kind === 'error') return 'failed'
       if (res.kind !== 'proofs') {
-        reputation.penalize(peer.toString(), 20, 'spv-unexpected-reply')
-        return false
+        this.penalize(id, 'spv-unexpected-reply', res.kind)
+        return 'failed'
       }
-      if (this.acceptProofs(peer, res.proofs, address) === undefined) return false
-      if (!res.more) return true
-      if (res.proofs.length === 0) {
-        reputation.penalize(peer.toString(), 20, 'spv-empty-page')
-        return false
+      if (res.more && res.proofs.length === 0) {
+        this.penalize(id, 'spv-empty-page', 'more: true without a proof')
+        return 'failed'
       }
-      const last = Math.max(...res.proofs.map(p => p.height))
-      // A page may end in the middle of a height, so ask from that height
-      // again; only a page entirely within one height (more than a whole
-      // reply of this address's transactions in one block) moves past it.
-      next = last > next ? last : last + 1
+      // [order] strictly after the cursor and in (height, txid) order: cheap, before any proof is verified
+      let last: Cursor = c
+      for (const p of res.proofs) {
+        const txidHex = toHex(txidOf(p.tx))
+        if (!after(p.height, txidHex, last)) {
+          this.penalize(id, 'spv-history-out-of-order', `proof at ${p.height}/${txidHex} after ${last.height}/${last.txidHex ?? '-'}`)
+          return 'failed'
+        }
+        last = { height: p.height, txidHex }
+      }
+      const checked = await this.takeProofs(peer, res.proofs, address)
+      if (checked === undefined) return 'failed'
+      // the cursor moves past what we checked (valid, or not ours); never past a proof we could not judge yet
+      if (checked.deferredAt > 0) {
+        const p = res.proofs[checked.deferredAt - 1]
+        active.cursor = { height: p.height, txidHex: toHex(txidOf(p.tx)) }
+      }
+      for (const v of checked.verified) scan.delivered.add(v.txidHex)
+      if (checked.deferredAt < res.proofs.length) return 'partial'
+      if (res.more) continue
+      // complete: through the tip it names, if that is on our chain
+      scan.active = undefined
+      const through = this.coveredBy(peer, res.tip)
+      if (through === undefined || through < active.start - 1) return 'partial'
+      const omitted = this.omittedBy(hex, active.start, through, scan.delivered)
+      if (omitted.length > 0) {
+        const scans = this.scans.get(id)
+        if (scans !== undefined) scans.omitted = true
+        this.penalize(id, 'spv-omitted-history', `${omitted.length} proven transactions of ${hex} missing between heights ${active.start} and ${through}, e.g. ${omitted[0]}`)
+        return 'failed'
+      }
+      if (through > scan.covered) scan.covered = through
+      return 'complete'
     }
-    return false
+    return 'partial'
   }
 
-  /** Asks up to peersPerQuery peers for the history of every address; coalesces concurrent calls. */
+  /** Proven transactions of an address within [from, to] of our active chain that a scan did not deliver. */
+  private omittedBy (addressHex: string, from: number, to: number, delivered: Set<string>): string[] {
+    const { proven, headers } = this.o
+    const missing: string[] = []
+    for (const hex of proven.txidsOf(addressHex)) {
+      const p = proven.get(hex)
+      if (p === undefined || !headers.isActive(p.entry)) continue
+      if (p.entry.height >= from && p.entry.height <= to && !delivered.has(hex)) missing.push(hex)
+    }
+    return missing
+  }
+
+  /**
+   * Height through which every address's history is known complete: for
+   * each address, how far connected peers not caught omitting anything
+   * covered it, cross-checked: while two such peers serve us, both must
+   * have covered it (the lower of the two best); -1 when unknown.
+   */
+  historyCompleteThrough (): number {
+    const wanted = this.witnessesWanted()
+    let through = Number.MAX_SAFE_INTEGER
+    for (const a of this.o.addresses()) {
+      const hex = toHex(a)
+      const covered: number[] = []
+      for (const [id, peer] of this.scans) {
+        if (!this.spvCapable.has(id) || this.o.reputation.isBanned(id) || this.unreliable(id)) continue
+        covered.push(peer.byAddress.get(hex)?.covered ?? -1)
+      }
+      covered.sort((x, y) => y - x)
+      through = Math.min(through, covered[wanted - 1] ?? -1)
+    }
+    return through === Number.MAX_SAFE_INTEGER ? this.o.headers.height : through
+  }
+
+  /** A peer whose answers do not count toward the cross-check for now. */
+  private unreliable (id: string): boolean {
+    const scans = this.scans.get(id)
+    return scans !== undefined && (scans.omitted || scans.unknownTip)
+  }
+
+  /** Distinct peers that should have proven a payment before it counts: two while two (not caught omitting) serve us. */
+  witnessesWanted (): number {
+    const serving = this.spvPeers().filter(p => {
+      const id = p.toString()
+      return !this.o.reputation.isBanned(id) && !this.unreliable(id)
+    }).length
+    return Math.max(1, Math.min(2, serving))
+  }
+
+  /** Asks up to peersPerQuery peers for the history of every address; each peer runs on its own. */
   scheduleRefresh (): void {
     if (this.stopped) return
-    if (this.refreshing !== undefined) { this.refreshAgain = true; return }
-    this.refreshing = this.refresh()
-      .catch(err => { if (!this.stopped) this.o.log.warn('proof refresh failed', { err: (err as Error).message }) })
+    for (const peer of this.pickPeers()) this.refreshPeer(peer)
+  }
+
+  private refreshPeer (peer: PeerId): void {
+    const id = peer.toString()
+    let scans = this.scans.get(id)
+    if (scans === undefined) this.scans.set(id, scans = { byAddress: new Map(), omitted: false, unknownTip: false, again: false })
+    if (scans.task !== undefined) { scans.again = true; return }
+    const s = scans
+    s.task = this.refreshFrom(peer, s)
+      .catch(err => { if (!this.stopped) this.o.log.debug('address history refresh failed', { peer: id, err: (err as Error).message }) })
       .finally(() => {
-        this.refreshing = undefined
-        if (this.refreshAgain) { this.refreshAgain = false; this.scheduleRefresh() }
+        s.task = undefined
+        if (!this.spvCapable.has(id)) { this.scans.delete(id); return }
+        if (s.again && !this.stopped) { s.again = false; this.refreshPeer(peer) }
       })
   }
 
-  /** Resolves when no refresh is running or queued (tests, and callers that want fresh proofs). */
+  /** One peer's refresh: every address, at most pagesPerRefresh pages and peerRefreshMs. */
+  private async refreshFrom (peer: PeerId, scans: PeerScans): Promise<void> {
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.o.peerRefreshMs)])
+    let pages = 0
+    const takePage = (): boolean => pages++ < this.o.pagesPerRefresh
+    for (const address of this.o.addresses()) {
+      if (this.stopped || signal.aborted || this.o.reputation.isBanned(peer.toString())) return
+      const hex = toHex(address)
+      let scan = scans.byAddress.get(hex)
+      if (scan === undefined) scans.byAddress.set(hex, scan = { covered: -1, delivered: new Set() })
+      const result = await this.scanAddress(peer, address, scan, takePage, signal)
+      if (result === 'failed') return
+      // out of pages: go on where we stopped once the others had their turn
+      if (result === 'partial' && pages > this.o.pagesPerRefresh) { scans.again = true; return }
+    }
+  }
+
+  /** Resolves when no refresh or header sync is running (tests, and callers that want fresh proofs). */
   async settled (): Promise<void> {
-    while (this.refreshing !== undefined || this.headerSyncs.size > 0) {
-      await Promise.allSettled([this.refreshing, ...this.headerSyncs.values()])
+    for (;;) {
+      const running = [...this.headerSyncs.values(), ...[...this.scans.values()].flatMap(s => s.task !== undefined ? [s.task] : [])]
+      if (running.length === 0) return
+      await Promise.allSettled(running)
     }
   }
 
@@ -336,28 +608,17 @@ export class LightClient {
     return peers.slice(0, this.o.peersPerQuery)
   }
 
-  private async refresh (): Promise<void> {
-    const peers = this.pickPeers()
-    if (peers.length === 0) return
-    for (const address of this.o.addresses()) {
-      if (this.stopped) return
-      const hex = toHex(address)
-      const before = this.scanFrom.get(hex)
-      const target = this.o.headers.height
-      const answers = await Promise.all(peers.map(async peer => await this.scanAddress(peer, address, before ?? 0).catch(err => {
-        if (!this.stopped) this.o.log.debug('address history request failed', { peer: peer.toString(), err: (err as Error).message })
-        return false
-      })))
-      // a reorg meanwhile lowered the start: keep that
-      if (answers.some(Boolean) && this.scanFrom.get(hex) === before) this.scanFrom.set(hex, Math.max(0, target - RESCAN_DEPTH + 1))
-    }
-  }
-
-  /** Proofs whose block left the active chain are dropped; their addresses are asked again from the fork. */
+  /** Proofs whose block left the active chain are dropped; every peer's coverage falls back to the fork. */
   private reorged (r: ReorgInfo): void {
     const dropped = this.o.proven.recheck()
     this.o.log.warn('header chain reorganisation', { from: r.from.height, to: r.to.height, fork: r.fork.height, droppedProofs: dropped.length })
-    for (const [hex, from] of this.scanFrom) this.scanFrom.set(hex, Math.min(from, r.fork.height + 1))
+    const fork = r.fork.height
+    for (const peer of this.scans.values()) {
+      for (const scan of peer.byAddress.values()) {
+        if (scan.covered > fork) scan.covered = fork
+        if (scan.active !== undefined && (scan.active.cursor.height > fork || scan.active.start > fork + 1)) scan.active = undefined
+      }
+    }
     this.scheduleRefresh()
   }
 
@@ -367,9 +628,12 @@ export class LightClient {
       try {
         const res = await this.request(peer, { kind: 'getTxProof', txid: id })
         if (res.kind !== 'proofs') continue
-        const accepted = this.acceptProofs(peer, res.proofs)
-        const found = accepted?.find(v => equalBytes(v.txid, id))
-        if (found !== undefined) return found
+        const checked = this.checkProofs(peer, res.proofs)
+        const found = checked?.verified.find(v => equalBytes(v.txid, id))
+        if (found === undefined) continue
+        this.o.metrics?.spvProofsVerifiedTotal.inc()
+        await this.o.proven.addAll([found], peer.toString())
+        return found
       } catch (err) {
         this.o.log.debug('tx proof request failed', { peer: peer.toString(), err: (err as Error).message })
       }

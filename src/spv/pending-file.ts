@@ -1,7 +1,15 @@
 // The light wallet's own unconfirmed transactions, kept in a small JSON file
 // so a restart neither forgets a payment it published (and offers its coins
 // again) nor stops re-announcing it until a proof confirms it.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+//
+// Written atomically (Bitcoin Core's way for its small files): a temporary
+// file in the same directory, fsync, rename over the old file, fsync of the
+// directory, so a crash or a full disk leaves the old file or the new one,
+// never a mix. A file that exists but does not parse is reported, not read
+// as empty: reading it as empty would offer the coins of published payments
+// again, and a second payment from them is a real double payment.
+import * as nodeFs from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { fromHex, toHex } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import type { NetworkParams } from '../core/params.js'
@@ -15,38 +23,98 @@ export interface StoredPending {
 }
 
 export interface PendingPersistence {
+  /** Throws PendingFileError when the file exists but is damaged. */
   load: () => StoredPending[]
+  /** Throws (the caller must not act as if saved) when the file could not be written durably. */
   save: (pending: StoredPending[]) => void
 }
 
+/** The pending file exists but cannot be read as written: the node must not start as if it were empty. */
+export class PendingFileError extends Error {
+  constructor (readonly path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message} (move the file away to start without its pending transactions)`, options)
+    this.name = 'PendingFileError'
+  }
+}
+
+/** The file-system calls used here, so tests can make any of them fail. */
+export type PendingFs = Pick<typeof nodeFs, 'readFileSync' | 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readdirSync'>
+
 interface PendingJson { hex: string, publishedAt: number }
 
-export function pendingFile (path: string, params: NetworkParams): PendingPersistence {
+const TMP_MARK = '.tmp-'
+
+export function pendingFile (path: string, params: NetworkParams, fs: PendingFs = nodeFs): PendingPersistence {
+  const dir = dirname(path)
+  const name = basename(path)
+
+  /** Temporary files a crash left behind (ours are `<name>.tmp-<pid>-<n>`). */
+  const removeStaleTemps = (): void => {
+    let entries: string[]
+    try {
+      entries = fs.readdirSync(dir)
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      if (e.startsWith(name + TMP_MARK)) {
+        try { fs.unlinkSync(join(dir, e)) } catch {}
+      }
+    }
+  }
+
+  let seq = 0
   return {
     load: () => {
+      removeStaleTemps()
       let text: string
       try {
-        text = readFileSync(path, 'utf8')
+        text = fs.readFileSync(path, 'utf8')
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-        throw err
+        throw new PendingFileError(path, `cannot read the pending-transaction file: ${(err as Error).message}`, { cause: err })
       }
-      const out: StoredPending[] = []
+      let items: unknown
       try {
-        for (const item of JSON.parse(text) as PendingJson[]) {
-          // a damaged entry costs only that entry: the chain is the record, this is a convenience
-          try {
-            out.push({ tx: decodeTx(fromHex(item.hex), params.maxTxSize), publishedAt: Number(item.publishedAt) || Date.now() })
-          } catch {}
+        items = JSON.parse(text)
+      } catch (err) {
+        throw new PendingFileError(path, `the pending-transaction file is damaged: ${(err as Error).message}`, { cause: err })
+      }
+      if (!Array.isArray(items)) throw new PendingFileError(path, 'the pending-transaction file is damaged: not a list')
+      return items.map((item: PendingJson, i) => {
+        try {
+          const publishedAt = Number(item.publishedAt)
+          if (!Number.isSafeInteger(publishedAt) || publishedAt < 0) throw new Error(`bad publishedAt ${String(item.publishedAt)}`)
+          return { tx: decodeTx(fromHex(item.hex), params.maxTxSize), publishedAt }
+        } catch (err) {
+          throw new PendingFileError(path, `the pending-transaction file is damaged: entry ${i}: ${(err as Error).message}`, { cause: err })
         }
-      } catch {}
-      return out
+      })
     },
     save: (pending) => {
       const json: PendingJson[] = pending.map(p => ({ hex: toHex(txBytes(p.tx)), publishedAt: p.publishedAt }))
-      const tmp = `${path}.tmp-${process.pid}`
-      writeFileSync(tmp, JSON.stringify(json), { mode: 0o600 })
-      renameSync(tmp, path)
+      const tmp = join(dir, `${name}${TMP_MARK}${process.pid}-${seq++}`)
+      let fd: number | undefined
+      try {
+        fd = fs.openSync(tmp, 'w', 0o600)
+        const bytes = Buffer.from(JSON.stringify(json))
+        for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off, bytes.length - off)
+        fs.fsyncSync(fd)
+        fs.closeSync(fd)
+        fd = undefined
+        fs.renameSync(tmp, path)
+      } catch (err) {
+        if (fd !== undefined) try { fs.closeSync(fd) } catch {}
+        try { fs.unlinkSync(tmp) } catch {}
+        throw err
+      }
+      // the rename itself must survive a power cut
+      const dirFd = fs.openSync(dir, 'r')
+      try {
+        fs.fsyncSync(dirFd)
+      } finally {
+        fs.closeSync(dirFd)
+      }
     }
   }
 }

@@ -297,6 +297,11 @@ export const descriptor = {
                 "max": {
                   "type": "uint32",
                   "id": 3
+                },
+                "afterTxid": {
+                  "type": "bytes",
+                  "id": 4,
+                  "protoName": "after_txid"
                 }
               }
             },
@@ -318,6 +323,16 @@ export const descriptor = {
                 "more": {
                   "type": "bool",
                   "id": 2
+                },
+                "tipHash": {
+                  "type": "bytes",
+                  "id": 3,
+                  "protoName": "tip_hash"
+                },
+                "tipHeight": {
+                  "type": "uint32",
+                  "id": 4,
+                  "protoName": "tip_height"
                 }
               }
             },
