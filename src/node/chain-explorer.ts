@@ -118,9 +118,8 @@ export class ChainExplorer {
       this.layouts.set(entry.hashHex, layout)
     }
     if (this.summaries.get(entry.hashHex) === undefined) {
-      let size = 80
-      for (let i = 0; i < layout.txCount; i++) size += layout.txEnd[i] - layout.txStart[i]
-      this.summaries.set(entry.hashHex, { size, txCount: layout.txCount })
+      // a block's size is its canonical encoding: the stored bytes
+      this.summaries.set(entry.hashHex, { size: bytes.length, txCount: layout.txCount })
     }
     return { entry, bytes, layout }
   }
