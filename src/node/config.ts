@@ -10,6 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_MONEY, getNetwork } from '../core/params.js'
 import { decodeAddress } from '../wallet/address.js'
+import { MAX_CONFIRMATIONS, defaultConfirmations } from '../wallet/confirmations.js'
 
 export interface NodeConfig {
   role: 'miner' | 'full' | 'spv'
@@ -22,8 +23,11 @@ export interface NodeConfig {
   api: { host: string, port: number }
   /** payout: an address; null = the wallet's first address. */
   mining: { enabled: boolean, threads: number, payout: string | null }
-  /** file: relative to dataDir unless absolute (see walletFilePath); null password = unencrypted daemon wallet (file mode 0600). */
-  wallet: { file: string, password: string | null }
+  /**
+   * file: relative to dataDir unless absolute (see walletFilePath); null password = unencrypted daemon wallet (file mode 0600);
+   * confirmations: depth at which a payment counts as confirmed (loaded configs always set it; absent = the network's default).
+   */
+  wallet: { file: string, password: string | null, confirmations?: number }
   log: { level: 'debug' | 'info' | 'warn' | 'error' }
   /** Demo mode: small payments to peers' addresses every few seconds. */
   demo: { enabled: boolean, intervalSeconds: number, amount: string }
@@ -212,7 +216,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
 
   const api = c.section(top, 'api', 'api', ['host', 'port'])
   const mining = c.section(top, 'mining', 'mining', ['enabled', 'threads', 'payout'])
-  const wallet = c.section(top, 'wallet', 'wallet', ['file', 'password'])
+  const wallet = c.section(top, 'wallet', 'wallet', ['file', 'password', 'confirmations'])
   const log = c.section(top, 'log', 'log', ['level'])
   const demo = c.section(top, 'demo', 'demo', ['enabled', 'intervalSeconds', 'amount'])
   const mempool = c.section(top, 'mempool', 'mempool', ['maxBytes'])
@@ -247,7 +251,8 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
     },
     wallet: {
       file: opt(wallet, 'file', 'wallet.json', v => c.nonEmptyString(v, 'wallet.file')),
-      password: opt(wallet, 'password', null as string | null, v => v === null ? null : c.nonEmptyString(v, 'wallet.password'))
+      password: opt(wallet, 'password', null as string | null, v => v === null ? null : c.nonEmptyString(v, 'wallet.password')),
+      confirmations: opt(wallet, 'confirmations', defaultConfirmations(network), v => c.int(v, 'wallet.confirmations', 1, MAX_CONFIRMATIONS))
     },
     log: { level: opt(log, 'level', 'info' as const, v => c.oneOf(v, 'log.level', LOG_LEVELS)) },
     demo: {

@@ -38,6 +38,7 @@ import {
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
+import { FatalSignal } from './fatal.js'
 import { difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
 
 interface SpvNodeParts {
@@ -51,6 +52,7 @@ interface SpvNodeParts {
   gossip: GossipService
   proven: ProvenTransactions
   wallet: SpvWallet
+  fatal: FatalSignal
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/
@@ -73,8 +75,12 @@ export class SpvNode implements NodeApi {
   private readonly startedAt = Date.now()
   private demo: DemoPayments | undefined
   private stopped = false
+  /** Resolves on a storage failure (header database, pending file): the daemon stops the node. */
+  readonly fatal: FatalSignal
 
   private constructor (parts: SpvNodeParts) {
+    this.fatal = parts.fatal
+    this.fatal.onFatal(() => this.demo?.stop())
     this.config = parts.config
     this.log = parts.log
     this.params = parts.params
@@ -107,9 +113,11 @@ export class SpvNode implements NodeApi {
     mkdirSync(config.dataDir, { recursive: true })
     const metrics = new NodeMetrics()
     const closers: Array<() => Promise<void>> = []
+    const fatal = new FatalSignal(log)
     try {
       const headers = await HeaderChain.open({ location: join(config.dataDir, 'headers'), params })
       closers.push(async () => await headers.close())
+      headers.on('storageError', fatal.report)
       log.info('header chain opened', { network: params.id, height: headers.height, tip: headers.tip.hashHex })
       const keys = await openNodeWallet(config, params, log)
       const reputation = new PeerReputation({ metrics, log: log.child('peers') })
@@ -138,9 +146,9 @@ export class SpvNode implements NodeApi {
         headers,
         params,
         publish: bytes => gossip.publish('tx', bytes),
-        persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params)
+        persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params, fatal.report)
       })
-      const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet })
+      const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet, fatal })
       await node.startServices()
       return node
     } catch (err) {

@@ -14,7 +14,7 @@ import { checkHeaderPow } from '../core/validate.js'
 import { SerialLock } from '../chain/serial-lock.js'
 import { BlockIndex, type IndexEntry } from '../chain/block-index.js'
 import { decodeIndexRecord, encodeIndexRecord } from '../chain/records.js'
-import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix } from '../chain/store.js'
+import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix, type StorageError } from '../chain/store.js'
 
 export type { IndexEntry }
 
@@ -39,6 +39,8 @@ export interface HeaderChainEvents {
   tip: [tip: IndexEntry, previous: IndexEntry]
   /** The new tip is not a descendant of the old one. */
   reorg: [info: ReorgInfo]
+  /** A read or write of the database failed: no more headers are stored; the node must stop. */
+  storageError: [err: StorageError]
 }
 
 export interface HeaderBatchResult {
@@ -64,7 +66,9 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
   private constructor (opts: HeaderChainOptions) {
     super()
     this.params = opts.params
-    this.store = new ChainStore(opts.location)
+    this.store = new ChainStore(opts.location, 'header database')
+    // the store refuses every write after its first failure (so no tip moves past what is on disk)
+    this.store.onFailure = err => { this.emit('storageError', err) }
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
   }
 

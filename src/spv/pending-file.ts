@@ -2,6 +2,7 @@
 // so a restart neither forgets a payment it published (and offers its coins
 // again) nor stops re-announcing it until a proof confirms it.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { StorageError } from '../chain/store.js'
 import { fromHex, toHex } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import type { NetworkParams } from '../core/params.js'
@@ -21,7 +22,9 @@ export interface PendingPersistence {
 
 interface PendingJson { hex: string, publishedAt: number }
 
-export function pendingFile (path: string, params: NetworkParams): PendingPersistence {
+/** `onFailure` hears of every StorageError before it is thrown (the node stops on it). */
+export function pendingFile (path: string, params: NetworkParams, onFailure: (err: StorageError) => void = () => {}): PendingPersistence {
+  const failed = (err: StorageError): StorageError => { onFailure(err); return err }
   return {
     load: () => {
       let text: string
@@ -29,7 +32,7 @@ export function pendingFile (path: string, params: NetworkParams): PendingPersis
         text = readFileSync(path, 'utf8')
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-        throw err
+        throw failed(new StorageError('pending transactions file', path, 'read', err))
       }
       const out: StoredPending[] = []
       try {
@@ -45,8 +48,13 @@ export function pendingFile (path: string, params: NetworkParams): PendingPersis
     save: (pending) => {
       const json: PendingJson[] = pending.map(p => ({ hex: toHex(txBytes(p.tx)), publishedAt: p.publishedAt }))
       const tmp = `${path}.tmp-${process.pid}`
-      writeFileSync(tmp, JSON.stringify(json), { mode: 0o600 })
-      renameSync(tmp, path)
+      // a StorageError, not a bare errno: the send that called this fails, and the node stops (see FatalSignal)
+      try {
+        writeFileSync(tmp, JSON.stringify(json), { mode: 0o600 })
+        renameSync(tmp, path)
+      } catch (err) {
+        throw failed(new StorageError('pending transactions file', path, 'write', err))
+      }
     }
   }
 }
