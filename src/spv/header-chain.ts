@@ -171,6 +171,8 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
    */
   async processHeaders (headers: BlockHeader[]): Promise<HeaderBatchResult> {
     if (this.closed) throw new Error('header chain is closed')
+    // after a failed write nothing more is taken (the node is stopping): memory must not run ahead of the disk
+    if (this.store.failure !== undefined) throw this.store.failure
     return await this.lock.run(async () => {
       const added: IndexEntry[] = []
       let failure: unknown
