@@ -89,6 +89,10 @@ const P_UNDO = 0x75 // 'u' + block hash -> coins the block spent
 const META_TIP = new Uint8Array([0x6d, 0x74]) // 'mt' -> block hash + height(u32 BE)
 const META_OWNER = new Uint8Array([0x6d, 0x6f]) // 'mo' -> fingerprint of the wallet the state belongs to
 
+/** Catching up, blocks per batch (and a cap on its ops). */
+const CATCH_UP_BATCH = 500
+const CATCH_UP_BATCH_OPS = 50_000
+
 const coinKey = (id: Uint8Array, index: number): Uint8Array => concatBytes(new Uint8Array([P_COIN]), id, u32be(index))
 const outpoint = (id: Uint8Array | string, index: number): string => (typeof id === 'string' ? id : toHex(id)) + ':' + index
 const FLAG_COINBASE = 1
@@ -223,9 +227,21 @@ export class NodeWallet {
       await this.reset()
       return
     }
-    for await (const [k, v] of this.store.scan(new Uint8Array([P_COIN]))) {
-      const c = decodeCoin(k, v)
-      this.coins.set(outpoint(c.txid, c.index), c)
+    // entries in chunks: one await per entry would cost more than the decoding
+    const it = this.store.db.iterator({ gte: new Uint8Array([P_COIN]), lt: new Uint8Array([P_COIN + 1]) })
+    try {
+      for (;;) {
+        const chunk = await it.nextv(4096)
+        if (chunk.length === 0) break
+        for (const [k, v] of chunk) {
+          const c = decodeCoin(k, v)
+          this.coins.set(outpoint(c.txid, c.index), c)
+        }
+      }
+    } catch (err) {
+      throw new StorageError(this.store.what, this.store.location, 'read', err)
+    } finally {
+      await it.close()
     }
     this.at = entry
     // coins at addresses past the handed-out ones (a wallet file restored with fewer addresses): record them
@@ -280,20 +296,43 @@ export class NodeWallet {
     if (this.failed !== undefined) throw this.failed
   }
 
-  /** Walks from the state's block to the chain's tip, one block (one batch) at a time. */
+  /**
+   * Walks from the state's block to the chain's tip: back to the fork one
+   * block (one batch) at a time, then forward. Forward runs of many blocks
+   * (a first open, a restore, a node that was offline) are written up to
+   * CATCH_UP_BATCH blocks per batch, each batch with the block it reaches,
+   * so a crash or a failure leaves the state at a block it fully holds.
+   */
   private async syncToTip (): Promise<void> {
-    for (;;) {
-      if (this.closed) return
-      const tip = this.chain.tip
-      if (this.at === tip) break
-      const fork = this.chain.index.forkPoint(this.at, tip)
-      if (this.at !== fork) {
-        await this.disconnect(this.at)
-      } else {
-        await this.connect(this.chain.index.ancestor(tip, this.at.height + 1))
-      }
+    const batch: BatchOp[] = []
+    let pendingAt: IndexEntry | undefined
+    const flush = async (): Promise<void> => {
+      if (pendingAt === undefined) return
+      await this.store.write(batch.splice(0))
+      pendingAt = undefined
     }
-    this.recent.clear()
+    try {
+      for (;;) {
+        if (this.closed) return
+        const tip = this.chain.tip
+        if (this.at === tip) break
+        const fork = this.chain.index.forkPoint(this.at, tip)
+        if (this.at !== fork) {
+          // disconnecting reads undo records from the database: everything before must be there
+          await flush()
+          await this.disconnect(this.at)
+        } else if (tip.height - this.at.height > 1 || pendingAt !== undefined) {
+          pendingAt = this.chain.index.ancestor(tip, this.at.height + 1)
+          await this.connect(pendingAt, batch)
+          if (batch.length >= CATCH_UP_BATCH_OPS || pendingAt.height % CATCH_UP_BATCH === 0) await flush()
+        } else {
+          await this.connect(this.chain.index.ancestor(tip, this.at.height + 1))
+        }
+      }
+      await flush()
+    } finally {
+      this.recent.clear()
+    }
   }
 
   private blockOf (entry: IndexEntry): Block {
@@ -302,7 +341,8 @@ export class NodeWallet {
     return block
   }
 
-  private async connect (entry: IndexEntry): Promise<void> {
+  /** Applies one block; with `batch`, its ops join the caller's batch (written by the caller before anything reads them back). */
+  private async connect (entry: IndexEntry, batch?: BatchOp[]): Promise<void> {
     const block = this.blockOf(entry)
     const ops: BatchOp[] = []
     const undo: Array<[string, string]> = []
@@ -339,8 +379,9 @@ export class NodeWallet {
     })
     if (undo.length > 0) ops.push({ type: 'put', key: concatBytes(new Uint8Array([P_UNDO]), entry.hash), value: json(undo) })
     ops.push({ type: 'put', key: META_TIP, value: concatBytes(entry.hash, u32be(entry.height)) })
-    // disk first, then memory: what the wallet shows is always what it has stored
-    await this.store.write(ops)
+    // disk first, then memory: what the wallet shows is what it has stored (catching up: up to one batch ahead)
+    if (batch === undefined) await this.store.write(ops)
+    else batch.push(...ops)
     for (const k of spent) this.coins.delete(k)
     for (const [k, c] of created) this.coins.set(k, c)
     this.at = entry
