@@ -34,7 +34,7 @@ import { NodeMetrics } from './metrics.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
-  ApiError, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  ApiError, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type SendOptions, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
@@ -347,10 +347,10 @@ export class SpvNode implements NodeApi {
     return address
   }
 
-  async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
+  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
     try {
       decodeAddress(to, this.params)
-      const built = this.lightWallet.send(to, amount, fee)
+      const built = this.lightWallet.send(to, amount, fee, options)
       this.log.info('payment published', { to, amount, fee: built.fee, txid: toHex(built.txid) })
       return { txid: toHex(built.txid) }
     } catch (err) {
