@@ -383,6 +383,9 @@ export class FullNode implements NodeApi {
 
   async wallet (): Promise<WalletView> {
     const w = this.nodeWallet
+    // the wallet follows the chain a moment behind its events: answer for the chain's tip
+    // (after a storage failure, for the last block it stored)
+    await w.synced().catch(() => {})
     const balance = w.balance()
     return {
       addresses: w.addresses(),
