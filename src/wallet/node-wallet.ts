@@ -537,7 +537,15 @@ export class NodeWallet {
       keys: (hash: Uint8Array) => this.wallet.privateKeyFor(hash),
       params: this.params
     })
-    if (built.change > 0n) await this.wallet.commitChangeAddress(change.hash)
+    if (built.change > 0n) {
+      try {
+        await this.wallet.commitChangeAddress(change.hash)
+      } catch (err) {
+        // the keystore could not record the change address: nothing is published, and a failed write stops the node
+        this.fail(err)
+        throw err
+      }
+    }
     return built
   }
 
