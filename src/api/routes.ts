@@ -128,11 +128,13 @@ export const API_ROUTES: Route[] = [
     pattern: '/api/wallet/send',
     auth: true,
     handler: async ({ node, body }) => {
-      const b = bodyObject(await body(), ['to', 'amount', 'fee'], ['to', 'amount'])
+      const b = bodyObject(await body(), ['to', 'amount', 'fee', 'force'], ['to', 'amount'])
       const to = parseAddress(b.to, node.params, 'to')
       const amount = parsePaymentAmount(b.amount)
       const fee = b.fee === undefined || b.fee === null ? undefined : parseFee(b.fee)
-      return await node.send(to, amount, fee)
+      // force: accept a fee above the wallet's cap (1 MC), an explicit decision
+      const force = b.force === undefined ? false : parseBoolean(b.force, 'force')
+      return await node.send(to, amount, fee, force ? { force } : undefined)
     }
   },
   {

@@ -20,7 +20,7 @@ import { OrphanPool } from './orphans.js'
 import { SerialLock } from './serial-lock.js'
 import { emitToEach, logListenerError } from './safe-emit.js'
 import { type Coin, decodeCoin, decodeIndexRecord, decodeTxLocation, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
-import { type BatchOp, ChainStore, coinKey, key, META_NETWORK, META_TIP, Prefix, u32be } from './store.js'
+import { type BatchOp, ChainStore, coinKey, key, META_NETWORK, META_TIP, Prefix, type StorageError, u32be } from './store.js'
 
 export interface ChainOptions {
   /** Directory of the LevelDB database. */
@@ -62,6 +62,8 @@ export interface ChainEvents {
   processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number]
   /** A listener of another event threw; the other listeners still ran. */
   listenerError: [event: string, err: unknown]
+  /** A read or write of the database failed: the chain takes no more changes; the node must stop. */
+  storageError: [err: StorageError]
 }
 
 export interface AddressHistoryItem {
@@ -109,6 +111,8 @@ export class Chain extends EventEmitter<ChainEvents> {
     super()
     this.params = opts.params
     this.store = new ChainStore(opts.location)
+    // the store refuses every write after its first failure; the node learns of it here
+    this.store.onFailure = err => { this.emit('storageError', err) }
     this.verifier = opts.verifier
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
@@ -205,7 +209,8 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   private async writeGenesis (): Promise<void> {
     const p = this.params
-    const entry = this.index.add(p.genesis.header, undefined, STATUS_HAVE_DATA)
+    // the index entry is built apart and indexed only once the batch is on disk
+    const entry = new BlockIndex().add(p.genesis.header, undefined, STATUS_HAVE_DATA)
     const coinbase = p.genesis.transactions[0]
     const ops: BatchOp[] = [
       indexRecordOp(entry),
@@ -217,6 +222,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       { type: 'put', key: META_NETWORK, value: fromHex(p.genesisHash) }
     ]
     await this.store.write(ops)
+    this.index.restore(entry)
     this.index.setTip(entry)
   }
 
@@ -312,19 +318,25 @@ export class Chain extends EventEmitter<ChainEvents> {
     // less work than its tip)
     const work = existing?.work ?? parent.work + workForBits(block.header.bits)
     if (work < antiDosWorkThreshold(this.tip)) throw new ValidationError('block-low-work', `block ${hashHex} is on a branch with too little work to be stored`, 'ignore')
-    let entry = existing
-    if (entry === undefined) {
-      entry = this.index.add(block.header, parent, STATUS_HAVE_DATA)
-      this.noteHeader(entry)
-    } else {
-      entry.status |= STATUS_HAVE_DATA
-    }
+    // Disk first, then memory: the index learns of the block (or that it has
+    // its data) only once its record and bytes are stored, so a failed write
+    // leaves no trace that a later block or a peer could build on.
+    const entry: IndexEntry = existing === undefined
+      ? BlockIndex.create(block.header, parent, STATUS_HAVE_DATA)
+      : { ...existing, status: existing.status | STATUS_HAVE_DATA }
     await this.store.write([
       indexRecordOp(entry),
       { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(block) }
     ])
-    this.blockCache.set(entry.hashHex, block)
-    if (entry.work > this.tip.work) this.candidates.add(entry)
+    if (existing === undefined) {
+      this.index.insert(entry)
+      this.noteHeader(entry)
+    } else {
+      existing.status = entry.status
+    }
+    const stored = existing ?? entry
+    this.blockCache.set(stored.hashHex, block)
+    if (stored.work > this.tip.work) this.candidates.add(stored)
     return { status: 'pending', hash: hashHex }
   }
 
@@ -465,23 +477,18 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Marks a block and everything built on it invalid. */
   private async markInvalid (entry: IndexEntry, err: ValidationError): Promise<void> {
-    const ops: BatchOp[] = []
     const bad = new Set<IndexEntry>([entry])
-    entry.status |= STATUS_INVALID
-    ops.push(indexRecordOp(entry))
     for (const e of this.index.entries()) {
       if (e.height <= entry.height || isInvalid(e)) continue
-      if (this.index.ancestor(e, entry.height) === entry) {
-        e.status |= STATUS_INVALID
-        bad.add(e)
-        ops.push(indexRecordOp(e))
-      }
+      if (this.index.ancestor(e, entry.height) === entry) bad.add(e)
     }
+    // the records as they will be; memory changes only after they are stored
+    await this.store.write([...bad].map(e => indexRecordOp({ ...e, status: e.status | STATUS_INVALID })))
+    for (const e of bad) e.status |= STATUS_INVALID
     for (const e of bad) {
       this.candidates.delete(e)
       this.rememberInvalid(e.hashHex, e === entry ? err : new ValidationError('block-invalid-parent', `block ${e.hashHex} builds on invalid block ${entry.hashHex} (${err.code}: ${err.message})`))
     }
-    await this.store.write(ops)
     this.emit('invalid', entry, err)
   }
 

@@ -1,8 +1,32 @@
 // The chain database: one LevelDB with a one-byte prefix per record kind.
 // Every block connect/disconnect is a single batch, so the tip, the UTXO set
 // and the indexes always change together.
+//
+// Every I/O failure leaves as a StorageError (disk full, read-only, a
+// damaged file): not a verdict on a block or transaction but a broken node.
+// Whoever owns the store stops taking changes and the node shuts down, as
+// Bitcoin Core does on a failed write; nothing is acknowledged that is not
+// on disk.
 import { ClassicLevel } from 'classic-level'
 import { concatBytes } from '../core/bytes.js'
+
+/** A read or write of a node's data directory failed; the node must stop. */
+export class StorageError extends Error {
+  /** What was being stored or read, e.g. "chain database". */
+  readonly what: string
+  readonly location: string
+
+  constructor (what: string, location: string, operation: string, cause: unknown) {
+    super(`${what} ${operation} failed at ${location}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    this.name = 'StorageError'
+    this.what = what
+    this.location = location
+  }
+}
+
+export function isStorageError (err: unknown): err is StorageError {
+  return err instanceof StorageError
+}
 
 export const Prefix = {
   index: 0x68, // 'h' + block hash -> IndexRecord
@@ -40,13 +64,26 @@ export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array } | { ty
 
 export class ChainStore {
   readonly db: ClassicLevel<Uint8Array, Uint8Array>
+  readonly location: string
+  /** Named in StorageError messages. */
+  readonly what: string
+  /** The first I/O failure: after it every write is refused, so nothing newer reaches the disk out of order. */
+  failure: StorageError | undefined
+  /** Told about the first failure (the owner stops taking changes and the node stops). */
+  onFailure: ((err: StorageError) => void) | undefined
 
-  constructor (location: string) {
+  constructor (location: string, what = 'chain database') {
+    this.location = location
+    this.what = what
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' })
   }
 
   async open (): Promise<void> {
-    await this.db.open()
+    try {
+      await this.db.open()
+    } catch (err) {
+      throw new StorageError(this.what, this.location, 'open', (err as Error & { cause?: unknown }).cause ?? err)
+    }
   }
 
   async close (): Promise<void> {
@@ -54,11 +91,32 @@ export class ChainStore {
   }
 
   get (k: Uint8Array): Uint8Array | undefined {
-    return this.db.getSync(k)
+    try {
+      return this.db.getSync(k)
+    } catch (err) {
+      throw this.failed(new StorageError(this.what, this.location, 'read', err))
+    }
   }
 
+  /** One atomic batch; throws StorageError when it did not reach the disk (and for every write after that). */
   async write (ops: BatchOp[]): Promise<void> {
-    await this.db.batch(ops)
+    if (this.failure !== undefined) throw this.failure
+    try {
+      await this.db.batch(ops)
+    } catch (err) {
+      throw this.failed(new StorageError(this.what, this.location, 'write', err))
+    }
+  }
+
+  private failed (err: StorageError): StorageError {
+    // a read racing with close() at shutdown is not a broken disk
+    if (this.failure === undefined && this.db.status === 'open') {
+      this.failure = err
+      try {
+        this.onFailure?.(err)
+      } catch {}
+    }
+    return err
   }
 
   /** Every [key, value] under a prefix (optionally a longer key prefix). */

@@ -46,5 +46,19 @@ export function formatBalance (w: WalletView): string {
     ['pending', formatAmount(w.balance.pending)]
   ]
   if (w.balance.immature !== undefined) rows.push(['immature', formatAmount(w.balance.immature)])
+  if (w.confirmationsRequired !== undefined) rows.push(['confirmed at', `${w.confirmationsRequired} confirmation${w.confirmationsRequired === 1 ? '' : 's'}`])
   return table(rows)
+}
+
+/** The wallet's transactions, newest first: txid, net effect, confirmations. */
+export function formatWalletTransactions (w: WalletView): string {
+  if (w.transactions.length === 0) return 'no transactions'
+  const required = w.confirmationsRequired
+  return w.transactions.map(t => {
+    const state = t.confirmations === 0
+      ? 'pending'
+      : `${t.confirmations} confirmation${t.confirmations === 1 ? '' : 's'}${(t.confirmed ?? (required !== undefined && t.confirmations >= required)) ? '' : ' (not yet confirmed)'}`
+    const sign = t.delta.startsWith('-') ? '-' : '+'
+    return `${t.txid}  ${sign}${formatCoins(t.delta.replace(/^-/, ''))} MC  ${state}`
+  }).join('\n')
 }

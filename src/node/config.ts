@@ -11,6 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_MONEY, getNetwork } from '../core/params.js'
 import { decodeAddress } from '../wallet/address.js'
 import { parseAddressRange } from '../p2p/peer-address.js'
+import { MAX_CONFIRMATIONS, defaultConfirmations } from '../wallet/confirmations.js'
 
 export interface NodeConfig {
   role: 'miner' | 'full' | 'spv'
@@ -31,8 +32,10 @@ export interface NodeConfig {
   api: { host: string, port: number, allowedHosts: string[] }
   /** payout: an address; null = the wallet's first address. */
   mining: { enabled: boolean, threads: number, payout: string | null }
-  /** file: relative to dataDir unless absolute (see walletFilePath); null password = unencrypted daemon wallet (file mode 0600). */
-  /** confirmations: depth at which a payment counts as confirmed (absent: confirmationsFor(network)). */
+  /**
+   * file: relative to dataDir unless absolute (see walletFilePath); null password = unencrypted daemon wallet (file mode 0600);
+   * confirmations: depth at which a payment counts as confirmed (loaded configs always set it; absent = the network's default).
+   */
   wallet: { file: string, password: string | null, confirmations?: number }
   log: { level: 'debug' | 'info' | 'warn' | 'error' }
   /** Demo mode: small payments to peers' addresses every few seconds. */
@@ -222,11 +225,6 @@ class Checker {
 
 // ---- the schema ------------------------------------------------------------
 
-/** Default depth at which a wallet counts a payment as confirmed: Bitcoin's 6; regtest 1 (blocks on demand). */
-export function confirmationsFor (network: NodeConfig['network']): number {
-  return network === 'regtest' ? 1 : 6
-}
-
 const TOP_KEYS = ['role', 'network', 'dataDir', 'p2p', 'api', 'mining', 'wallet', 'log', 'demo', 'mempool'] as const
 
 function checkConfig (raw: unknown, file: string): LoadedConfig {
@@ -296,8 +294,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
     wallet: {
       file: opt(wallet, 'file', 'wallet.json', v => c.nonEmptyString(v, 'wallet.file')),
       password: opt(wallet, 'password', null as string | null, v => v === null ? null : c.nonEmptyString(v, 'wallet.password')),
-      // absent: confirmationsFor(network), resolved where the wallet opens
-      ...(wallet.confirmations !== undefined ? { confirmations: c.int(wallet.confirmations, 'wallet.confirmations', 1, 1000) } : {})
+      confirmations: opt(wallet, 'confirmations', defaultConfirmations(network), v => c.int(v, 'wallet.confirmations', 1, MAX_CONFIRMATIONS))
     },
     log: { level: opt(log, 'level', 'info' as const, v => c.oneOf(v, 'log.level', LOG_LEVELS)) },
     demo: {

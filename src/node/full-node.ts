@@ -12,6 +12,7 @@ import { getNetwork, type NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Block, Transaction } from '../core/types.js'
 import { Chain } from '../chain/chain.js'
+import { SerialLock } from '../chain/serial-lock.js'
 import { createVerifier } from '../crypto/create-verifier.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { Mempool } from '../mempool/mempool.js'
@@ -28,14 +29,16 @@ import { encodeHeaderAnnouncement, fullNodeHeaderValidator } from '../p2p/valida
 import { txValidator } from '../p2p/validation/tx.js'
 import { AddressError, decodeAddress, encodeAddress } from '../wallet/address.js'
 import { BuildError } from '../wallet/builder.js'
-import { NodeWallet } from '../wallet/node-wallet.js'
+import { defaultConfirmations } from '../wallet/confirmations.js'
+import { NodeWallet, type WalletHistoryItem } from '../wallet/node-wallet.js'
 import type { NodeConfig } from './config.js'
+import { FatalSignal } from './fatal.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
-  ApiError, type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  ApiError, type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type SendOptions, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { blockView, difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
@@ -61,6 +64,7 @@ export interface FullNodeParts {
   gossip: GossipService
   sync: SyncManager
   reputation: PeerReputation
+  fatal: FatalSignal
 }
 
 export class FullNode implements NodeApi {
@@ -79,6 +83,10 @@ export class FullNode implements NodeApi {
   /** Block, transaction and address views at a bounded cost per request. */
   readonly explorer: ChainExplorer
   miner: Miner | undefined
+  /** Resolves on a storage failure: the node stops taking work and the daemon stops it. */
+  readonly fatal: FatalSignal
+  /** One payment at a time, so two sends never pick the same coins. */
+  private readonly sendLock = new SerialLock()
   private readonly verifier: SignatureVerifier
   private readonly log: Logger
   private readonly config: NodeConfig
@@ -102,6 +110,12 @@ export class FullNode implements NodeApi {
     this.reputation = parts.reputation
     this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
     this.explorer = new ChainExplorer(this.chain, this.params)
+    this.fatal = parts.fatal
+    // nothing more is mined or paid once the disk failed; the daemon stops the rest
+    this.fatal.onFatal(() => {
+      this.demo?.stop()
+      void this.miner?.stop()
+    })
   }
 
   /** `opts.params` lets tests run a network that no config can select (e.g. one with cheap retargeting proof of work). */
@@ -111,9 +125,11 @@ export class FullNode implements NodeApi {
     const metrics = new NodeMetrics()
     const verifier = await createVerifier({ onWarning: msg => log.warn(msg) })
     const closers: Array<() => Promise<void>> = [async () => await verifier.close()]
+    const fatal = new FatalSignal(log)
     try {
       const chain = await Chain.open({ location: join(config.dataDir, 'chain'), params, verifier, log: log.child('chain') })
       closers.push(async () => await chain.close())
+      chain.on('storageError', fatal.report)
       log.info('chain opened', { network: params.id, height: chain.height, tip: chain.tip.hashHex })
       const m = config.mempool
       const mempool = new Mempool({
@@ -123,8 +139,18 @@ export class FullNode implements NodeApi {
         limits: { ancestors: m.maxAncestors, ancestorBytes: m.maxAncestorBytes, descendants: m.maxDescendants, descendantBytes: m.maxDescendantBytes }
       })
       const keys = await openNodeWallet(config, params, log)
-      const wallet = new NodeWallet(keys, chain, mempool)
-      await wallet.rescan()
+      const walletLog = log.child('wallet')
+      const wallet = await NodeWallet.open({
+        wallet: keys,
+        chain,
+        mempool,
+        location: join(config.dataDir, 'wallet-db'),
+        confirmations: config.wallet.confirmations ?? defaultConfirmations(params.id),
+        onFatal: fatal.report,
+        onWarning: (msg, fields) => walletLog.warn(msg, fields)
+      })
+      closers.push(async () => await wallet.close())
+      walletLog.info('wallet opened', { height: wallet.height, confirmations: wallet.confirmations })
       const reputation = new PeerReputation({ metrics, log: log.child('peers'), trustedAddresses: config.p2p.trustedAddresses })
       const topics = topicsFor(params.id)
       const limits = limitsFor(params)
@@ -146,7 +172,7 @@ export class FullNode implements NodeApi {
       closers.push(async () => await host.stop())
       const gossip = new GossipService({ node: host.node, topics, reputation, metrics, log: log.child('gossip') })
       const sync = new SyncManager({ host, chain, protocols: protocolsFor(params.id), limits, reputation, metrics, log: log.child('sync') })
-      const node = new FullNode({ config, log, params, metrics, verifier, chain, pool: mempool, nodeWallet: wallet, host, gossip, sync, reputation })
+      const node = new FullNode({ config, log, params, metrics, verifier, chain, pool: mempool, nodeWallet: wallet, host, gossip, sync, reputation, fatal })
       await node.startServices()
       return node
     } catch (err) {
@@ -272,6 +298,7 @@ export class FullNode implements NodeApi {
     await this.sync.stop()
     await this.spvServer?.stop()
     await this.host.stop()
+    await this.nodeWallet.close()
     await this.chain.close()
     await this.verifier.close()
     this.log.info('stopped')
@@ -358,36 +385,51 @@ export class FullNode implements NodeApi {
   }
 
   async wallet (): Promise<WalletView> {
-    const balance = this.nodeWallet.balance()
+    const w = this.nodeWallet
+    // the wallet follows the chain a moment behind its events: answer for the chain's tip
+    // (after a storage failure, for the last block it stored)
+    await w.synced().catch(() => {})
+    const balance = w.balance()
     return {
-      addresses: this.nodeWallet.addresses(),
+      addresses: w.addresses(),
+      changeAddresses: w.wallet.changeAddresses().map(a => a.address),
       balance: { confirmed: balance.confirmed.toString(), pending: balance.pending.toString(), immature: balance.immature.toString() },
-      transactions: this.nodeWallet.transactions(50).map(t => this.walletTx(t))
+      confirmationsRequired: w.confirmations,
+      transactions: (await w.transactions(50)).map(t => this.walletTx(t))
     }
   }
 
-  private walletTx (t: { txid: string, delta: bigint, height?: number, time?: number }): WalletTxView {
-    return { txid: t.txid, delta: t.delta.toString(), height: t.height, time: t.time, confirmations: t.height === undefined ? 0 : this.chain.height - t.height + 1 }
+  private walletTx (t: WalletHistoryItem): WalletTxView {
+    return { txid: t.txid, delta: t.delta.toString(), height: t.height, time: t.time, confirmations: t.confirmations, confirmed: t.confirmed }
   }
 
   async newAddress (): Promise<string> {
     return await this.nodeWallet.newAddress()
   }
 
-  async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
-    let built
-    try {
-      decodeAddress(to, this.params)
-      built = this.nodeWallet.build(to, amount, fee)
-    } catch (err) {
-      if (err instanceof AddressError) throw new ApiError(400, 'bad-address', err.message)
-      if (err instanceof BuildError) throw new ApiError(400, err.code, err.message)
-      throw err
-    }
-    return await this.submit(built.tx)
+  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
+    this.refuseIfFailed()
+    return await this.sendLock.run(async () => {
+      let built
+      try {
+        decodeAddress(to, this.params)
+        built = await this.nodeWallet.build(to, amount, fee, { force: options.force === true })
+      } catch (err) {
+        if (err instanceof AddressError) throw new ApiError(400, 'bad-address', err.message)
+        if (err instanceof BuildError) throw new ApiError(400, err.code, err.message)
+        throw err
+      }
+      return await this.submit(built.tx)
+    })
+  }
+
+  /** After a storage failure nothing new is accepted: it could not be stored. */
+  private refuseIfFailed (): void {
+    if (this.fatal.failed !== undefined) throw new ApiError(503, 'node-failed', `the node is stopping after a storage failure: ${this.fatal.failed.message}`)
   }
 
   async submitTx (bytes: Uint8Array): Promise<{ txid: string }> {
+    this.refuseIfFailed()
     let tx: Transaction
     try {
       tx = decodeTx(bytes, this.params.maxTxSize)

@@ -127,15 +127,27 @@ export interface WalletTxView {
   delta: string
   height?: number
   confirmations: number
+  /** At the wallet's required depth (own change: in a block). Node wallets. */
+  confirmed?: boolean
   time?: number
   /** SPV: the Merkle branch that proved it, leaf to root. */
   proof?: { blockHash: string, index: number, branch: string[], merkleRoot: string }
 }
 
 export interface WalletView {
+  /** Receiving addresses (the first receives mining rewards). */
   addresses: string[]
+  /** Change addresses handed out (BIP44 internal chain). */
+  changeAddresses?: string[]
   balance: { confirmed: string, pending: string, immature?: string }
+  /** Depth at which a payment counts as confirmed (config wallet.confirmations). */
+  confirmationsRequired?: number
   transactions: WalletTxView[]
+}
+
+export interface SendOptions {
+  /** Accept a fee above the wallet's cap (1 MC). */
+  force?: boolean
 }
 
 export interface TreeNodeView {
@@ -195,7 +207,7 @@ export interface NodeApi {
   wallet: () => Promise<WalletView>
   newAddress: () => Promise<string>
   /** Builds, signs, publishes. Throws ApiError on bad input or insufficient funds. */
-  send: (to: string, amount: bigint, fee?: bigint) => Promise<{ txid: string }>
+  send: (to: string, amount: bigint, fee?: bigint, options?: SendOptions) => Promise<{ txid: string }>
   /** A transaction signed elsewhere (canonical protobuf bytes). Throws ApiError with the reject reason. */
   submitTx: (bytes: Uint8Array) => Promise<{ txid: string }>
   /** Miner only; others throw ApiError 400. */

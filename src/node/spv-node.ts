@@ -28,18 +28,20 @@ import { ProvenTransactions } from '../spv/proven-txs.js'
 import { PendingStorageError, SpvWallet, type WalletHistoryEntry } from '../spv/spv-wallet.js'
 import { AddressError, decodeAddress } from '../wallet/address.js'
 import { BuildError } from '../wallet/builder.js'
-import { confirmationsFor, type NodeConfig } from './config.js'
+import type { NodeConfig } from './config.js'
+import { defaultConfirmations } from '../wallet/confirmations.js'
 import { DemoPayments, userAgentFor } from './demo.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import {
-  ApiError, type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  ApiError, type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type SendOptions, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
 import { decodeHistoryCursor, encodeHistoryCursor } from './chain-explorer.js'
+import { FatalSignal } from './fatal.js'
 import { difficultyOf, headerView, treeNodeView, txView, type SpentOutputLookup } from './views.js'
 
 interface SpvNodeParts {
@@ -54,6 +56,7 @@ interface SpvNodeParts {
   proven: ProvenTransactions
   wallet: SpvWallet
   proofStore: ProofStore
+  fatal: FatalSignal
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/
@@ -77,8 +80,12 @@ export class SpvNode implements NodeApi {
   private readonly startedAt = Date.now()
   private demo: DemoPayments | undefined
   private stopped = false
+  /** Resolves on a storage failure (header database, pending file): the daemon stops the node. */
+  readonly fatal: FatalSignal
 
   private constructor (parts: SpvNodeParts) {
+    this.fatal = parts.fatal
+    this.fatal.onFatal(() => this.demo?.stop())
     this.config = parts.config
     this.log = parts.log
     this.params = parts.params
@@ -112,9 +119,11 @@ export class SpvNode implements NodeApi {
     mkdirSync(config.dataDir, { recursive: true })
     const metrics = new NodeMetrics()
     const closers: Array<() => Promise<void>> = []
+    const fatal = new FatalSignal(log)
     try {
       const headers = await HeaderChain.open({ location: join(config.dataDir, 'headers'), params, log: log.child('headers') })
       closers.push(async () => await headers.close())
+      headers.on('storageError', fatal.report)
       log.info('header chain opened', { network: params.id, height: headers.height, tip: headers.tip.hashHex })
       const keys = await openNodeWallet(config, params, log)
       const reputation = new PeerReputation({ metrics, log: log.child('peers'), trustedAddresses: config.p2p.trustedAddresses })
@@ -147,12 +156,12 @@ export class SpvNode implements NodeApi {
         headers,
         params,
         publish: bytes => gossip.publish('tx', bytes),
-        persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params),
-        confirmations: config.wallet.confirmations ?? confirmationsFor(params.id),
+        persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params, { onFailure: fatal.report }),
+        confirmations: config.wallet.confirmations ?? defaultConfirmations(params.id),
         witnessesWanted: () => client?.witnessesWanted() ?? 1,
         historyComplete: () => client !== undefined && client.historyCompleteThrough() >= headers.height
       })
-      const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet, proofStore })
+      const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet, proofStore, fatal })
       client = node.client
       await node.startServices()
       return node
@@ -368,10 +377,10 @@ export class SpvNode implements NodeApi {
     return address
   }
 
-  async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
+  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
     try {
       decodeAddress(to, this.params)
-      const built = this.lightWallet.send(to, amount, fee)
+      const built = this.lightWallet.send(to, amount, fee, options)
       this.log.info('payment published', { to, amount, fee: built.fee, txid: toHex(built.txid) })
       return { txid: toHex(built.txid) }
     } catch (err) {

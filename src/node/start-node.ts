@@ -8,15 +8,20 @@ export interface RunningNode {
   peerId: string
   listen: string[]
   stop: () => Promise<void>
+  /**
+   * Resolves with the error when the node cannot go on (a failed write to its
+   * data dir): the daemon then stops it and exits non-zero.
+   */
+  fatal?: Promise<Error>
 }
 
 export async function startNode (config: NodeConfig, log: Logger): Promise<RunningNode> {
   if (config.role === 'spv') {
     const { SpvNode } = await import('./spv-node.js')
     const node = await SpvNode.start(config, log)
-    return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop() }
+    return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop(), fatal: node.fatal.promise }
   }
   const { FullNode } = await import('./full-node.js')
   const node = await FullNode.start(config, log)
-  return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop() }
+  return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop(), fatal: node.fatal.promise }
 }

@@ -15,7 +15,7 @@ import { SerialLock } from '../chain/serial-lock.js'
 import { BlockIndex, type IndexEntry } from '../chain/block-index.js'
 import { HeaderPresync } from '../chain/header-presync.js'
 import { decodeIndexRecord, encodeIndexRecord } from '../chain/records.js'
-import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix } from '../chain/store.js'
+import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix, type StorageError } from '../chain/store.js'
 
 export type { IndexEntry }
 
@@ -42,6 +42,8 @@ export interface HeaderChainEvents {
   tip: [tip: IndexEntry, previous: IndexEntry]
   /** The new tip is not a descendant of the old one. */
   reorg: [info: ReorgInfo]
+  /** A read or write of the database failed: no more headers are stored; the node must stop. */
+  storageError: [err: StorageError]
 }
 
 export interface HeaderBatchResult {
@@ -74,7 +76,9 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
   private constructor (opts: HeaderChainOptions) {
     super()
     this.params = opts.params
-    this.store = new ChainStore(opts.location)
+    this.store = new ChainStore(opts.location, 'header database')
+    // the store refuses every write after its first failure (so no tip moves past what is on disk)
+    this.store.onFailure = err => { this.emit('storageError', err) }
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.presync = new HeaderPresync(opts.params)
     this.log = opts.log ?? { warn: (msg, fields) => console.warn(msg, fields ?? '') }
@@ -181,6 +185,8 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
    */
   async processHeaders (headers: BlockHeader[], peer = ''): Promise<HeaderBatchResult> {
     if (this.closed) throw new Error('header chain is closed')
+    // after a failed write nothing more is taken (the node is stopping): memory must not run ahead of the disk
+    if (this.store.failure !== undefined) throw this.store.failure
     return await this.lock.run(async () => {
       const checked = this.presync.check(peer, headers, this.index, this.tip, this.now(), {
         refuseInvalid: (hashHex, parentHex) => {

@@ -7,9 +7,11 @@
 // directory, so a crash or a full disk leaves the old file or the new one,
 // never a mix. A file that exists but does not parse is reported, not read
 // as empty: reading it as empty would offer the coins of published payments
-// again, and a second payment from them is a real double payment.
+// again, and a second payment from them is a real double payment. A file
+// that cannot be read or written at all is a StorageError: the node stops.
 import * as nodeFs from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { StorageError } from '../chain/store.js'
 import { fromHex, toHex } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import type { NetworkParams } from '../core/params.js'
@@ -44,7 +46,16 @@ interface PendingJson { hex: string, publishedAt: number }
 
 const TMP_MARK = '.tmp-'
 
-export function pendingFile (path: string, params: NetworkParams, fs: PendingFs = nodeFs): PendingPersistence {
+export interface PendingFileOptions {
+  /** The file-system calls (tests make them fail). */
+  fs?: PendingFs
+  /** Hears of every StorageError before it is thrown (the node stops on it). */
+  onFailure?: (err: StorageError) => void
+}
+
+export function pendingFile (path: string, params: NetworkParams, opts: PendingFileOptions = {}): PendingPersistence {
+  const fs = opts.fs ?? nodeFs
+  const failed = (err: StorageError): StorageError => { opts.onFailure?.(err); return err }
   const dir = dirname(path)
   const name = basename(path)
 
@@ -72,7 +83,7 @@ export function pendingFile (path: string, params: NetworkParams, fs: PendingFs 
         text = fs.readFileSync(path, 'utf8')
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-        throw new PendingFileError(path, `cannot read the pending-transaction file: ${(err as Error).message}`, { cause: err })
+        throw failed(new StorageError('pending transactions file', path, 'read', err))
       }
       let items: unknown
       try {
@@ -103,17 +114,18 @@ export function pendingFile (path: string, params: NetworkParams, fs: PendingFs 
         fs.closeSync(fd)
         fd = undefined
         fs.renameSync(tmp, path)
+        // the rename itself must survive a power cut
+        const dirFd = fs.openSync(dir, 'r')
+        try {
+          fs.fsyncSync(dirFd)
+        } finally {
+          fs.closeSync(dirFd)
+        }
       } catch (err) {
         if (fd !== undefined) try { fs.closeSync(fd) } catch {}
         try { fs.unlinkSync(tmp) } catch {}
-        throw err
-      }
-      // the rename itself must survive a power cut
-      const dirFd = fs.openSync(dir, 'r')
-      try {
-        fs.fsyncSync(dirFd)
-      } finally {
-        fs.closeSync(dirFd)
+        // a StorageError, not a bare errno: the send that called this fails, and the node stops (see FatalSignal)
+        throw failed(new StorageError('pending transactions file', path, 'write', err))
       }
     }
   }

@@ -260,13 +260,14 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
   // ---- sending -----------------------------------------------------------------
 
   /** Builds, signs and publishes a payment from proven coins; throws BuildError. */
-  send (to: string, amount: bigint, fee?: bigint): BuiltTransaction {
+  send (to: string, amount: bigint, fee?: bigint, options: { force?: boolean } = {}): BuiltTransaction {
     this.settle()
     const built = buildTransaction({
       utxos: this.spendable(),
       to,
       amount,
       ...(fee !== undefined ? { fee } : {}),
+      force: options.force === true,
       changeAddress: this.keys.primaryAddress().hash,
       keys: this.keys.keyLookup,
       params: this.params

@@ -8,7 +8,14 @@
 //
 // Outputs: the payment first, then change if any. Change below the dust
 // threshold would cost more to spend than it is worth; it goes to the fee.
-import { MAX_MONEY, type NetworkParams } from '../core/params.js'
+//
+// Fee cap: a fee above MAX_FEE (1 MC) is refused unless `force` is set. The
+// cap is absolute, like Bitcoin Core's -maxtxfee (0.1 BTC), rather than 10x
+// the estimated need: at the default 1 base unit per byte 10x the need is a
+// few thousand base units, which would refuse any deliberately generous fee,
+// while 1 MC (2% of a block reward) still catches the mistakes that matter: a
+// fee typed in the amount's place, a missing decimal shift, a script bug.
+import { COIN, MAX_MONEY, type NetworkParams } from '../core/params.js'
 import { compareBytes, equalBytes, toHex } from '../core/bytes.js'
 import { hash160 } from '../core/hash.js'
 import { sighash, txid, txSize } from '../core/tx.js'
@@ -46,6 +53,10 @@ export interface BuildOptions {
   /** Change below this goes to the fee. Default DEFAULT_DUST_THRESHOLD. */
   dustThreshold?: bigint
   lockTime?: number
+  /** Fees above this are refused unless `force`. Default MAX_FEE. */
+  maxFee?: bigint
+  /** Accept a fee above `maxFee` (an explicit user decision). */
+  force?: boolean
 }
 
 export interface BuiltTransaction {
@@ -62,12 +73,15 @@ export interface BuiltTransaction {
 
 export const DEFAULT_FEE_RATE = 1n
 export const DEFAULT_DUST_THRESHOLD = 546n
+/** The fee cap (see the header): 1 MC. */
+export const MAX_FEE = COIN
 
 export type BuildErrorCode =
   | 'amount-not-integer'
   | 'amount-not-positive'
   | 'amount-too-large'
   | 'bad-fee'
+  | 'fee-too-high'
   | 'bad-fee-rate'
   | 'fee-and-fee-rate'
   | 'bad-address'
@@ -130,6 +144,19 @@ function checkFee (value: unknown, what: string, code: 'bad-fee' | 'bad-fee-rate
   const fee = parseAmount(value, what, code)
   if (fee < 0n || fee > MAX_MONEY) throw new BuildError(code, `${what} must be between 0 and ${MAX_MONEY}, got ${fee}`)
   return fee
+}
+
+export class FeeTooHighError extends BuildError {
+  readonly fee: bigint
+  readonly maxFee: bigint
+
+  constructor (fee: bigint, maxFee: bigint) {
+    super('fee-too-high', `the fee ${fee} base units is above the cap of ${maxFee} base units (${Number(maxFee) / Number(COIN)} MC); ` +
+      'check the amount and fee, or force it (API: "force": true; CLI: --force)')
+    this.name = 'FeeTooHighError'
+    this.fee = fee
+    this.maxFee = maxFee
+  }
 }
 
 // ---- inputs and keys -------------------------------------------------------
@@ -202,6 +229,10 @@ export function buildTransaction (options: BuildOptions): BuiltTransaction {
   const feeRate = options.feeRate === undefined ? DEFAULT_FEE_RATE : checkFee(options.feeRate, 'fee rate', 'bad-fee-rate')
   const dust = options.dustThreshold ?? DEFAULT_DUST_THRESHOLD
   const lockTime = options.lockTime ?? 0
+  const maxFee = options.maxFee ?? MAX_FEE
+  const force = options.force === true
+  // a fixed fee above the cap fails before any coin is looked at
+  if (fixedFee !== undefined && fixedFee > maxFee && !force) throw new FeeTooHighError(fixedFee, maxFee)
   const to = addressHash(options.to, 'recipient', params)
   const changeTo = addressHash(options.changeAddress, 'change address', params)
   const candidates = checkUtxos(options.utxos)
@@ -255,6 +286,8 @@ export function buildTransaction (options: BuildOptions): BuiltTransaction {
   if (change < dust || change <= 0n) change = 0n
   const outputs = change > 0n ? [payment, { amount: change, address: changeTo }] : [payment]
   fee = total - amount - change
+  // a fee rate times a large transaction can pass the cap too
+  if (fee > maxFee && !force) throw new FeeTooHighError(fee, maxFee)
 
   // 3. Sign: every input signs the same digest, which commits to all inputs and outputs.
   const publicKeys = publicKeysOf(coins)

@@ -34,8 +34,11 @@ export const KEYSTORE_VERSION = 1
 
 /** What the wallet keeps secret: an HD phrase and/or imported raw keys. */
 export interface WalletSecret {
-  /** BIP39 phrase; addresses 0 .. nextIndex-1 have been handed out. */
-  hd: { mnemonic: string, nextIndex: number } | null
+  /**
+   * BIP39 phrase; receiving addresses 0 .. nextIndex-1 and change addresses
+   * 0 .. nextChangeIndex-1 have been handed out.
+   */
+  hd: { mnemonic: string, nextIndex: number, nextChangeIndex: number } | null
   /** 32-byte private keys imported from elsewhere. */
   imported: Uint8Array[]
 }
@@ -46,7 +49,8 @@ export interface ScryptParams { N: number, r: number, p: number }
 export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1 }
 
 interface KdfJson extends ScryptParams { name: 'scrypt', salt: string }
-interface SecretJson { hd: { mnemonic: string, nextIndex: number } | null, imported: string[] }
+// nextChangeIndex is absent from files written before change addresses existed (read as 0).
+interface SecretJson { hd: { mnemonic: string, nextIndex: number, nextChangeIndex?: number } | null, imported: string[] }
 
 export interface EncryptedKeystoreFile {
   format: typeof KEYSTORE_FORMAT
@@ -157,7 +161,7 @@ export async function newKeystoreKey (password: string, params: ScryptParams = D
 
 function secretToJson (secret: WalletSecret): SecretJson {
   return {
-    hd: secret.hd === null ? null : { mnemonic: secret.hd.mnemonic, nextIndex: secret.hd.nextIndex },
+    hd: secret.hd === null ? null : { mnemonic: secret.hd.mnemonic, nextIndex: secret.hd.nextIndex, nextChangeIndex: secret.hd.nextChangeIndex },
     imported: secret.imported.map(toHex)
   }
 }
@@ -183,6 +187,7 @@ function secretFromJson (v: unknown): WalletSecret {
   if (v.hd !== null) {
     if (!isRecord(v.hd)) throw corrupt('"hd" must be an object or null')
     const { mnemonic, nextIndex } = v.hd
+    const nextChangeIndex = v.hd.nextChangeIndex ?? 0
     try {
       validateMnemonic(mnemonic)
     } catch (err) {
@@ -190,7 +195,8 @@ function secretFromJson (v: unknown): WalletSecret {
       throw err
     }
     if (typeof nextIndex !== 'number' || !Number.isInteger(nextIndex) || nextIndex < 0 || nextIndex >= 2 ** 31) throw corrupt('"hd.nextIndex" must be an integer in [0, 2^31)')
-    hd = { mnemonic: mnemonic as string, nextIndex }
+    if (typeof nextChangeIndex !== 'number' || !Number.isInteger(nextChangeIndex) || nextChangeIndex < 0 || nextChangeIndex >= 2 ** 31) throw corrupt('"hd.nextChangeIndex" must be an integer in [0, 2^31)')
+    hd = { mnemonic: mnemonic as string, nextIndex, nextChangeIndex }
   }
   if (!Array.isArray(v.imported)) throw corrupt('"imported" must be an array')
   const imported = v.imported.map((k, i) => {

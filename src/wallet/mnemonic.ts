@@ -1,7 +1,8 @@
 // BIP39 recovery phrases and BIP32 key derivation.
 //
-// Keys live at m/44'/7777'/0'/0/i (BIP44: purpose 44', coin type, account 0',
-// external chain 0, address index i). Coin type 7777 is not registered in
+// Keys live at m/44'/7777'/0'/c/i (BIP44: purpose 44', coin type, account 0',
+// chain c, address index i): chain 0 (external) for receiving addresses,
+// chain 1 (internal) for change, so change never reuses an address. Coin type 7777 is not registered in
 // SLIP-44; it is minicoin's own, chosen so a phrase that also backs a
 // Bitcoin wallet never derives the same keys for minicoin. Every network
 // (devnet, testnet, regtest) uses the same path: a network is told apart by
@@ -11,7 +12,11 @@ import { wordlist } from '@scure/bip39/wordlists/english.js'
 import { HDKey } from '@scure/bip32'
 
 export const COIN_TYPE = 7777
-export const ACCOUNT_PATH = `m/44'/${COIN_TYPE}'/0'/0`
+export const ACCOUNT_PATH = `m/44'/${COIN_TYPE}'/0'`
+/** BIP44 chains: external (receiving) and internal (change). */
+export const EXTERNAL_CHAIN = 0
+export const INTERNAL_CHAIN = 1
+export type HdChain = typeof EXTERNAL_CHAIN | typeof INTERNAL_CHAIN
 export const MNEMONIC_WORDS = 24
 // BIP39 phrase lengths we accept when restoring (we generate 24).
 const VALID_LENGTHS = [12, 15, 18, 21, 24]
@@ -80,28 +85,29 @@ export function mnemonicToSeed (mnemonic: string): Uint8Array {
   return bip39.mnemonicToSeedSync(validateMnemonic(mnemonic))
 }
 
-export function derivationPath (index: number): string {
-  return `${ACCOUNT_PATH}/${index}`
+export function derivationPath (index: number, chain: HdChain = EXTERNAL_CHAIN): string {
+  return `${ACCOUNT_PATH}/${chain}/${index}`
 }
 
 /**
- * Private keys along m/44'/7777'/0'/0/i for one phrase. The seed (PBKDF2,
- * 2048 rounds) and the account node are computed once.
+ * Private keys along m/44'/7777'/0'/c/i for one phrase. The seed (PBKDF2,
+ * 2048 rounds) and the two chain nodes are computed once.
  */
 export class HdKeychain {
-  private readonly account: HDKey
+  private readonly chains: [HDKey, HDKey]
 
   constructor (mnemonic: string) {
-    this.account = HDKey.fromMasterSeed(mnemonicToSeed(mnemonic)).derive(ACCOUNT_PATH)
+    const account = HDKey.fromMasterSeed(mnemonicToSeed(mnemonic)).derive(ACCOUNT_PATH)
+    this.chains = [account.deriveChild(EXTERNAL_CHAIN), account.deriveChild(INTERNAL_CHAIN)]
   }
 
   /**
    * BIP32 says to skip an index whose key is invalid; the odds are below
    * 2^-127, so scure's throw there is left to surface as a bug report.
    */
-  privateKey (index: number): Uint8Array {
+  privateKey (index: number, chain: HdChain = EXTERNAL_CHAIN): Uint8Array {
     if (!Number.isInteger(index) || index < 0 || index >= 2 ** 31) throw new RangeError(`address index must be an integer in [0, 2^31), got ${index}`)
-    const key = this.account.deriveChild(index).privateKey
+    const key = this.chains[chain].deriveChild(index).privateKey
     if (key === null) throw new Error('derived node has no private key')
     return key
   }

@@ -72,7 +72,7 @@ describe('defaults and paths', () => {
       p2p: { host: '0.0.0.0', port: 0, bootstrap: [], mdns: true, maxPeers: 50 },
       api: { host: '127.0.0.1', port: 0, allowedHosts: [] },
       mining: { enabled: false, threads: 1, payout: null },
-      wallet: { file: 'wallet.json', password: null },
+      wallet: { file: 'wallet.json', password: null, confirmations: 6 },
       log: { level: 'info' },
       demo: { enabled: false, intervalSeconds: 10, amount: '1000000' },
       mempool: { maxBytes: 32 * 1024 * 1024, maxAncestors: 25, maxAncestorBytes: 101_000, maxDescendants: 25, maxDescendantBytes: 101_000 }
@@ -103,7 +103,7 @@ describe('defaults and paths', () => {
       p2p: { host: '::', port: 65535, bootstrap: [BOOT, `/dns4/seed.example/tcp/4001/p2p/${PEER}`], mdns: false, maxPeers: 8 },
       api: { host: '::1', port: 0, allowedHosts: ['mynode.lan'] },
       mining: { enabled: true, threads: 64, payout: fakeAddress(3) },
-      wallet: { file: 'keys/w.json', password: 'hunter2' },
+      wallet: { file: 'keys/w.json', password: 'hunter2', confirmations: 3 },
       log: { level: 'debug' },
       demo: { enabled: true, intervalSeconds: 2.5, amount: '5000' },
       mempool: { maxBytes: 100_000, maxAncestors: 50, maxAncestorBytes: 200_000, maxDescendants: 10, maxDescendantBytes: 50_000 }

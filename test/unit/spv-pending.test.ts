@@ -141,7 +141,7 @@ describe('the pending file (16.6)', () => {
     const first = [pendingTx()]
     good.save(first)
     const failingFs: PendingFs = { ...fs, writeSync: () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) } }
-    expect(() => pendingFile(path, regtest, failingFs).save([pendingTx(), pendingTx()])).toThrow(/ENOSPC/)
+    expect(() => pendingFile(path, regtest, { fs: failingFs }).save([pendingTx(), pendingTx()])).toThrow(/ENOSPC/)
     expect(good.load().map(p => toHex(txid(p.tx)))).toEqual(first.map(p => toHex(txid(p.tx))))
     expect(fs.readdirSync(dir.path).filter(f => f.includes('.tmp-'))).toEqual([])
   })
@@ -150,7 +150,7 @@ describe('the pending file (16.6)', () => {
     const path = `${dir.path}/pending.json`
     // the temp file is really /dev/full: the kernel answers ENOSPC
     const devFull: PendingFs = { ...fs, openSync: ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => String(p).includes('.tmp-') ? fs.openSync('/dev/full', 'w') : fs.openSync(p, flags ?? 'r', mode)) as typeof fs.openSync }
-    const w = wallet({ persistence: pendingFile(path, regtest, devFull) })
+    const w = wallet({ persistence: pendingFile(path, regtest, { fs: devFull }) })
     await confirm([paymentToMe(100_000n)])
     expect(() => w.send(to(), 30_000n, 500n)).toThrow(/ENOSPC|no space/)
     expect(published).toEqual([])
@@ -167,7 +167,7 @@ describe('the pending file (16.6)', () => {
       fsyncSync: fd => { calls.push(`fsync:${fs.fstatSync(fd).isDirectory() ? 'dir' : 'file'}`); fs.fsyncSync(fd) },
       renameSync: (a, b) => { calls.push('rename'); fs.renameSync(a, b) }
     }
-    pendingFile(path, regtest, spyFs).save([pendingTx()])
+    pendingFile(path, regtest, { fs: spyFs }).save([pendingTx()])
     expect(calls).toEqual(['fsync:file', 'rename', 'fsync:dir'])
   })
 
@@ -227,14 +227,13 @@ describe('confirmations (10.5)', () => {
 
 describe('wallet.confirmations in the config (10.5)', () => {
   it('is read, bounded, and defaults per network', async () => {
-    const { confirmationsFor, loadConfig } = await import('../../src/node/config.js')
+    const { loadConfig } = await import('../../src/node/config.js')
     const file = `${dir.path}/spv.json`
     fs.writeFileSync(file, JSON.stringify({ role: 'spv', network: 'devnet', wallet: { confirmations: 3 } }))
     expect(loadConfig(file).wallet.confirmations).toBe(3)
     fs.writeFileSync(file, JSON.stringify({ role: 'spv', network: 'devnet', wallet: { confirmations: 0 } }))
     expect(() => loadConfig(file)).toThrow(/wallet\.confirmations/)
     fs.writeFileSync(file, JSON.stringify({ role: 'spv', network: 'devnet' }))
-    expect(loadConfig(file).wallet.confirmations).toBeUndefined()
-    expect([confirmationsFor('devnet'), confirmationsFor('testnet'), confirmationsFor('regtest')]).toEqual([6, 6, 1])
+    expect(loadConfig(file).wallet.confirmations).toBe(6)
   })
 })

@@ -18,7 +18,7 @@ beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mc-keystore-')) })
 afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 
 function secret (): WalletSecret {
-  return { hd: { mnemonic: generateMnemonic(), nextIndex: 3 }, imported: [generatePrivateKey(), generatePrivateKey()] }
+  return { hd: { mnemonic: generateMnemonic(), nextIndex: 3, nextChangeIndex: 2 }, imported: [generatePrivateKey(), generatePrivateKey()] }
 }
 
 async function codeOf (p: Promise<unknown>): Promise<string> {

@@ -35,10 +35,12 @@ describe('mnemonic', () => {
   it('derives along m/44\'/7777\'/0\'/0/i', () => {
     expect(COIN_TYPE).toBe(7777)
     expect(derivationPath(5)).toBe("m/44'/7777'/0'/0/5")
+    expect(derivationPath(5, 1)).toBe("m/44'/7777'/0'/1/5")
     const root = HDKey.fromMasterSeed(mnemonicToSeedSync(ZERO_PHRASE))
     const keychain = new HdKeychain(ZERO_PHRASE)
     for (const i of [0, 1, 7]) expect(keychain.privateKey(i)).toEqual(root.derive(derivationPath(i)).privateKey)
-    expect(ACCOUNT_PATH).toBe("m/44'/7777'/0'/0")
+    expect(ACCOUNT_PATH).toBe("m/44'/7777'/0'")
+    for (const i of [0, 3]) expect(keychain.privateKey(i, 1)).toEqual(root.derive(derivationPath(i, 1)).privateKey)
   })
 
   it('restoring a phrase reproduces the same addresses (fixed vector)', () => {

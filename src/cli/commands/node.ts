@@ -86,7 +86,7 @@ function loadOrExplain (args: NodeCommandArgs): LoadedConfig {
 }
 
 /** Resolves with the reason to stop: a signal, the parent leaving, or a fatal error. */
-function stopRequests (log: Logger): { reason: Promise<{ why: string, code: number }>, dispose: () => void } {
+function stopRequests (log: Logger): { reason: Promise<{ why: string, code: number }>, fail: (why: string) => void, dispose: () => void } {
   let resolve!: (r: { why: string, code: number }) => void
   const reason = new Promise<{ why: string, code: number }>(r => { resolve = r })
   const disposeSignals = onStopSignals(
@@ -109,7 +109,7 @@ function stopRequests (log: Logger): { reason: Promise<{ why: string, code: numb
     process.off('unhandledRejection', onFatal)
     process.off('disconnect', onParentGone)
   }
-  return { reason, dispose }
+  return { reason, fail: why => resolve({ why, code: 1 }), dispose }
 }
 
 async function withDeadline (work: Promise<void>, ms: number): Promise<boolean> {
@@ -144,6 +144,8 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
   }
   log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir })
   for (const addr of daemon.info.listen) log.info('listening', { addr })
+  // a failed write to the data dir: stop cleanly and exit 1 (the node logged what failed)
+  void daemon.node.fatal?.then(err => requests.fail(`storage failure: ${err.message}`))
 
   const { why, code } = await requests.reason
   log.info(`stopping (${why})`)

@@ -3,7 +3,7 @@
 import type { WalletView } from '../../node/node-api.js'
 import { COMMON_OPTIONS, expectPositionals, parse, wantsHelp } from '../args.js'
 import { UsageError } from '../errors.js'
-import { formatAmount, formatBalance } from '../format.js'
+import { formatAmount, formatBalance, formatWalletTransactions } from '../format.js'
 import type { CliIo } from '../io.js'
 import { TARGET_HELP, TARGET_OPTIONS, clientFor, readToken, resolveTarget } from '../target.js'
 import { BACKUP_HELP, RESTORE_HELP, runBackup, runRestore } from './wallet-files.js'
@@ -16,6 +16,7 @@ API) or of a node's wallet file (backup, restore).
 Commands:
   address                    the wallet's addresses, the first one receives mining rewards
   balance                    confirmed and pending balance
+  transactions               recent transactions with their confirmations
   send <to> <amount>         pay <amount> base units (1 MC = 100000000) to <to>
   new-address                hand out a new receiving address
   backup                     print the 24-word recovery phrase (reads the wallet file)
@@ -39,7 +40,9 @@ Options:
 const BALANCE_HELP = `Usage: minicoin wallet balance [which node] [--json]
 
 Prints the confirmed and pending balance (an SPV node counts only what Merkle
-proofs verified).
+proofs verified). A payment counts as confirmed once it is as deep as the
+node's wallet.confirmations (default 6 blocks; regtest 1); change of the
+wallet's own payments counts once it is in a block.
 
 ${TARGET_HELP}
 
@@ -48,16 +51,31 @@ Options:
   -h, --help   this help
 `
 
-const SEND_HELP = `Usage: minicoin wallet send <to> <amount> [--fee <fee>] [which node]
+const TRANSACTIONS_HELP = `Usage: minicoin wallet transactions [which node] [--json]
+
+Prints the wallet's recent transactions, newest first: txid, net effect and
+confirmations ('pending' while in the mempool; '(not yet confirmed)' until the
+node's wallet.confirmations depth).
+
+${TARGET_HELP}
+
+Options:
+  --json       print the raw JSON of GET /api/wallet
+  -h, --help   this help
+`
+
+const SEND_HELP = `Usage: minicoin wallet send <to> <amount> [--fee <fee>] [--force] [which node]
 
 Builds, signs and publishes a payment of <amount> base units to the address
 <to>, and prints its txid. Amounts are whole numbers of base units:
-1 MC = 100000000 base units.
+1 MC = 100000000 base units. Change goes to a fresh change address.
 
 ${TARGET_HELP}
 
 Options:
   --fee <fee>  the fee in base units (default: the node's fee rate)
+  --force      send even when the fee is above the wallet's cap of 1 MC
+               (without it such a payment is refused: fee-too-high)
   -h, --help   this help
 `
 
@@ -99,15 +117,23 @@ async function runBalance (argv: string[], io: CliIo): Promise<number> {
   return 0
 }
 
+async function runTransactions (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('wallet transactions', argv, { ...API_OPTIONS, json: { type: 'boolean' } })
+  expectPositionals(positionals, [], 'wallet transactions')
+  const wallet = await clientFor(await resolveTarget(values, io, 'wallet transactions')).get<WalletView>('/api/wallet')
+  io.out(values.json === true ? JSON.stringify(wallet, null, 2) : formatWalletTransactions(wallet))
+  return 0
+}
+
 async function runSend (argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse('wallet send', argv, { ...API_OPTIONS, fee: { type: 'string' } })
+  const { values, positionals } = parse('wallet send', argv, { ...API_OPTIONS, fee: { type: 'string' }, force: { type: 'boolean' } })
   expectPositionals(positionals, ['to', 'amount'], 'wallet send')
   const [to, amountArg] = positionals
   const amount = baseUnits(amountArg, '<amount>', false)
   const fee = values.fee === undefined ? undefined : baseUnits(values.fee, '--fee', true)
   const target = await resolveTarget(values, io, 'wallet send')
   const client = clientFor(target, await readToken(target, 'wallet send'))
-  const { txid } = await client.post<{ txid: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}) })
+  const { txid } = await client.post<{ txid: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}), ...(values.force === true ? { force: true } : {}) })
   io.err(`sent ${formatAmount(amount)} to ${to}`)
   io.out(txid)
   return 0
@@ -125,6 +151,7 @@ async function runNewAddress (argv: string[], io: CliIo): Promise<number> {
 const SUBCOMMANDS: Record<string, { help: string, run: (argv: string[], io: CliIo) => Promise<number> }> = {
   address: { help: ADDRESS_HELP, run: runAddress },
   balance: { help: BALANCE_HELP, run: runBalance },
+  transactions: { help: TRANSACTIONS_HELP, run: runTransactions },
   send: { help: SEND_HELP, run: runSend },
   'new-address': { help: NEW_ADDRESS_HELP, run: runNewAddress },
   backup: { help: BACKUP_HELP, run: runBackup },

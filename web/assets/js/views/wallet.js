@@ -47,7 +47,10 @@ export function renderActivity (el, wallet, role) {
   }
   fill(el, txs.slice(0, 8).map(t => {
     const meta = []
-    if (t.confirmations > 0) meta.push(t.height !== undefined ? `block #${t.height}` : 'confirmed', `${t.confirmations} conf.`)
+    // below the wallet's required depth: "2/6 conf." (the payment does not count as confirmed yet)
+    const required = wallet.confirmationsRequired
+    const shallow = required !== undefined && t.confirmations < required && t.confirmed !== true
+    if (t.confirmations > 0) meta.push(t.height !== undefined ? `block #${t.height}` : 'confirmed', shallow ? `${t.confirmations}/${required} conf.` : `${t.confirmations} conf.`)
     else meta.push('pending')
     if (t.time !== undefined) meta.push(ago(t.time))
     return h('li', { 'data-txid': t.txid },
