@@ -72,7 +72,7 @@ describe('penalties and bans per IP', () => {
   })
 
   it('penalize takes a named action from the table, and the old (points, reason) form still works', () => {
-    const rep = new PeerReputation()
+    const rep = new PeerReputation({ now: () => 1_000_000 }) // a still clock: scores do not decay between the checks
     rep.penalize('p', PeerAction.RATE_LIMIT)
     expect(rep.score('p')).toBe(-PeerAction.RATE_LIMIT.points)
     rep.penalize('p', times(PeerAction.UNREQUESTED_PROOF, 3), 'spv-unrequested-proof')
