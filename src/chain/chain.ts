@@ -535,22 +535,9 @@ export class Chain extends EventEmitter<ChainEvents> {
     return { tx, location }
   }
 
-  /** Confirmed transactions paying to or spending from `address`, oldest first. */
+  /** Confirmed transactions paying to or spending from `address`, oldest first, from `fromHeight`. */
   async addressHistory (address: Uint8Array, fromHeight: number, max: number): Promise<AddressHistoryItem[]> {
-    const items: AddressHistoryItem[] = []
-    const prefix = key(Prefix.address, address)
-    const it = this.store.db.iterator({ gte: key(Prefix.address, address, u32be(fromHeight)), lt: key(Prefix.address, address, u32be(0xffffffff)), limit: max })
-    try {
-      for await (const [k, v] of it) {
-        const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
-        const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
-        if (blockHashBytes === undefined) continue
-        items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
-      }
-    } finally {
-      await it.close()
-    }
-    return items
+    return await this.addressHistoryAfter(address, { height: fromHeight }, max)
   }
 
   /** Every coin of the UTXO set (for audits and tests; walks the whole set). */
@@ -606,22 +593,8 @@ export class Chain extends EventEmitter<ChainEvents> {
    * the newest when absent. Reads only the index keys it returns.
    */
   async addressHistoryNewestFirst (address: Uint8Array, before: { height: number, txid: Uint8Array } | undefined, max: number): Promise<AddressHistoryItem[]> {
-    const prefix = key(Prefix.address, address)
     const lt = before === undefined ? key(Prefix.address, address, u32be(0xffffffff)) : key(Prefix.address, address, u32be(before.height), before.txid)
-    const items: AddressHistoryItem[] = []
-    const it = this.store.db.iterator({ gte: prefix, lt, reverse: true, limit: max })
-    try {
-      for await (const [k, v] of it) {
-        if (k.length !== prefix.length + 4 + 32) continue
-        const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
-        const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
-        if (blockHashBytes === undefined) continue
-        items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
-      }
-    } finally {
-      await it.close()
-    }
-    return items
+    return await this.readAddressIndex(address, { gte: key(Prefix.address, address), lt, reverse: true }, max, 'skip')
   }
 
   /**
@@ -634,18 +607,33 @@ export class Chain extends EventEmitter<ChainEvents> {
    * a reorg running meanwhile can cause.
    */
   async addressHistoryAfter (address: Uint8Array, cursor: { height: number, txid?: Uint8Array }, max: number): Promise<AddressHistoryItem[]> {
-    const items: AddressHistoryItem[] = []
-    if (max <= 0) return items
-    const prefix = key(Prefix.address, address)
     const start = cursor.txid !== undefined && cursor.txid.length > 0
       ? { gt: key(Prefix.address, address, u32be(cursor.height), cursor.txid) }
       : { gte: key(Prefix.address, address, u32be(cursor.height)) }
-    const it = this.store.db.iterator({ ...start, lt: key(Prefix.address, address, u32be(0xffffffff)), limit: max })
+    return await this.readAddressIndex(address, { ...start, lt: key(Prefix.address, address, u32be(0xffffffff)) }, max, 'stop')
+  }
+
+  /**
+   * Reads address-index entries (key: address | height | txid) in `range`,
+   * at most `max`. An entry whose height has no active block (only a reorg
+   * running meanwhile causes one) is skipped, or ends the page so that a
+   * cursor-driven caller never skips past it.
+   */
+  private async readAddressIndex (address: Uint8Array, range: { gt?: Uint8Array, gte?: Uint8Array, lt: Uint8Array, reverse?: boolean }, max: number, atMissingBlock: 'skip' | 'stop'): Promise<AddressHistoryItem[]> {
+    const items: AddressHistoryItem[] = []
+    if (max <= 0) return items
+    const prefix = key(Prefix.address, address)
+    const it = this.store.db.iterator({ ...range, limit: max })
     try {
       for await (const [k, v] of it) {
+        // a longer address sharing this prefix is another address's entry
+        if (k.length !== prefix.length + 4 + 32) continue
         const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
         const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
-        if (blockHashBytes === undefined) break
+        if (blockHashBytes === undefined) {
+          if (atMissingBlock === 'stop') break
+          continue
+        }
         items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
       }
     } finally {

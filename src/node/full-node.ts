@@ -145,7 +145,7 @@ export class FullNode implements NodeApi {
         chain,
         mempool,
         location: join(config.dataDir, 'wallet-db'),
-        confirmations: config.wallet.confirmations ?? defaultConfirmations(params.id),
+        confirmations: config.wallet.confirmations ?? defaultConfirmations(config.network),
         onFatal: fatal.report,
         onWarning: (msg, fields) => walletLog.warn(msg, fields)
       })

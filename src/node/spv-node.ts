@@ -157,7 +157,7 @@ export class SpvNode implements NodeApi {
         params,
         publish: bytes => gossip.publish('tx', bytes),
         persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params, { onFailure: fatal.report }),
-        confirmations: config.wallet.confirmations ?? defaultConfirmations(params.id),
+        confirmations: config.wallet.confirmations ?? defaultConfirmations(config.network),
         witnessesWanted: () => client?.witnessesWanted() ?? 1,
         historyComplete: () => client !== undefined && client.historyCompleteThrough() >= headers.height
       })

@@ -83,9 +83,12 @@ describe('API cost against full blocks', () => {
     return m
   }
 
+  /** Package limits lifted: the mempool test below holds a chain of six ~80 kB transactions (the view's bound is under test, not policy). */
+  const config = (): ReturnType<typeof testConfig> => testConfig('full', dataDir, { mempool: { maxBytes: 64_000_000, maxAncestors: 25, maxAncestorBytes: 1_000_000, maxDescendants: 25, maxDescendantBytes: 1_000_000 } })
+
   beforeAll(async () => {
     dataDir = cleanup.tempDir()
-    node = await FullNode.start(testConfig('full', dataDir), testLogger('full'))
+    node = await FullNode.start(config(), testLogger('full'))
     const { blocks, tip: afterCoinbases, coinbases } = mineChain(genesisTip(), 5, rich)
     for (const b of blocks) await node.chain.processBlock(b)
     let tip = afterCoinbases
@@ -106,7 +109,7 @@ describe('API cost against full blocks', () => {
     expect((await node.chain.processBlock(last)).status).toBe('connected')
     // a restart: nothing is cached from connecting the blocks
     await node.stop()
-    node = await FullNode.start(testConfig('full', dataDir), testLogger('full'))
+    node = await FullNode.start(config(), testLogger('full'))
     cleanup.add(async () => await node.stop())
     instrument(node)
     api = await startApi(node)
