@@ -93,7 +93,7 @@ class HeaderSyncFailure extends Error {
 }
 
 /** What headers our chain refused cost their sender (a confused peer's orphans only a little). */
-function headersAction (err: ValidationError): PeerActionSpec {
+export function headersAction (err: ValidationError): PeerActionSpec {
   if (err.code === 'headers-low-work') return PeerAction.LOW_WORK_HEADERS
   return err.severity === 'reject' ? PeerAction.INVALID_BLOCK : PeerAction.USELESS_DATA
 }

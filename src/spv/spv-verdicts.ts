@@ -17,17 +17,17 @@ export type SpvFault =
   | 'history-out-of-order'
   | 'omitted-history'
 
-export type SpvVerdict =
-  /** Provably false data (an invalid header or proof, bytes no honest server sends): the peer is banned. */
-  | { readonly kind: 'ban', readonly reason: string, readonly detail: string }
-  /** A fault charged `count` times (per unrequested proof; 1 otherwise). */
-  | { readonly kind: 'penalty', readonly fault: SpvFault, readonly detail: string, readonly count?: number }
+/** Provably false data (an invalid header or proof, bytes no honest server sends): the peer is banned. */
+export interface SpvBan { readonly kind: 'ban', readonly reason: string, readonly detail: string }
+/** A fault charged `count` times (per unrequested proof; 1 otherwise). */
+export interface SpvPenalty { readonly kind: 'penalty', readonly fault: SpvFault, readonly detail: string, readonly count?: number }
+export type SpvVerdict = SpvBan | SpvPenalty
 
-export function ban (reason: string, detail: string): SpvVerdict {
+export function ban (reason: string, detail: string): SpvBan {
   return { kind: 'ban', reason, detail }
 }
 
-export function penalty (fault: SpvFault, detail: string, count = 1): SpvVerdict {
+export function penalty (fault: SpvFault, detail: string, count = 1): SpvPenalty {
   return { kind: 'penalty', fault, detail, count }
 }
 
@@ -46,7 +46,7 @@ export function spvAction (fault: SpvFault): PeerActionSpec {
 }
 
 /** A penalty verdict's action, scaled by its count, with its reason label (`spv-<fault>`). */
-export function penaltyOf (v: Extract<SpvVerdict, { kind: 'penalty' }>): { action: PeerActionSpec, reason: string } {
+export function penaltyOf (v: SpvPenalty): { action: PeerActionSpec, reason: string } {
   return { action: times(spvAction(v.fault), v.count ?? 1), reason: `spv-${v.fault}` }
 }
 
