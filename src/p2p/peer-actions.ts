@@ -1,7 +1,7 @@
 // What each kind of peer misbehaviour costs, in one table (Lodestar's
 // PeerAction, Bitcoin Core's Misbehaving() amounts). A peer's score starts
 // at 0, penalties subtract, scores decay back toward 0, and a peer (and,
-// unless exempt, its IP) is banned when it reaches PeerReputation.banThreshold (-100).
+// unless exempt, its IP) is banned below PeerReputation.banThreshold (-100).
 // So 100 means "banned at once": data no honest peer can send by mistake.
 // Small amounts are for what an honest but slow, confused or unlucky peer
 // may do now and then. Outright bans with no score (a peer on another

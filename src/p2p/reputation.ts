@@ -16,7 +16,7 @@ import { AddressPolicy, ipOfMultiaddr, normalizeIp } from './peer-address.js'
 import type { PeerActionSpec } from './peer-actions.js'
 
 export interface ReputationOptions {
-  /** A peer (or IP) whose score reaches this is banned. */
+  /** A peer (or IP) whose score falls below this is banned. */
   banThreshold?: number
   banMs?: number
   /** How long a banned peer's IP stays refused (Core's default ban is 24 h; a LAN's addresses move sooner). */
@@ -135,9 +135,8 @@ export class PeerReputation {
     if (ip !== undefined) this.ipStandings.touch(ip, { score: ipScore, at: this.now() })
     this.metrics?.peerPenaltiesTotal.inc({ reason: why })
     this.log?.debug('peer penalised', { peer: peerId, ip, points, reason: why, score, ipScore })
-    // at the threshold, not only past it: 100 points (an invalid block) ban a fresh peer at once, as in Core
-    if (score <= this.banThreshold) this.ban(peerId, why)
-    else if (ipScore <= this.banThreshold) this.ban(peerId, `${why} (ip score)`)
+    if (score < this.banThreshold) this.ban(peerId, why)
+    else if (ipScore < this.banThreshold) this.ban(peerId, `${why} (ip score)`)
   }
 
   /** Bans a peer, and its IP unless exempt. */

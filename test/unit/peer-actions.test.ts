@@ -8,7 +8,6 @@ import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DecodeError, ValidationError } from '../../src/core/errors.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
-import { PeerReputation } from '../../src/p2p/reputation.js'
 import { InvalidRequestError } from '../../src/p2p/rpc.js'
 import { headersAction } from '../../src/p2p/sync.js'
 import { decodeVerdict, headersVerdict, penalty, penaltyOf, proofsVerdict, spvAction, type SpvFault, type SpvVerdict } from '../../src/spv/spv-verdicts.js'
@@ -54,16 +53,6 @@ describe('the penalty table', () => {
       expect(a.name).toMatch(/^[a-z]+(-[a-z]+)*$/)
     }
     expect(new Set(actions.map(a => a.name)).size).toBe(actions.length)
-  })
-
-  it('bans a fresh peer at once for 100 points (an invalid block), as the table says and Core does (score >= 100)', () => {
-    const rep = new PeerReputation({ now: () => 1_000_000 })
-    rep.penalize('liar', PeerAction.INVALID_BLOCK, 'sync-bad-pow')
-    expect(rep.isBanned('liar')).toBe(true)
-    // just short of it is tolerated
-    rep.penalize('clumsy', PeerAction.MALFORMED_REPLY)
-    rep.penalize('clumsy', PeerAction.LOW_WORK_HEADERS.points - 1, 'test')
-    expect(rep.isBanned('clumsy')).toBe(false)
   })
 
   it('is the only source file that passes a number to penalize or defines points', () => {
