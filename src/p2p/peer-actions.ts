@@ -2,7 +2,9 @@
 // PeerAction, Bitcoin Core's Misbehaving() amounts). A peer's score starts
 // at 0, penalties subtract, scores decay back toward 0, and a peer (and,
 // unless exempt, its IP) is banned below PeerReputation.banThreshold (-100).
-// So 100 means "banned at once": data no honest peer can send by mistake.
+// So 100 is for data no honest peer can send by mistake: it takes a fresh
+// peer to the threshold itself, and its next offence bans it (the threshold
+// is exclusive; test/unit/reputation.test.ts pins that).
 // Small amounts are for what an honest but slow, confused or unlucky peer
 // may do now and then. Outright bans with no score (a peer on another
 // network's genesis, a gossipsub score below GOSSIP_BAN_SCORE) go through
