@@ -92,10 +92,11 @@ class HeaderSyncFailure extends Error {
   }
 }
 
-/** What headers our chain refused cost their sender (a confused peer's orphans only a little). */
-export function headersAction (err: ValidationError): PeerActionSpec {
-  if (err.code === 'headers-low-work') return PeerAction.LOW_WORK_HEADERS
-  return err.severity === 'reject' ? PeerAction.INVALID_BLOCK : PeerAction.USELESS_DATA
+/** What headers our chain refused cost their sender, and the reason label (a confused peer's orphans cost only a little). */
+export function headersPenalty (err: ValidationError): { action: PeerActionSpec, reason: string } {
+  // more low-work headers than a peer may have us check: the claim was a lie or a flood
+  if (err.code === 'headers-low-work') return { action: PeerAction.LOW_WORK_HEADERS, reason: 'sync-low-work-headers' }
+  return { action: err.severity === 'reject' ? PeerAction.INVALID_BLOCK : PeerAction.USELESS_DATA, reason: `sync-${err.code}` }
 }
 
 export interface SyncOptions {
@@ -434,8 +435,8 @@ export class SyncManager {
           stored = await this.chain.processHeaders(res.headers, id)
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err
-          // more low-work headers than a peer may have us check (the claim was a lie or a flood) costs most short of invalid
-          return this.distrust(state, headersAction(err), `sync-${err.code}`, err.message)
+          const { action, reason } = headersPenalty(err)
+          return this.distrust(state, action, reason, err.message)
         }
         const last = res.headers[res.headers.length - 1]
         this.noteProven(state, this.chain.getEntry(blockHash(last)))

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { DecodeError, ValidationError } from '../../src/core/errors.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
 import { InvalidRequestError } from '../../src/p2p/rpc.js'
-import { headersAction } from '../../src/p2p/sync.js'
+import { headersPenalty } from '../../src/p2p/sync.js'
 import { decodeVerdict, headersVerdict, penalty, penaltyOf, proofsVerdict, spvAction, type SpvFault, type SpvVerdict } from '../../src/spv/spv-verdicts.js'
 
 const SRC = join(import.meta.dirname, '../../src')
@@ -71,10 +71,11 @@ describe('the penalty table', () => {
 })
 
 describe('named actions charge what the literals did', () => {
-  it('full-node header sync: invalid 100, low-work flood 50, other refused headers 10', () => {
-    expect(headersAction(new ValidationError('bad-pow', 'x')).points).toBe(100)
-    expect(headersAction(new ValidationError('headers-low-work', 'x', 'ignore')).points).toBe(50)
-    expect(headersAction(new ValidationError('header-orphan', 'x', 'ignore')).points).toBe(10)
+  it('full-node header sync: invalid 100, low-work flood 50, other refused headers 10, under the same reason labels', () => {
+    const charged = (err: ValidationError): [number, string] => { const p = headersPenalty(err); return [p.action.points, p.reason] }
+    expect(charged(new ValidationError('bad-pow', 'x'))).toEqual([100, 'sync-bad-pow'])
+    expect(charged(new ValidationError('headers-low-work', 'x', 'ignore'))).toEqual([50, 'sync-low-work-headers'])
+    expect(charged(new ValidationError('header-orphan', 'x', 'ignore'))).toEqual([10, 'sync-header-orphan'])
     expect(PeerAction.HEADERS_NOT_DELIVERED.points).toBe(20)
     expect(PeerAction.UNEXPECTED_REPLY.points).toBe(20)
     expect(PeerAction.UNPROVEN_WORK.points).toBe(10)
