@@ -14,14 +14,11 @@ import { TokenBuckets } from './rate-limiter.js'
 import type { WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
 
-/** A request the peer should not have sent: costs it the action's points (or `penalty` points). */
+/** A request the peer should not have sent: costs it the action's points. */
 export class InvalidRequestError extends Error {
-  readonly action: PeerActionSpec
-
-  constructor (message: string, penalty: number | PeerActionSpec = PeerAction.INVALID_REQUEST) {
+  constructor (message: string, readonly action: PeerActionSpec = PeerAction.INVALID_REQUEST) {
     super(message)
     this.name = 'InvalidRequestError'
-    this.action = typeof penalty === 'number' ? { name: PeerAction.INVALID_REQUEST.name, points: penalty } : penalty
   }
 
   get penalty (): number {

@@ -13,6 +13,7 @@ import type { Chain } from '../chain/chain.js'
 import type { Logger } from '../node/logger.js'
 import type { NodeMetrics } from '../node/metrics.js'
 import type { P2PHost } from './host.js'
+import { PeerAction } from './peer-actions.js'
 import type { ProtocolIds, WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
 import { InvalidRequestError, serveWithinLimits } from './rpc.js'
@@ -159,7 +160,7 @@ export class SpvServer {
     try {
       req = decodeSpvRequest(bytes, spvLimitsOf(this.limits, this.limits.requestBytes))
     } catch (err) {
-      if (err instanceof DecodeError) throw new InvalidRequestError(err.message)
+      if (err instanceof DecodeError) throw new InvalidRequestError(err.message, PeerAction.INVALID_REQUEST)
       throw err
     }
     switch (req.kind) {

@@ -44,7 +44,7 @@ import type { P2PHost } from './host.js'
 import type { ProtocolIds, WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
 import { InvalidRequestError, type ReplyBudget, rpcRequest, serveWithinLimits } from './rpc.js'
-import { PeerAction } from './peer-actions.js'
+import { PeerAction, type PeerActionSpec } from './peer-actions.js'
 import {
   type ChainStatus, decodeSyncRequest, decodeSyncResponse, encodeBlocksResponse, encodeHeadersResponse,
   encodeStatusResponse, encodeSyncRequest, type SyncRequest, type SyncResponse
@@ -85,8 +85,19 @@ const HEADER_SYNC_PER_HEADER_MS = 1
 /** A header sync ended: 'ok' when the peer delivered what it claimed. */
 type HeaderSyncResult = 'ok' | 'failed'
 
-/** A header request that did not deliver: its reason string is the penalty's. */
-class HeaderSyncFailure extends Error {}
+/** A header request that did not deliver: its message is the penalty's reason label. */
+class HeaderSyncFailure extends Error {
+  constructor (reason: string, readonly action: PeerActionSpec = PeerAction.HEADERS_NOT_DELIVERED, options?: ErrorOptions) {
+    super(reason, options)
+  }
+}
+
+/** What headers our chain refused cost their sender, and the reason label (a confused peer's orphans cost only a little). */
+export function headersPenalty (err: ValidationError): { action: PeerActionSpec, reason: string } {
+  // more low-work headers than a peer may have us check: the claim was a lie or a flood
+  if (err.code === 'headers-low-work') return { action: PeerAction.LOW_WORK_HEADERS, reason: 'sync-low-work-headers' }
+  return { action: err.severity === 'reject' ? PeerAction.INVALID_BLOCK : PeerAction.USELESS_DATA, reason: `sync-${err.code}` }
+}
 
 export interface SyncOptions {
   host: P2PHost
@@ -185,7 +196,7 @@ export class SyncManager {
     try {
       req = decodeSyncRequest(bytes, this.limits.requestBytes, this.limits.locatorHashes, this.limits.blocksPerReply)
     } catch (err) {
-      if (err instanceof DecodeError) throw new InvalidRequestError(err.message)
+      if (err instanceof DecodeError) throw new InvalidRequestError(err.message, PeerAction.INVALID_REQUEST)
       throw err
     }
     switch (req.kind) {
@@ -243,7 +254,7 @@ export class SyncManager {
     try {
       return decodeSyncResponse(bytes, this.limits.responseBytes, this.limits.headersPerReply, this.limits.blocksPerReply)
     } catch (err) {
-      if (err instanceof DecodeError) this.reputation.penalize(peer.toString(), 50, 'sync-bad-response')
+      if (err instanceof DecodeError) this.reputation.penalize(peer.toString(), PeerAction.MALFORMED_REPLY, 'sync-bad-response')
       throw err
     }
   }
@@ -414,19 +425,18 @@ export class SyncManager {
           res = await this.request(state.peer, { kind: 'getHeaders', locator, stop: new Uint8Array(0), max: this.limits.headersPerReply })
         } catch (err) {
           if (this.stopped) return 'failed'
-          throw new HeaderSyncFailure('sync-headers-not-delivered', { cause: err })
+          throw new HeaderSyncFailure('sync-headers-not-delivered', PeerAction.HEADERS_NOT_DELIVERED, { cause: err })
         }
         if (res.kind === 'error') throw new HeaderSyncFailure('sync-headers-error-reply')
-        if (res.kind !== 'headers') throw new HeaderSyncFailure('sync-unexpected-reply')
+        if (res.kind !== 'headers') throw new HeaderSyncFailure('sync-unexpected-reply', PeerAction.UNEXPECTED_REPLY)
         if (res.headers.length === 0) break
         let stored: IndexEntry[]
         try {
           stored = await this.chain.processHeaders(res.headers, id)
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err
-          // more low-work headers than a peer may have us check: the claim was a lie or a flood
-          if (err.code === 'headers-low-work') return this.distrust(state, 50, 'sync-low-work-headers', err.message)
-          return this.distrust(state, err.severity === 'reject' ? 100 : 10, `sync-${err.code}`, err.message)
+          const { action, reason } = headersPenalty(err)
+          return this.distrust(state, action, reason, err.message)
         }
         const last = res.headers[res.headers.length - 1]
         this.noteProven(state, this.chain.getEntry(blockHash(last)))
@@ -443,17 +453,17 @@ export class SyncManager {
       }
     } catch (err) {
       if (!(err instanceof HeaderSyncFailure)) throw err
-      return this.distrust(state, 20, err.message, (err.cause as Error | undefined)?.message ?? '')
+      return this.distrust(state, err.action, err.message, (err.cause as Error | undefined)?.message ?? '')
     }
     // a claim is backed when we now know a chain with at least that much work
-    if (this.chain.bestHeader().work < claim) return this.distrust(state, 10, 'sync-unproven-work', `claimed work ${claim} not shown`)
+    if (this.chain.bestHeader().work < claim) return this.distrust(state, PeerAction.UNPROVEN_WORK, 'sync-unproven-work', `claimed work ${claim} not shown`)
     return 'ok'
   }
 
   /** Penalises a peer whose headers did not back its claim; it loses its trust and waits a growing back-off. */
-  private distrust (state: PeerChainState, points: number, reason: string, detail: string): 'failed' {
+  private distrust (state: PeerChainState, action: PeerActionSpec, reason: string, detail: string): 'failed' {
     const id = state.peer.toString()
-    this.reputation.penalize(id, points, reason)
+    this.reputation.penalize(id, action, reason)
     state.trustedAt = undefined
     state.failures++
     state.retryAfter = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(state.failures - 1, 16))
@@ -524,14 +534,14 @@ export class SyncManager {
         for (const block of res.blocks) {
           const hash = blockHashHex(block.header)
           if (!wanted.has(hash)) {
-            this.reputation.penalize(peerId, 50, 'sync-unrequested-block')
+            this.reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
             return
           }
           try {
             await this.chain.processBlock(block)
           } catch (err) {
             if (err instanceof ValidationError && err.severity === 'reject') {
-              this.reputation.penalize(peerId, 100, `sync-${err.code}`)
+              this.reputation.penalize(peerId, PeerAction.INVALID_BLOCK, `sync-${err.code}`)
               return
             }
             if (!(err instanceof ValidationError)) throw err

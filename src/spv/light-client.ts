@@ -12,8 +12,9 @@
 // protocol violation. Each peer's refresh runs on its own, bounded in pages
 // and time, so a slow or stalling peer holds up nobody else. When a peer's
 // completed scan lacks a transaction another peer proved inside the range it
-// claims complete, it costs the omitter. Penalties and their reasons are in
-// one table (SPV_PENALTIES) so the verdicts stay in one place.
+// claims complete, it costs the omitter. Checks return verdicts
+// (spv-verdicts.ts) and one method, judge, applies them: the points are in
+// the one penalty table, p2p/peer-actions.ts.
 import type { PeerId } from '@libp2p/interface'
 import { blockHash } from '../core/block.js'
 import { equalBytes, fromHex, toHex } from '../core/bytes.js'
@@ -35,6 +36,7 @@ import { accept, ignore, type GossipOutcome } from '../p2p/validation/result.js'
 import type { HeaderChain, ReorgInfo } from './header-chain.js'
 import { verifyProof, type VerifiedProof } from './proof-verifier.js'
 import type { ProvenTransactions } from './proven-txs.js'
+import { ban, decodeVerdict, headersVerdict, penalty, penaltyOf, proofsVerdict, type SpvVerdict } from './spv-verdicts.js'
 
 export interface LightClientOptions {
   host: P2PHost
@@ -58,20 +60,6 @@ export interface LightClientOptions {
   /** Time one peer's refresh may take. */
   peerRefreshMs?: number
 }
-
-/** What a peer's SPV answer costs it (points; 'ban' for provably false data). */
-export const SPV_PENALTIES = {
-  'spv-unexpected-reply': 20,
-  'spv-headers-not-connecting': 20,
-  'spv-unrequested-proof': 10, // per proof
-  'spv-empty-page': 50, // more: true without a single proof
-  'spv-history-out-of-order': 50, // a proof at or before the cursor, or not in (height, txid) order
-  'spv-omitted-history': 50, // claimed complete, yet lacks what another peer proved
-  'spv-low-work-headers': 50, // more headers of a too-weak branch than a peer may send
-  'spv-unknown-tip': 20 // named a tip as its own, then served no headers leading to it
-} as const
-
-type SpvPenalty = keyof typeof SPV_PENALTIES
 
 const EMPTY = new Uint8Array(0)
 
@@ -115,6 +103,40 @@ interface CheckedProofs {
   verified: VerifiedProof[]
   /** Index of the first proof we could not judge yet (unknown or inactive block); proofs.length when none. */
   deferredAt: number
+  /** Proofs found invalid (any one bans the peer). */
+  rejected: number
+  verdict?: SpvVerdict
+}
+
+/**
+ * Verifies a reply's proofs against our headers, punishing nobody: the
+ * verdict says what the peer earned. Proofs we cannot judge yet (a block
+ * we have no header for, or one off our active chain) stop the verified
+ * list at the first of them.
+ */
+function checkProofs (proofs: MerkleProof[], headers: HeaderChain, params: NetworkParams, address?: Uint8Array): CheckedProofs {
+  const verified: VerifiedProof[] = []
+  let firstInvalid: ValidationError | undefined
+  let rejected = 0
+  let deferredAt = proofs.length
+  let unrequested = 0
+  proofs.forEach((proof, i) => {
+    try {
+      const v = verifyProof(proof, headers, params)
+      if (address !== undefined && !touches(v.tx, address)) unrequested++
+      else if (i < deferredAt) verified.push(v)
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err
+      if (err.severity === 'reject') {
+        rejected++
+        firstInvalid ??= err
+      } else if (i < deferredAt) {
+        // not a failed proof, a deferred one: it is asked for again once our headers catch up
+        deferredAt = i
+      }
+    }
+  })
+  return { verified, deferredAt, rejected, verdict: proofsVerdict(firstInvalid, unrequested) }
 }
 
 export class LightClient {
@@ -195,14 +217,16 @@ export class LightClient {
 
   // ---- verdicts -----------------------------------------------------------------
 
-  private ban (peer: string, reason: string, detail: string): void {
-    this.o.log.warn('banning peer for invalid SPV data', { peer, reason, detail })
-    this.o.reputation.ban(peer, reason)
-  }
-
-  private penalize (peer: string, reason: SpvPenalty, detail: string, times = 1): void {
-    this.o.log.info('spv peer penalised', { peer, reason, detail })
-    this.o.reputation.penalize(peer, SPV_PENALTIES[reason] * times, reason)
+  /** Applies what a check found: the one place the light client bans or penalises a peer. */
+  private judge (peer: string, verdict: SpvVerdict): void {
+    if (verdict.kind === 'ban') {
+      this.o.log.warn('banning peer for invalid SPV data', { peer, reason: verdict.reason, detail: verdict.detail })
+      this.o.reputation.ban(peer, verdict.reason)
+      return
+    }
+    const { action, reason } = penaltyOf(verdict)
+    this.o.log.info('spv peer penalised', { peer, reason, detail: verdict.detail })
+    this.o.reputation.penalize(peer, action, reason)
   }
 
   // ---- talking to a peer ------------------------------------------------------
@@ -220,7 +244,7 @@ export class LightClient {
       return decodeSpvResponse(bytes, spvLimitsOf(limits, limits.responseBytes))
     } catch (err) {
       // garbage, oversized or non-canonical: nothing an honest server sends
-      if (err instanceof DecodeError) this.ban(peer.toString(), 'spv-bad-response', err.message)
+      if (err instanceof DecodeError) this.judge(peer.toString(), decodeVerdict(err))
       throw err
     }
   }
@@ -241,7 +265,7 @@ export class LightClient {
         return ignore('unknown-parent')
       }
       // [REJECT] an invalid header: full nodes relay only headers of blocks they validated
-      if (err.severity === 'reject') this.ban(from, `spv-${err.code}`, err.message)
+      if (err.severity === 'reject') this.judge(from, ban(`spv-${err.code}`, err.message))
       throw err
     }
     const entry = this.o.headers.get(blockHash(header))
@@ -283,7 +307,7 @@ export class LightClient {
       const res: SpvResponse = await next
       next = undefined
       if (res.kind !== 'headers') {
-        this.penalize(id, 'spv-unexpected-reply', res.kind)
+        this.judge(id, penalty('unexpected-reply', res.kind))
         return
       }
       if (res.headers.length === 0) return
@@ -295,11 +319,8 @@ export class LightClient {
         batch = await headers.processHeaders(res.headers, id)
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
-        if (err.severity === 'reject') this.ban(id, `spv-${err.code}`, err.message)
-        // headers that do not connect to our locator: a confused peer, not a provably lying one
-        else if (err.code === 'header-orphan') this.penalize(id, 'spv-headers-not-connecting', err.message)
-        // more headers of a branch too weak to be stored than a peer may send (header-presync.ts)
-        else if (err.code === 'headers-low-work') this.penalize(id, 'spv-low-work-headers', err.message)
+        const verdict = headersVerdict(err)
+        if (verdict !== undefined) this.judge(id, verdict)
         return
       }
       const last = headers.get(blockHash(res.headers[res.headers.length - 1]))
@@ -313,42 +334,18 @@ export class LightClient {
   // ---- proofs -----------------------------------------------------------------
 
   /**
-   * Verifies a reply's proofs. Any provably invalid proof bans the peer and
-   * drops the whole reply (undefined); proofs we cannot judge yet (a block we
-   * have no header for, or one off our active chain) are left out, and make
-   * us sync headers from that peer.
+   * Checks a reply's proofs and applies the verdict. Any provably invalid
+   * proof bans the peer and drops the whole reply (undefined); valid proofs
+   * of transactions we did not ask about cost per proof; proofs we cannot
+   * judge yet are left out, and make us sync headers from that peer.
    */
-  private checkProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): CheckedProofs | undefined {
-    const { headers, params, metrics } = this.o
-    const id = peer.toString()
-    const verified: VerifiedProof[] = []
-    let firstInvalid: ValidationError | undefined
-    let deferredAt = proofs.length
-    let unrequested = 0
-    proofs.forEach((proof, i) => {
-      try {
-        const v = verifyProof(proof, headers, params)
-        if (address !== undefined && !touches(v.tx, address)) unrequested++
-        else if (i < deferredAt) verified.push(v)
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err
-        if (err.severity === 'reject') {
-          metrics?.spvProofsRejectedTotal.inc()
-          firstInvalid ??= err
-        } else if (i < deferredAt) {
-          // not a failed proof, a deferred one: it is asked for again once our headers catch up
-          deferredAt = i
-        }
-      }
-    })
-    if (firstInvalid !== undefined) {
-      this.ban(id, `spv-${firstInvalid.code}`, firstInvalid.message)
-      return undefined
-    }
-    // valid proofs of transactions we did not ask about: wasted bandwidth
-    if (unrequested > 0) this.penalize(id, 'spv-unrequested-proof', `${unrequested} proofs`, unrequested)
-    if (deferredAt < proofs.length) this.catchUpWith(peer)
-    return { verified, deferredAt }
+  private judgeProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): CheckedProofs | undefined {
+    const checked = checkProofs(proofs, this.o.headers, this.o.params, address)
+    if (checked.rejected > 0) this.o.metrics?.spvProofsRejectedTotal.inc(checked.rejected)
+    if (checked.verdict !== undefined) this.judge(peer.toString(), checked.verdict)
+    if (checked.verdict?.kind === 'ban') return undefined
+    if (checked.deferredAt < proofs.length) this.catchUpWith(peer)
+    return checked
   }
 
   /**
@@ -366,7 +363,7 @@ export class LightClient {
       if (!known() && !this.stopped) {
         const scans = this.scans.get(peer.toString())
         if (scans !== undefined) scans.unknownTip = true
-        this.penalize(peer.toString(), 'spv-unknown-tip', `named tip ${toHex(namedTip ?? EMPTY)} but served no headers to it`)
+        this.judge(peer.toString(), penalty('unknown-tip', `named tip ${toHex(namedTip ?? EMPTY)} but served no headers to it`))
       }
       if (this.o.headers.tip !== before) this.scheduleRefresh()
     })()
@@ -374,7 +371,7 @@ export class LightClient {
 
   /** Checks proofs and keeps the valid ones in memory only (tools and tests; scans use takeProofs); undefined when the peer was banned. */
   acceptProofs (peer: PeerId, proofs: MerkleProof[], address?: Uint8Array): VerifiedProof[] | undefined {
-    const checked = this.checkProofs(peer, proofs, address)
+    const checked = this.judgeProofs(peer, proofs, address)
     if (checked === undefined) return undefined
     for (const v of checked.verified) {
       this.o.metrics?.spvProofsVerifiedTotal.inc()
@@ -385,7 +382,7 @@ export class LightClient {
 
   /** Checks proofs and keeps the valid ones, written to the proof store before they count. */
   private async takeProofs (peer: PeerId, proofs: MerkleProof[], address: Uint8Array): Promise<CheckedProofs | undefined> {
-    const checked = this.checkProofs(peer, proofs, address)
+    const checked = this.judgeProofs(peer, proofs, address)
     if (checked === undefined) return undefined
     this.o.metrics?.spvProofsVerifiedTotal.inc(checked.verified.length)
     await this.o.proven.addAll(checked.verified, peer.toString())
@@ -407,7 +404,7 @@ export class LightClient {
       const omitted = proofs.filter(p => p.entry.height <= scan.covered && !scan.delivered.has(p.txidHex))
       if (omitted.length === 0) continue
       const lowest = Math.min(...omitted.map(p => p.entry.height))
-      this.penalize(id, 'spv-omitted-history', `${omitted.length} transactions of ${addressHex} another peer proved at or below height ${scan.covered}, e.g. ${omitted[0].txidHex}`)
+      this.judge(id, penalty('omitted-history', `${omitted.length} transactions of ${addressHex} another peer proved at or below height ${scan.covered}, e.g. ${omitted[0].txidHex}`))
       scan.covered = lowest - 1
       peer.omitted = true
     }
@@ -458,11 +455,11 @@ export class LightClient {
       if (scan.active !== active) return 'partial'
       if (res.kind === 'error') return 'failed'
       if (res.kind !== 'proofs') {
-        this.penalize(id, 'spv-unexpected-reply', res.kind)
+        this.judge(id, penalty('unexpected-reply', res.kind))
         return 'failed'
       }
       if (res.more && res.proofs.length === 0) {
-        this.penalize(id, 'spv-empty-page', 'more: true without a proof')
+        this.judge(id, penalty('empty-page', 'more: true without a proof'))
         return 'failed'
       }
       // [order] strictly after the cursor and in (height, txid) order: cheap, before any proof is verified
@@ -470,7 +467,7 @@ export class LightClient {
       for (const p of res.proofs) {
         const txidHex = toHex(txidOf(p.tx))
         if (!after(p.height, txidHex, last)) {
-          this.penalize(id, 'spv-history-out-of-order', `proof at ${p.height}/${txidHex} after ${last.height}/${last.txidHex ?? '-'}`)
+          this.judge(id, penalty('history-out-of-order', `proof at ${p.height}/${txidHex} after ${last.height}/${last.txidHex ?? '-'}`))
           return 'failed'
         }
         last = { height: p.height, txidHex }
@@ -493,7 +490,7 @@ export class LightClient {
       if (omitted.length > 0) {
         const scans = this.scans.get(id)
         if (scans !== undefined) scans.omitted = true
-        this.penalize(id, 'spv-omitted-history', `${omitted.length} proven transactions of ${hex} missing between heights ${active.start} and ${through}, e.g. ${omitted[0]}`)
+        this.judge(id, penalty('omitted-history', `${omitted.length} proven transactions of ${hex} missing between heights ${active.start} and ${through}, e.g. ${omitted[0]}`))
         return 'failed'
       }
       if (through > scan.covered) scan.covered = through
@@ -628,7 +625,7 @@ export class LightClient {
       try {
         const res = await this.request(peer, { kind: 'getTxProof', txid: id })
         if (res.kind !== 'proofs') continue
-        const checked = this.checkProofs(peer, res.proofs)
+        const checked = this.judgeProofs(peer, res.proofs)
         const found = checked?.verified.find(v => equalBytes(v.txid, id))
         if (found === undefined) continue
         this.o.metrics?.spvProofsVerifiedTotal.inc()
