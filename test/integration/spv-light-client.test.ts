@@ -212,6 +212,10 @@ describe('light client against full nodes', () => {
     await waitFor(async () => (await restored.wallet()).balance.confirmed === '80155', 'the restored wallet to find its change')
     await waitFor(() => restored.lightWallet.keys.changeAddresses().length === 3, 'the found change addresses to be recorded')
     expect(restored.lightWallet.keys.addresses()).toHaveLength(2)
+    // scanning the window (some 40 more addresses per tip) stays inside the server's request budget
+    const served = (await full.metrics.rpcRequestsTotal.get()).values.filter(v => v.labels.protocol === 'spv' && v.labels.direction === 'inbound')
+    expect(served.find(v => v.labels.result === 'rate_limited')?.value ?? 0).toBe(0)
+    expect(served.find(v => v.labels.result === 'ok')?.value).toBeGreaterThan(40)
   })
 
   it('bans a server that forges a Merkle proof and never counts the forged payment', async () => {
