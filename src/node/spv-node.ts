@@ -109,7 +109,8 @@ export class SpvNode implements NodeApi {
       reputation: parts.reputation,
       metrics: parts.metrics,
       log: parts.log.child('light'),
-      addresses: () => parts.wallet.addressHashes()
+      // change addresses and the gap-limit window too: a restored wallet finds its change
+      addresses: () => parts.wallet.watchedHashes()
     })
     this.peerDirectory = new PeerDirectory(parts.host, parts.gossip, parts.reputation)
   }
@@ -159,7 +160,8 @@ export class SpvNode implements NodeApi {
         persistence: pendingFile(join(config.dataDir, 'pending-txs.json'), params, { onFailure: fatal.report }),
         confirmations: config.wallet.confirmations ?? defaultConfirmations(config.network),
         witnessesWanted: () => client?.witnessesWanted() ?? 1,
-        historyComplete: () => client !== undefined && client.historyCompleteThrough() >= headers.height
+        historyComplete: () => client !== undefined && client.historyCompleteThrough() >= headers.height,
+        onStorageFailure: fatal.report
       })
       const node = new SpvNode({ config, log, params, metrics, reputation, headers, host, gossip, proven, wallet, proofStore, fatal })
       client = node.client
@@ -209,6 +211,7 @@ export class SpvNode implements NodeApi {
     proven.on('added', proof => events.emit('proof', this.walletTxView(wallet.entryOf(proof))))
     wallet.on('published', p => events.emit('tx', this.txViewOf(p.tx, undefined, p.publishedAt)))
     wallet.on('settled', (p, reason) => { if (reason !== 'proven') events.emit('txRemoved', p.txidHex, reason) })
+    wallet.on('addresses', () => this.client.scheduleRefresh())
     reportPeerEvents(this.host, metrics, events)
     metrics.chainHeight.set(headers.height)
     metrics.difficulty.set(difficultyOf(headers.tip.header.bits))
@@ -380,7 +383,7 @@ export class SpvNode implements NodeApi {
   async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
     try {
       decodeAddress(to, this.params)
-      const built = this.lightWallet.send(to, amount, fee, options)
+      const built = await this.lightWallet.send(to, amount, fee, options)
       this.log.info('payment published', { to, amount, fee: built.fee, txid: toHex(built.txid) })
       return { txid: toHex(built.txid) }
     } catch (err) {

@@ -15,12 +15,21 @@
 //
 // Everything per proof is indexed (proven-txs.ts and `own` here), so taking
 // in a proof costs the same with 20 or 20,000 proofs held.
+//
+// Change goes to a fresh address of BIP44's internal chain, like the node
+// wallet's: the keystore records it as handed out before the pending file is
+// written, and that before anything is published, so a crash can at worst
+// skip a change index, never reuse one. "Ours" is every address the keystore
+// watches (handed out, and the gap-limit window of each chain): the light
+// client scans all of them, so a wallet restored from its phrase finds its
+// change, and a payment found in the window moves the window on (markUsed).
 import { EventEmitter } from 'node:events'
 import { equalBytes, toHex } from '../core/bytes.js'
 import type { NetworkParams } from '../core/params.js'
 import { isCoinbase, txBytes, txid } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import { buildTransaction, type BuiltTransaction, type SpendableOutput } from '../wallet/builder.js'
+import { GAP_LIMIT } from '../wallet/wallet.js'
 import type { Wallet } from '../wallet/wallet.js'
 import type { HeaderChain } from './header-chain.js'
 import type { PendingPersistence } from './pending-file.js'
@@ -87,9 +96,11 @@ export interface SpvWalletOptions {
    * no proof of yet may hold it, and freeing its coins would spend them twice.
    */
   historyComplete?: () => boolean
+  /** Hears of a failed keystore write (recording a change or newly used address); the node stops on it. */
+  onStorageFailure?: (err: Error) => void
 }
 
-/** A pending-file write failed: the transaction was neither kept nor published. */
+/** A pending-file or keystore write failed: the transaction was neither kept nor published. */
 export class PendingStorageError extends Error {
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
@@ -102,6 +113,8 @@ export interface SpvWalletEvents {
   published: [pending: PendingTx]
   /** A pending transaction left the pending set: proven, conflicting or expired. */
   settled: [pending: PendingTx, reason: 'proven' | 'conflict' | 'expired']
+  /** The set of watched addresses grew (a change address or a used window address was recorded): scan the new ones. */
+  addresses: []
 }
 
 
@@ -118,6 +131,13 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
   private readonly confirmationsWanted: number
   private readonly witnessesWanted: () => number
   private readonly historyComplete: () => boolean
+  private readonly onStorageFailure: (err: Error) => void
+  /** Sends run one at a time: each picks its coins and change address after the previous one is pending. */
+  private sending: Promise<unknown> = Promise.resolve()
+  /** A change address recorded in the keystore by a send that then published nothing: the next send uses it. */
+  private unusedChange: Uint8Array | undefined
+  /** Watched addresses (hex) whose markUsed is under way. */
+  private readonly noting = new Set<string>()
   private mine = new Set<string>()
   /** Outpoints of proven outputs to our addresses -> the proving transaction (hex). */
   private readonly own = new Map<string, string>()
@@ -135,6 +155,7 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     this.confirmationsWanted = Math.max(1, opts.confirmations ?? 1)
     this.witnessesWanted = opts.witnessesWanted ?? (() => 1)
     this.historyComplete = opts.historyComplete ?? (() => true)
+    this.onStorageFailure = opts.onStorageFailure ?? (() => {})
     this.refreshAddresses()
     // a damaged file throws here: the node refuses to start rather than forget payments it made
     for (const { tx, publishedAt } of this.persistence?.load() ?? []) {
@@ -143,8 +164,14 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     }
     this.proven.on('added', proof => {
       this.indexOwn(proof.txidHex)
+      this.noteUsed(proof.tx)
       this.settle()
     })
+    // proofs of an earlier run to addresses of the window (a crash before markUsed was written)
+    for (const hex of new Set(this.own.values())) {
+      const p = this.proven.get(hex)
+      if (p !== undefined) this.noteUsed(p.tx)
+    }
     this.proven.on('dropped', proofs => {
       for (const p of proofs) p.tx.outputs.forEach((_, i) => this.own.delete(outpoint(p.txidHex, i)))
     })
@@ -160,8 +187,32 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     }
   }
 
+  /**
+   * Records window addresses a proven transaction pays as handed out, so the
+   * gap-limit window moves on (and change never goes to an address the chain
+   * already shows). Asynchronous: the keystore write runs in the background;
+   * the address counts as ours meanwhile, being watched.
+   */
+  private noteUsed (tx: Transaction): void {
+    for (const o of tx.outputs) {
+      const hex = toHex(o.address)
+      if (!this.isMine(o.address) || this.keys.hasAddress(o.address) || this.noting.has(hex)) continue
+      this.noting.add(hex)
+      this.keys.markUsed(o.address)
+        .then(moved => { if (moved) this.addressesChanged() })
+        .catch(err => this.onStorageFailure(err as Error))
+        .finally(() => this.noting.delete(hex))
+    }
+  }
+
+  private addressesChanged (): void {
+    this.refreshAddresses()
+    this.emit('addresses')
+  }
+
+  /** Every address handed out or in the gap-limit window (what outputs to us may pay). */
   private refreshAddresses (): void {
-    this.mine = new Set(this.keys.addressHashes().map(toHex))
+    this.mine = new Set(this.keys.watchedHashes().map(toHex))
     this.own.clear()
     for (const a of this.mine) for (const hex of this.proven.txidsOf(a)) this.indexOwn(hex)
   }
@@ -181,6 +232,11 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
 
   addressHashes (): Uint8Array[] {
     return this.keys.addressHashes()
+  }
+
+  /** What the light client scans: every address handed out (receiving and change) and the gap-limit window of each chain. */
+  watchedHashes (): Uint8Array[] {
+    return this.keys.watchedHashes()
   }
 
   async newAddress (): Promise<string> {
@@ -259,22 +315,75 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
 
   // ---- sending -----------------------------------------------------------------
 
-  /** Builds, signs and publishes a payment from proven coins; throws BuildError. */
-  send (to: string, amount: bigint, fee?: bigint, options: { force?: boolean } = {}): BuiltTransaction {
+  /**
+   * Builds, signs and publishes a payment from proven coins, its change to a
+   * fresh internal-chain address; throws BuildError, or PendingStorageError
+   * when the keystore or the pending file could not be written (then nothing
+   * was published). Order: the change address is recorded in the keystore,
+   * then the pending file is saved, then the transaction goes out.
+   */
+  async send (to: string, amount: bigint, fee?: bigint, options: { force?: boolean } = {}): Promise<BuiltTransaction> {
+    const run = this.sending.then(async () => await this.sendNow(to, amount, fee, options.force === true))
+    this.sending = run.catch(() => {})
+    return await run
+  }
+
+  private async sendNow (to: string, amount: bigint, fee: bigint | undefined, force: boolean): Promise<BuiltTransaction> {
     this.settle()
-    const built = buildTransaction({
+    const change = this.unusedChange ?? await this.freshChangeAddress()
+    const build = (): BuiltTransaction => buildTransaction({
       utxos: this.spendable(),
       to,
       amount,
       ...(fee !== undefined ? { fee } : {}),
-      force: options.force === true,
-      changeAddress: this.keys.primaryAddress().hash,
+      force,
+      changeAddress: change,
       keys: this.keys.keyLookup,
       params: this.params
     })
-    // nothing awaits between choosing coins and marking them pending, so two sends never pick the same coin
-    this.publish(built.tx)
+    // a payment that cannot be built records nothing
+    let built = build()
+    if (built.change > 0n && this.unusedChange === undefined) {
+      try {
+        await this.keys.commitChangeAddress(change)
+      } catch (err) {
+        this.onStorageFailure(err as Error)
+        throw new PendingStorageError(`cannot record the change address in the keystore: ${(err as Error).message}`, { cause: err })
+      }
+      this.unusedChange = change
+      this.addressesChanged()
+      // coins may have moved while the keystore was written (a proof, a conflicting publish): choose again if so
+      this.settle()
+      const spendable = new Set(this.spendable().map(c => outpoint(c.txid, c.index)))
+      if (!built.tx.inputs.every(i => spendable.has(outpoint(i.prevTxid, i.prevIndex)))) built = build()
+    }
+    // nothing awaits from here on: the coins chosen are marked pending before anything else runs
+    try {
+      this.publish(built.tx)
+    } finally {
+      // kept pending (so it goes out, now or at the next republish): its change address is used
+      if (built.change > 0n && this.pending.has(toHex(built.txid))) this.unusedChange = undefined
+    }
     return built
+  }
+
+  /**
+   * The internal chain's next unused address. One a proven transaction
+   * already pays (a restored wallet whose markUsed is still being written)
+   * is recorded as used and skipped.
+   */
+  private async freshChangeAddress (): Promise<Uint8Array> {
+    let change = this.keys.peekChangeAddress().hash
+    for (let i = 0; i <= GAP_LIMIT && this.proven.txidsOf(toHex(change)).size > 0 && !this.keys.hasAddress(change); i++) {
+      try {
+        await this.keys.markUsed(change)
+      } catch (err) {
+        this.onStorageFailure(err as Error)
+        throw new PendingStorageError(`cannot record a used address in the keystore: ${(err as Error).message}`, { cause: err })
+      }
+      change = this.keys.peekChangeAddress().hash
+    }
+    return change
   }
 
   /**

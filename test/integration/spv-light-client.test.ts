@@ -2,6 +2,7 @@
 // with mDNS off: it syncs headers, follows new tips by gossip, proves its
 // wallet's payments with Merkle proofs, pays from them; and it bans a server
 // that forges a proof without ever counting the forged payment.
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { lpStream } from '@libp2p/utils'
 import { blockHash } from '../../src/core/block.js'
@@ -17,6 +18,7 @@ import { limitsFor, protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { decodeSpvRequest, encodeSpvResponse, spvLimitsOf, type SpvRequest, type SpvResponse } from '../../src/p2p/spv-messages.js'
 import { encodeAddress } from '../../src/wallet/address.js'
+import { Wallet } from '../../src/wallet/wallet.js'
 import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Key, type Spendable, type Tip } from '../helpers/chain-fixtures.js'
 import { rand } from '../helpers/core-fixtures.js'
 import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
@@ -173,6 +175,47 @@ describe('light client against full nodes', () => {
 
     const again = await startLight([dialAddress(full.listen, full.peerId)], dir)
     await waitFor(async () => (await again.wallet()).balance.confirmed === '999', 'the payment proven again after the restart')
+  })
+
+  it('pays change to fresh internal-chain addresses, and a wallet restored from its phrase finds that change by scanning (10.6)', async () => {
+    const full = await startFull()
+    const chain = new ChainBuilder(full)
+    const miner = newKey()
+    const to = encodeAddress(miner.address, regtest)
+    const coinbases = await chain.empty(3, miner)
+    const light = await startLight([dialAddress(full.listen, full.peerId)])
+    const me = light.lightWallet.keys.primaryAddress().hash
+    // received on a second receiving address: a restored wallet (one address handed out) finds it only in the window
+    const second = (await light.lightWallet.keys.newAddress()).hash
+    await chain.add(mineBlock(chain.tip, [spend([coinbases[0]], [{ address: second, amount: 100_000n }])], miner, { fees: coinbases[0].amount - 100_000n }))
+    await waitFor(async () => (await light.wallet()).balance.confirmed === '100000', 'the payment')
+    /** Pays the miner; the full node gets it by gossip and it is mined and proven. */
+    const pay = async (confirmedAfter: string): Promise<Uint8Array> => {
+      const { txid } = await light.send(to, 10_000n, 200n)
+      await waitFor(() => full.pool.has(txid), 'the payment to reach the full node')
+      const tx = full.pool.get(txid)!.tx
+      await chain.add(mineBlock(chain.tip, [tx], miner, { fees: 200n }))
+      await waitFor(async () => (await light.wallet()).balance.confirmed === confirmedAfter, 'the change to be proven')
+      return tx.outputs[1].address
+    }
+    // the second payment spends the first one's change: it touches change addresses only, not the primary one
+    const changes = [await pay('89800'), await pay('79600')]
+    expect(light.lightWallet.keys.changeAddresses().map(a => toHex(a.hash))).toEqual(changes.map(toHex))
+    expect(changes.map(toHex)).not.toContain(toHex(me))
+    // and a payment to the internal chain's next address (as a copy of this wallet elsewhere would make), found only by scanning the window
+    await chain.add(mineBlock(chain.tip, [spend([coinbases[1]], [{ address: light.lightWallet.keys.peekChangeAddress().hash, amount: 555n }])], miner, { fees: coinbases[1].amount - 555n }))
+    await waitFor(async () => (await light.wallet()).balance.confirmed === '80155', 'the payment to the window')
+
+    const dir = cleanup.tempDir()
+    await Wallet.restore(join(dir, 'wallet.json'), light.lightWallet.keys.exportMnemonic(), { params: regtest, protection: { unencrypted: true } })
+    const restored = await startLight([dialAddress(full.listen, full.peerId)], dir)
+    await waitFor(async () => (await restored.wallet()).balance.confirmed === '80155', 'the restored wallet to find its change')
+    await waitFor(() => restored.lightWallet.keys.changeAddresses().length === 3, 'the found change addresses to be recorded')
+    expect(restored.lightWallet.keys.addresses()).toHaveLength(2)
+    // scanning the window (some 40 more addresses per tip) stays inside the server's request budget
+    const served = (await full.metrics.rpcRequestsTotal.get()).values.filter(v => v.labels.protocol === 'spv' && v.labels.direction === 'inbound')
+    expect(served.find(v => v.labels.result === 'rate_limited')?.value ?? 0).toBe(0)
+    expect(served.find(v => v.labels.result === 'ok')?.value).toBeGreaterThan(40)
   })
 
   it('bans a server that forges a Merkle proof and never counts the forged payment', async () => {

@@ -88,8 +88,8 @@ describe('a send either is persisted and published, or leaves no trace (16.6)', 
     }
     const w = wallet({ persistence })
     await confirm([paymentToMe(100_000n)])
-    expect(() => w.send(to(), 30_000n, 500n)).toThrow(PendingStorageError)
-    expect(() => w.send(to(), 30_000n, 500n)).toThrow(/no space left/)
+    await expect(w.send(to(), 30_000n, 500n)).rejects.toThrow(PendingStorageError)
+    await expect(w.send(to(), 30_000n, 500n)).rejects.toThrow(/no space left/)
     expect(published).toEqual([])
     expect(w.pendingTxs()).toEqual([])
     // the next tip re-broadcasts nothing
@@ -98,7 +98,7 @@ describe('a send either is persisted and published, or leaves no trace (16.6)', 
     expect(w.balance().confirmed).toBe(100_000n)
     // the disk is fixed: the retry pays once
     failing = false
-    w.send(to(), 30_000n, 500n)
+    await w.send(to(), 30_000n, 500n)
     expect(published).toHaveLength(1)
     expect(saved).toEqual([1])
     w.republish()
@@ -109,7 +109,7 @@ describe('a send either is persisted and published, or leaves no trace (16.6)', 
     const w = wallet()
     await confirm([paymentToMe(100_000n)])
     expect(w.spendable()).toHaveLength(1)
-    w.send(to(), 30_000n, 500n)
+    await w.send(to(), 30_000n, 500n)
     expect(w.spendable()).toHaveLength(0)
     expect(w.coins()[0].spentBy).toBe('pending')
   })
@@ -119,7 +119,7 @@ describe('a send either is persisted and published, or leaves no trace (16.6)', 
     let complete = false
     const w = wallet({ now: () => now, pendingExpiryMs: 1000, historyComplete: () => complete })
     await confirm([paymentToMe(100_000n)])
-    w.send(to(), 30_000n, 500n)
+    await w.send(to(), 30_000n, 500n)
     now += 10_000
     w.settle()
     // a block we hold no proof of yet may contain it: its coin stays spent
@@ -152,7 +152,7 @@ describe('the pending file (16.6)', () => {
     const devFull: PendingFs = { ...fs, openSync: ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => String(p).includes('.tmp-') ? fs.openSync('/dev/full', 'w') : fs.openSync(p, flags ?? 'r', mode)) as typeof fs.openSync }
     const w = wallet({ persistence: pendingFile(path, regtest, { fs: devFull }) })
     await confirm([paymentToMe(100_000n)])
-    expect(() => w.send(to(), 30_000n, 500n)).toThrow(/ENOSPC|no space/)
+    await expect(w.send(to(), 30_000n, 500n)).rejects.toThrow(/ENOSPC|no space/)
     expect(published).toEqual([])
     expect(w.pendingTxs()).toEqual([])
     expect(fs.existsSync(path)).toBe(false)
@@ -196,7 +196,7 @@ describe('confirmations (10.5)', () => {
     await confirm([paymentToMe(7000n)])
     expect(w.balance()).toEqual({ confirmed: 0n, immature: 0n, pending: 7000n })
     expect(w.coins()[0].confirmations).toBe(1)
-    expect(() => w.send(to(), 1000n, 10n)).toThrow()
+    await expect(w.send(to(), 1000n, 10n)).rejects.toThrow()
     await emptyBlocks(4)
     expect(w.balance().confirmed).toBe(0n)
     await emptyBlocks(1)
@@ -219,7 +219,7 @@ describe('confirmations (10.5)', () => {
     const w = wallet({ confirmations: 6 })
     await confirm([paymentToMe(100_000n)])
     await emptyBlocks(5)
-    const built = w.send(to(), 30_000n, 500n)
+    const built = await w.send(to(), 30_000n, 500n)
     await confirm([built.tx])
     expect(w.balance()).toEqual({ confirmed: 69_500n, immature: 0n, pending: 0n })
   })

@@ -88,12 +88,12 @@ describe('spv wallet: balance from proofs only', () => {
 
   it('sends from proven coins: the spent coin leaves confirmed, the change is pending until proven', async () => {
     await confirm([paymentToMe(100_000n)])
-    const built = wallet.send(toHexAddress(other), 30_000n, 500n)
+    const built = await wallet.send(toHexAddress(other), 30_000n, 500n)
     expect(published.map(t => toHex(txid(t)))).toEqual([toHex(built.txid)])
     expect(wallet.balance()).toEqual({ confirmed: 0n, immature: 0n, pending: 100_000n - 30_000n - 500n })
     expect(wallet.pendingTxs()).toHaveLength(1)
     // the same coin cannot be spent twice while the first payment is pending
-    expect(() => wallet.send(toHexAddress(other), 1000n, 10n)).toThrow(BuildError)
+    await expect(wallet.send(toHexAddress(other), 1000n, 10n)).rejects.toThrow(BuildError)
     // proven: pending clears, the change is confirmed
     await confirm([built.tx])
     expect(wallet.pendingTxs()).toHaveLength(0)
@@ -109,7 +109,7 @@ describe('spv wallet: balance from proofs only', () => {
     await confirm([paymentToMe(100_000n)])
     const file = pendingFile(`${dir.path}/pending.json`, regtest)
     const first = new SpvWallet({ wallet: wallet.keys, proven, headers, params: regtest, publish: () => {}, persistence: file })
-    const built = first.send(toHexAddress(other), 30_000n, 500n)
+    const built = await first.send(toHexAddress(other), 30_000n, 500n)
     const again = new SpvWallet({ wallet: wallet.keys, proven, headers, params: regtest, publish: bytes => published.push(decodeTx(bytes, regtest.maxTxSize)), persistence: file })
     expect(again.pendingTxs().map(p => p.txidHex)).toEqual([toHex(built.txid)])
     expect(again.balance()).toEqual({ confirmed: 0n, immature: 0n, pending: 69_500n })
@@ -122,7 +122,7 @@ describe('spv wallet: balance from proofs only', () => {
 
   it('forgets a pending payment that lost a double spend to a proven transaction', async () => {
     await confirm([paymentToMe(100_000n)])
-    const first = wallet.send(toHexAddress(other), 30_000n, 500n)
+    const first = await wallet.send(toHexAddress(other), 30_000n, 500n)
     const settled: string[] = []
     wallet.on('settled', (p, reason) => settled.push(`${p.txidHex}:${reason}`))
     // another transaction (built elsewhere with our key) spending the same coin gets mined
