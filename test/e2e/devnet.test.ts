@@ -17,8 +17,8 @@ describe('npm start (minicoin devnet)', () => {
     const devnet = run(['devnet', '--data-dir', base], cleanup)
     const nodes: Record<string, Daemon> = {}
     for (const role of ['miner', 'full', 'spv']) nodes[role] = await attachDaemon(join(base, role), devnet)
-    await waitFor(() => /dashboard|http:\/\/127\.0\.0\.1:\d+/.test(devnet.output()), 'devnet to print the dashboard URLs', 60_000)
-    for (const role of ['miner', 'full', 'spv']) expect(devnet.output()).toContain(nodes[role].info.api)
+    // every node's URL, not just the first one printed (the summary comes once all three are up)
+    await waitFor(() => ['miner', 'full', 'spv'].every(role => devnet.output().includes(nodes[role].info.api)), 'devnet to print the three dashboard URLs', 60_000)
 
     const status = async (role: string): Promise<StatusView> => await nodes[role].api.get<StatusView>('/api/status')
     // converge: all three at the same tip, at least a few blocks up
