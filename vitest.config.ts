@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // The dashboard's modules import libraries by the URL the node serves them
+  // under, /vendor/<package>/<file> (src/api/static-files.ts); tests that load
+  // those modules in Node get the same files from node_modules.
+  resolve: {
+    alias: [{ find: /^\/vendor\/(.*)$/, replacement: '$1' }]
+  },
   test: {
     setupFiles: ['./src/polyfill.ts'],
     include: ['test/**/*.test.ts'],

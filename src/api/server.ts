@@ -13,7 +13,7 @@ import { isAuthorized, newToken, removeCookie, writeCookie } from './auth.js'
 import { EventStream } from './event-stream.js'
 import { API_ROUTES, matchRoute, readBodyFor } from './routes.js'
 import { canRespond, errorResponse, sendError, sendJson, setCommonHeaders } from './respond.js'
-import { serveAsset, serveIndex } from './static-files.js'
+import { serveAsset, serveIndex, serveVendor } from './static-files.js'
 
 export interface ApiServerOptions {
   node: NodeApi
@@ -130,7 +130,8 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
       }
     },
     { matches: p => p === '/', handler: async (_req, res) => await serveIndex(res, opts.webDir) },
-    { matches: p => p.startsWith('/assets/'), handler: async (_req, res, p) => await serveAsset(res, opts.webDir, p.slice('/assets/'.length)) }
+    { matches: p => p.startsWith('/assets/'), handler: async (_req, res, p) => await serveAsset(res, opts.webDir, p.slice('/assets/'.length)) },
+    { matches: p => p.startsWith('/vendor/'), handler: async (_req, res, p) => await serveVendor(res, p.slice('/vendor/'.length)) }
   ]
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {

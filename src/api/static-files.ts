@@ -1,10 +1,12 @@
 // The dashboard's files: GET / is <webDir>/index.html, GET /assets/<path> a
 // file under <webDir>/assets. Paths are checked segment by segment and the
 // real path must stay inside the assets folder, so neither `..`, encoded
-// slashes nor a symlink can reach anything else.
+// slashes nor a symlink can reach anything else. GET /vendor/<file> serves
+// one of a fixed list of library files from node_modules (VENDOR_FILES).
 import { createReadStream } from 'node:fs'
 import { readFile, realpath, stat } from 'node:fs/promises'
-import { extname, join, sep } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, extname, join, sep } from 'node:path'
 import type { ServerResponse } from 'node:http'
 import { sendError, setHtmlHeaders } from './respond.js'
 
@@ -89,6 +91,45 @@ export async function serveAsset (res: ServerResponse, webDir: string, rest: str
     return notFound(res)
   }
   if (!file.startsWith(root + sep)) return notFound(res)
+  await sendFile(res, file)
+}
+
+/**
+ * The library files the dashboard imports, by URL path below /vendor/:
+ * `<package>/<file in the package>`. The dashboard imports sha2.js, utils.js
+ * and index.js; the rest are what those import in turn (relative imports,
+ * which the browser resolves to siblings under the same prefix). Nothing
+ * else in node_modules is reachable: the request path must equal an entry.
+ */
+export const VENDOR_FILES: readonly string[] = Object.freeze([
+  '@scure/base/index.js',
+  '@noble/hashes/sha2.js',
+  '@noble/hashes/_md.js',
+  '@noble/hashes/_u64.js',
+  '@noble/hashes/utils.js'
+])
+
+const requireFromHere = createRequire(import.meta.url)
+
+/** The file of a VENDOR_FILES entry: found from the package's main entry, wherever npm put the package. */
+function vendorFilePath (entry: string): string | null {
+  const slash = entry.indexOf('/', entry.indexOf('/') + 1)
+  try {
+    return join(dirname(requireFromHere.resolve(entry.slice(0, slash))), entry.slice(slash + 1))
+  } catch {
+    return null
+  }
+}
+
+/** Serves one of VENDOR_FILES; `rest` is the raw path after "/vendor/", compared undecoded. */
+export async function serveVendor (res: ServerResponse, rest: string): Promise<void> {
+  if (!VENDOR_FILES.includes(rest)) return notFound(res)
+  const file = vendorFilePath(rest)
+  if (file === null) return notFound(res)
+  await sendFile(res, file)
+}
+
+async function sendFile (res: ServerResponse, file: string): Promise<void> {
   const info = await stat(file).catch(() => null)
   if (info === null || !info.isFile()) return notFound(res)
 

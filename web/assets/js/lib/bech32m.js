@@ -1,12 +1,11 @@
 // bech32m address checks in the browser (BIP-350), so the send form can
 // refuse a mistyped or foreign address before anything reaches the node.
 // Mirrors src/wallet/address.ts: the same checks, in the same order, with
-// messages a user can act on.
+// messages a user can act on. The checksum and the 5-to-8-bit conversion are
+// @scure/base's, the library the node uses, served by the node under /vendor/.
+import { bech32, bech32m } from '/vendor/@scure/base/index.js'
 
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'
-const BECH32M_CONST = 0x2bc830a3
-const BECH32_CONST = 1
-const GENERATORS = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
 const MAX_LENGTH = 90
 const ADDRESS_BYTES = 20
 
@@ -19,50 +18,6 @@ export class AddressError extends Error {
     this.name = 'AddressError'
     this.code = code
   }
-}
-
-function polymod (values) {
-  let chk = 1
-  for (const v of values) {
-    const top = chk >>> 25
-    chk = ((chk & 0x1ffffff) << 5) ^ v
-    for (let i = 0; i < 5; i++) if (((top >>> i) & 1) === 1) chk ^= GENERATORS[i]
-  }
-  return chk >>> 0
-}
-
-function hrpExpand (hrp) {
-  const out = []
-  for (let i = 0; i < hrp.length; i++) out.push(hrp.charCodeAt(i) >> 5)
-  out.push(0)
-  for (let i = 0; i < hrp.length; i++) out.push(hrp.charCodeAt(i) & 31)
-  return out
-}
-
-/** The checksum constant a lower-case string satisfies: 'bech32m', 'bech32' or null. */
-function checksumKind (hrp, words) {
-  const c = polymod([...hrpExpand(hrp), ...words])
-  if (c === BECH32M_CONST) return 'bech32m'
-  if (c === BECH32_CONST) return 'bech32'
-  return null
-}
-
-/** 5-bit words to bytes; null when the padding is not zero or too long (BIP-173). */
-function wordsToBytes (words) {
-  let acc = 0
-  let bits = 0
-  const out = []
-  for (const w of words) {
-    acc = (acc << 5) | w
-    bits += 5
-    while (bits >= 8) {
-      bits -= 8
-      out.push((acc >> bits) & 0xff)
-    }
-    acc &= (1 << bits) - 1
-  }
-  if (bits >= 5 || acc !== 0) return null
-  return new Uint8Array(out)
 }
 
 function prefixNetwork (prefix) {
@@ -89,24 +44,23 @@ export function decodeAddress (address, network) {
     const code = ch.charCodeAt(0)
     if (code < 33 || code > 126) throw new AddressError('bad-character', 'the address prefix contains a character that never appears in an address')
   }
-  const words = []
   for (const ch of data) {
-    const v = CHARSET.indexOf(ch)
-    if (v === -1) throw new AddressError('bad-character', `the address contains '${ch}', which never appears in an address (mistyped?)`)
-    words.push(v)
+    if (!CHARSET.includes(ch)) throw new AddressError('bad-character', `the address contains '${ch}', which never appears in an address (mistyped?)`)
   }
-  if (words.length < 6) throw new AddressError('bad-checksum', 'the address is too short to carry a checksum')
+  if (data.length < 6) throw new AddressError('bad-checksum', 'the address is too short to carry a checksum')
   // Checksum first: until it holds, the prefix itself may be a typo.
-  const kind = checksumKind(prefix, words)
-  if (kind === 'bech32') throw new AddressError('bad-checksum', 'the address has a bech32 checksum, not bech32m: it is not a minicoin address')
-  if (kind === null) throw new AddressError('bad-checksum', 'checksum mismatch — mistyped address?')
+  const decoded = bech32m.decodeUnsafe(lower, MAX_LENGTH)
+  if (decoded === undefined) {
+    if (bech32.decodeUnsafe(lower, MAX_LENGTH) !== undefined) throw new AddressError('bad-checksum', 'the address has a bech32 checksum, not bech32m: it is not a minicoin address')
+    throw new AddressError('bad-checksum', 'checksum mismatch — mistyped address?')
+  }
   if (expected !== undefined && prefix !== expected) {
     const other = prefixNetwork(prefix)
     if (other !== undefined) throw new AddressError('wrong-network', `address is for network '${other}' (prefix ${prefix}), this node runs '${network}'`)
     throw new AddressError('unknown-prefix', `unknown address prefix '${prefix}': addresses on '${network}' start with '${expected}1'`)
   }
-  const hash = wordsToBytes(words.slice(0, -6))
-  if (hash === null) throw new AddressError('bad-length', `the address payload is not a whole number of bytes; expected a ${ADDRESS_BYTES}-byte hash`)
+  const hash = bech32m.fromWordsUnsafe(decoded.words)
+  if (hash === undefined) throw new AddressError('bad-length', `the address payload is not a whole number of bytes; expected a ${ADDRESS_BYTES}-byte hash`)
   if (hash.length !== ADDRESS_BYTES) throw new AddressError('bad-length', `the address carries a ${hash.length}-byte payload, expected a ${ADDRESS_BYTES}-byte hash`)
   return hash
 }

@@ -1,6 +1,9 @@
 // Merkle trees over txids (hex in byte order, as the API shows them) with
 // Bitcoin's pairing rule: an odd node at any level is paired with itself.
-import { fromHex, sha256, toHex } from './sha256.js'
+// SHA-256 is @noble/hashes' (plain JS, so it works without crypto.subtle,
+// which is absent outside secure contexts), served by the node under /vendor/.
+import { sha256 } from '/vendor/@noble/hashes/sha2.js'
+import { bytesToHex as toHex, hexToBytes as fromHex } from '/vendor/@noble/hashes/utils.js'
 
 /** Double SHA-256 of two 32-byte nodes given in hex. */
 export function hashPair (leftHex, rightHex) {
