@@ -73,9 +73,9 @@ export function layerOf (srcPath: string): string {
   return parts.length > 1 ? parts[0] : '(root)'
 }
 
+/** Position in LAYERS, -1 for a folder not listed. */
 function rankOf (layer: string): number {
-  const i = LAYERS.findIndex(peers => peers.includes(layer))
-  return i
+  return LAYERS.findIndex(peers => peers.includes(layer))
 }
 
 /** Elementary cycles would be exponential; one cycle per strongly connected component is enough to act on. */
