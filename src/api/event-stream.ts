@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NodeEvents } from '../node/node-api.js'
-import type { Logger } from '../node/logger.js'
+import type { Logger } from '../telemetry/logger.js'
 
 export const EVENT_NAMES = ['tip', 'block', 'tx', 'txRemoved', 'peer', 'proof'] as const satisfies ReadonlyArray<keyof NodeEvents>
 

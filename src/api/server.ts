@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { isIP } from 'node:net'
 import type { NodeApi } from '../node/node-api.js'
-import type { Logger } from '../node/logger.js'
+import type { Logger } from '../telemetry/logger.js'
 import { isLoopbackHost } from '../node/config.js'
 import { isAuthorized, newToken, removeCookie, writeCookie } from './auth.js'
 import { EventStream } from './event-stream.js'

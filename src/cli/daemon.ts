@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { startApiServer, type ApiServer } from '../api/server.js'
 import { walletFilePath, type NodeConfig } from '../node/config.js'
-import type { Logger } from '../node/logger.js'
+import type { Logger } from '../telemetry/logger.js'
 import type { RunningNode } from '../node/start-node.js'
 import { CliError } from './errors.js'
 import { DataDirLock, DataDirLockedError } from './data-dir-lock.js'

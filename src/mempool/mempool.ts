@@ -16,34 +16,13 @@ import type { Coin } from '../chain/records.js'
 import { checkTxInputs } from '../chain/tx-verify.js'
 import { emitToEach, logListenerError } from '../chain/safe-emit.js'
 import { descendantsOf, topological, walkAncestors } from './graph.js'
+import type { MempoolEntry } from './entry.js'
 import { Heap } from './heap.js'
 import { ancestorsWithinLimits, DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
 import { selectPackages } from './package-selection.js'
 
 export { DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
-
-export interface MempoolEntry {
-  tx: Transaction
-  txid: Uint8Array
-  txidHex: string
-  fee: bigint
-  size: number
-  /** Arrival, unix milliseconds. */
-  time: number
-  /** In-pool transactions this one spends from / that spend from it. */
-  parents: Set<MempoolEntry>
-  children: Set<MempoolEntry>
-  /** Insertion order; a parent always precedes its children. */
-  seq: number
-  /** This entry with its in-pool descendants: count, bytes, fees. */
-  descCount: number
-  descSize: number
-  descFee: bigint
-  /** Spends a coinbase output or has a lock time: re-checked when the chain gets shorter. */
-  heightSensitive: boolean
-  /** Lowest key this entry has in the eviction index (internal). */
-  evictKey: number
-}
+export type { MempoolEntry } from './entry.js'
 
 export interface MempoolOptions {
   chain: Chain

@@ -5,7 +5,7 @@
 // the real rate, so every selection uses the current rate. All walks are
 // iterative: a deep chain costs time, never stack.
 import { Heap } from './heap.js'
-import type { MempoolEntry } from './mempool.js'
+import type { MempoolEntry } from './entry.js'
 
 interface Scored { entry: MempoolEntry, rate: number }
 

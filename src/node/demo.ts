@@ -3,7 +3,7 @@
 // identify user agent; a demo node pays a random announced address, picked
 // per distinct IP address first: peer ids cost nothing, so one machine
 // opening many connections (a Sybil) must not win most of the payments.
-import type { Logger } from './logger.js'
+import type { Logger } from '../telemetry/logger.js'
 
 const AGENT = /^minicoin\/[\w.]+ \((miner|full|spv)(?:; pay=([a-z0-9]{1,90}))?\)$/
 

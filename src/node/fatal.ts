@@ -4,7 +4,7 @@
 // node. The first report is logged once, with what failed and where; the
 // node's parts stop taking work (see FullNode/SpvNode) and `minicoin node`
 // stops the daemon and exits 1.
-import type { Logger } from './logger.js'
+import type { Logger } from '../telemetry/logger.js'
 
 export class FatalSignal {
   /** Resolves with the first fatal error (never rejects). */

@@ -3,7 +3,7 @@
 // strings of base units, hashes as hex) so no amount passes through a float.
 import type { EventEmitter } from 'node:events'
 import type { NetworkParams } from '../core/params.js'
-import type { NodeMetrics } from './metrics.js'
+import type { NodeMetrics } from '../telemetry/metrics.js'
 
 export type Role = 'miner' | 'full' | 'spv'
 

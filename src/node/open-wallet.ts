@@ -4,7 +4,7 @@
 import type { NetworkParams } from '../core/params.js'
 import { Wallet } from '../wallet/wallet.js'
 import { walletFilePath, type NodeConfig } from './config.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../telemetry/logger.js'
 
 export async function openNodeWallet (config: NodeConfig, params: NetworkParams, log: Logger): Promise<Wallet> {
   const protection = config.wallet.password === null ? { unencrypted: true as const } : { password: config.wallet.password }

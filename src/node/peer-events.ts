@@ -2,7 +2,7 @@
 // for every role.
 import type { EventEmitter } from 'node:events'
 import type { P2PHost } from '../p2p/host.js'
-import type { NodeMetrics } from './metrics.js'
+import type { NodeMetrics } from '../telemetry/metrics.js'
 import type { NodeEvents } from './node-api.js'
 
 export function reportPeerEvents (host: P2PHost, metrics: NodeMetrics, events: EventEmitter<NodeEvents>): void {

@@ -1,6 +1,6 @@
 // Starts the daemon's node for its configured role.
 import type { NodeConfig } from './config.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../telemetry/logger.js'
 import type { NodeApi } from './node-api.js'
 
 export interface RunningNode {

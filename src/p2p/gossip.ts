@@ -3,10 +3,8 @@
 // by the hash of their content: transactions and blocks authenticate
 // themselves, and identical content from two peers is one message.
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import type { Message } from '@libp2p/gossipsub'
-import { sha256 } from '../core/hash.js'
-import type { Logger } from '../node/logger.js'
-import type { NodeMetrics } from '../node/metrics.js'
+import type { Logger } from '../telemetry/logger.js'
+import type { NodeMetrics } from '../telemetry/metrics.js'
 import type { Node } from './host.js'
 import type { PeerReputation } from './reputation.js'
 import { GOSSIP_BAN_SCORE } from './gossip-scoring.js'
@@ -19,10 +17,6 @@ export type TopicName = keyof Topics
 interface GossipSubInternals {
   getScore: (peerId: string) => number
   getMeshPeers: (topic: string) => string[]
-}
-
-export function contentMessageId (msg: Message): Uint8Array {
-  return sha256(msg.data)
 }
 
 const RESULT: Record<GossipVerdict, TopicValidatorResult> = {

@@ -10,8 +10,8 @@
 // are dropped, and past `maxEntries` the least recently touched go.
 import type { PeerId, MultiaddrConnection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Logger } from '../node/logger.js'
-import type { NodeMetrics } from '../node/metrics.js'
+import type { Logger } from '../telemetry/logger.js'
+import type { NodeMetrics } from '../telemetry/metrics.js'
 import { AddressPolicy, ipOfMultiaddr, normalizeIp } from './peer-address.js'
 import type { PeerActionSpec } from './peer-actions.js'
 

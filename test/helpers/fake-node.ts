@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import { devnet, type NetworkParams } from '../../src/core/params.js'
 import { encodeAddress } from '../../src/wallet/address.js'
-import { NodeMetrics } from '../../src/node/metrics.js'
+import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import {
   ApiError,
   type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,

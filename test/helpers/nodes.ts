@@ -1,7 +1,7 @@
 // Starts real nodes in this process on 127.0.0.1 (mDNS off) with temporary
 // data dirs, and waits on conditions with deadlines.
 import type { NodeConfig } from '../../src/node/config.js'
-import { createLogger, type Logger } from '../../src/node/logger.js'
+import { createLogger, type Logger } from '../../src/telemetry/logger.js'
 import { tempDir } from './chain-fixtures.js'
 
 export function testConfig (role: NodeConfig['role'], dataDir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {

@@ -18,7 +18,7 @@ import { P2PHost } from '../../src/p2p/host.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
 import { serveWithinLimits, type ServeBudget } from '../../src/p2p/rpc.js'
-import { NodeMetrics } from '../../src/node/metrics.js'
+import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import { regtest } from '../../src/core/params.js'
 import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
 

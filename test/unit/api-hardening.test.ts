@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { isLoopbackHost, loadConfig } from '../../src/node/config.js'
-import { createLogger } from '../../src/node/logger.js'
+import { createLogger } from '../../src/telemetry/logger.js'
 import { FakeNode } from '../helpers/fake-node.js'
 
 interface Reply { status: number, body: string }

@@ -9,7 +9,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { main } from '../../src/cli/main.js'
 import type { CliIo } from '../../src/cli/io.js'
 import { ApiError, type SendOptions, type WalletView } from '../../src/node/node-api.js'
-import { silentLogger } from '../../src/node/logger.js'
+import { silentLogger } from '../../src/telemetry/logger.js'
 import { FakeNode, fakeAddress, fakeHash } from '../helpers/fake-node.js'
 
 class CappedNode extends FakeNode {

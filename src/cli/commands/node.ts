@@ -3,7 +3,7 @@
 // Under `minicoin devnet` the parent holds an IPC channel: when it goes away
 // (even killed), the daemon stops too instead of running on as an orphan.
 import { ConfigError, loadConfig, type CliOverrides, type LoadedConfig } from '../../node/config.js'
-import { createLogger, type Logger } from '../../node/logger.js'
+import { createLogger, type Logger } from '../../telemetry/logger.js'
 import { COMMON_OPTIONS, parse, parsePort, wantsHelp } from '../args.js'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../daemon.js'
 import { CliError, EXIT_USAGE, UsageError } from '../errors.js'

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { fromHex, toHex } from '../../../src/core/bytes.js'
 import { merkleBranch, merkleRoot } from '../../../src/core/merkle.js'
 import { startApiServer, type ApiServer } from '../../../src/api/server.js'
-import { createLogger } from '../../../src/node/logger.js'
+import { createLogger } from '../../../src/telemetry/logger.js'
 import type { BlockView, PeerView, Role, StatusView, TreeNodeView, TxView, WalletTxView, WalletView } from '../../../src/node/node-api.js'
 import { FAKE_PEER_ID, FakeNode, fakeAddress } from '../../helpers/fake-node.js'
 
