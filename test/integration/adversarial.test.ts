@@ -114,7 +114,7 @@ describe('an adversarial peer', () => {
         const stream = await attacker.dialProtocol(full.host.node.peerId, protocols.sync)
         const lp = lpStream(stream)
         await lp.write(request)
-        await lp.read({ signal: AbortSignal.timeout(5000) })
+        await lp.read({ signal: AbortSignal.timeout(15_000) })
         await stream.close()
         answered++
       } catch {
@@ -125,7 +125,8 @@ describe('an adversarial peer', () => {
     // opened before that count against yamux's early-stream limit and close
     // the connection instead of reaching the rate limiter)
     await waitFor(async () => (await attacker.peerStore.get(full.host.node.peerId).catch(() => undefined))?.protocols.includes(protocols.sync) === true, 'the attacker to identify the node')
-    await ask()
+    await waitFor(async () => { await ask(); return answered > 0 }, 'a first request to be answered')
+    refused = 0
     // far more requests than the per-peer budget, in waves under the stream limit
     for (let wave = 0; wave < 25 && !full.reputation.isBanned(attacker.peerId.toString()); wave++) {
       await Promise.all(Array.from({ length: 20 }, ask))

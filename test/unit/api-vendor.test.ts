@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, posix, resolve } from 'node:path'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { VENDOR_FILES } from '../../src/api/static-files.js'
-import { createLogger } from '../../src/node/logger.js'
+import { createLogger } from '../../src/telemetry/logger.js'
 import { FakeNode } from '../helpers/fake-node.js'
 
 const WEB_DIR = resolve(import.meta.dirname, '..', '..', 'web')
