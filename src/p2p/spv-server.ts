@@ -17,6 +17,7 @@ import { PeerAction } from './peer-actions.js'
 import type { ProtocolIds, WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
 import { InvalidRequestError, serveWithinLimits } from './rpc.js'
+import { serveHeaders } from './serve-headers.js'
 import { decodeSpvRequest, encodeSpvResponse, spvLimitsOf, type MerkleProof, type SpvRequest } from './spv-messages.js'
 
 export interface SpvServerOptions {
@@ -164,10 +165,7 @@ export class SpvServer {
       throw err
     }
     switch (req.kind) {
-      case 'getHeaders': {
-        const max = Math.min(req.max > 0 ? req.max : this.limits.headersPerReply, this.limits.headersPerReply)
-        return encodeSpvResponse({ kind: 'headers', headers: this.chain.headersAfter(req.locator, max, req.stop) })
-      }
+      case 'getHeaders': return encodeSpvResponse({ kind: 'headers', headers: serveHeaders(this.chain, req, this.limits.headersPerReply) })
       case 'getAddressHistory': return await this.addressHistory(req.address, { height: req.fromHeight, txid: req.afterTxid }, req.max)
       case 'getTxProof': {
         const location = this.chain.getTxLocation(req.txid)

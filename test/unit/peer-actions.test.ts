@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { DecodeError, ValidationError } from '../../src/core/errors.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
 import { InvalidRequestError } from '../../src/p2p/rpc.js'
-import { headersPenalty } from '../../src/p2p/sync.js'
+import { headersPenalty } from '../../src/p2p/block-fetcher.js'
 import { decodeVerdict, headersVerdict, penalty, penaltyOf, proofsVerdict, spvAction, type SpvFault, type SpvVerdict } from '../../src/spv/spv-verdicts.js'
 
 const SRC = join(import.meta.dirname, '../../src')

@@ -7,13 +7,10 @@ import { encodeBlock } from '../../src/core/encoding.js'
 import { blockHash } from '../../src/core/block.js'
 import { Chain } from '../../src/chain/chain.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
-import { silentLogger } from '../../src/telemetry/logger.js'
-import type { P2PHost } from '../../src/p2p/host.js'
-import { limitsFor, protocolsFor } from '../../src/p2p/protocols.js'
-import { PeerReputation } from '../../src/p2p/reputation.js'
-import { InvalidRequestError, type ReplyBudget } from '../../src/p2p/rpc.js'
+import { limitsFor } from '../../src/p2p/protocols.js'
+import { InvalidRequestError } from '../../src/p2p/rpc.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
-import { SyncManager } from '../../src/p2p/sync.js'
+import { SyncServer } from '../../src/p2p/sync-server.js'
 import { decodeSyncResponse, encodeSyncRequest } from '../../src/p2p/sync-messages.js'
 import type { Block } from '../../src/core/types.js'
 import { genesisTip, mineChain, newKey, tempDir } from '../helpers/chain-fixtures.js'
@@ -35,10 +32,9 @@ afterEach(async () => {
   dir.remove()
 })
 
-/** The server side only: serve() needs no host. */
-function server (): { serve: (bytes: Uint8Array, peer: string, budget: ReplyBudget) => Promise<Uint8Array> } {
-  const sync = new SyncManager({ host: undefined as unknown as P2PHost, chain, protocols: protocolsFor('regtest'), limits, reputation: new PeerReputation(), log: silentLogger })
-  return sync as unknown as { serve: (bytes: Uint8Array, peer: string, budget: ReplyBudget) => Promise<Uint8Array> }
+/** The server alone: it needs no host. */
+function server (): SyncServer {
+  return new SyncServer({ chain, limits })
 }
 
 async function blocksServed (hashes: Uint8Array[], maxBytes: number): Promise<number> {

@@ -1,0 +1,156 @@
+// The block fetcher alone, over a fake request function: which peer it asks
+// for headers when one fails, what happens to blocks a failed worker was
+// fetching, and what a peer pays for blocks nobody asked it for. (Over the
+// wire the same paths are covered by the hostile-sync integration tests.)
+import type { PeerId } from '@libp2p/interface'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { blockHash, blockHashHex } from '../../src/core/block.js'
+import { fromHex, toHex } from '../../src/core/bytes.js'
+import { regtest } from '../../src/core/params.js'
+import type { Block } from '../../src/core/types.js'
+import { Chain } from '../../src/chain/chain.js'
+import { NobleVerifier } from '../../src/crypto/verifier.js'
+import { silentLogger } from '../../src/telemetry/logger.js'
+import { BlockFetcher } from '../../src/p2p/block-fetcher.js'
+import { PeerAction } from '../../src/p2p/peer-actions.js'
+import { PeerStatus } from '../../src/p2p/peer-status.js'
+import { limitsFor } from '../../src/p2p/protocols.js'
+import { PeerReputation } from '../../src/p2p/reputation.js'
+import { serveHeaders } from '../../src/p2p/serve-headers.js'
+import type { SyncRequest, SyncResponse } from '../../src/p2p/sync-messages.js'
+import { genesisTip, mineChain, newKey, tempDir } from '../helpers/chain-fixtures.js'
+
+const limits = limitsFor(regtest)
+const HEIGHT = 6
+
+let dirs: Array<ReturnType<typeof tempDir>>
+/** What the honest peers have. */
+let source: Chain
+let blocks: Block[]
+/** The node that syncs. */
+let chain: Chain
+let reputation: PeerReputation
+let peers: PeerStatus
+let fetcher: BlockFetcher
+/** Every request made, in order. */
+let asked: Array<{ peer: string, req: SyncRequest }>
+/** Per peer, how it answers (default: honestly, from `source`). */
+let behaviour: Map<string, (req: SyncRequest) => Promise<SyncResponse>>
+
+function peerId (id: string): PeerId {
+  return { toString: () => id } as unknown as PeerId
+}
+
+async function honest (req: SyncRequest): Promise<SyncResponse> {
+  if (req.kind === 'getHeaders') return { kind: 'headers', headers: serveHeaders(source, req, limits.headersPerReply) }
+  if (req.kind === 'getBlocks') {
+    const found = req.hashes.map(h => blocks.find(b => blockHashHex(b.header) === toHex(h))).filter((b): b is Block => b !== undefined)
+    return { kind: 'blocks', blocks: found, notFound: [] }
+  }
+  throw new Error(`unexpected ${req.kind}`)
+}
+
+async function open (): Promise<Chain> {
+  const dir = tempDir()
+  dirs.push(dir)
+  return await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+}
+
+/** A connected peer that claims the source chain; `trustedAt` set: it has delivered headers before. */
+function claimSourceChain (id: string, trustedAt?: number): void {
+  const tip = source.tip
+  peers.record(id, peerId(id), { genesis: fromHex(regtest.genesisHash), tip: tip.hash, height: tip.height, work: tip.work })
+  const state = peers.states.get(id)
+  if (state === undefined) throw new Error('status not recorded')
+  state.trustedAt = trustedAt
+}
+
+const score = (id: string): number => reputation.score(id)
+
+beforeEach(async () => {
+  dirs = []
+  source = await open()
+  blocks = mineChain(genesisTip(), HEIGHT, newKey()).blocks
+  for (const b of blocks) await source.processBlock(b)
+  chain = await open()
+  // a fixed clock: penalties do not decay while the test runs
+  reputation = new PeerReputation({ now: () => 1_000_000 })
+  asked = []
+  behaviour = new Map()
+  const request = async (peer: PeerId, req: SyncRequest): Promise<SyncResponse> => {
+    asked.push({ peer: peer.toString(), req })
+    return await (behaviour.get(peer.toString()) ?? honest)(req)
+  }
+  peers = new PeerStatus({ chain, reputation, log: silentLogger, request, ourStatus: () => { throw new Error('no status exchange here') }, connected: () => [], onBehind: () => {} })
+  fetcher = new BlockFetcher({ chain, limits, peers, reputation, request, log: silentLogger, schedule: () => {} })
+})
+
+afterEach(async () => {
+  fetcher.halt()
+  await fetcher.settled()
+  await chain.close()
+  await source.close()
+  for (const d of dirs) d.remove()
+})
+
+describe('headers from trusted peers (the foreground lane)', () => {
+  it('a failed request makes the same round ask the next trusted peer, and the failing peer pays and loses its trust', async () => {
+    claimSourceChain('first', 1)
+    claimSourceChain('second', 2)
+    behaviour.set('first', async () => { throw new Error('stream timeout') })
+    await fetcher.syncFromTrusted()
+    expect(asked.map(a => `${a.peer}:${a.req.kind}`)).toEqual(['first:getHeaders', 'second:getHeaders'])
+    expect(chain.bestHeader().height).toBe(HEIGHT)
+    expect(score('first')).toBe(-PeerAction.HEADERS_NOT_DELIVERED.points)
+    expect(score('second')).toBe(0)
+    const first = peers.states.get('first')
+    expect(first?.trustedAt).toBeUndefined()
+    expect(first?.retryAfter).toBeGreaterThan(Date.now())
+    // after the back-off starts, the failed peer is not a candidate any more
+    expect(peers.claimers().map(s => s.peer.toString())).not.toContain('first')
+  })
+
+  it('a peer whose headers end short of the work it claimed is charged for unproven work', async () => {
+    claimSourceChain('short', 1)
+    behaviour.set('short', async (req) => {
+      if (req.kind !== 'getHeaders') throw new Error('headers only')
+      return { kind: 'headers', headers: serveHeaders(source, req, limits.headersPerReply).slice(0, 2) }
+    })
+    await fetcher.syncFromTrusted()
+    expect(chain.bestHeader().height).toBe(2)
+    expect(score('short')).toBe(-PeerAction.UNPROVEN_WORK.points)
+    expect(peers.states.get('short')?.trustedAt).toBeUndefined()
+  })
+})
+
+describe('block download', () => {
+  beforeEach(async () => {
+    await chain.processHeaders(blocks.map(b => b.header))
+    expect(chain.missingBlocks(100)).toHaveLength(HEIGHT)
+  })
+
+  it('fetches from another peer the blocks a failed worker handed back', async () => {
+    claimSourceChain('failing')
+    claimSourceChain('good')
+    behaviour.set('failing', async () => { throw new Error('stream reset') })
+    expect(await fetcher.downloadBlocks()).toBe(true)
+    expect(chain.height).toBe(HEIGHT)
+    const blocksAsked = (peer: string): Set<string> => new Set(asked.filter(a => a.peer === peer && a.req.kind === 'getBlocks').flatMap(a => a.req.kind === 'getBlocks' ? a.req.hashes.map(toHex) : []))
+    // the failing peer's workers were first in line and took every block...
+    expect(blocksAsked('failing').size).toBe(HEIGHT)
+    // ...and every one of them came from the other peer
+    expect(blocksAsked('good')).toEqual(new Set(blocks.map(b => blockHashHex(b.header))))
+  })
+
+  it('charges a peer for a block it was not asked for, and stores none of its reply', async () => {
+    claimSourceChain('stuffer')
+    const foreign = mineChain(genesisTip(), 1, newKey(), 1).blocks[0]
+    behaviour.set('stuffer', async () => ({ kind: 'blocks', blocks: [foreign, ...blocks], notFound: [] }))
+    expect(await fetcher.downloadBlocks()).toBe(false)
+    const requests = asked.filter(a => a.req.kind === 'getBlocks').length
+    expect(requests).toBeGreaterThan(0)
+    expect(score('stuffer')).toBe(-PeerAction.UNREQUESTED_BLOCK.points * requests)
+    expect(chain.getEntry(toHex(blockHash(foreign.header)))).toBeUndefined()
+    expect(chain.height).toBe(0)
+  })
+})
