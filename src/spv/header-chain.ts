@@ -7,15 +7,16 @@
 // chain/header-presync.ts, shared with the full node); until then they are
 // checked and held in bounded memory for the peer that sent them.
 import { EventEmitter } from 'node:events'
-import { fromHex, toHex } from '../core/bytes.js'
+import { toHex } from '../core/bytes.js'
 import { ValidationError } from '../core/errors.js'
 import type { NetworkParams } from '../core/params.js'
 import type { BlockHeader } from '../core/types.js'
 import { SerialLock } from '../chain/serial-lock.js'
 import { BlockIndex, type IndexEntry } from '../chain/block-index.js'
 import { HeaderPresync } from '../chain/header-presync.js'
-import { decodeIndexRecord, encodeIndexRecord } from '../chain/records.js'
-import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix, type StorageError } from '../chain/store.js'
+import { indexRecordOp, META_TIP } from '../chain/db-layout.js'
+import { loadIndex } from '../chain/index-loader.js'
+import { type BatchOp, ChainStore, type StorageError } from '../chain/store.js'
 
 export type { IndexEntry }
 
@@ -139,37 +140,15 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
   // ---- loading -------------------------------------------------------------------
 
   private async load (): Promise<void> {
-    const p = this.params
-    const network = this.store.get(META_NETWORK)
-    if (network === undefined) {
-      const genesis = this.index.add(p.genesis.header, undefined, STATUS_VALID)
-      await this.store.write([
-        recordOp(genesis),
-        { type: 'put', key: META_TIP, value: genesis.hash },
-        { type: 'put', key: META_NETWORK, value: fromHex(p.genesisHash) }
-      ])
-      this.index.setTip(genesis)
-      return
-    }
-    if (toHex(network) !== p.genesisHash) {
-      throw new Error(`this header database belongs to another network (genesis ${toHex(network)}), not ${p.id} (genesis ${p.genesisHash})`)
-    }
-    for await (const [k, v] of this.store.scan(new Uint8Array([Prefix.index]))) {
-      const rec = decodeIndexRecord(v)
-      const hash = k.slice(1)
-      this.index.restore({ hash, hashHex: toHex(hash), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
-    }
-    // every record must lead back to genesis; drop what does not (a damaged store) instead of failing
-    const dropped = this.index.linkAndPrune(p.genesisHash)
-    if (dropped.length > 0) {
-      await this.store.write(dropped.map(e => ({ type: 'del', key: key(Prefix.index, e.hash) })))
-      this.repairedOnLoad = dropped.length
-      this.log.warn('header index repaired: dropped records not linked to genesis', { dropped: dropped.length, example: dropped[0].hashHex })
-    }
-    const tipHash = this.store.get(META_TIP)
-    const tip = tipHash === undefined ? undefined : this.index.get(toHex(tipHash))
-    if (tip === undefined) throw new Error('header database is corrupt: its tip is not in the index')
-    this.index.setTip(tip)
+    this.repairedOnLoad = await loadIndex({
+      store: this.store,
+      index: this.index,
+      params: this.params,
+      genesisStatus: STATUS_VALID,
+      genesisOps: () => [],
+      dropOps: () => [],
+      log: this.log
+    })
   }
 
   // ---- processing ----------------------------------------------------------------
@@ -218,7 +197,7 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     let best = previous
     // ties keep the first seen: only strictly more work moves the tip
     for (const e of added) if (e.work > best.work) best = e
-    const ops: BatchOp[] = added.map(recordOp)
+    const ops: BatchOp[] = added.map(indexRecordOp)
     if (best !== previous) ops.push({ type: 'put', key: META_TIP, value: best.hash })
     await this.store.write(ops)
     for (const e of added) this.index.insert(e)
@@ -234,8 +213,4 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     this.invalid.add(hashHex)
     if (this.invalid.size > MAX_REMEMBERED_INVALID) this.invalid.delete(this.invalid.values().next().value as string)
   }
-}
-
-function recordOp (e: IndexEntry): BatchOp {
-  return { type: 'put', key: key(Prefix.index, e.hash), value: encodeIndexRecord({ header: e.header, height: e.height, work: e.work, status: e.status }) }
 }
