@@ -2,77 +2,41 @@
 // reorganisation with undo data, orphans. All state changes run one at a
 // time through a lock. Reads of the database are in chain-queries.ts (the
 // key layout: db-layout.ts), start-up in index-loader.ts.
-import { EventEmitter } from 'node:events'
 import { blockHash } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
 import { checkHeaderContext, medianTimePast, type AncestorLookup } from '../core/contextual.js'
 import { decodeBlock, encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
-import type { NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import { checkBlock, checkHeaderPow } from '../core/validate.js'
 import { workForBits } from '../core/pow.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
-import { antiDosWorkThreshold, HeaderPresync } from './header-presync.js'
+import { antiDosWorkThreshold } from './header-presync.js'
+import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { connectBlock, disconnectBlock } from './block-connector.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
 import { indexRecordOp, key, Prefix, u32be } from './db-layout.js'
 import { loadIndex } from './index-loader.js'
 import { OrphanPool } from './orphans.js'
-import { SerialLock } from './serial-lock.js'
 import { emitToEach, logListenerError } from './safe-emit.js'
 import { type Coin, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
-import { ChainStore, type StorageError } from './store.js'
+import type { StorageError } from './store.js'
+import type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult } from './chain-types.js'
 
 export type { AddressHistoryItem }
+export type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult }
 
-export interface ChainOptions {
-  /** Directory of the LevelDB database. */
-  location: string
-  params: NetworkParams
+export interface ChainOptions extends HeaderTreeOptions {
   verifier: SignatureVerifier
-  /** Local clock in unix seconds (tests move it). */
-  now?: () => number
   maxOrphans?: number
-  /** Where load() reports the records it had to drop. */
-  log?: { warn: (msg: string, fields?: Record<string, unknown>) => void }
 }
-
-/** What processHeaders stored (the array, parents first) and how many headers it held in memory. */
-export type HeaderBatch = IndexEntry[] & { held: number }
 
 /** Presync key for headers whose sender is not named. */
 const UNNAMED_PEER = ''
 
-/** What precheckHeader found: a new header, one indexed without its block, a block we have, or an unknown parent. */
-export type HeaderPrecheck = 'new' | 'header-known' | 'duplicate' | 'orphan'
-
-export type BlockStatus = 'connected' | 'side' | 'duplicate' | 'orphan' | 'pending'
-
-export interface ProcessResult {
-  status: BlockStatus
-  hash: string
-  /** For orphans: the block that must arrive first. */
-  missing?: Uint8Array
-}
-
-export interface ChainEvents {
-  connect: [block: Block, entry: IndexEntry]
-  disconnect: [block: Block, entry: IndexEntry]
-  tip: [entry: IndexEntry]
-  reorg: [info: { from: IndexEntry, to: IndexEntry, fork: IndexEntry, disconnected: number }]
-  invalid: [entry: IndexEntry, err: ValidationError]
-  /** Every processBlock call: its status or 'rejected'/'ignored', and how long it took. */
-  processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number]
-  /** A listener of another event threw; the other listeners still ran. */
-  listenerError: [event: string, err: unknown]
-  /** A read or write of the database failed: the chain takes no more changes; the node must stop. */
-  storageError: [err: StorageError]
-}
-
-export class Chain extends EventEmitter<ChainEvents> {
+export class Chain extends HeaderTree<ChainEvents> {
   /**
    * Every listener hears every event: mempool, wallet and miner follow the
    * chain through them, so one that throws is reported ('listenerError', or
@@ -86,66 +50,29 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  readonly params: NetworkParams
-  readonly index = new BlockIndex()
   readonly orphans: OrphanPool
-  private readonly store: ChainStore
   private readonly queries: ChainQueries
   private readonly verifier: SignatureVerifier
-  private readonly now: () => number
   /** Blocks with data and more work than the tip at the time they arrived. */
   private readonly candidates = new Set<IndexEntry>()
-  private readonly lock = new SerialLock()
   /** Why blocks were found invalid during connection (bounded: oldest dropped). */
   private readonly invalidReasons = new Map<string, ValidationError>()
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
-  private closed = false
-  /** Low-work header branches held per peer until they can win (header anti-DoS rule). */
-  readonly presync: HeaderPresync
-  private readonly log: NonNullable<ChainOptions['log']>
-  /** Index records load() dropped because they did not link to genesis. */
-  repairedOnLoad = 0
 
   private constructor (opts: ChainOptions) {
-    super()
-    this.params = opts.params
-    this.store = new ChainStore(opts.location)
+    super(opts, 'chain database')
     this.queries = new ChainQueries(this.store, this.index)
-    // the store refuses every write after its first failure; the node learns of it here
-    this.store.onFailure = err => { this.emit('storageError', err) }
     this.verifier = opts.verifier
-    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
-    this.presync = new HeaderPresync(opts.params)
-    this.log = opts.log ?? { warn: (msg, fields) => console.warn(msg, fields ?? '') }
   }
 
   static async open (opts: ChainOptions): Promise<Chain> {
-    const chain = new Chain(opts)
-    await chain.store.open()
-    try {
-      await chain.load()
-    } catch (err) {
-      await chain.store.close()
-      throw err
-    }
-    return chain
+    return await HeaderTree.openLoaded(new Chain(opts))
   }
 
-  async close (): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    await this.lock.idle()
-    await this.store.close()
-  }
-
-  get tip (): IndexEntry {
-    return this.index.tip
-  }
-
-  get height (): number {
-    return this.index.tip.height
+  protected storageFailed (err: StorageError): void {
+    this.emit('storageError', err)
   }
 
   /** The header with the most work that is not known invalid (may lack data). */
@@ -165,7 +92,7 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   // ---- loading ---------------------------------------------------------------
 
-  private async load (): Promise<void> {
+  protected async load (): Promise<void> {
     const p = this.params
     this.repairedOnLoad = await loadIndex({
       store: this.store,
@@ -352,11 +279,6 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  /** Drops the low-work headers held for a peer (its header sync ended). */
-  releaseHeldHeaders (peer: string): void {
-    this.presync.release(peer)
-  }
-
   /** Forgets a disconnected peer's held headers and its low-work header count. */
   forgetPeerHeaders (peer: string): void {
     this.presync.forget(peer)
@@ -461,14 +383,6 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   // ---- queries ---------------------------------------------------------------------
 
-  getEntry (hash: Uint8Array | string): IndexEntry | undefined {
-    return this.index.get(typeof hash === 'string' ? hash : toHex(hash))
-  }
-
-  entryAt (height: number): IndexEntry | undefined {
-    return this.index.active[height]
-  }
-
   // Reads of the database: chain-queries.ts.
   getBlock (hash: Uint8Array | string): Block | undefined { return this.queries.getBlock(hash) }
   getBlockBytes (hash: Uint8Array | string): Uint8Array | undefined { return this.queries.getBlockBytes(hash) }
@@ -495,10 +409,6 @@ export class Chain extends EventEmitter<ChainEvents> {
   /** An address's history in (height, txid) order after a cursor: ChainQueries.addressHistoryAfter. */
   async addressHistoryAfter (address: Uint8Array, cursor: { height: number, txid?: Uint8Array }, max: number): Promise<AddressHistoryItem[]> {
     return await this.queries.addressHistoryAfter(address, cursor, max)
-  }
-
-  locator (): Uint8Array[] {
-    return this.index.locator()
   }
 
   medianTimePast (): number {
