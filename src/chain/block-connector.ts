@@ -9,13 +9,10 @@ import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
-import { type Coin, decodeUndo, encodeCoin, encodeIndexRecord, encodeTxLocation, encodeUndo, STATUS_HAVE_DATA } from './records.js'
-import { type BatchOp, type ChainStore, coinKey, key, META_TIP, Prefix, u32be } from './store.js'
+import { type Coin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from './records.js'
+import type { BatchOp, ChainStore } from './store.js'
+import { addressKey, coinKey, key, META_TIP, Prefix, u32be } from './db-layout.js'
 import type { IndexEntry } from './block-index.js'
-
-function addressKey (address: Uint8Array, height: number, id: Uint8Array): Uint8Array {
-  return key(Prefix.address, address, u32be(height), id)
-}
 
 /** Index ops shared by connect (put) and disconnect (del): tx locations and address history. */
 function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean): BatchOp[] {
@@ -143,9 +140,3 @@ export function disconnectBlock (block: Block, entry: IndexEntry, store: ChainSt
   ops.push({ type: 'put', key: META_TIP, value: entry.parent!.hash })
   return ops
 }
-
-export function indexRecordOp (entry: IndexEntry): BatchOp {
-  return { type: 'put', key: key(Prefix.index, entry.hash), value: encodeIndexRecord({ header: entry.header, height: entry.height, work: entry.work, status: entry.status }) }
-}
-
-export { STATUS_HAVE_DATA }

@@ -1,79 +1,42 @@
 // The chain engine: block index with side branches, most-work fork choice,
-// reorganisation with undo data, orphans, and the queries other subsystems
-// need. All state changes run one at a time through a lock.
-import { EventEmitter } from 'node:events'
+// reorganisation with undo data, orphans. All state changes run one at a
+// time through a lock. Reads of the database are in chain-queries.ts (the
+// key layout: db-layout.ts), start-up in index-loader.ts.
 import { blockHash } from '../core/block.js'
-import { equalBytes, fromHex, toHex } from '../core/bytes.js'
+import { toHex } from '../core/bytes.js'
 import { checkHeaderContext, medianTimePast, type AncestorLookup } from '../core/contextual.js'
 import { decodeBlock, encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
-import type { NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import { checkBlock, checkHeaderPow } from '../core/validate.js'
 import { workForBits } from '../core/pow.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
-import { antiDosWorkThreshold, HeaderPresync } from './header-presync.js'
-import { connectBlock, disconnectBlock, indexRecordOp } from './block-connector.js'
+import { antiDosWorkThreshold } from './header-presync.js'
+import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
+import { connectBlock, disconnectBlock } from './block-connector.js'
+import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
+import { indexRecordOp, key, Prefix, u32be } from './db-layout.js'
+import { loadIndex } from './index-loader.js'
 import { OrphanPool } from './orphans.js'
-import { SerialLock } from './serial-lock.js'
 import { emitToEach, logListenerError } from './safe-emit.js'
-import { type Coin, decodeCoin, decodeIndexRecord, decodeTxLocation, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
-import { type BatchOp, ChainStore, coinKey, key, META_NETWORK, META_TIP, Prefix, type StorageError, u32be } from './store.js'
+import { type Coin, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
+import type { StorageError } from './store.js'
+import type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult } from './chain-types.js'
 
-export interface ChainOptions {
-  /** Directory of the LevelDB database. */
-  location: string
-  params: NetworkParams
+export type { AddressHistoryItem }
+export type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult }
+
+export interface ChainOptions extends HeaderTreeOptions {
   verifier: SignatureVerifier
-  /** Local clock in unix seconds (tests move it). */
-  now?: () => number
   maxOrphans?: number
-  /** Where load() reports the records it had to drop. */
-  log?: { warn: (msg: string, fields?: Record<string, unknown>) => void }
 }
-
-/** What processHeaders stored (the array, parents first) and how many headers it held in memory. */
-export type HeaderBatch = IndexEntry[] & { held: number }
 
 /** Presync key for headers whose sender is not named. */
 const UNNAMED_PEER = ''
 
-/** What precheckHeader found: a new header, one indexed without its block, a block we have, or an unknown parent. */
-export type HeaderPrecheck = 'new' | 'header-known' | 'duplicate' | 'orphan'
-
-export type BlockStatus = 'connected' | 'side' | 'duplicate' | 'orphan' | 'pending'
-
-export interface ProcessResult {
-  status: BlockStatus
-  hash: string
-  /** For orphans: the block that must arrive first. */
-  missing?: Uint8Array
-}
-
-export interface ChainEvents {
-  connect: [block: Block, entry: IndexEntry]
-  disconnect: [block: Block, entry: IndexEntry]
-  tip: [entry: IndexEntry]
-  reorg: [info: { from: IndexEntry, to: IndexEntry, fork: IndexEntry, disconnected: number }]
-  invalid: [entry: IndexEntry, err: ValidationError]
-  /** Every processBlock call: its status or 'rejected'/'ignored', and how long it took. */
-  processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number]
-  /** A listener of another event threw; the other listeners still ran. */
-  listenerError: [event: string, err: unknown]
-  /** A read or write of the database failed: the chain takes no more changes; the node must stop. */
-  storageError: [err: StorageError]
-}
-
-export interface AddressHistoryItem {
-  txid: Uint8Array
-  height: number
-  blockHash: Uint8Array
-  index: number
-}
-
-export class Chain extends EventEmitter<ChainEvents> {
+export class Chain extends HeaderTree<ChainEvents> {
   /**
    * Every listener hears every event: mempool, wallet and miner follow the
    * chain through them, so one that throws is reported ('listenerError', or
@@ -87,64 +50,29 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  readonly params: NetworkParams
-  readonly index = new BlockIndex()
   readonly orphans: OrphanPool
-  private readonly store: ChainStore
+  private readonly queries: ChainQueries
   private readonly verifier: SignatureVerifier
-  private readonly now: () => number
   /** Blocks with data and more work than the tip at the time they arrived. */
   private readonly candidates = new Set<IndexEntry>()
-  private readonly lock = new SerialLock()
   /** Why blocks were found invalid during connection (bounded: oldest dropped). */
   private readonly invalidReasons = new Map<string, ValidationError>()
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
-  private closed = false
-  /** Low-work header branches held per peer until they can win (header anti-DoS rule). */
-  readonly presync: HeaderPresync
-  private readonly log: NonNullable<ChainOptions['log']>
-  /** Index records load() dropped because they did not link to genesis. */
-  repairedOnLoad = 0
 
   private constructor (opts: ChainOptions) {
-    super()
-    this.params = opts.params
-    this.store = new ChainStore(opts.location)
-    // the store refuses every write after its first failure; the node learns of it here
-    this.store.onFailure = err => { this.emit('storageError', err) }
+    super(opts, 'chain database')
+    this.queries = new ChainQueries(this.store, this.index)
     this.verifier = opts.verifier
-    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
-    this.presync = new HeaderPresync(opts.params)
-    this.log = opts.log ?? { warn: (msg, fields) => console.warn(msg, fields ?? '') }
   }
 
   static async open (opts: ChainOptions): Promise<Chain> {
-    const chain = new Chain(opts)
-    await chain.store.open()
-    try {
-      await chain.load()
-    } catch (err) {
-      await chain.store.close()
-      throw err
-    }
-    return chain
+    return await HeaderTree.openLoaded(new Chain(opts))
   }
 
-  async close (): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    await this.lock.idle()
-    await this.store.close()
-  }
-
-  get tip (): IndexEntry {
-    return this.index.tip
-  }
-
-  get height (): number {
-    return this.index.tip.height
+  protected storageFailed (err: StorageError): void {
+    this.emit('storageError', err)
   }
 
   /** The header with the most work that is not known invalid (may lack data). */
@@ -164,66 +92,27 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   // ---- loading ---------------------------------------------------------------
 
-  private async load (): Promise<void> {
+  protected async load (): Promise<void> {
     const p = this.params
-    const network = this.store.get(META_NETWORK)
-    if (network === undefined) {
-      await this.writeGenesis()
-    } else if (toHex(network) !== p.genesisHash) {
-      throw new Error(`this data directory belongs to another network (genesis ${toHex(network)}), not ${p.id} (genesis ${p.genesisHash})`)
-    }
-    const records: Array<{ hashHex: string, rec: ReturnType<typeof decodeIndexRecord> }> = []
-    for await (const [k, v] of this.store.scan(new Uint8Array([Prefix.index]))) {
-      records.push({ hashHex: toHex(k.subarray(1)), rec: decodeIndexRecord(v) })
-    }
-    for (const { hashHex, rec } of records) {
-      this.index.restore({ hash: fromHex(hashHex), hashHex, header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
-    }
-    await this.dropUnlinked()
-    const tipHash = this.store.get(META_TIP)
-    const tip = tipHash === undefined ? undefined : this.index.get(toHex(tipHash))
-    if (tip === undefined) throw new Error('chain database is corrupt: tip not in the block index')
-    this.index.setTip(tip)
+    this.repairedOnLoad = await loadIndex({
+      store: this.store,
+      index: this.index,
+      params: p,
+      genesisStatus: STATUS_HAVE_DATA,
+      // The genesis output is never spendable, so it is indexed but adds no coin.
+      genesisOps: entry => [
+        { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(p.genesis) },
+        { type: 'put', key: key(Prefix.height, u32be(0)), value: entry.hash },
+        { type: 'put', key: key(Prefix.tx, txid(p.genesis.transactions[0])), value: encodeTxLocation({ blockHash: entry.hash, height: 0, index: 0 }) }
+      ],
+      dropOps: e => [{ type: 'del', key: key(Prefix.block, e.hash) }],
+      log: this.log
+    })
     // A crash in the middle of a reorg leaves a better chain with data: finish it.
     for (const e of this.index.entries()) {
-      if (hasData(e) && !isInvalid(e) && e.work > tip.work) this.candidates.add(e)
+      if (hasData(e) && !isInvalid(e) && e.work > this.tip.work) this.candidates.add(e)
     }
     if (this.candidates.size > 0) await this.lock.run(async () => await this.activateBestChain())
-  }
-
-  /**
-   * Every index record must lead back to genesis through stored parents.
-   * Older versions could write a block's record without its parent's (a
-   * header batch that failed part-way); such records, and any built on
-   * them, are deleted with their block data instead of failing to open.
-   */
-  private async dropUnlinked (): Promise<void> {
-    const dropped = this.index.linkAndPrune(this.params.genesisHash)
-    if (dropped.length === 0) return
-    const ops: BatchOp[] = []
-    for (const e of dropped) ops.push({ type: 'del', key: key(Prefix.index, e.hash) }, { type: 'del', key: key(Prefix.block, e.hash) })
-    await this.store.write(ops)
-    this.repairedOnLoad = dropped.length
-    this.log.warn('chain index repaired: dropped records not linked to genesis', { dropped: dropped.length, lowest: dropped[0].height, example: dropped[0].hashHex })
-  }
-
-  private async writeGenesis (): Promise<void> {
-    const p = this.params
-    // the index entry is built apart and indexed only once the batch is on disk
-    const entry = new BlockIndex().add(p.genesis.header, undefined, STATUS_HAVE_DATA)
-    const coinbase = p.genesis.transactions[0]
-    const ops: BatchOp[] = [
-      indexRecordOp(entry),
-      { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(p.genesis) },
-      { type: 'put', key: key(Prefix.height, u32be(0)), value: entry.hash },
-      // The genesis output is never spendable, so it is indexed but adds no coin.
-      { type: 'put', key: key(Prefix.tx, txid(coinbase)), value: encodeTxLocation({ blockHash: entry.hash, height: 0, index: 0 }) },
-      { type: 'put', key: META_TIP, value: entry.hash },
-      { type: 'put', key: META_NETWORK, value: fromHex(p.genesisHash) }
-    ]
-    await this.store.write(ops)
-    this.index.restore(entry)
-    this.index.setTip(entry)
   }
 
   // ---- processing --------------------------------------------------------------
@@ -390,11 +279,6 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  /** Drops the low-work headers held for a peer (its header sync ended). */
-  releaseHeldHeaders (peer: string): void {
-    this.presync.release(peer)
-  }
-
   /** Forgets a disconnected peer's held headers and its low-work header count. */
   forgetPeerHeaders (peer: string): void {
     this.presync.forget(peer)
@@ -407,7 +291,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private readBlock (entry: IndexEntry): Block {
     const cached = this.blockCache.get(entry.hashHex)
     if (cached !== undefined) return cached
-    const bytes = this.store.get(key(Prefix.block, entry.hash))
+    const bytes = this.queries.getBlockBytes(entry.hash)
     if (bytes === undefined) throw new Error(`block data missing for ${entry.hashHex}`)
     return decodeBlock(bytes, Number.MAX_SAFE_INTEGER)
   }
@@ -499,73 +383,32 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   // ---- queries ---------------------------------------------------------------------
 
-  getEntry (hash: Uint8Array | string): IndexEntry | undefined {
-    return this.index.get(typeof hash === 'string' ? hash : toHex(hash))
-  }
-
-  entryAt (height: number): IndexEntry | undefined {
-    return this.index.active[height]
-  }
-
-  getBlock (hash: Uint8Array | string): Block | undefined {
-    const bytes = this.getBlockBytes(hash)
-    return bytes === undefined ? undefined : decodeBlock(bytes, Number.MAX_SAFE_INTEGER)
-  }
-
-  getBlockBytes (hash: Uint8Array | string): Uint8Array | undefined {
-    return this.store.get(key(Prefix.block, typeof hash === 'string' ? fromHex(hash) : hash))
-  }
-
-  getCoin (id: Uint8Array, index: number): Coin | undefined {
-    const v = this.store.get(coinKey(id, index))
-    return v === undefined ? undefined : decodeCoin(v)
-  }
-
-  getTxLocation (id: Uint8Array): TxLocation | undefined {
-    const v = this.store.get(key(Prefix.tx, id))
-    return v === undefined ? undefined : decodeTxLocation(v)
-  }
-
-  getTx (id: Uint8Array): { tx: Transaction, location: TxLocation } | undefined {
-    const location = this.getTxLocation(id)
-    if (location === undefined) return undefined
-    const block = this.getBlock(location.blockHash)
-    const tx = block?.transactions[location.index]
-    if (tx === undefined || !equalBytes(txid(tx), id)) return undefined
-    return { tx, location }
-  }
+  // Reads of the database: chain-queries.ts.
+  getBlock (hash: Uint8Array | string): Block | undefined { return this.queries.getBlock(hash) }
+  getBlockBytes (hash: Uint8Array | string): Uint8Array | undefined { return this.queries.getBlockBytes(hash) }
+  getCoin (id: Uint8Array, index: number): Coin | undefined { return this.queries.getCoin(id, index) }
+  getTxLocation (id: Uint8Array): TxLocation | undefined { return this.queries.getTxLocation(id) }
+  getTx (id: Uint8Array): { tx: Transaction, location: TxLocation } | undefined { return this.queries.getTx(id) }
+  /** The undo record of an active-chain block: the coins its inputs spent, 33 bytes each, in input order. */
+  getUndoBytes (hash: Uint8Array): Uint8Array | undefined { return this.queries.getUndoBytes(hash) }
+  /** Every coin of the UTXO set (for audits and tests; walks the whole set). */
+  coins (): AsyncGenerator<{ txid: Uint8Array, index: number, coin: Coin }> { return this.queries.coins() }
+  /** Active-chain headers after the first locator hash we know, up to `max` (or through `stop`). */
+  headersAfter (locator: Uint8Array[], max: number, stop?: Uint8Array): BlockHeader[] { return this.queries.headersAfter(locator, max, stop) }
 
   /** Confirmed transactions paying to or spending from `address`, oldest first, from `fromHeight`. */
   async addressHistory (address: Uint8Array, fromHeight: number, max: number): Promise<AddressHistoryItem[]> {
-    return await this.addressHistoryAfter(address, { height: fromHeight }, max)
+    return await this.queries.addressHistoryAfter(address, { height: fromHeight }, max)
   }
 
-  /** Every coin of the UTXO set (for audits and tests; walks the whole set). */
-  async * coins (): AsyncGenerator<{ txid: Uint8Array, index: number, coin: Coin }> {
-    for await (const [k, v] of this.store.scan(new Uint8Array([Prefix.coin]))) {
-      yield { txid: k.slice(1, 33), index: new DataView(k.buffer, k.byteOffset + 33, 4).getUint32(0), coin: decodeCoin(v) }
-    }
+  /** One page of an address's history, newest first, before (height, txid): ChainQueries.addressHistoryNewestFirst. */
+  async addressHistoryNewestFirst (address: Uint8Array, before: { height: number, txid: Uint8Array } | undefined, max: number): Promise<AddressHistoryItem[]> {
+    return await this.queries.addressHistoryNewestFirst(address, before, max)
   }
 
-  locator (): Uint8Array[] {
-    return this.index.locator()
-  }
-
-  /** Active-chain headers after the first locator hash we know, up to `max` (or through `stop`). */
-  headersAfter (locator: Uint8Array[], max: number, stop?: Uint8Array): BlockHeader[] {
-    let start = 0
-    for (const h of locator) {
-      const e = this.index.get(toHex(h))
-      if (e !== undefined && this.index.isActive(e)) { start = e.height + 1; break }
-    }
-    const headers: BlockHeader[] = []
-    const stopHex = stop !== undefined && stop.length > 0 ? toHex(stop) : undefined
-    for (let h = start; h <= this.height && headers.length < max; h++) {
-      const e = this.index.active[h]
-      headers.push(e.header)
-      if (e.hashHex === stopHex) break
-    }
-    return headers
+  /** An address's history in (height, txid) order after a cursor: ChainQueries.addressHistoryAfter. */
+  async addressHistoryAfter (address: Uint8Array, cursor: { height: number, txid?: Uint8Array }, max: number): Promise<AddressHistoryItem[]> {
+    return await this.queries.addressHistoryAfter(address, cursor, max)
   }
 
   medianTimePast (): number {
@@ -580,65 +423,5 @@ export class Chain extends EventEmitter<ChainEvents> {
       if (!hasData(e)) path.push(e)
     }
     return path.reverse().slice(0, max)
-  }
-
-  /** The undo record of an active-chain block: the coins its inputs spent, 33 bytes each, in input order. */
-  getUndoBytes (hash: Uint8Array): Uint8Array | undefined {
-    return this.store.get(key(Prefix.undo, hash))
-  }
-
-  /**
-   * One page of an address's confirmed history, newest first: the entries
-   * strictly before `before` (height, txid) in (height, txid) order, or from
-   * the newest when absent. Reads only the index keys it returns.
-   */
-  async addressHistoryNewestFirst (address: Uint8Array, before: { height: number, txid: Uint8Array } | undefined, max: number): Promise<AddressHistoryItem[]> {
-    const lt = before === undefined ? key(Prefix.address, address, u32be(0xffffffff)) : key(Prefix.address, address, u32be(before.height), before.txid)
-    return await this.readAddressIndex(address, { gte: key(Prefix.address, address), lt, reverse: true }, max, 'skip')
-  }
-
-  /**
-   * Confirmed transactions of `address` in (height, txid) order, strictly
-   * after `cursor` (or from `cursor.height` when it has no txid), at most
-   * `max`. A page can end anywhere, even in the middle of one height: the
-   * caller continues from the last item's (height, txid), so nothing is
-   * skipped or repeated however many entries share a height. Stops early
-   * (never skips) at an entry whose height has no active block, which only
-   * a reorg running meanwhile can cause.
-   */
-  async addressHistoryAfter (address: Uint8Array, cursor: { height: number, txid?: Uint8Array }, max: number): Promise<AddressHistoryItem[]> {
-    const start = cursor.txid !== undefined && cursor.txid.length > 0
-      ? { gt: key(Prefix.address, address, u32be(cursor.height), cursor.txid) }
-      : { gte: key(Prefix.address, address, u32be(cursor.height)) }
-    return await this.readAddressIndex(address, { ...start, lt: key(Prefix.address, address, u32be(0xffffffff)) }, max, 'stop')
-  }
-
-  /**
-   * Reads address-index entries (key: address | height | txid) in `range`,
-   * at most `max`. An entry whose height has no active block (only a reorg
-   * running meanwhile causes one) is skipped, or ends the page so that a
-   * cursor-driven caller never skips past it.
-   */
-  private async readAddressIndex (address: Uint8Array, range: { gt?: Uint8Array, gte?: Uint8Array, lt: Uint8Array, reverse?: boolean }, max: number, atMissingBlock: 'skip' | 'stop'): Promise<AddressHistoryItem[]> {
-    const items: AddressHistoryItem[] = []
-    if (max <= 0) return items
-    const prefix = key(Prefix.address, address)
-    const it = this.store.db.iterator({ ...range, limit: max })
-    try {
-      for await (const [k, v] of it) {
-        // a longer address sharing this prefix is another address's entry
-        if (k.length !== prefix.length + 4 + 32) continue
-        const height = new DataView(k.buffer, k.byteOffset + prefix.length, 4).getUint32(0)
-        const blockHashBytes = this.store.get(key(Prefix.height, u32be(height)))
-        if (blockHashBytes === undefined) {
-          if (atMissingBlock === 'stop') break
-          continue
-        }
-        items.push({ txid: k.slice(prefix.length + 4), height, blockHash: blockHashBytes, index: new DataView(v.buffer, v.byteOffset, 4).getUint32(0) })
-      }
-    } finally {
-      await it.close()
-    }
-    return items
   }
 }

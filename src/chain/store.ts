@@ -1,4 +1,6 @@
-// The chain database: one LevelDB with a one-byte prefix per record kind.
+// The chain database: one LevelDB with a one-byte prefix per record kind
+// (the layout: db-layout.ts). Readers get point reads and bounded range
+// iterators; nobody outside this file touches the LevelDB handle's iterators.
 // Every block connect/disconnect is a single batch, so the tip, the UTXO set
 // and the indexes always change together.
 //
@@ -8,7 +10,6 @@
 // Bitcoin Core does on a failed write; nothing is acknowledged that is not
 // on disk.
 import { ClassicLevel } from 'classic-level'
-import { concatBytes } from '../core/bytes.js'
 
 /** A read or write of a node's data directory failed; the node must stop. */
 export class StorageError extends Error {
@@ -28,37 +29,9 @@ export function isStorageError (err: unknown): err is StorageError {
   return err instanceof StorageError
 }
 
-export const Prefix = {
-  index: 0x68, // 'h' + block hash -> IndexRecord
-  block: 0x62, // 'b' + block hash -> canonical block bytes
-  undo: 0x75, // 'u' + block hash -> undo record
-  coin: 0x63, // 'c' + txid + index(u32 BE) -> Coin
-  tx: 0x74, // 't' + txid -> TxLocation (active chain)
-  address: 0x61, // 'a' + address + height(u32 BE) + txid -> tx position (u32 BE)
-  height: 0x6e, // 'n' + height(u32 BE) -> block hash (active chain)
-  meta: 0x6d // 'm' + name -> value
-} as const
-
-export function key (prefix: number, ...parts: Uint8Array[]): Uint8Array {
-  return concatBytes(new Uint8Array([prefix]), ...parts)
-}
-
-export function u32be (n: number): Uint8Array {
-  const b = new Uint8Array(4)
-  new DataView(b.buffer).setUint32(0, n)
-  return b
-}
-
-export function coinKey (txid: Uint8Array, index: number): Uint8Array {
-  const k = new Uint8Array(37)
-  k[0] = Prefix.coin
-  k.set(txid, 1)
-  new DataView(k.buffer).setUint32(33, index)
-  return k
-}
-
-export const META_TIP = key(Prefix.meta, new TextEncoder().encode('tip'))
-export const META_NETWORK = key(Prefix.meta, new TextEncoder().encode('network'))
+// The chain database's keys are documented and built in db-layout.ts;
+// re-exported here for callers that import them from the store.
+export { coinKey, key, META_NETWORK, META_TIP, Prefix, u32be } from './db-layout.js'
 
 export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
 
@@ -117,6 +90,19 @@ export class ChainStore {
       } catch {}
     }
     return err
+  }
+
+  /**
+   * The [key, value] pairs in a key range, in key order (or reverse), at
+   * most `limit` of them: a bounded read for queries that page.
+   */
+  async * range (range: { gt?: Uint8Array, gte?: Uint8Array, lt?: Uint8Array, lte?: Uint8Array, reverse?: boolean, limit: number }): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const it = this.db.iterator(range)
+    try {
+      for await (const entry of it) yield entry
+    } finally {
+      await it.close()
+    }
   }
 
   /** Every [key, value] under a prefix (optionally a longer key prefix). */

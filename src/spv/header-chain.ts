@@ -6,28 +6,17 @@
 // Headers of a branch are stored only once it can win (the anti-DoS rule of
 // chain/header-presync.ts, shared with the full node); until then they are
 // checked and held in bounded memory for the peer that sent them.
-import { EventEmitter } from 'node:events'
-import { fromHex, toHex } from '../core/bytes.js'
 import { ValidationError } from '../core/errors.js'
-import type { NetworkParams } from '../core/params.js'
 import type { BlockHeader } from '../core/types.js'
-import { SerialLock } from '../chain/serial-lock.js'
-import { BlockIndex, type IndexEntry } from '../chain/block-index.js'
-import { HeaderPresync } from '../chain/header-presync.js'
-import { decodeIndexRecord, encodeIndexRecord } from '../chain/records.js'
-import { type BatchOp, ChainStore, key, META_NETWORK, META_TIP, Prefix, type StorageError } from '../chain/store.js'
+import type { IndexEntry } from '../chain/block-index.js'
+import { indexRecordOp, META_TIP } from '../chain/db-layout.js'
+import { HeaderTree, type HeaderTreeOptions } from '../chain/header-tree.js'
+import { loadIndex } from '../chain/index-loader.js'
+import type { BatchOp, StorageError } from '../chain/store.js'
 
 export type { IndexEntry }
 
-export interface HeaderChainOptions {
-  /** Directory of the LevelDB database. */
-  location: string
-  params: NetworkParams
-  /** Local clock in unix seconds (tests move it). */
-  now?: () => number
-  /** Where load() reports the records it had to drop. */
-  log?: { warn: (msg: string, fields?: Record<string, unknown>) => void }
-}
+export type HeaderChainOptions = HeaderTreeOptions
 
 export interface ReorgInfo {
   from: IndexEntry
@@ -58,65 +47,24 @@ export interface HeaderBatchResult {
 const STATUS_VALID = 0
 const MAX_REMEMBERED_INVALID = 1000
 
-export class HeaderChain extends EventEmitter<HeaderChainEvents> {
-  readonly params: NetworkParams
-  readonly index = new BlockIndex()
-  private readonly store: ChainStore
-  private readonly now: () => number
+export class HeaderChain extends HeaderTree<HeaderChainEvents> {
   /** Hashes of headers found invalid, so their descendants are refused at once. */
   private readonly invalid = new Set<string>()
-  private readonly lock = new SerialLock()
-  private closed = false
-  /** Low-work header branches held per peer until they can win. */
-  readonly presync: HeaderPresync
-  private readonly log: NonNullable<HeaderChainOptions['log']>
-  /** Index records load() dropped because they did not link to genesis. */
-  repairedOnLoad = 0
 
   private constructor (opts: HeaderChainOptions) {
-    super()
-    this.params = opts.params
-    this.store = new ChainStore(opts.location, 'header database')
-    // the store refuses every write after its first failure (so no tip moves past what is on disk)
-    this.store.onFailure = err => { this.emit('storageError', err) }
-    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
-    this.presync = new HeaderPresync(opts.params)
-    this.log = opts.log ?? { warn: (msg, fields) => console.warn(msg, fields ?? '') }
+    super(opts, 'header database')
   }
 
   static async open (opts: HeaderChainOptions): Promise<HeaderChain> {
-    const chain = new HeaderChain(opts)
-    await chain.store.open()
-    try {
-      await chain.load()
-    } catch (err) {
-      await chain.store.close()
-      throw err
-    }
-    return chain
+    return await HeaderTree.openLoaded(new HeaderChain(opts))
   }
 
-  async close (): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    await this.lock.idle()
-    await this.store.close()
-  }
-
-  get tip (): IndexEntry {
-    return this.index.tip
-  }
-
-  get height (): number {
-    return this.index.tip.height
+  protected storageFailed (err: StorageError): void {
+    this.emit('storageError', err)
   }
 
   get (hash: Uint8Array | string): IndexEntry | undefined {
-    return this.index.get(typeof hash === 'string' ? hash : toHex(hash))
-  }
-
-  entryAt (height: number): IndexEntry | undefined {
-    return this.index.active[height]
+    return this.getEntry(hash)
   }
 
   isActive (entry: IndexEntry): boolean {
@@ -128,48 +76,22 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     return this.isActive(entry) ? this.height - entry.height + 1 : 0
   }
 
-  locator (): Uint8Array[] {
-    return this.index.locator()
-  }
-
   entries (): IterableIterator<IndexEntry> {
     return this.index.entries()
   }
 
   // ---- loading -------------------------------------------------------------------
 
-  private async load (): Promise<void> {
-    const p = this.params
-    const network = this.store.get(META_NETWORK)
-    if (network === undefined) {
-      const genesis = this.index.add(p.genesis.header, undefined, STATUS_VALID)
-      await this.store.write([
-        recordOp(genesis),
-        { type: 'put', key: META_TIP, value: genesis.hash },
-        { type: 'put', key: META_NETWORK, value: fromHex(p.genesisHash) }
-      ])
-      this.index.setTip(genesis)
-      return
-    }
-    if (toHex(network) !== p.genesisHash) {
-      throw new Error(`this header database belongs to another network (genesis ${toHex(network)}), not ${p.id} (genesis ${p.genesisHash})`)
-    }
-    for await (const [k, v] of this.store.scan(new Uint8Array([Prefix.index]))) {
-      const rec = decodeIndexRecord(v)
-      const hash = k.slice(1)
-      this.index.restore({ hash, hashHex: toHex(hash), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
-    }
-    // every record must lead back to genesis; drop what does not (a damaged store) instead of failing
-    const dropped = this.index.linkAndPrune(p.genesisHash)
-    if (dropped.length > 0) {
-      await this.store.write(dropped.map(e => ({ type: 'del', key: key(Prefix.index, e.hash) })))
-      this.repairedOnLoad = dropped.length
-      this.log.warn('header index repaired: dropped records not linked to genesis', { dropped: dropped.length, example: dropped[0].hashHex })
-    }
-    const tipHash = this.store.get(META_TIP)
-    const tip = tipHash === undefined ? undefined : this.index.get(toHex(tipHash))
-    if (tip === undefined) throw new Error('header database is corrupt: its tip is not in the index')
-    this.index.setTip(tip)
+  protected async load (): Promise<void> {
+    this.repairedOnLoad = await loadIndex({
+      store: this.store,
+      index: this.index,
+      params: this.params,
+      genesisStatus: STATUS_VALID,
+      genesisOps: () => [],
+      dropOps: () => [],
+      log: this.log
+    })
   }
 
   // ---- processing ----------------------------------------------------------------
@@ -206,11 +128,6 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     })
   }
 
-  /** Drops the low-work headers held for a peer (its header sync ended). */
-  releaseHeldHeaders (peer: string): void {
-    this.presync.release(peer)
-  }
-
   /** Stores new entries (made, not yet indexed) with the new tip if one brings more work, then indexes them. */
   private async commit (added: IndexEntry[]): Promise<boolean> {
     if (added.length === 0) return false
@@ -218,7 +135,7 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     let best = previous
     // ties keep the first seen: only strictly more work moves the tip
     for (const e of added) if (e.work > best.work) best = e
-    const ops: BatchOp[] = added.map(recordOp)
+    const ops: BatchOp[] = added.map(indexRecordOp)
     if (best !== previous) ops.push({ type: 'put', key: META_TIP, value: best.hash })
     await this.store.write(ops)
     for (const e of added) this.index.insert(e)
@@ -234,8 +151,4 @@ export class HeaderChain extends EventEmitter<HeaderChainEvents> {
     this.invalid.add(hashHex)
     if (this.invalid.size > MAX_REMEMBERED_INVALID) this.invalid.delete(this.invalid.values().next().value as string)
   }
-}
-
-function recordOp (e: IndexEntry): BatchOp {
-  return { type: 'put', key: key(Prefix.index, e.hash), value: encodeIndexRecord({ header: e.header, height: e.height, work: e.work, status: e.status }) }
 }
