@@ -22,7 +22,9 @@
 import { concatBytes } from '../core/bytes.js'
 import type { IndexEntry } from './block-index.js'
 import { encodeIndexRecord } from './records.js'
-import type { BatchOp } from './store.js'
+
+/** One write of an atomic batch to the chain database. */
+export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
 
 export const Prefix = {
   index: 0x68,

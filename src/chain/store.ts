@@ -10,6 +10,7 @@
 // Bitcoin Core does on a failed write; nothing is acknowledged that is not
 // on disk.
 import { ClassicLevel } from 'classic-level'
+import type { BatchOp } from './db-layout.js'
 
 /** A read or write of a node's data directory failed; the node must stop. */
 export class StorageError extends Error {
@@ -32,8 +33,7 @@ export function isStorageError (err: unknown): err is StorageError {
 // The chain database's keys are documented and built in db-layout.ts;
 // re-exported here for callers that import them from the store.
 export { coinKey, key, META_NETWORK, META_TIP, Prefix, u32be } from './db-layout.js'
-
-export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
+export type { BatchOp } from './db-layout.js'
 
 export class ChainStore {
   readonly db: ClassicLevel<Uint8Array, Uint8Array>
