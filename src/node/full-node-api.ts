@@ -1,33 +1,26 @@
 // What a full node (and a miner) answers through NodeApi: chain, mempool and
 // wallet views at a bounded cost per request, and the payments it makes.
 // FullNode (full-node.ts) assembles the parts and runs their lifecycle.
-import { EventEmitter } from 'node:events'
 import { fromHex, toHex } from '../core/bytes.js'
 import { decodeTx, encodeTx } from '../core/encoding.js'
 import { isValidationError, ValidationError } from '../core/errors.js'
-import type { NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import { SerialLock } from '../chain/serial-lock.js'
 import type { Mempool } from '../mempool/mempool.js'
 import type { Miner } from '../miner/miner.js'
-import type { GossipService } from '../p2p/gossip.js'
-import type { P2PHost } from '../p2p/host.js'
-import type { PeerReputation } from '../p2p/reputation.js'
 import type { SyncManager } from '../p2p/sync.js'
 import { encodeAddress } from '../wallet/address.js'
 import type { NodeWallet, WalletHistoryItem } from '../wallet/node-wallet.js'
 import { ChainExplorer } from './chain-explorer.js'
 import { NodeError } from './errors.js'
-import type { FatalSignal } from './fatal.js'
-import type { Logger } from './logger.js'
-import type { NodeMetrics } from './metrics.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, NodeEvents, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
 import { balanceView, HEX64, notAMiner, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
+import { RoleBase, type RoleBaseParts } from './role-base.js'
 import { txView, type SpentOutputLookup } from './views.js'
 
 /** Transactions in the first page of GET /api/blocks/:id. */
@@ -35,58 +28,35 @@ const FIRST_TX_PAGE = 25
 /** GET /api/mempool views at most this many bytes of transactions. */
 const MEMPOOL_VIEW_BYTES = 256 * 1024
 
-export interface FullNodeApiParts {
+export interface FullNodeApiParts extends RoleBaseParts {
   role: Role
-  log: Logger
-  params: NetworkParams
-  metrics: NodeMetrics
   chain: Chain
   pool: Mempool
   nodeWallet: NodeWallet
-  host: P2PHost
-  gossip: GossipService
   sync: SyncManager
-  reputation: PeerReputation
-  fatal: FatalSignal
 }
 
-export class FullNodeApi implements NodeApi {
+export class FullNodeApi extends RoleBase implements NodeApi {
   readonly role: Role
-  readonly params: NetworkParams
-  readonly metrics: NodeMetrics
-  readonly events = new EventEmitter<NodeEvents>()
   readonly chain: Chain
   readonly pool: Mempool
   readonly nodeWallet: NodeWallet
-  readonly host: P2PHost
-  readonly gossip: GossipService
   readonly sync: SyncManager
-  readonly reputation: PeerReputation
   readonly peerDirectory: PeerDirectory
   /** Block, transaction and address views at a bounded cost per request. */
   readonly explorer: ChainExplorer
   /** The mining capability: a miner has one, a full node none. */
   miner: Miner | undefined
-  /** Resolves on a storage failure: the node stops taking work and the daemon stops it. */
-  readonly fatal: FatalSignal
-  protected readonly log: Logger
-  private readonly startedAt = Date.now()
   /** One payment at a time, so two sends never pick the same coins. */
   private readonly sendLock = new SerialLock()
 
   protected constructor (parts: FullNodeApiParts) {
+    super(parts)
     this.role = parts.role
-    this.log = parts.log
-    this.params = parts.params
-    this.metrics = parts.metrics
     this.chain = parts.chain
     this.pool = parts.pool
     this.nodeWallet = parts.nodeWallet
-    this.host = parts.host
-    this.gossip = parts.gossip
     this.sync = parts.sync
-    this.reputation = parts.reputation
-    this.fatal = parts.fatal
     this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
     this.explorer = new ChainExplorer(this.chain, this.params)
   }

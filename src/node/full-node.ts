@@ -28,7 +28,7 @@ import { FatalSignal } from './fatal.js'
 import { FullNodeApi, type FullNodeApiParts } from './full-node-api.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
-import { createNetwork, startDemo } from './network-start.js'
+import { assemble, createNetwork, startDemo } from './network-start.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import { blockView, difficultyOf, headerView } from './views.js'
@@ -64,7 +64,7 @@ export class FullNode extends FullNodeApi {
     const verifier = await createVerifier({ onWarning: msg => log.warn(msg) })
     const closers: Array<() => Promise<void>> = [async () => await verifier.close()]
     const fatal = new FatalSignal(log)
-    try {
+    return await assemble(closers, async () => {
       const chain = await Chain.open({ location: join(config.dataDir, 'chain'), params, verifier, log: log.child('chain') })
       closers.push(async () => await chain.close())
       chain.on('storageError', fatal.report)
@@ -95,10 +95,7 @@ export class FullNode extends FullNodeApi {
       const node = new FullNode({ role, config, log, params, metrics, verifier, chain, pool: mempool, nodeWallet: wallet, host, gossip, sync, reputation, fatal })
       await node.startServices()
       return node
-    } catch (err) {
-      for (const close of closers.reverse()) await close().catch(() => {})
-      throw err
-    }
+    })
   }
 
   private async startServices (): Promise<void> {
@@ -184,14 +181,6 @@ export class FullNode extends FullNodeApi {
     this.log.info('mined a block', { height: entry?.height, hash: entry?.hashHex, txs: block.transactions.length })
     // like any block, relayed only once on the active chain (one that lost a race stays local)
     if (entry !== undefined && this.chain.index.isActive(entry)) this.gossip.publish('block', encodeBlock(block))
-  }
-
-  get peerId (): string {
-    return this.host.peerId
-  }
-
-  get listen (): string[] {
-    return this.host.listenAddresses()
   }
 
   async stop (): Promise<void> {

@@ -55,6 +55,16 @@ export async function createNetwork (opts: NetworkOptions): Promise<Network> {
   return { reputation, host, gossip }
 }
 
+/** Runs a role's assembly; on a failure closes what it opened (`closers`), newest first, and rethrows. */
+export async function assemble<T> (closers: Array<() => Promise<void>>, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build()
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => {})
+    throw err
+  }
+}
+
 /** The configured demo payments, started; undefined when the demo is off. */
 export function startDemo (
   config: NodeConfig,

@@ -1,20 +1,15 @@
 // What an SPV node answers through NodeApi: its header chain, and only its
 // own wallet's transactions (proven by Merkle proofs, or pending). SpvNode
 // (spv-node.ts) assembles the parts and runs their lifecycle.
-import { EventEmitter } from 'node:events'
 import { fromHex, toHex } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import { isValidationError } from '../core/errors.js'
-import type { NetworkParams } from '../core/params.js'
 import { isCoinbase, txid } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import { checkTransaction } from '../core/validate.js'
 import { inputSignatureChecks } from '../core/signatures.js'
 import { verifyDigest } from '../crypto/keys.js'
-import type { GossipService } from '../p2p/gossip.js'
-import type { P2PHost } from '../p2p/host.js'
 import { protocolsFor, limitsFor } from '../p2p/protocols.js'
-import type { PeerReputation } from '../p2p/reputation.js'
 import type { HeaderChain, IndexEntry } from '../spv/header-chain.js'
 import { LightClient } from '../spv/light-client.js'
 import type { VerifiedProof } from '../spv/proof-verifier.js'
@@ -22,56 +17,31 @@ import type { ProvenTransactions } from '../spv/proven-txs.js'
 import { PendingStorageError, type SpvWallet, type WalletHistoryEntry } from '../spv/spv-wallet.js'
 import { decodeHistoryCursor, encodeHistoryCursor } from './chain-explorer.js'
 import { NodeError } from './errors.js'
-import type { FatalSignal } from './fatal.js'
-import type { Logger } from './logger.js'
-import type { NodeMetrics } from './metrics.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, NodeEvents, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
 import { balanceView, entryByHashOrHeight, HEX64, notAMiner, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
+import { RoleBase, type RoleBaseParts } from './role-base.js'
 import { headerView, txView, type SpentOutputLookup } from './views.js'
 
-export interface SpvNodeApiParts {
-  log: Logger
-  params: NetworkParams
-  metrics: NodeMetrics
-  reputation: PeerReputation
+export interface SpvNodeApiParts extends RoleBaseParts {
   headers: HeaderChain
-  host: P2PHost
-  gossip: GossipService
   proven: ProvenTransactions
   wallet: SpvWallet
-  fatal: FatalSignal
 }
 
-export class SpvNodeApi implements NodeApi {
+export class SpvNodeApi extends RoleBase implements NodeApi {
   readonly role: Role = 'spv'
-  readonly params: NetworkParams
-  readonly metrics: NodeMetrics
-  readonly events = new EventEmitter<NodeEvents>()
-  readonly reputation: PeerReputation
   readonly headers: HeaderChain
-  readonly host: P2PHost
-  readonly gossip: GossipService
   readonly proven: ProvenTransactions
   readonly lightWallet: SpvWallet
   readonly client: LightClient
-  /** Resolves on a storage failure (header database, pending file): the daemon stops the node. */
-  readonly fatal: FatalSignal
   protected readonly peerDirectory: PeerDirectory
-  protected readonly log: Logger
-  private readonly startedAt = Date.now()
 
   protected constructor (parts: SpvNodeApiParts) {
-    this.fatal = parts.fatal
-    this.log = parts.log
-    this.params = parts.params
-    this.metrics = parts.metrics
-    this.reputation = parts.reputation
+    super(parts)
     this.headers = parts.headers
-    this.host = parts.host
-    this.gossip = parts.gossip
     this.proven = parts.proven
     this.lightWallet = parts.wallet
     this.client = new LightClient({

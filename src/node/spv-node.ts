@@ -19,7 +19,7 @@ import type { DemoPayments } from './demo.js'
 import { FatalSignal } from './fatal.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
-import { createNetwork, startDemo } from './network-start.js'
+import { assemble, createNetwork, startDemo } from './network-start.js'
 import { openNodeWallet } from './open-wallet.js'
 import { reportPeerEvents } from './peer-events.js'
 import { SpvNodeApi, type SpvNodeApiParts } from './spv-node-api.js'
@@ -49,7 +49,7 @@ export class SpvNode extends SpvNodeApi {
     const metrics = new NodeMetrics()
     const closers: Array<() => Promise<void>> = []
     const fatal = new FatalSignal(log)
-    try {
+    return await assemble(closers, async () => {
       const headers = await HeaderChain.open({ location: join(config.dataDir, 'headers'), params, log: log.child('headers') })
       closers.push(async () => await headers.close())
       headers.on('storageError', fatal.report)
@@ -77,10 +77,7 @@ export class SpvNode extends SpvNodeApi {
       client = node.client
       await node.startServices()
       return node
-    } catch (err) {
-      for (const close of closers.reverse()) await close().catch(() => {})
-      throw err
-    }
+    })
   }
 
   private async startServices (): Promise<void> {
@@ -117,14 +114,6 @@ export class SpvNode extends SpvNodeApi {
     metrics.chainHeight.set(headers.height)
     metrics.difficulty.set(difficultyOf(headers.tip.header.bits))
     metrics.mempoolTransactions.set(0)
-  }
-
-  get peerId (): string {
-    return this.host.peerId
-  }
-
-  get listen (): string[] {
-    return this.host.listenAddresses()
   }
 
   async stop (): Promise<void> {
