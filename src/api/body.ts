@@ -1,7 +1,7 @@
 // Request bodies: JSON only, size-limited, read without trusting the client's
 // Content-Length (it may lie or be absent with chunked encoding).
 import type { IncomingMessage } from 'node:http'
-import { ApiError } from '../node/node-api.js'
+import { ApiError } from './api-error.js'
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024
 

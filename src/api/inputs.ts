@@ -1,7 +1,7 @@
 // Checking what clients send: request bodies, path segments, query strings.
 // Each failure is an ApiError 400 whose message names the field.
 import { MAX_MONEY, type NetworkParams } from '../core/params.js'
-import { ApiError } from '../node/node-api.js'
+import { ApiError } from './api-error.js'
 import { AddressError, decodeAddress } from '../wallet/address.js'
 
 export type JsonObject = Record<string, unknown>

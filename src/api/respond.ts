@@ -1,7 +1,8 @@
 // Writing responses: JSON with the error shape of DESIGN.md, and the headers
 // every response carries. Nothing here ever writes a stack trace.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ApiError } from '../node/node-api.js'
+import { NodeError, type NodeErrorKind } from '../node/errors.js'
+import { ApiError } from './api-error.js'
 import { AddressError } from '../wallet/address.js'
 import { BuildError } from '../wallet/builder.js'
 import { WalletError } from '../wallet/wallet.js'
@@ -41,11 +42,18 @@ export function sendJson (res: ServerResponse, status: number, body: unknown): v
 
 export interface ErrorBody { error: { code: string, message: string } }
 
+/** The one place a node's refusal becomes an HTTP status. */
+const STATUS_OF: Record<NodeErrorKind, number> = { invalid: 400, conflict: 409, 'not-found': 404, unavailable: 503 }
+
 /** The status and body an error becomes; `internal` says it was unexpected (log its stack). */
 export function errorResponse (err: unknown): { status: number, body: ErrorBody, internal: boolean } {
   const body = (code: string, message: string): ErrorBody => ({ error: { code, message } })
   if (err instanceof ApiError) {
     const status = Number.isInteger(err.status) && err.status >= 400 && err.status <= 599 ? err.status : 500
+    return { status, body: body(err.code, err.message), internal: status >= 500 }
+  }
+  if (err instanceof NodeError) {
+    const status = STATUS_OF[err.kind]
     return { status, body: body(err.code, err.message), internal: status >= 500 }
   }
   if (err instanceof AddressError) return { status: 400, body: body('bad-address', err.message), internal: false }

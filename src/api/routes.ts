@@ -3,7 +3,8 @@
 // (every POST) need the cookie token. Collections are JSON arrays, exactly
 // what the NodeApi method returns.
 import type { IncomingMessage } from 'node:http'
-import { ApiError, type NodeApi } from '../node/node-api.js'
+import type { NodeApi } from '../node/node-api.js'
+import { ApiError } from './api-error.js'
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js'
 import {
   bodyObject, parseAddress, parseBlockId, parseBoolean, parseFee, parseHash, parseHex, parseHistoryCursor, parsePaymentAmount, queryInt

@@ -174,14 +174,6 @@ export interface NodeEvents {
   proof: [tx: WalletTxView]
 }
 
-/** An error the API turns into a 4xx with this code. */
-export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string, message: string) {
-    super(message)
-    this.name = 'ApiError'
-  }
-}
-
 export interface NodeApi {
   readonly role: Role
   readonly params: NetworkParams
@@ -206,11 +198,11 @@ export interface NodeApi {
   blockTree: (depth: number) => TreeNodeView[]
   wallet: () => Promise<WalletView>
   newAddress: () => Promise<string>
-  /** Builds, signs, publishes. Throws ApiError on bad input or insufficient funds. */
+  /** Builds, signs, publishes. Throws NodeError on bad input or insufficient funds. */
   send: (to: string, amount: bigint, fee?: bigint, options?: SendOptions) => Promise<{ txid: string }>
-  /** A transaction signed elsewhere (canonical protobuf bytes). Throws ApiError with the reject reason. */
+  /** A transaction signed elsewhere (canonical protobuf bytes). Throws NodeError with the reject reason. */
   submitTx: (bytes: Uint8Array) => Promise<{ txid: string }>
-  /** Miner only; others throw ApiError 400. */
+  /** Miner only; others throw NodeError 'invalid' (not-a-miner). */
   setMining: (enabled: boolean) => void
   /** Search by height, block hash, txid or address. */
   search: (query: string) => { kind: 'block' | 'tx' | 'address', id: string } | undefined

@@ -4,8 +4,8 @@ import { EventEmitter } from 'node:events'
 import { devnet, type NetworkParams } from '../../src/core/params.js'
 import { encodeAddress } from '../../src/wallet/address.js'
 import { NodeMetrics } from '../../src/telemetry/metrics.js'
+import { ApiError } from '../../src/api/api-error.js'
 import {
-  ApiError,
   type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from '../../src/node/node-api.js'

@@ -4,7 +4,8 @@
 // the miner goes on mining valid blocks that confirm the chain 25 at a time.
 import { afterEach, describe, expect, it } from 'vitest'
 import { FullNode } from '../../src/node/full-node.js'
-import { ApiError } from '../../src/node/node-api.js'
+import { NodeError } from '../../src/node/errors.js'
+import { errorResponse } from '../../src/api/respond.js'
 import { encodeTx } from '../../src/core/encoding.js'
 import { regtest } from '../../src/core/params.js'
 import { toHex } from '../../src/core/bytes.js'
@@ -30,8 +31,9 @@ async function submit (node: FullNode, tx: Transaction): Promise<string> {
     await node.submitTx(encodeTx(tx))
     return 'accepted'
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err
-    return `${err.status} ${err.code}`
+    if (!(err instanceof NodeError)) throw err
+    // the status the API answers with
+    return `${errorResponse(err).status} ${err.code}`
   }
 }
 
