@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main.js'
 import type { CliIo } from '../../src/cli/io.js'
 import { ApiError, type SendOptions, type WalletView } from '../../src/node/node-api.js'
 import { silentLogger } from '../../src/node/logger.js'
-import { FakeNode, fakeAddress, fakeHash } from '../helpers/fake-node.js'
+import { FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
 
 class CappedNode extends FakeNode {
   readonly sends: Array<SendOptions | undefined> = []

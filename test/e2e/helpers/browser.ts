@@ -3,7 +3,7 @@
 // happen: script errors, CSP violations, failed requests of our own assets.
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { hasChromium } from '../../helpers/requirements.js'
+import { hasChromium } from '../../support/requirements.js'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'test-artifacts')
