@@ -6,10 +6,10 @@ import { ApiClient } from '../../src/api/client.js'
 import type { NodeInfo } from '../../src/cli/node-info.js'
 import type { NodeConfig } from '../../src/node/config.js'
 import type { Cleanup } from './nodes.js'
-import { REPO, spawnNode, stopProcess, type Proc } from './process.js'
+import { spawnNode, stopProcess, type Proc } from './process.js'
 import { waitFor } from './wait.js'
 
-export { REPO, type Proc }
+export type { Proc }
 
 export const BIN = new URL('../../bin/minicoin.js', import.meta.url).pathname
 

@@ -22,7 +22,6 @@ import { ProvenTransactions } from '../../src/spv/proven-txs.js'
 import { PendingStorageError, SpvWallet, type SpvWalletOptions } from '../../src/spv/spv-wallet.js'
 import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
 import { rand } from '../../bench/support/core-fixtures.js'
-import {  } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
 
 let dir: ReturnType<typeof tempDir>

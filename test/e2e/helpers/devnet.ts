@@ -4,12 +4,11 @@
 // it with SIGINT like Ctrl-C, checking that no node process outlives it.
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { spawnNode } from '../../../bench/support/process.js'
+import { REPO, spawnNode } from '../../../bench/support/process.js'
 import { waitFor } from '../../../bench/support/wait.js'
 
-export const REPO = resolve(import.meta.dirname, '..', '..', '..')
 
 export type DevnetRole = 'miner' | 'full' | 'spv'
 
