@@ -11,7 +11,7 @@ import { txid } from '../src/core/tx.js'
 import type { Block, Transaction } from '../src/core/types.js'
 import { ChainExplorer } from '../src/node/chain-explorer.js'
 import { blockView } from '../src/node/views.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Spendable, type Tip } from '../test/helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Spendable, type Tip } from './support/chain-fixtures.js'
 
 const FULL_BLOCKS = 3
 const TXS_PER_BLOCK = 20

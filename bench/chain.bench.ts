@@ -8,7 +8,7 @@ import { decodeBlock, encodeBlock } from '../src/core/encoding.js'
 import { sighash, txid } from '../src/core/tx.js'
 import { blockSize } from '../src/core/validate.js'
 import type { Block, Transaction } from '../src/core/types.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Key, type Spendable } from '../test/helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Key, type Spendable } from './support/chain-fixtures.js'
 
 const TXS = 3000
 

@@ -7,7 +7,7 @@ import { regtest } from '../src/core/params.js'
 import { wire } from '../src/core/wire/schema.js'
 import { merkleBranch, merkleRoot, verifyMerkleBranch } from '../src/core/merkle.js'
 import { dsha256 } from '../src/core/hash.js'
-import { spendTx, rand } from '../test/helpers/core-fixtures.js'
+import { spendTx, rand } from './support/core-fixtures.js'
 
 const a = rand(32)
 const b = rand(32)

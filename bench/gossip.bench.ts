@@ -12,8 +12,8 @@ import { txSize } from '../src/core/tx.js'
 import { blockValidator } from '../src/p2p/validation/block.js'
 import { judge } from '../src/p2p/validation/result.js'
 import { limitsFor } from '../src/p2p/protocols.js'
-import { genesisTip, mineChain, newKey, tempDir } from '../test/helpers/chain-fixtures.js'
-import { coinbaseTx, makeBlock, rand, solve, spendTx } from '../test/helpers/core-fixtures.js'
+import { genesisTip, mineChain, newKey, tempDir } from './support/chain-fixtures.js'
+import { coinbaseTx, makeBlock, rand, solve, spendTx } from './support/core-fixtures.js'
 
 export const benches: Bench[] = [{
   name: 'gossip-bad-header-2mb',

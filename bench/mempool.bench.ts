@@ -10,7 +10,7 @@ import { NobleVerifier } from '../src/crypto/verifier.js'
 import { regtest } from '../src/core/params.js'
 import { sighash, txid, txSize } from '../src/core/tx.js'
 import type { Block, Transaction } from '../src/core/types.js'
-import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from '../test/helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from './support/chain-fixtures.js'
 
 const CHAIN = 10_000
 const POOL = 20_000

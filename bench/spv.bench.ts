@@ -15,7 +15,7 @@ import { verifyProof } from '../src/spv/proof-verifier.js'
 import { ProvenTransactions } from '../src/spv/proven-txs.js'
 import { SpvWallet } from '../src/spv/spv-wallet.js'
 import { Wallet } from '../src/wallet/wallet.js'
-import { genesisTip, mineBlock, newKey, tempDir, tipOf } from '../test/helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, newKey, tempDir, tipOf } from './support/chain-fixtures.js'
 
 const PROOFS = Number(process.env.SPV_BENCH_PROOFS ?? 20_000)
 const PER_BLOCK = 1000

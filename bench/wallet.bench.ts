@@ -11,7 +11,7 @@ import { NobleVerifier } from '../src/crypto/verifier.js'
 import { Mempool } from '../src/mempool/mempool.js'
 import { NodeWallet } from '../src/wallet/node-wallet.js'
 import { Wallet } from '../src/wallet/wallet.js'
-import { genesisTip, mineBlock, tempDir, tipOf, type Key } from '../test/helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, tempDir, tipOf, type Key } from './support/chain-fixtures.js'
 
 const BLOCKS = 10_000
 

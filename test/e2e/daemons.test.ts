@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Cleanup, waitFor } from '../helpers/nodes.js'
-import { dialAddress, readyDaemon, run, startDaemon, writeConfig } from '../helpers/daemons.js'
-import { hasPromtool } from '../helpers/requirements.js'
+import { Cleanup } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
+import { dialAddress, readyDaemon, run, startDaemon, writeConfig } from '../../bench/support/daemons.js'
+import { hasPromtool } from '../support/requirements.js'
 import type { BlockView, StatusView, WalletView } from '../../src/node/node-api.js'
 
 const cleanup = new Cleanup()

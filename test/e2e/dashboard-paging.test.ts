@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import type { AddressHistoryPage, BlockView, TxView, WalletTxView } from '../../src/node/node-api.js'
-import { fakeAddress, fakeHash } from '../helpers/fake-node.js'
+import { fakeAddress, fakeHash } from '../support/fake-node.js'
 import { chromiumAvailable, launchBrowser, openPage, type WatchedPage } from './helpers/browser.js'
 import { startFakeDashboard, type FakeDashboardServer } from './helpers/dashboard-fake.js'
 

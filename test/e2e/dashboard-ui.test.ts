@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testnet } from '../../src/core/params.js'
 import { ApiError } from '../../src/api/api-error.js'
-import { fakeAddress } from '../helpers/fake-node.js'
+import { fakeAddress } from '../support/fake-node.js'
 import { chromiumAvailable, launchBrowser, openPage, screenshot, type WatchedPage } from './helpers/browser.js'
 import { startFakeDashboard, type FakeDashboardServer } from './helpers/dashboard-fake.js'
 

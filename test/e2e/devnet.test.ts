@@ -4,8 +4,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { Cleanup, waitFor } from '../helpers/nodes.js'
-import { attachDaemon, run, type Daemon } from '../helpers/daemons.js'
+import { Cleanup } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
+import { attachDaemon, run, type Daemon } from '../../bench/support/daemons.js'
 import type { StatusView, WalletView } from '../../src/node/node-api.js'
 
 const cleanup = new Cleanup()

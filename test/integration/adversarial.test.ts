@@ -19,8 +19,9 @@ import { txid } from '../../src/core/tx.js'
 import { contentMessageId } from '../../src/p2p/message-id.js'
 import { protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
 import { encodeSyncRequest } from '../../src/p2p/sync-messages.js'
-import { mineBlock, newKey, spend, tipOf } from '../helpers/chain-fixtures.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { mineBlock, newKey, spend, tipOf } from '../../bench/support/chain-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 import type { Block } from '../../src/core/types.js'
 
 const cleanup = new Cleanup()

@@ -11,8 +11,8 @@ import { txid } from '../../src/core/tx.js'
 import type { Block, Transaction } from '../../src/core/types.js'
 import { FullNode } from '../../src/node/full-node.js'
 import { encodeAddress } from '../../src/wallet/address.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Spendable, type Tip } from '../helpers/chain-fixtures.js'
-import { Cleanup, testConfig, testLogger } from '../helpers/nodes.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Spendable, type Tip } from '../../bench/support/chain-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
 
 const FULL_BLOCKS = 3
 const TXS_PER_BLOCK = 20

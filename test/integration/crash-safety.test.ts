@@ -12,7 +12,7 @@ import { encodeBlock } from '../../src/core/encoding.js'
 import { toHex } from '../../src/core/bytes.js'
 import { isCoinbase, txid } from '../../src/core/tx.js'
 import type { Block } from '../../src/core/types.js'
-import { genesisTip, mineBlock, newKey, outputsOf, spend, tempDir, tipOf, type Spendable } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, newKey, outputsOf, spend, tempDir, tipOf, type Spendable } from '../../bench/support/chain-fixtures.js'
 
 const BLOCKS = 120
 const fixture = new URL('./fixtures/connect-blocks.ts', import.meta.url).pathname

@@ -22,9 +22,10 @@ import { regtest } from '../../src/core/params.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import type { StatusView, WalletTxView } from '../../src/node/node-api.js'
 import { encodeAddress } from '../../src/wallet/address.js'
-import { newKey } from '../helpers/chain-fixtures.js'
-import { dialAddress, readyDaemon, run, startDaemon, writeConfig, type Daemon, type Proc } from '../helpers/daemons.js'
-import { Cleanup, waitFor } from '../helpers/nodes.js'
+import { newKey } from '../../bench/support/chain-fixtures.js'
+import { dialAddress, readyDaemon, run, startDaemon, writeConfig, type Daemon, type Proc } from '../../bench/support/daemons.js'
+import { Cleanup } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const KILLS = 20
 const INITIAL_BLOCKS = 100

@@ -1,9 +1,10 @@
 // Full nodes and a miner in this process, talking over loopback TCP.
 import { afterEach, describe, expect, it } from 'vitest'
 import { FullNode } from '../../src/node/full-node.js'
-import { genesisTip, mineChain, newKey } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineChain, newKey } from '../../bench/support/chain-fixtures.js'
 import { regtest } from '../../src/core/params.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

@@ -28,9 +28,10 @@ import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { FullNode } from '../../src/node/full-node.js'
 import { limitsFor, protocolsFor } from '../../src/p2p/protocols.js'
 import { decodeSyncRequest, encodeHeadersResponse, encodeStatusResponse } from '../../src/p2p/sync-messages.js'
-import { newKey } from '../helpers/chain-fixtures.js'
-import { cheapnet, heavyChain, LowWorkHeaders } from '../helpers/cheap-network.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { newKey } from '../../bench/support/chain-fixtures.js'
+import { cheapnet, heavyChain, LowWorkHeaders } from '../support/cheap-network.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

@@ -23,9 +23,10 @@ import { blockSize } from '../../src/core/validate.js'
 import { contentMessageId } from '../../src/p2p/message-id.js'
 import { limitsFor, topicsFor } from '../../src/p2p/protocols.js'
 import { encodeHeaderAnnouncement } from '../../src/p2p/validation/header.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Key, type Spendable } from '../helpers/chain-fixtures.js'
-import { rand, solve } from '../helpers/core-fixtures.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Key, type Spendable } from '../../bench/support/chain-fixtures.js'
+import { rand, solve } from '../../bench/support/core-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

@@ -20,7 +20,8 @@ import { PeerAction } from '../../src/p2p/peer-actions.js'
 import { serveWithinLimits, type ServeBudget } from '../../src/p2p/rpc.js'
 import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import { regtest } from '../../src/core/params.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

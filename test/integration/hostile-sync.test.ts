@@ -19,9 +19,10 @@ import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { FullNode } from '../../src/node/full-node.js'
 import { protocolsFor } from '../../src/p2p/protocols.js'
 import { decodeSyncRequest, encodeErrorResponse, encodeStatusResponse } from '../../src/p2p/sync-messages.js'
-import { genesisTip, mineChain, newKey, tipOf } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { genesisTip, mineChain, newKey, tipOf } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Cleanup, testConfig, waitFor } from '../helpers/nodes.js'
-import { isRoot } from '../helpers/requirements.js'
+import { Cleanup, testConfig } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
+import { isRoot } from '../support/requirements.js'
 
 const fixture = new URL('./fixtures/run-node.ts', import.meta.url).pathname
 const cleanup = new Cleanup()

@@ -14,8 +14,9 @@ import type { Transaction } from '../../src/core/types.js'
 import { limitsFor } from '../../src/p2p/protocols.js'
 import { txValidator } from '../../src/p2p/validation/tx.js'
 import { judge } from '../../src/p2p/validation/result.js'
-import { genesisTip, mineChain, newKey, spend } from '../helpers/chain-fixtures.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { genesisTip, mineChain, newKey, spend } from '../../bench/support/chain-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

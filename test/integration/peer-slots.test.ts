@@ -14,7 +14,8 @@ import { P2PHost } from '../../src/p2p/host.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { topicsFor } from '../../src/p2p/protocols.js'
 import { ipOfMultiaddr } from '../../src/p2p/peer-address.js'
-import { Cleanup, testLogger, waitFor } from '../helpers/nodes.js'
+import { Cleanup, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

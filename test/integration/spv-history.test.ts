@@ -18,10 +18,11 @@ import { limitsFor, protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { decodeSpvRequest, decodeSpvResponse, encodeSpvResponse, spvLimitsOf, type SpvRequest, type SpvResponse } from '../../src/p2p/spv-messages.js'
 import { SpvServer } from '../../src/p2p/spv-server.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Tip } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
-import { crowdedChain } from '../helpers/spv-fixtures.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
+import { crowdedChain } from '../support/spv-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

@@ -19,9 +19,10 @@ import { PeerReputation } from '../../src/p2p/reputation.js'
 import { decodeSpvRequest, encodeSpvResponse, spvLimitsOf, type SpvRequest, type SpvResponse } from '../../src/p2p/spv-messages.js'
 import { encodeAddress } from '../../src/wallet/address.js'
 import { Wallet } from '../../src/wallet/wallet.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Key, type Spendable, type Tip } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
-import { Cleanup, testConfig, testLogger, waitFor } from '../helpers/nodes.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tipOf, type Key, type Spendable, type Tip } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
+import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })

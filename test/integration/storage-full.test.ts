@@ -17,10 +17,11 @@ import { HeaderChain } from '../../src/spv/header-chain.js'
 import { pendingFile } from '../../src/spv/pending-file.js'
 import { NodeWallet } from '../../src/wallet/node-wallet.js'
 import { Wallet } from '../../src/wallet/wallet.js'
-import { genesisTip, mineChain, newKey, spend, tempDir, type Key } from '../helpers/chain-fixtures.js'
-import { readyDaemon, run, writeConfig } from '../helpers/daemons.js'
-import { Cleanup, waitFor } from '../helpers/nodes.js'
-import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js'
+import { genesisTip, mineChain, newKey, spend, tempDir, type Key } from '../../bench/support/chain-fixtures.js'
+import { readyDaemon, run, writeConfig } from '../../bench/support/daemons.js'
+import { Cleanup } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
+import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.js'
 
 const ROOT = canMountTmpfs()
 const cleanups: Array<() => Promise<void> | void> = []

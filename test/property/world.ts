@@ -9,7 +9,7 @@ import { txid } from '../../src/core/tx.js'
 import type { Block, Transaction } from '../../src/core/types.js'
 import { publicKeyOf } from '../../src/crypto/keys.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
-import { mineChain, genesisTip, tempDir, type Key, type Spendable } from '../helpers/chain-fixtures.js'
+import { mineChain, genesisTip, tempDir, type Key, type Spendable } from '../../bench/support/chain-fixtures.js'
 
 export function fixedKey (i: number): Key {
   const priv = sha256(new TextEncoder().encode(`minicoin property key ${i}`))

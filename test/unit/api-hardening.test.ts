@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { isLoopbackHost, loadConfig } from '../../src/node/config.js'
 import { createLogger } from '../../src/telemetry/logger.js'
-import { FakeNode } from '../helpers/fake-node.js'
+import { FakeNode } from '../support/fake-node.js'
 
 interface Reply { status: number, body: string }
 

@@ -9,7 +9,7 @@ import { dirname, join, posix, resolve } from 'node:path'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { VENDOR_FILES } from '../../src/api/static-files.js'
 import { createLogger } from '../../src/telemetry/logger.js'
-import { FakeNode } from '../helpers/fake-node.js'
+import { FakeNode } from '../support/fake-node.js'
 
 const WEB_DIR = resolve(import.meta.dirname, '..', '..', 'web')
 const requireHere = createRequire(import.meta.url)

@@ -9,7 +9,8 @@ import { createLogger } from '../../src/telemetry/logger.js'
 import { ApiError } from '../../src/api/api-error.js'
 import { AddressError, decodeAddress } from '../../src/wallet/address.js'
 import { testnet } from '../../src/core/params.js'
-import { FakeNode, fakeAddress, fakeHash } from '../helpers/fake-node.js'
+import { FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 interface RawResponse { status: number, headers: IncomingHttpHeaders, body: string }
 
@@ -25,14 +26,6 @@ function raw (port: number, path: string, opts: { method?: string, headers?: Rec
     req.on('error', reject)
     req.end(opts.body)
   })
-}
-
-async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
 }
 
 /** An open SSE stream that collects what arrives. */
@@ -549,12 +542,12 @@ describe('HTTP API', () => {
       try {
         expect(stream.status).toBe(200)
         expect(stream.headers['content-type']).toMatch(/^text\/event-stream/)
-        await waitFor('the connected comment', () => stream.text().includes(': connected'))
+        await waitFor(() => stream.text().includes(': connected'), 'the connected comment', 10_000)
         const tip = node.chain[3]
         node.events.emit('tip', { ...tip, transactions: undefined } as any)
         node.events.emit('txRemoved', fakeHash(1, 'cd'), 'conflict')
         node.events.emit('peer', { type: 'connect', peerId: 'p1' })
-        await waitFor('three events', () => stream.text().includes('event: peer'))
+        await waitFor(() => stream.text().includes('event: peer'), 'three events', 10_000)
         const events = stream.text().split('\n\n').filter(e => e.startsWith('event: ')).map(e => {
           const [name, data] = e.split('\n')
           return { name: name.slice('event: '.length), data: JSON.parse(data.slice('data: '.length)) }
@@ -562,7 +555,7 @@ describe('HTTP API', () => {
         expect(events[0]).toMatchObject({ name: 'tip', data: { hash: tip.hash, height: 3 } })
         expect(events[1]).toEqual({ name: 'txRemoved', data: { txid: fakeHash(1, 'cd'), reason: 'conflict' } })
         expect(events[2]).toEqual({ name: 'peer', data: { type: 'connect', peerId: 'p1' } })
-        await waitFor('a heartbeat', () => stream.text().includes(': heartbeat'))
+        await waitFor(() => stream.text().includes(': heartbeat'), 'a heartbeat', 10_000)
       } finally {
         stream.close()
         await stream.closed
@@ -580,11 +573,11 @@ describe('HTTP API', () => {
         await a.closed
         // The server notices the disconnect asynchronously.
         let c: Awaited<ReturnType<typeof openEvents>> | undefined
-        await waitFor('a free slot', async () => {
+        await waitFor(async () => {
           const attempt = await openEvents(server.port)
           if (attempt.status === 200) { c = attempt; return true }
           return false
-        })
+        }, 'a free slot', 10_000)
         c?.close()
       } finally {
         a.close()
@@ -597,7 +590,7 @@ describe('HTTP API', () => {
     const other = await startApiServer({ node, host: '127.0.0.1', port: 0, cookieFile: join(dir, 'closing', '.cookie'), webDir, log: createLogger({ write: () => {} }) })
     const before = node.events.listenerCount('tip')
     const stream = await openEvents(other.port)
-    await waitFor('the connected comment', () => stream.text().includes(': connected'))
+    await waitFor(() => stream.text().includes(': connected'), 'the connected comment', 10_000)
     await other.close()
     await stream.closed
     expect(node.events.listenerCount('tip')).toBe(before - 1)

@@ -6,7 +6,7 @@ import { encodeBlock, encodeTx } from '../../src/core/encoding.js'
 import { DecodeError } from '../../src/core/errors.js'
 import { regtest } from '../../src/core/params.js'
 import { blockSize } from '../../src/core/validate.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend } from '../../bench/support/chain-fixtures.js'
 
 describe('blockLayout', () => {
   const key = newKey()

@@ -16,8 +16,8 @@ import type { Mempool, MempoolEntry } from '../../src/mempool/mempool.js'
 import { selectPackages } from '../../src/mempool/package-selection.js'
 import { buildTemplate } from '../../src/miner/template.js'
 import { checkWireLimits, limitsFor } from '../../src/p2p/protocols.js'
-import { genesisTip, mineChain, newKey, tempDir } from '../helpers/chain-fixtures.js'
-import { coinbaseTx, makeBlock, spendTx } from '../helpers/core-fixtures.js'
+import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chain-fixtures.js'
+import { coinbaseTx, makeBlock, spendTx } from '../../bench/support/core-fixtures.js'
 
 function codeOf (fn: () => void): string {
   try { fn() } catch (err) { return (err as ValidationError).code }

@@ -3,13 +3,14 @@
 // Nodes here are fakes (FakeNode behind the real daemon code; a tiny script
 // standing in for a daemon under devnet): no libp2p, no mDNS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { readNodeInfo, isProcessAlive, type NodeInfo } from '../../src/cli/node-info.js'
+import { spawnNode, type Proc } from '../../bench/support/process.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const REPO = resolve(import.meta.dirname, '..', '..')
 const src = (path: string): string => pathToFileURL(join(REPO, path)).href
@@ -25,33 +26,11 @@ let nodeScript: string
 let devnetScript: string
 let fakeDaemon: string
 
-interface Proc { child: ChildProcess, out: () => string, err: () => string, exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }> }
-
-function start (args: string[], opts: { env?: NodeJS.ProcessEnv, ipc?: boolean } = {}): Proc {
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])] })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr?.on('data', (c: Buffer) => { err += c.toString() })
-  const exit = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
-  return { child, out: () => out, err: () => err, exit }
-}
-
-async function waitFor<T> (what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
-
 async function exitWithin (p: Proc, ms: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms; stderr:\n${p.err()}`)), ms) })
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms; stderr:\n${p.stderr()}`)), ms) })
   try {
-    return await Promise.race([p.exit, timeout])
+    return await Promise.race([p.exited, timeout])
   } finally {
     clearTimeout(timer)
   }
@@ -73,7 +52,7 @@ beforeAll(async () => {
 import { writeFileSync } from 'node:fs'
 import { runNodeCommand } from '${src('src/cli/commands/node.ts')}'
 import { processIo } from '${src('src/cli/io.ts')}'
-import { FakeNode, FAKE_PEER_ID } from '${src('test/helpers/fake-node.ts')}'
+import { FakeNode, FAKE_PEER_ID } from '${src('test/support/fake-node.ts')}'
 const stopMs = Number(process.env.FAKE_STOP_MS ?? '0')
 let code
 try {
@@ -144,14 +123,14 @@ afterAll(async () => {
 
 describe('minicoin node: signals and node.json', () => {
   const startNode = (dataDir: string, env: NodeJS.ProcessEnv = {}, ipc = false): Proc =>
-    track(start(['--import', 'tsx', nodeScript, '--config', configFile, '--data-dir', dataDir, '--api-port', '0', '--no-mdns'], { env: { MINICOIN_LOG_PRETTY: '0', ...env }, ipc }))
+    track(spawnNode(['--import', 'tsx', nodeScript, '--config', configFile, '--data-dir', dataDir, '--api-port', '0', '--no-mdns'], { env: { MINICOIN_LOG_PRETTY: '0', ...env }, ipc }))
 
   async function ready (p: Proc, dataDir: string): Promise<NodeInfo> {
-    return await waitFor('node.json', async () => {
-      if (p.child.exitCode !== null) throw new Error(`exited early: ${p.err()}`)
+    return await waitFor(async () => {
+      if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr()}`)
       const info = await readNodeInfo(dataDir).catch(() => undefined)
       return info?.pid === p.child.pid ? info : undefined
-    })
+    }, 'node.json', 60_000)
   }
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s stops the API and the node, removes node.json and the cookie, exits 0', async (signal) => {
@@ -169,7 +148,7 @@ describe('minicoin node: signals and node.json', () => {
     expect(existsSync(marker)).toBe(true)
     expect(existsSync(join(dataDir, 'node.json'))).toBe(false)
     expect(existsSync(join(dataDir, '.cookie'))).toBe(false)
-    expect(p.err()).toContain(`stopping (${signal})`)
+    expect(p.stderr()).toContain(`stopping (${signal})`)
   })
 
   it('a later second signal exits at once, even while the node is still stopping', async () => {
@@ -179,7 +158,7 @@ describe('minicoin node: signals and node.json', () => {
     const firstAt = Date.now()
     p.child.kill('SIGINT')
     // A repeat within the first second counts as the same Ctrl-C (npm forwards one too).
-    await waitFor('stopping, and the same-signal window to pass', () => (p.err().includes('stopping (SIGINT)') && Date.now() - firstAt > 1200) || undefined)
+    await waitFor(() => (p.stderr().includes('stopping (SIGINT)') && Date.now() - firstAt > 1200) || undefined, 'stopping, and the same-signal window to pass', 60_000)
     p.child.kill('SIGINT')
     const exit = await exitWithin(p, 10_000)
     expect(exit.code).toBe(130)
@@ -206,7 +185,7 @@ describe('minicoin node: signals and node.json', () => {
     const exit = await exitWithin(p, 20_000)
     expect(exit.code).toBe(0)
     expect(existsSync(marker)).toBe(true)
-    expect(p.err()).toContain('parent process gone')
+    expect(p.stderr()).toContain('parent process gone')
   })
 
   it('a node that fails to start: exit 1 with the reason, no node.json', async () => {
@@ -214,26 +193,26 @@ describe('minicoin node: signals and node.json', () => {
     const p = startNode(dataDir, { FAKE_START_FAIL: '1' })
     const exit = await exitWithin(p, 30_000)
     expect(exit.code).toBe(1)
-    expect(p.err()).toContain('the node failed to start: simulated start failure')
-    expect(p.err()).not.toMatch(/\n\s+at /)
+    expect(p.stderr()).toContain('the node failed to start: simulated start failure')
+    expect(p.stderr()).not.toMatch(/\n\s+at /)
     expect(existsSync(join(dataDir, 'node.json'))).toBe(false)
   })
 })
 
 describe('minicoin devnet: three children', () => {
   const startDevnet = (env: NodeJS.ProcessEnv = {}, args: string[] = []): Proc =>
-    track(start(['--import', 'tsx', devnetScript, ...args], { env: { TMPDIR: dir, ...env } }))
+    track(spawnNode(['--import', 'tsx', devnetScript, ...args], { env: { TMPDIR: dir, ...env } }))
 
   const urlsPrinted = (p: Proc): boolean => {
-    if (p.child.exitCode !== null) throw new Error(`devnet exited early: ${p.err()}`)
-    return p.out().includes('Press Ctrl-C')
+    if (p.child.exitCode !== null) throw new Error(`devnet exited early: ${p.stderr()}`)
+    return p.stdout().includes('Press Ctrl-C')
   }
   const pidsOf = (text: string): number[] => [...text.matchAll(/ready pid=([0-9]+)/g)].map(m => Number(m[1]))
   const baseOf = (text: string): string | undefined => /data in ([^,)]+)/.exec(text)?.[1]
 
   it('bootstraps full and spv from the miner\'s loopback address, prints the URLs, stops all on SIGTERM and cleans up', async () => {
     const p = startDevnet()
-    const out = await waitFor('the URLs', () => urlsPrinted(p) ? p.out() : undefined)
+    const out = await waitFor(() => urlsPrinted(p) ? p.stdout() : undefined, 'the URLs', 60_000)
     for (const role of ['miner', 'full', 'spv']) expect(out).toMatch(new RegExp(`^  ${role} +http://127\\.0\\.0\\.1:[0-9]+/$`, 'm'))
     const base = baseOf(out) as string
     expect(base.startsWith(dir)).toBe(true)
@@ -247,7 +226,7 @@ describe('minicoin devnet: three children', () => {
       if (role === 'miner') expect(a).not.toContain('--bootstrap')
       else expect(a.slice(a.indexOf('--bootstrap'))).toEqual(['--bootstrap', minerAddr])
     }
-    const pids = await waitFor('three pids', () => pidsOf(p.err()).length === 3 ? pidsOf(p.err()) : undefined)
+    const pids = await waitFor(() => pidsOf(p.stderr()).length === 3 ? pidsOf(p.stderr()) : undefined, 'three pids', 60_000)
     p.child.kill('SIGTERM')
     const exit = await exitWithin(p, 30_000)
     expect(exit.code).toBe(0)
@@ -259,9 +238,9 @@ describe('minicoin devnet: three children', () => {
     const p = startDevnet({ FAKE_DIE: 'full' })
     const exit = await exitWithin(p, 60_000)
     expect(exit.code).toBe(1)
-    expect(p.err()).toContain('the full node exited unexpectedly (exit code 3); stopping the others')
-    for (const pid of pidsOf(p.err())) expect(isProcessAlive(pid)).toBe(false)
-    const base = baseOf(p.out())
+    expect(p.stderr()).toContain('the full node exited unexpectedly (exit code 3); stopping the others')
+    for (const pid of pidsOf(p.stderr())) expect(isProcessAlive(pid)).toBe(false)
+    const base = baseOf(p.stdout())
     if (base !== undefined) expect(existsSync(base)).toBe(false)
     expect((await readdir(dir)).filter(n => n.startsWith('minicoin-devnet-'))).toEqual([])
   })
@@ -270,15 +249,15 @@ describe('minicoin devnet: three children', () => {
     const p = startDevnet({ FAKE_FAIL_START: 'miner' })
     const exit = await exitWithin(p, 60_000)
     expect(exit.code).toBe(1)
-    expect(p.err()).toContain('the miner node exited before it was ready (exit code 4)')
-    expect(p.err()).toContain('miner: simulated start failure')
+    expect(p.stderr()).toContain('the miner node exited before it was ready (exit code 4)')
+    expect(p.stderr()).toContain('miner: simulated start failure')
     expect((await readdir(dir)).filter(n => n.startsWith('minicoin-devnet-'))).toEqual([])
   })
 
   it('--data-dir keeps the data', async () => {
     const keep = join(dir, 'kept')
     const p = startDevnet({}, ['--data-dir', keep])
-    await waitFor('the URLs', () => urlsPrinted(p) || undefined)
+    await waitFor(() => urlsPrinted(p) || undefined, 'the URLs', 60_000)
     p.child.kill('SIGINT')
     expect((await exitWithin(p, 30_000)).code).toBe(0)
     expect(existsSync(join(keep, 'miner', 'argv.json'))).toBe(true)

@@ -20,7 +20,7 @@ import { silentLogger } from '../../src/telemetry/logger.js'
 import { Wallet } from '../../src/wallet/wallet.js'
 import { devnet } from '../../src/core/params.js'
 import type { RunningNode } from '../../src/node/start-node.js'
-import { FAKE_PEER_ID, FakeNode, fakeAddress, fakeHash } from '../helpers/fake-node.js'
+import { FAKE_PEER_ID, FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
 
 const REPO = resolve(import.meta.dirname, '..', '..')
 const BIN = join(REPO, 'bin', 'minicoin.js')

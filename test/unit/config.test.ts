@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { ConfigError, loadConfig, walletFilePath, type NodeConfig } from '../../src/node/config.js'
 import { decodeAddress, type AddressError } from '../../src/wallet/address.js'
 import { devnet, testnet } from '../../src/core/params.js'
-import { fakeAddress } from '../helpers/fake-node.js'
+import { fakeAddress } from '../support/fake-node.js'
 
 const REPO = resolve(import.meta.dirname, '..', '..')
 const PEER = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'

@@ -6,7 +6,7 @@ import { wire } from '../../src/core/wire/schema.js'
 import { descriptor } from '../../src/core/wire/descriptor.js'
 import { regtest } from '../../src/core/params.js'
 import { txid } from '../../src/core/tx.js'
-import { coinbaseTx, makeBlock, spendTx } from '../helpers/core-fixtures.js'
+import { coinbaseTx, makeBlock, spendTx } from '../../bench/support/core-fixtures.js'
 import protobuf from 'protobufjs'
 import { readFileSync } from 'node:fs'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { merkleBranch, merkleRoot, rootFromBranch, verifyMerkleBranch } from '../../src/core/merkle.js'
 import { fromHex, toHex } from '../../src/core/bytes.js'
-import { rand } from '../helpers/core-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
 
 // Bitcoin displays hashes byte-reversed.
 const display = (hex: string): Uint8Array => fromHex(hex).reverse()

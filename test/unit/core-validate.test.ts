@@ -4,7 +4,7 @@ import { ValidationError } from '../../src/core/errors.js'
 import { MAX_MONEY, regtest, devnet } from '../../src/core/params.js'
 import { computeMerkleRoot } from '../../src/core/block.js'
 import type { Block, Transaction } from '../../src/core/types.js'
-import { coinbaseTx, makeBlock, rand, solve, spendTx } from '../helpers/core-fixtures.js'
+import { coinbaseTx, makeBlock, rand, solve, spendTx } from '../../bench/support/core-fixtures.js'
 
 function codeOf (fn: () => void): string | undefined {
   try { fn() } catch (err) {

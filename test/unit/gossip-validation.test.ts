@@ -13,8 +13,8 @@ import { blockValidator } from '../../src/p2p/validation/block.js'
 import { encodeHeaderAnnouncement, fullNodeHeaderValidator } from '../../src/p2p/validation/header.js'
 import { judge, type GossipValidator } from '../../src/p2p/validation/result.js'
 import { limitsFor } from '../../src/p2p/protocols.js'
-import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf, type Key } from '../helpers/chain-fixtures.js'
-import { rand, solve } from '../helpers/core-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf, type Key } from '../../bench/support/chain-fixtures.js'
+import { rand, solve } from '../../bench/support/core-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain

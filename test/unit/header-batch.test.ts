@@ -13,7 +13,7 @@ import { regtest } from '../../src/core/params.js'
 import type { Block } from '../../src/core/types.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { HeaderChain } from '../../src/spv/header-chain.js'
-import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain

@@ -11,7 +11,7 @@ import { regtest } from '../../src/core/params.js'
 import type { Block, BlockHeader } from '../../src/core/types.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { HeaderChain } from '../../src/spv/header-chain.js'
-import { genesisTip, mineChain, newKey, tempDir, tipOf } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineChain, newKey, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
 
 const miner = newKey()
 const HEIGHT = 200

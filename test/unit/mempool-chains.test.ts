@@ -15,7 +15,7 @@ import { toHex } from '../../src/core/bytes.js'
 import { txid, txSize } from '../../src/core/tx.js'
 import { ValidationError } from '../../src/core/errors.js'
 import type { Block, Transaction } from '../../src/core/types.js'
-import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from '../../bench/support/chain-fixtures.js'
 
 /** Counts the signatures the mempool asks to verify. */
 class CountingVerifier implements SignatureVerifier {
@@ -135,7 +135,7 @@ describe('package limits', () => {
 describe('deep chains with the limits lifted: every walk is iterative', () => {
   it('a chain deeper than the stack can recurse goes through accept, template, expiry, reorg and a double spend', async () => {
     // a small stack (150 KB holds ~1,500 frames) makes any per-level recursion overflow at 2,500
-    const script = fileURLToPath(new URL('../helpers/deep-chain-scenario.ts', import.meta.url))
+    const script = fileURLToPath(new URL('../support/deep-chain-scenario.ts', import.meta.url))
     const { stdout } = await execFileAsync(process.execPath, ['--stack-size=150', '--import', 'tsx', script, '2500'], { timeout: 240_000 })
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>
     expect(r.recursionLimit as number).toBeLessThan(2500)

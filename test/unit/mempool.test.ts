@@ -7,7 +7,7 @@ import { toHex } from '../../src/core/bytes.js'
 import { txid, txSize } from '../../src/core/tx.js'
 import { ValidationError } from '../../src/core/errors.js'
 import type { Transaction } from '../../src/core/types.js'
-import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Spendable, type Tip } from '../../bench/support/chain-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain

@@ -9,20 +9,13 @@ import { checkBlock } from '../../src/core/validate.js'
 import { coinbaseHeight, outputsTotal, txid } from '../../src/core/tx.js'
 import { toHex } from '../../src/core/bytes.js'
 import type { Block } from '../../src/core/types.js'
-import { genesisTip, mineChain, newKey, outputsOf, spend, tempDir, type Key } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineChain, newKey, outputsOf, spend, tempDir, type Key } from '../../bench/support/chain-fixtures.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain
 let pool: Mempool
 let key: Key
-
-async function waitFor (cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}
 
 beforeEach(async () => {
   dir = tempDir()

@@ -14,7 +14,7 @@ import { encodeAddress } from '../../src/wallet/address.js'
 import { FeeTooHighError } from '../../src/wallet/builder.js'
 import { NodeWallet } from '../../src/wallet/node-wallet.js'
 import { GAP_LIMIT, Wallet } from '../../src/wallet/wallet.js'
-import { genesisTip, mineBlock, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Tip } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Tip } from '../../bench/support/chain-fixtures.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {

@@ -5,6 +5,7 @@ import { NonceSearch } from '../../src/miner/nonce-search.js'
 import { dsha256 } from '../../src/core/hash.js'
 import { hashMeetsTarget } from '../../src/core/pow.js'
 import { bigIntToBytes, fromHex, toHex } from '../../src/core/bytes.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const GENESIS_HEADER = '0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c'
 
@@ -21,15 +22,6 @@ function withNonce (header: Uint8Array, nonce: number): Uint8Array {
   const copy = header.slice()
   new DataView(copy.buffer).setUint32(76, nonce, true)
   return copy
-}
-
-/** Polls `condition` until it holds; fails with `what` after `deadlineMs`. */
-async function waitFor (condition: () => boolean, what: string, deadlineMs = 5000): Promise<void> {
-  const until = Date.now() + deadlineMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
 }
 
 async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -18,7 +18,7 @@ import { DemoPayments } from '../../src/node/demo.js'
 import { silentLogger } from '../../src/telemetry/logger.js'
 import type { RunningNode } from '../../src/node/start-node.js'
 import { Wallet } from '../../src/wallet/wallet.js'
-import { FAKE_PEER_ID, FakeNode, fakeAddress } from '../helpers/fake-node.js'
+import { FAKE_PEER_ID, FakeNode, fakeAddress } from '../support/fake-node.js'
 
 let dir: string
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'minicoin-operator-')) })

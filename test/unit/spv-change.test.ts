@@ -20,9 +20,9 @@ import type { PendingPersistence, StoredPending } from '../../src/spv/pending-fi
 import { verifyProof } from '../../src/spv/proof-verifier.js'
 import { ProvenTransactions } from '../../src/spv/proven-txs.js'
 import { PendingStorageError, SpvWallet, type SpvWalletOptions } from '../../src/spv/spv-wallet.js'
-import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Tip } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
-import { waitFor } from '../helpers/nodes.js'
+import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 let dir: ReturnType<typeof tempDir>
 let headers: HeaderChain

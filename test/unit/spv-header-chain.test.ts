@@ -5,7 +5,7 @@ import { devnet, regtest, type NetworkParams } from '../../src/core/params.js'
 import { bitsToTarget, hashMeetsTarget, retarget } from '../../src/core/pow.js'
 import type { BlockHeader } from '../../src/core/types.js'
 import { HeaderChain, type ReorgInfo } from '../../src/spv/header-chain.js'
-import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf, type Tip } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, tempDir, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: HeaderChain

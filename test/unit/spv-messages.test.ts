@@ -9,7 +9,7 @@ import {
 } from '../../src/p2p/spv-messages.js'
 import { wire } from '../../src/core/wire/schema.js'
 import { decodeTx, encodeTx, txFromWire } from '../../src/core/encoding.js'
-import { coinbaseTx, rand, spendTx } from '../helpers/core-fixtures.js'
+import { coinbaseTx, rand, spendTx } from '../../bench/support/core-fixtures.js'
 
 const limits: SpvLimits = spvLimitsOf(limitsFor(regtest), 16 * 1024 * 1024)
 

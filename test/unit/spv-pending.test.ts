@@ -21,8 +21,8 @@ import { PendingFileError, pendingFile, type PendingFs, type PendingPersistence 
 import { verifyProof } from '../../src/spv/proof-verifier.js'
 import { ProvenTransactions } from '../../src/spv/proven-txs.js'
 import { PendingStorageError, SpvWallet, type SpvWalletOptions } from '../../src/spv/spv-wallet.js'
-import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Key, type Tip } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
+import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Key, type Tip } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let headers: HeaderChain

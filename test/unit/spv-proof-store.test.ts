@@ -13,8 +13,8 @@ import { HeaderChain } from '../../src/spv/header-chain.js'
 import { ProofStore } from '../../src/spv/proof-store.js'
 import { verifyProof, type VerifiedProof } from '../../src/spv/proof-verifier.js'
 import { ProvenTransactions } from '../../src/spv/proven-txs.js'
-import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Tip } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
+import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let headers: HeaderChain

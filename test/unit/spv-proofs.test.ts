@@ -17,8 +17,8 @@ import { HeaderChain } from '../../src/spv/header-chain.js'
 import { LightClient } from '../../src/spv/light-client.js'
 import { verifyProof } from '../../src/spv/proof-verifier.js'
 import { ProvenTransactions } from '../../src/spv/proven-txs.js'
-import { genesisTip, mineBlock, newKey, tempDir, tipOf, type Tip } from '../helpers/chain-fixtures.js'
-import { spendTx } from '../helpers/core-fixtures.js'
+import { genesisTip, mineBlock, newKey, tempDir, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
+import { spendTx } from '../../bench/support/core-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let headers: HeaderChain

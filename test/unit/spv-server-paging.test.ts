@@ -15,8 +15,8 @@ import { decodeSpvResponse, encodeSpvRequest, spvLimitsOf, type MerkleProof, typ
 import { SpvServer, type SpvServerOptions } from '../../src/p2p/spv-server.js'
 import { HeaderChain } from '../../src/spv/header-chain.js'
 import { verifyProof } from '../../src/spv/proof-verifier.js'
-import { newKey, tempDir } from '../helpers/chain-fixtures.js'
-import { crowdedChain } from '../helpers/spv-fixtures.js'
+import { newKey, tempDir } from '../../bench/support/chain-fixtures.js'
+import { crowdedChain } from '../support/spv-fixtures.js'
 
 const limits = limitsFor(regtest)
 let chainDir: ReturnType<typeof tempDir>

@@ -16,7 +16,7 @@ import { decodeSpvResponse, encodeSpvRequest, spvLimitsOf, type SpvRequest, type
 import { branchFromLevels, SpvServer } from '../../src/p2p/spv-server.js'
 import { HeaderChain } from '../../src/spv/header-chain.js'
 import { verifyProof } from '../../src/spv/proof-verifier.js'
-import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf, type Key } from '../../bench/support/chain-fixtures.js'
 
 let chainDir: ReturnType<typeof tempDir>
 let headerDir: ReturnType<typeof tempDir>

@@ -15,8 +15,8 @@ import { verifyProof } from '../../src/spv/proof-verifier.js'
 import { ProvenTransactions } from '../../src/spv/proven-txs.js'
 import { SpvWallet } from '../../src/spv/spv-wallet.js'
 import { pendingFile } from '../../src/spv/pending-file.js'
-import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Key, type Tip } from '../helpers/chain-fixtures.js'
-import { rand } from '../helpers/core-fixtures.js'
+import { genesisTip, mineBlock, newKey, spend, tempDir, tipOf, type Key, type Tip } from '../../bench/support/chain-fixtures.js'
+import { rand } from '../../bench/support/core-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let headers: HeaderChain

@@ -18,7 +18,7 @@ import { limitsFor } from '../../src/p2p/protocols.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { serveHeaders } from '../../src/p2p/serve-headers.js'
 import type { SyncRequest, SyncResponse } from '../../src/p2p/sync-messages.js'
-import { genesisTip, mineChain, newKey, tempDir } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chain-fixtures.js'
 
 const limits = limitsFor(regtest)
 const HEIGHT = 6

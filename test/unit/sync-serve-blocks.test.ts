@@ -13,7 +13,7 @@ import { PeerAction } from '../../src/p2p/peer-actions.js'
 import { SyncServer } from '../../src/p2p/sync-server.js'
 import { decodeSyncResponse, encodeSyncRequest } from '../../src/p2p/sync-messages.js'
 import type { Block } from '../../src/core/types.js'
-import { genesisTip, mineChain, newKey, tempDir } from '../helpers/chain-fixtures.js'
+import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chain-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain

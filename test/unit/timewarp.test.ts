@@ -13,8 +13,8 @@ import type { BlockHeader } from '../../src/core/types.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { buildTemplate } from '../../src/miner/template.js'
 import { HeaderChain } from '../../src/spv/header-chain.js'
-import { genesisTip, mineBlock, newKey, tempDir, tipOf, type Tip } from '../helpers/chain-fixtures.js'
-import { solve } from '../helpers/core-fixtures.js'
+import { genesisTip, mineBlock, newKey, tempDir, tipOf, type Tip } from '../../bench/support/chain-fixtures.js'
+import { solve } from '../../bench/support/core-fixtures.js'
 
 const INTERVAL = 8
 const BLOCK_TIME = 10

@@ -11,7 +11,7 @@ import type { CliIo } from '../../src/cli/io.js'
 import { ApiError } from '../../src/api/api-error.js'
 import type { SendOptions, WalletView } from '../../src/node/node-api.js'
 import { silentLogger } from '../../src/telemetry/logger.js'
-import { FakeNode, fakeAddress, fakeHash } from '../helpers/fake-node.js'
+import { FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
 
 class CappedNode extends FakeNode {
   readonly sends: Array<SendOptions | undefined> = []

@@ -3,7 +3,8 @@
 // happen: script errors, CSP violations, failed requests of our own assets.
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { hasChromium } from '../../helpers/requirements.js'
+import { waitFor } from '../../../bench/support/wait.js'
+import { hasChromium } from '../../support/requirements.js'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'test-artifacts')
@@ -69,18 +70,19 @@ export async function screenshot (page: Page, name: string, fullPage = false): P
   return path
 }
 
-/** Waits until `check` holds, polling; never a fixed sleep. */
+/**
+ * Waits until `check` holds, polling; never a fixed sleep. Unlike plain
+ * `waitFor`, a throwing check (a page query racing a re-render) is retried,
+ * and the last error is named if the deadline passes.
+ */
 export async function waitUntil<T> (what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs
   let lastError: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v !== undefined && v !== false) return v
-    } catch (err) {
-      lastError = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastError !== undefined ? ` (last error: ${(lastError as Error).message})` : ''}`)
-    await new Promise(resolve => setTimeout(resolve, everyMs))
+  const retrying = async (): Promise<T | undefined | false> => {
+    try { return await check() } catch (err) { lastError = err; return undefined }
+  }
+  try {
+    return await waitFor(retrying, what, timeoutMs, everyMs) as T
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${lastError !== undefined ? ` (last error: ${(lastError as Error).message})` : ''}`)
   }
 }

@@ -13,7 +13,7 @@ import { merkleBranch, merkleRoot } from '../../../src/core/merkle.js'
 import { startApiServer, type ApiServer } from '../../../src/api/server.js'
 import { createLogger } from '../../../src/telemetry/logger.js'
 import type { BlockView, PeerView, Role, StatusView, TreeNodeView, TxView, WalletTxView, WalletView } from '../../../src/node/node-api.js'
-import { FAKE_PEER_ID, FakeNode, fakeAddress } from '../../helpers/fake-node.js'
+import { FAKE_PEER_ID, FakeNode, fakeAddress } from '../../support/fake-node.js'
 
 export const WEB_DIR = resolve(import.meta.dirname, '..', '..', '..', 'web')
 

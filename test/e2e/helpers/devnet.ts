@@ -2,12 +2,13 @@
 // end-to-end tests: reads the dashboard URLs and the data directory it
 // prints, gives each node's API token (<data-dir>/<role>/.cookie), and stops
 // it with SIGINT like Ctrl-C, checking that no node process outlives it.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { REPO, spawnNode } from '../../../bench/support/process.js'
+import { waitFor } from '../../../bench/support/wait.js'
 
-export const REPO = resolve(import.meta.dirname, '..', '..', '..')
 
 export type DevnetRole = 'miner' | 'full' | 'spv'
 
@@ -32,25 +33,15 @@ function alive (pid: number): boolean {
   }
 }
 
-async function waitFor (check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) return false
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  return true
+/** Whether `check` held within `ms` (polled every 100 ms). */
+async function holdsWithin (check: () => boolean, ms: number): Promise<boolean> {
+  return await waitFor(check, 'a devnet condition', ms, 100).then(() => true, () => false)
 }
 
 export async function startDevnet (readyTimeoutMs = 150_000): Promise<Devnet> {
   // Its own process group: a Ctrl-C in the terminal running the tests reaches vitest, not this.
-  const proc = spawn(process.execPath, [join(REPO, 'bin', 'minicoin.js'), 'devnet'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MINICOIN_LOG_PRETTY: '' },
-    detached: true
-  })
+  const { child: proc, exited } = spawnNode([join(REPO, 'bin', 'minicoin.js'), 'devnet'], { detached: true, env: { MINICOIN_LOG_PRETTY: '' } })
   const output: string[] = []
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => proc.once('exit', (code, signal) => resolve({ code, signal })))
   let exitInfo: { code: number | null, signal: NodeJS.Signals | null } | undefined
   void exited.then(e => { exitInfo = e })
 
@@ -78,7 +69,7 @@ export async function startDevnet (readyTimeoutMs = 150_000): Promise<Devnet> {
       result = await exited
     }
     // The daemons stop with their parent; make sure, and clean up after a broken run.
-    if (!(await waitFor(() => devnet.nodePids.every(pid => !alive(pid)), 15_000))) {
+    if (!(await holdsWithin(() => devnet.nodePids.every(pid => !alive(pid)), 15_000))) {
       for (const pid of devnet.nodePids) if (alive(pid)) process.kill(pid, 'SIGKILL')
       throw new Error(`node processes outlived devnet: ${devnet.nodePids.filter(alive).join(', ')}`)
     }
@@ -101,7 +92,7 @@ export async function startDevnet (readyTimeoutMs = 150_000): Promise<Devnet> {
     stop
   }
 
-  const ok = await waitFor(() => ready || exitInfo !== undefined, readyTimeoutMs)
+  const ok = await holdsWithin(() => ready || exitInfo !== undefined, readyTimeoutMs)
   if (!ok || exitInfo !== undefined || dataDir === '' || Object.keys(urls).length !== 3) {
     await stop().catch(() => {})
     throw new Error(`minicoin devnet did not start (${exitInfo !== undefined ? `exited ${exitInfo.code ?? exitInfo.signal}` : 'timeout'}); its output:\n${output.slice(-30).join('\n')}`)

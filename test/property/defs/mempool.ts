@@ -13,7 +13,7 @@ import type { Transaction } from '../../../src/core/types.js'
 import type { Chain } from '../../../src/chain/chain.js'
 import { NobleVerifier } from '../../../src/crypto/verifier.js'
 import { Mempool, type MempoolEntry } from '../../../src/mempool/mempool.js'
-import { mineBlock, spend, type Spendable, type Tip } from '../../helpers/chain-fixtures.js'
+import { mineBlock, spend, type Spendable, type Tip } from '../../../bench/support/chain-fixtures.js'
 import { defineProperty, type AnyPropertyDef } from '../harness.js'
 import { BASE, KEYS, openChain, settle, spendablesOf } from '../world.js'
 

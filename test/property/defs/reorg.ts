@@ -11,7 +11,7 @@ import { regtest } from '../../../src/core/params.js'
 import { txid } from '../../../src/core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../../../src/core/types.js'
 import type { Chain } from '../../../src/chain/chain.js'
-import { mineBlock, spend, type Spendable } from '../../helpers/chain-fixtures.js'
+import { mineBlock, spend, type Spendable } from '../../../bench/support/chain-fixtures.js'
 import { defineProperty, plain, type AnyPropertyDef } from '../harness.js'
 import { BASE, KEYS, openChain, type OpenChain } from '../world.js'
 

@@ -16,7 +16,7 @@ import { bitsToTarget } from '../../src/core/pow.js'
 import type { Block, BlockHeader } from '../../src/core/types.js'
 import { blockHash } from '../../src/core/block.js'
 import { toHex } from '../../src/core/bytes.js'
-import type { Key } from './chain-fixtures.js'
+import type { Key } from '../../bench/support/chain-fixtures.js'
 
 /** Long before any test runs: an attacker's 100,000 headers at 67 s spacing still end in the past. */
 const GENESIS_TIME = 1_700_000_000

@@ -8,8 +8,8 @@
 // Exit status 1 when any property failed.
 import fc from 'fast-check'
 import { randomInt } from 'node:crypto'
-import { allProperties } from '../test/property/all.js'
-import { asProperty } from '../test/property/harness.js'
+import { allProperties } from './all.js'
+import { asProperty } from './harness.js'
 
 interface Options { seconds: number, only?: string, seed?: number, path?: string, includeSkipped: boolean }
 

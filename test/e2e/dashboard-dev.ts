@@ -1,8 +1,8 @@
 // Serves the dashboard over fake nodes (one per role) that mine a block every
 // few seconds, for working on web/ without running a network:
-//   npx tsx scripts/dashboard-dev.ts [--port 8190]
+//   npx tsx test/e2e/dashboard-dev.ts [--port 8190]
 // The miner listens on the port given, the full node on port+1, the SPV node on port+2.
-import { startFakeDashboard, type FakeDashboardServer } from '../test/e2e/helpers/dashboard-fake.js'
+import { startFakeDashboard, type FakeDashboardServer } from './helpers/dashboard-fake.js'
 
 const portArg = process.argv.indexOf('--port')
 const base = portArg > 0 ? Number(process.argv[portArg + 1]) : 8190

@@ -11,7 +11,7 @@ import { regtest } from '../../src/core/params.js'
 import { toHex } from '../../src/core/bytes.js'
 import { txid } from '../../src/core/tx.js'
 import type { Transaction } from '../../src/core/types.js'
-import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf } from './chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, outputsOf, spend, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
 
 /** Frames of the smallest recursive function this stack holds. */
 function recursionLimit (): number {

@@ -2,7 +2,7 @@
 // block (a coinbase split into n coins, then n one-input payments).
 import type { Block, Transaction } from '../../src/core/types.js'
 import { txid } from '../../src/core/tx.js'
-import { genesisTip, mineBlock, mineChain, spend, tipOf, type Key, type Tip } from './chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, spend, tipOf, type Key, type Tip } from '../../bench/support/chain-fixtures.js'
 
 export interface CrowdedChain {
   /** Every block from height 1, in order. */

@@ -1,5 +1,5 @@
-// Starts real nodes in this process on 127.0.0.1 (mDNS off) with temporary
-// data dirs, and waits on conditions with deadlines.
+// Configs and loggers for real nodes started in this process on 127.0.0.1
+// (mDNS off) with temporary data dirs, and the cleanup list that removes them.
 import type { NodeConfig } from '../../src/node/config.js'
 import { createLogger, type Logger } from '../../src/telemetry/logger.js'
 import { tempDir } from './chain-fixtures.js'
@@ -22,14 +22,6 @@ export function testConfig (role: NodeConfig['role'], dataDir: string, overrides
 
 export function testLogger (name: string): Logger {
   return createLogger({ level: process.env.MINICOIN_TEST_LOG === '1' ? 'debug' : 'error', name, pretty: false })
-}
-
-export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
 }
 
 /** Collects cleanups to run in reverse order after a test. */

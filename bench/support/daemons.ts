@@ -1,41 +1,23 @@
 // Runs the real `minicoin` command as child processes (each in its own
 // process group, ended by PID) and talks to the daemons through their API.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ApiClient } from '../../src/api/client.js'
 import type { NodeInfo } from '../../src/cli/node-info.js'
 import type { NodeConfig } from '../../src/node/config.js'
-import { waitFor, type Cleanup } from './nodes.js'
+import type { Cleanup } from './nodes.js'
+import { spawnNode, stopProcess, type Proc } from './process.js'
+import { waitFor } from './wait.js'
+
+export type { Proc }
 
 export const BIN = new URL('../../bin/minicoin.js', import.meta.url).pathname
-export const REPO = new URL('../..', import.meta.url).pathname
 
-export interface Proc {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-  /** Signals the whole process group. */
-  signal: (sig: NodeJS.Signals) => void
-}
-
+/** Runs `minicoin <args>` in its own process group, stopped by `cleanup`. */
 export function run (args: string[], cleanup: Cleanup, env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MINICOIN_LOG_PRETTY: '0', ...env } })
-  let out = ''
-  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr?.on('data', (c: Buffer) => { out += c.toString() })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
-  const signal = (sig: NodeJS.Signals): void => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-    try { process.kill(-child.pid, sig) } catch {}
-  }
-  cleanup.add(async () => {
-    signal('SIGTERM')
-    const done = await Promise.race([exited.then(() => true), new Promise(resolve => setTimeout(() => resolve(false), 20_000))])
-    if (done !== true) signal('SIGKILL')
-    await exited
-  })
-  return { child, output: () => out, exited, signal }
+  const proc = spawnNode([BIN, ...args], { detached: true, env: { MINICOIN_LOG_PRETTY: '0', ...env } })
+  cleanup.add(async () => { await stopProcess(proc) })
+  return proc
 }
 
 /** A regtest config for one daemon on loopback with ephemeral ports and no mDNS. */
