@@ -12,11 +12,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
 import { lpStream } from '@libp2p/utils'
 import { Chain } from '../../src/chain/chain.js'
 import { antiDosWorkThreshold, PRESYNC_HEADERS_PER_PEER } from '../../src/chain/header-presync.js'
@@ -32,6 +27,8 @@ import { newKey } from '../../bench/support/chain-fixtures.js'
 import { cheapnet, heavyChain, LowWorkHeaders } from '../support/cheap-network.js'
 import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
+import type { Libp2p } from 'libp2p'
+import { plainPeer } from '../support/plain-peer.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })
@@ -67,13 +64,7 @@ const replies = new Map<number, Uint8Array>()
 
 /** Claims huge work, and answers every getHeaders with the next 2,000 headers of its low-work chain. */
 async function startFlooder (chain: LowWorkHeaders): Promise<Flooder> {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
+  const node = await plainPeer()
   const flooder: Flooder = { node, sent: 0 }
   await node.handle(protocols.sync, async (stream) => {
     const lp = lpStream(stream, { maxDataLength: 16 * 1024 * 1024 })

@@ -4,11 +4,7 @@
 // honest peers keep being served. Requests are sent one after another: the
 // outcome depends on the order of requests, never on timing.
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
+import type { Libp2p } from 'libp2p'
 import { lpStream } from '@libp2p/utils'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { FullNode } from '../../src/node/full-node.js'
@@ -22,6 +18,7 @@ import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import { regtest } from '../../src/core/params.js'
 import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
+import { plainPeer as barePeer } from '../support/plain-peer.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })
@@ -30,13 +27,7 @@ const protocols = protocolsFor('regtest')
 
 /** A plain libp2p peer; `from` picks its source address on loopback (127.0.0.x are distinct IPs). */
 async function plainPeer (from = '127.0.0.1'): Promise<Libp2p> {
-  const node = await createLibp2p({
-    addresses: { listen: [] },
-    transports: [tcp({ dialOpts: { localAddress: from } as TCPSocketOptions })],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
+  const node = await barePeer({ from, listen: false })
   cleanup.add(async () => await node.stop())
   return node
 }

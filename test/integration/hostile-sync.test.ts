@@ -5,11 +5,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
 import { lpStream } from '@libp2p/utils'
 import { Chain } from '../../src/chain/chain.js'
 import { fromHex } from '../../src/core/bytes.js'
@@ -23,6 +18,8 @@ import { genesisTip, mineChain, newKey, tipOf } from '../../bench/support/chain-
 import { rand } from '../../bench/support/core-fixtures.js'
 import { Cleanup, testConfig, testLogger } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
+import type { Libp2p } from 'libp2p'
+import { plainPeer } from '../support/plain-peer.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })
@@ -48,13 +45,7 @@ interface Liar { node: Libp2p, getHeaders: number }
 
 /** Claims 2^250 work in Status; answers getHeaders with silence or an error. */
 async function startLiar (mode: 'silent' | 'error'): Promise<Liar> {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
+  const node = await plainPeer()
   const liar: Liar = { node, getHeaders: 0 }
   await node.handle(protocols.sync, async (stream) => {
     const lp = lpStream(stream)

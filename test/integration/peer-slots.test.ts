@@ -4,11 +4,7 @@
 // Loopback is normally exempt (a one-machine devnet); here it is not, and
 // 127.0.0.x source addresses stand for different machines.
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
+import type { Libp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { P2PHost } from '../../src/p2p/host.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
@@ -16,6 +12,7 @@ import { topicsFor } from '../../src/p2p/protocols.js'
 import { ipOfMultiaddr } from '../../src/p2p/peer-address.js'
 import { Cleanup, testLogger } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
+import { plainPeer } from '../support/plain-peer.js'
 
 const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })
@@ -42,13 +39,7 @@ async function victim (maxPeers: number, maxInboundPerIp: number, reputation = n
 
 /** A plain libp2p peer dialling from `from`; listens on 127.0.0.1 when `listen` (so it can be dialled). */
 async function peer (from: string, listen = false): Promise<Libp2p> {
-  const node = await createLibp2p({
-    addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [tcp({ dialOpts: { localAddress: from } as TCPSocketOptions })],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
+  const node = await plainPeer({ from, listen })
   cleanup.add(async () => await node.stop())
   return node
 }
