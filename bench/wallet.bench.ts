@@ -9,7 +9,7 @@ import { isCoinbase, txid } from '../src/core/tx.js'
 import { Chain } from '../src/chain/chain.js'
 import { NobleVerifier } from '../src/crypto/verifier.js'
 import { Mempool } from '../src/mempool/mempool.js'
-import { NodeWallet } from '../src/wallet/node-wallet.js'
+import { NodeWallet } from '../src/node/wallet/node-wallet.js'
 import { Wallet } from '../src/wallet/wallet.js'
 import { genesisTip, mineBlock, tempDir, tipOf, type Key } from './support/chain-fixtures.js'
 

@@ -12,7 +12,7 @@ import type { Mempool } from '../mempool/mempool.js'
 import type { Miner } from '../miner/miner.js'
 import type { SyncManager } from '../p2p/sync.js'
 import { encodeAddress } from '../wallet/address.js'
-import type { NodeWallet, WalletHistoryItem } from '../wallet/node-wallet.js'
+import type { NodeWallet, WalletHistoryItem } from './wallet/node-wallet.js'
 import { ChainExplorer } from './chain-explorer.js'
 import { NodeError } from './errors.js'
 import type {

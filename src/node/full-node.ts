@@ -21,7 +21,7 @@ import { encodeHeaderAnnouncement, fullNodeHeaderValidator } from '../p2p/valida
 import { txValidator } from '../p2p/validation/tx.js'
 import { decodeAddress } from '../wallet/address.js'
 import { defaultConfirmations } from '../wallet/confirmations.js'
-import { NodeWallet } from '../wallet/node-wallet.js'
+import { NodeWallet } from './wallet/node-wallet.js'
 import type { NodeConfig } from './config.js'
 import type { DemoPayments } from './demo.js'
 import { FatalSignal } from './fatal.js'

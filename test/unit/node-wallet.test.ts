@@ -12,7 +12,7 @@ import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { Mempool } from '../../src/mempool/mempool.js'
 import { encodeAddress } from '../../src/wallet/address.js'
 import { FeeTooHighError } from '../../src/wallet/builder.js'
-import { NodeWallet } from '../../src/wallet/node-wallet.js'
+import { NodeWallet } from '../../src/node/wallet/node-wallet.js'
 import { GAP_LIMIT, Wallet } from '../../src/wallet/wallet.js'
 import { genesisTip, mineBlock, newKey, outputsOf, spend, tempDir, tipOf, type Key, type Tip } from '../../bench/support/chain-fixtures.js'
 
