@@ -13,110 +13,31 @@
 //   pending    outputs to us (change) of our own pending transactions, and
 //              proven payments to us not yet deep enough or not cross-checked
 //
-// Everything per proof is indexed (proven-txs.ts and `own` here), so taking
-// in a proof costs the same with 20 or 20,000 proofs held.
+// Its parts: which outputs are ours (owned-outputs.ts), its own unconfirmed
+// transactions (pending-set.ts), its shapes (spv-wallet-types.ts).
 //
 // Change goes to a fresh address of BIP44's internal chain, like the node
 // wallet's: the keystore records it as handed out before the pending file is
 // written, and that before anything is published, so a crash can at worst
-// skip a change index, never reuse one. "Ours" is every address the keystore
-// watches (handed out, and the gap-limit window of each chain): the light
-// client scans all of them, so a wallet restored from its phrase finds its
-// change, and a payment found in the window moves the window on (markUsed).
+// skip a change index, never reuse one.
 import { EventEmitter } from 'node:events'
 import { equalBytes, toHex } from '../core/bytes.js'
 import type { NetworkParams } from '../core/params.js'
 import { isCoinbase, txBytes, txid } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import { buildTransaction, type BuiltTransaction, type SpendableOutput } from '../wallet/builder.js'
-import { GAP_LIMIT } from '../wallet/wallet.js'
 import type { Wallet } from '../wallet/wallet.js'
 import type { HeaderChain } from './header-chain.js'
-import type { PendingPersistence } from './pending-file.js'
 import type { VerifiedProof } from './proof-verifier.js'
 import { outpointKey as outpoint, type ProvenOutput, type ProvenTransactions } from './proven-txs.js'
+import { OwnedOutputs } from './owned-outputs.js'
+import { PendingSet } from './pending-set.js'
+import {
+  PendingStorageError, type PendingTx, type SpvBalance, type SpvWalletEvents, type SpvWalletOptions, type WalletCoin, type WalletHistoryEntry
+} from './spv-wallet-types.js'
 
-export interface PendingTx {
-  tx: Transaction
-  txid: Uint8Array
-  txidHex: string
-  /** Unix ms it was published. */
-  publishedAt: number
-}
-
-/** An output paying to one of our addresses, from a proven transaction. */
-export interface WalletCoin extends SpendableOutput {
-  height: number
-  coinbase: boolean
-  mature: boolean
-  /** Blocks on top of the coin's block, itself included. */
-  confirmations: number
-  /** Deep enough (and cross-checked) to count as confirmed. */
-  confirmed: boolean
-  /** Spent by a proven transaction, or by one of our pending ones. */
-  spentBy?: 'proven' | 'pending'
-}
-
-export interface SpvBalance {
-  confirmed: bigint
-  immature: bigint
-  pending: bigint
-}
-
-export interface WalletHistoryEntry {
-  txid: string
-  tx: Transaction
-  /** Net effect on the wallet. */
-  delta: bigint
-  /** Proven transactions only. */
-  proof?: VerifiedProof
-  /** Pending transactions only (unix ms). */
-  publishedAt?: number
-}
-
-export interface SpvWalletOptions {
-  wallet: Wallet
-  proven: ProvenTransactions
-  headers: HeaderChain
-  params: NetworkParams
-  /** Sends a transaction's canonical bytes to the network (the tx gossip topic). */
-  publish: (bytes: Uint8Array) => void
-  /** Our transactions no proof has confirmed after this long are forgotten (their coins usable again). */
-  pendingExpiryMs?: number
-  /** Where pending transactions survive a restart (none: memory only). */
-  persistence?: PendingPersistence
-  now?: () => number
-  /** Depth at which a proven payment counts as confirmed (the node passes config `wallet.confirmations`). */
-  confirmations?: number
-  /** Distinct peers that must have proven a payment before it counts (2 while two serve us). */
-  witnessesWanted?: () => number
-  /**
-   * Whether our addresses' history is known complete through the current
-   * tip. A pending transaction only expires then: before, a block we have
-   * no proof of yet may hold it, and freeing its coins would spend them twice.
-   */
-  historyComplete?: () => boolean
-  /** Hears of a failed keystore write (recording a change or newly used address); the node stops on it. */
-  onStorageFailure?: (err: Error) => void
-}
-
-/** A pending-file or keystore write failed: the transaction was neither kept nor published. */
-export class PendingStorageError extends Error {
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'PendingStorageError'
-  }
-}
-
-export interface SpvWalletEvents {
-  /** One of our transactions was published. */
-  published: [pending: PendingTx]
-  /** A pending transaction left the pending set: proven, conflicting or expired. */
-  settled: [pending: PendingTx, reason: 'proven' | 'conflict' | 'expired']
-  /** The set of watched addresses grew (a change address or a used window address was recorded): scan the new ones. */
-  addresses: []
-}
-
+export type { PendingTx, SpvBalance, SpvWalletEvents, SpvWalletOptions, WalletCoin, WalletHistoryEntry } from './spv-wallet-types.js'
+export { PendingStorageError } from './spv-wallet-types.js'
 
 export class SpvWallet extends EventEmitter<SpvWalletEvents> {
   readonly keys: Wallet
@@ -124,23 +45,15 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
   private readonly headers: HeaderChain
   private readonly params: NetworkParams
   private readonly publishBytes: (bytes: Uint8Array) => void
-  private readonly pendingExpiryMs: number
-  private readonly now: () => number
-  private readonly pending = new Map<string, PendingTx>()
-  private readonly persistence?: PendingPersistence
+  private readonly pending: PendingSet
   private readonly confirmationsWanted: number
   private readonly witnessesWanted: () => number
-  private readonly historyComplete: () => boolean
   private readonly onStorageFailure: (err: Error) => void
   /** Sends run one at a time: each picks its coins and change address after the previous one is pending. */
   private sending: Promise<unknown> = Promise.resolve()
   /** A change address recorded in the keystore by a send that then published nothing: the next send uses it. */
   private unusedChange: Uint8Array | undefined
-  /** Watched addresses (hex) whose markUsed is under way. */
-  private readonly noting = new Set<string>()
-  private mine = new Set<string>()
-  /** Outpoints of proven outputs to our addresses -> the proving transaction (hex). */
-  private readonly own = new Map<string, string>()
+  private readonly own: OwnedOutputs
 
   constructor (opts: SpvWalletOptions) {
     super()
@@ -149,81 +62,26 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     this.headers = opts.headers
     this.params = opts.params
     this.publishBytes = opts.publish
-    this.pendingExpiryMs = opts.pendingExpiryMs ?? 24 * 3600_000
-    this.now = opts.now ?? Date.now
-    this.persistence = opts.persistence
     this.confirmationsWanted = Math.max(1, opts.confirmations ?? 1)
     this.witnessesWanted = opts.witnessesWanted ?? (() => 1)
-    this.historyComplete = opts.historyComplete ?? (() => true)
     this.onStorageFailure = opts.onStorageFailure ?? (() => {})
-    this.refreshAddresses()
+    this.own = new OwnedOutputs({ keys: opts.wallet, proven: opts.proven, onAddressesChanged: () => this.emit('addresses'), onStorageFailure: this.onStorageFailure })
     // a damaged file throws here: the node refuses to start rather than forget payments it made
-    for (const { tx, publishedAt } of this.persistence?.load() ?? []) {
-      const id = txid(tx)
-      this.pending.set(toHex(id), { tx, txid: id, txidHex: toHex(id), publishedAt })
-    }
-    this.proven.on('added', proof => {
-      this.indexOwn(proof.txidHex)
-      this.noteUsed(proof.tx)
-      this.settle()
+    this.pending = new PendingSet({
+      proven: opts.proven,
+      ...(opts.persistence !== undefined ? { persistence: opts.persistence } : {}),
+      now: opts.now ?? Date.now,
+      expiryMs: opts.pendingExpiryMs ?? 24 * 3600_000,
+      historyComplete: opts.historyComplete ?? (() => true),
+      onAdded: p => this.emit('published', p),
+      onSettled: (p, reason) => this.emit('settled', p, reason)
     })
-    // proofs of an earlier run to addresses of the window (a crash before markUsed was written)
-    for (const hex of new Set(this.own.values())) {
-      const p = this.proven.get(hex)
-      if (p !== undefined) this.noteUsed(p.tx)
-    }
-    this.proven.on('dropped', proofs => {
-      for (const p of proofs) p.tx.outputs.forEach((_, i) => this.own.delete(outpoint(p.txidHex, i)))
-    })
-  }
-
-  /** Persists the pending set; throws PendingStorageError. */
-  private save (pending: PendingTx[]): void {
-    if (this.persistence === undefined) return
-    try {
-      this.persistence.save(pending)
-    } catch (err) {
-      throw new PendingStorageError(`cannot save the pending-transaction file: ${(err as Error).message}`, { cause: err })
-    }
-  }
-
-  /**
-   * Records window addresses a proven transaction pays as handed out, so the
-   * gap-limit window moves on (and change never goes to an address the chain
-   * already shows). Asynchronous: the keystore write runs in the background;
-   * the address counts as ours meanwhile, being watched.
-   */
-  private noteUsed (tx: Transaction): void {
-    for (const o of tx.outputs) {
-      const hex = toHex(o.address)
-      if (!this.isMine(o.address) || this.keys.hasAddress(o.address) || this.noting.has(hex)) continue
-      this.noting.add(hex)
-      this.keys.markUsed(o.address)
-        .then(moved => { if (moved) this.addressesChanged() })
-        .catch(err => this.onStorageFailure(err as Error))
-        .finally(() => this.noting.delete(hex))
-    }
-  }
-
-  private addressesChanged (): void {
-    this.refreshAddresses()
-    this.emit('addresses')
-  }
-
-  /** Every address handed out or in the gap-limit window (what outputs to us may pay). */
-  private refreshAddresses (): void {
-    this.mine = new Set(this.keys.watchedHashes().map(toHex))
-    this.own.clear()
-    for (const a of this.mine) for (const hex of this.proven.txidsOf(a)) this.indexOwn(hex)
-  }
-
-  private indexOwn (txidHex: string): void {
-    const p = this.proven.get(txidHex)
-    p?.tx.outputs.forEach((o, i) => { if (this.isMine(o.address)) this.own.set(outpoint(txidHex, i), txidHex) })
+    // after OwnedOutputs' listener: a proof first makes its outputs ours, then settles what it confirms
+    this.proven.on('added', () => this.settle())
   }
 
   isMine (address: Uint8Array): boolean {
-    return this.mine.has(toHex(address))
+    return this.own.isMine(address)
   }
 
   addresses (): string[] {
@@ -241,7 +99,7 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
 
   async newAddress (): Promise<string> {
     const a = await this.keys.newAddress()
-    this.refreshAddresses()
+    this.own.refresh()
     return a.address
   }
 
@@ -255,11 +113,6 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     return own || wanted <= 1 || this.proven.witnesses(proof.txidHex) >= wanted
   }
 
-  /** A transaction that spends only our own proven coins (its change is ours to trust, as Core trusts its own change). */
-  private isOurs (tx: Transaction): boolean {
-    return tx.inputs.length > 0 && tx.inputs.every(i => this.own.has(outpoint(i.prevTxid, i.prevIndex)))
-  }
-
   /** Every output to us of a proven transaction, with its state. */
   coins (): WalletCoin[] {
     const spentPending = new Set<string>()
@@ -267,14 +120,14 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     const nextHeight = this.headers.height + 1
     const coins: WalletCoin[] = []
     const ours = new Map<string, boolean>()
-    for (const [key, hex] of this.own) {
+    for (const [key, hex] of this.own.entries()) {
       const p = this.proven.get(hex)
       if (p === undefined || !this.headers.isActive(p.entry)) continue
       const index = Number(key.slice(hex.length + 1))
       const o = p.tx.outputs[index]
       const coinbase = isCoinbase(p.tx)
       let own = ours.get(hex)
-      if (own === undefined) ours.set(hex, own = this.isOurs(p.tx))
+      if (own === undefined) ours.set(hex, own = this.own.spendsOnlyOurs(p.tx))
       const coin: WalletCoin = {
         txid: p.txid,
         index,
@@ -330,7 +183,7 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
 
   private async sendNow (to: string, amount: bigint, fee: bigint | undefined, force: boolean): Promise<BuiltTransaction> {
     this.settle()
-    const change = this.unusedChange ?? await this.freshChangeAddress()
+    const change = this.unusedChange ?? await this.own.freshChangeAddress()
     const build = (): BuiltTransaction => buildTransaction({
       utxos: this.spendable(),
       to,
@@ -351,7 +204,7 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
         throw new PendingStorageError(`cannot record the change address in the keystore: ${(err as Error).message}`, { cause: err })
       }
       this.unusedChange = change
-      this.addressesChanged()
+      this.own.changed()
       // coins may have moved while the keystore was written (a proof, a conflicting publish): choose again if so
       this.settle()
       const spendable = new Set(this.spendable().map(c => outpoint(c.txid, c.index)))
@@ -368,43 +221,13 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
   }
 
   /**
-   * The internal chain's next unused address. One a proven transaction
-   * already pays (a restored wallet whose markUsed is still being written)
-   * is recorded as used and skipped.
-   */
-  private async freshChangeAddress (): Promise<Uint8Array> {
-    let change = this.keys.peekChangeAddress().hash
-    for (let i = 0; i <= GAP_LIMIT && this.proven.txidsOf(toHex(change)).size > 0 && !this.keys.hasAddress(change); i++) {
-      try {
-        await this.keys.markUsed(change)
-      } catch (err) {
-        this.onStorageFailure(err as Error)
-        throw new PendingStorageError(`cannot record a used address in the keystore: ${(err as Error).message}`, { cause: err })
-      }
-      change = this.keys.peekChangeAddress().hash
-    }
-    return change
-  }
-
-  /**
    * Publishes a transaction and, when it touches our addresses, tracks it as
    * pending. The pending set is saved before anything goes out: when the
    * save fails this throws PendingStorageError and nothing was published or
    * kept, so a retry cannot pay twice.
    */
   publish (tx: Transaction): PendingTx | undefined {
-    const id = txid(tx)
-    const hex = toHex(id)
-    let pending: PendingTx | undefined
-    if (this.touches(tx) && !this.proven.has(hex)) {
-      const known = this.pending.get(hex)
-      pending = known ?? { tx, txid: id, txidHex: hex, publishedAt: this.now() }
-      if (known === undefined) {
-        this.save([...this.pending.values(), pending])
-        this.pending.set(hex, pending)
-        this.emit('published', pending)
-      }
-    }
+    const pending = this.own.touches(tx) && !this.proven.has(toHex(txid(tx))) ? this.pending.add(tx) : undefined
     this.publishBytes(txBytes(tx))
     return pending
   }
@@ -413,11 +236,6 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
   republish (): void {
     this.settle()
     for (const p of this.pending.values()) this.publishBytes(txBytes(p.tx))
-  }
-
-  private touches (tx: Transaction): boolean {
-    if (tx.outputs.some(o => this.isMine(o.address))) return true
-    return tx.inputs.some(i => this.own.has(outpoint(i.prevTxid, i.prevIndex)))
   }
 
   pendingTxs (): PendingTx[] {
@@ -429,47 +247,16 @@ export class SpvWallet extends EventEmitter<SpvWalletEvents> {
     return this.pending.get(txidHex)
   }
 
-  /**
-   * Drops pending transactions that were proven, lost a double spend to a
-   * proven one, or expired. Expiry waits until our history is known
-   * complete through the tip (a block may hold the transaction unproven yet).
-   * When the file cannot be saved the set stays as it was (and is retried at
-   * the next call): forgetting in memory only would free coins that a
-   * restart would lock again.
-   */
+  /** Drops pending transactions that were proven, lost a double spend, or expired (see PendingSet.settle). */
   settle (): void {
-    if (this.pending.size === 0) return
-    const cutoff = this.now() - this.pendingExpiryMs
-    let complete: boolean | undefined
-    const settled: Array<[PendingTx, 'proven' | 'conflict' | 'expired']> = []
-    for (const [hex, p] of this.pending) {
-      let reason: 'proven' | 'conflict' | 'expired' | undefined
-      if (this.proven.has(hex)) reason = 'proven'
-      else if (p.tx.inputs.some(i => { const by = this.proven.spenderOf(outpoint(i.prevTxid, i.prevIndex)); return by !== undefined && by !== hex })) reason = 'conflict'
-      else if (p.publishedAt < cutoff && (complete ??= this.historyComplete())) reason = 'expired'
-      if (reason !== undefined) settled.push([p, reason])
-    }
-    if (settled.length === 0) return
-    const left = [...this.pending.values()].filter(p => !settled.some(([s]) => s === p))
-    try {
-      this.save(left)
-    } catch {
-      return
-    }
-    for (const [p, reason] of settled) {
-      this.pending.delete(p.txidHex)
-      this.emit('settled', p, reason)
-    }
+    this.pending.settle()
   }
 
   // ---- history -------------------------------------------------------------------
 
   /** The output at an outpoint, from a proven or one of our pending transactions (to price inputs). */
   outputAt (outpointKey: string): ProvenOutput | undefined {
-    const proven = this.proven.outputAt(outpointKey)
-    if (proven !== undefined) return proven
-    const colon = outpointKey.indexOf(':')
-    return this.pending.get(outpointKey.slice(0, colon))?.tx.outputs[Number(outpointKey.slice(colon + 1))]
+    return this.pending.outputAt(outpointKey)
   }
 
   private delta (tx: Transaction): bigint {
