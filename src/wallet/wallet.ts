@@ -17,9 +17,10 @@ import { isValidPrivateKey, publicKeyOf } from '../crypto/keys.js'
 import { addressHashOfPublicKey, encodeAddress } from './address.js'
 import { EXTERNAL_CHAIN, HdKeychain, INTERNAL_CHAIN, generateMnemonic, validateMnemonic, type HdChain } from './mnemonic.js'
 import {
-  KeystoreError, createKeystore, decryptKeystore, keystorePermissionWarning, loadKeystore, saveKeystore, sealKeystore,
+  KeystoreError, createKeystore, decryptKeystore, sealKeystore,
   type KeystoreKey, type KeystoreProtection, type WalletSecret
 } from './keystore.js'
+import { keystorePermissionWarning, loadKeystore, saveKeystore } from './keystore-file.js'
 
 export interface WalletAddress {
   /** bech32m string on the wallet's network. */

@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import { generatePrivateKey } from '../../src/crypto/keys.js'
 import { generateMnemonic } from '../../src/wallet/mnemonic.js'
 import {
-  DEFAULT_SCRYPT, KeystoreError, createKeystore, decryptKeystore, keystorePermissionWarning, loadKeystore,
-  parseKeystore, saveKeystore, serializeKeystore, type EncryptedKeystoreFile, type WalletSecret
+  DEFAULT_SCRYPT, KeystoreError, createKeystore, decryptKeystore,
+  parseKeystore, serializeKeystore, type EncryptedKeystoreFile, type WalletSecret
 } from '../../src/wallet/keystore.js'
+import { keystorePermissionWarning, loadKeystore, saveKeystore } from '../../src/wallet/keystore-file.js'
 
 // Cheap scrypt for tests; the format stores whatever parameters were used.
 const FAST = { N: 16, r: 8, p: 1 }

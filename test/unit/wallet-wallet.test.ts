@@ -7,7 +7,8 @@ import { hash160 } from '../../src/core/hash.js'
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/keys.js'
 import { decodeAddress } from '../../src/wallet/address.js'
 import { MnemonicError } from '../../src/wallet/mnemonic.js'
-import { KeystoreError, createKeystore, saveKeystore } from '../../src/wallet/keystore.js'
+import { KeystoreError, createKeystore } from '../../src/wallet/keystore.js'
+import { saveKeystore } from '../../src/wallet/keystore-file.js'
 import { Wallet, WalletError } from '../../src/wallet/wallet.js'
 
 const FAST = { N: 16, r: 8, p: 1 }
