@@ -166,8 +166,8 @@ export const API_ROUTES: Route[] = [
     handler: async ({ node, body }) => {
       const b = bodyObject(await body(), ['enabled'], ['enabled'])
       const enabled = parseBoolean(b.enabled, 'enabled')
-      if (node.role !== 'miner') throw new ApiError(400, 'not-a-miner', `this node is a ${node.role} node; only a miner mines`)
-      node.setMining(enabled)
+      if (node.mining === undefined) throw new ApiError(400, 'not-a-miner', `this node is a ${node.role} node; only a miner mines`)
+      node.mining.setEnabled(enabled)
       return { enabled }
     }
   }

@@ -10,8 +10,8 @@ import type { Chain } from '../chain/chain.js'
 import { SerialLock } from '../chain/serial-lock.js'
 import type { Mempool } from '../mempool/mempool.js'
 import type { Miner } from '../miner/miner.js'
+import type { MiningControl } from './mining-control.js'
 import type { SyncManager } from '../p2p/sync.js'
-import { encodeAddress } from '../wallet/address.js'
 import type { NodeWallet, WalletHistoryItem } from './wallet/node-wallet.js'
 import { ChainExplorer } from './chain-explorer.js'
 import { NodeError } from './errors.js'
@@ -19,7 +19,7 @@ import type {
   AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
-import { balanceView, HEX64, notAMiner, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
+import { balanceView, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
 import { RoleBase, type RoleBaseParts } from './role-base.js'
 import { txView, type SpentOutputLookup } from './views.js'
 
@@ -45,8 +45,10 @@ export class FullNodeApi extends RoleBase implements NodeApi {
   readonly peerDirectory: PeerDirectory
   /** Block, transaction and address views at a bounded cost per request. */
   readonly explorer: ChainExplorer
-  /** The mining capability: a miner has one, a full node none. */
+  /** The block producer: a miner has one, a full node none. */
   miner: Miner | undefined
+  /** The mining capability (NodeApi's), over `miner`. */
+  mining: MiningControl | undefined
   /** One payment at a time, so two sends never pick the same coins. */
   private readonly sendLock = new SerialLock()
 
@@ -69,10 +71,7 @@ export class FullNodeApi extends RoleBase implements NodeApi {
       syncing: this.sync.syncing,
       bestHeaderHeight: Math.max(this.sync.targetHeight(), tip.height)
     }
-    if (this.miner !== undefined) {
-      const hashRate = this.miner.hashRate()
-      status.mining = { enabled: this.miner.running, threads: this.miner.threads, hashRate, blocksMined: this.miner.blocksMined }
-    }
+    if (this.mining !== undefined) status.mining = this.mining.status()
     return status
   }
 
@@ -190,16 +189,6 @@ export class FullNodeApi extends RoleBase implements NodeApi {
     }
     this.gossip.publish('tx', encodeTx(tx))
     return { txid: toHex(txid(tx)) }
-  }
-
-  setMining (enabled: boolean): void {
-    if (this.miner === undefined) throw notAMiner(this.role)
-    if (enabled) {
-      this.miner.start()
-      this.log.info('mining started', { threads: this.miner.threads, payTo: encodeAddress(this.miner.payTo, this.params) })
-    } else {
-      void this.miner.stop().then(() => this.log.info('mining stopped'))
-    }
   }
 
   search (query: string): SearchHit {

@@ -13,6 +13,7 @@ import { createVerifier } from '../crypto/create-verifier.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { Mempool } from '../mempool/mempool.js'
 import { Miner } from '../miner/miner.js'
+import { miningControl } from './mining-control.js'
 import { limitsFor, protocolsFor } from '../p2p/protocols.js'
 import { SyncManager } from '../p2p/sync.js'
 import { SpvServer } from '../p2p/spv-server.js'
@@ -129,10 +130,11 @@ export class FullNode extends FullNodeApi {
     const payTo = this.config.mining.payout !== null ? decodeAddress(this.config.mining.payout, params) : this.nodeWallet.wallet.primaryAddress().hash
     const miner = new Miner({ chain, mempool, payTo, threads: this.config.mining.threads })
     this.miner = miner
+    this.mining = miningControl(miner, params, this.log)
     miner.on('mined', block => this.onMined(block))
     miner.on('error', err => this.log.error('miner error', { err: err.message }))
     metrics.hashRateSource = () => miner.hashRate()
-    if (this.config.mining.enabled) this.setMining(true)
+    if (this.config.mining.enabled) this.mining.setEnabled(true)
   }
 
   private wireEvents (): void {

@@ -1,6 +1,7 @@
 // What the HTTP API, the dashboard and the CLI see of a running node. Every
 // role implements it; views are plain JSON-ready objects (amounts as decimal
 // strings of base units, hashes as hex) so no amount passes through a float.
+import type { MiningControl } from './mining-control.js'
 import type { EventEmitter } from 'node:events'
 import type { NetworkParams } from '../core/params.js'
 import type { NodeMetrics } from '../telemetry/metrics.js'
@@ -202,8 +203,8 @@ export interface NodeApi {
   send: (to: string, amount: bigint, fee?: bigint, options?: SendOptions) => Promise<{ txid: string }>
   /** A transaction signed elsewhere (canonical protobuf bytes). Throws NodeError with the reject reason. */
   submitTx: (bytes: Uint8Array) => Promise<{ txid: string }>
-  /** Miner only; others throw NodeError 'invalid' (not-a-miner). */
-  setMining: (enabled: boolean) => void
+  /** The mining capability: present on a miner, absent on roles that do not mine. */
+  readonly mining?: MiningControl
   /** Search by height, block hash, txid or address. */
   search: (query: string) => { kind: 'block' | 'tx' | 'address', id: string } | undefined
   /** Confirmed history of any address (full nodes; SPV: only its own wallet), newest first, `limit` entries after `cursor`. */

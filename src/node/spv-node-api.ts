@@ -21,7 +21,7 @@ import type {
   AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
-import { balanceView, entryByHashOrHeight, HEX64, notAMiner, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
+import { balanceView, entryByHashOrHeight, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
 import { RoleBase, type RoleBaseParts } from './role-base.js'
 import { headerView, txView, type SpentOutputLookup } from './views.js'
 
@@ -226,10 +226,6 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
       throw err
     }
     return { txid: id }
-  }
-
-  setMining (): void {
-    throw notAMiner('spv')
   }
 
   search (query: string): SearchHit {

@@ -172,7 +172,7 @@ describe.skipIf(!chromiumAvailable())('dashboard UI over a fake node (needs /usr
     await expect.poll(async () => await page.getByTestId('mining-toggle').textContent()).toBe('Stop mining')
     await page.getByTestId('mining-toggle').click()
     await expect.poll(async () => await page.getByTestId('mining-toggle').textContent()).toBe('Start mining')
-    expect(miner.node.callsOf('setMining').slice(-1)[0]).toEqual([false])
+    expect(miner.node.callsOf('mining').slice(-1)[0]).toEqual([false])
     await page.getByTestId('mining-toggle').click()
     await expect.poll(async () => await page.getByTestId('mining-toggle').textContent()).toBe('Stop mining')
 

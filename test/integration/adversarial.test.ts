@@ -66,7 +66,7 @@ describe('an adversarial peer', () => {
     const miner = await startNode('miner')
     const full = await startNode('full', [`${miner.listen[0]}/p2p/${miner.peerId}`])
     await waitFor(() => full.status().peers === 1, 'honest connection')
-    miner.setMining(true)
+    miner.mining!.setEnabled(true)
     await waitFor(() => full.chain.height >= 4, 'honest blocks')
 
     const attacker = await startAttacker()
@@ -95,7 +95,7 @@ describe('an adversarial peer', () => {
 
     // honest traffic kept flowing
     await waitFor(() => full.chain.height > heightBefore + 2, 'honest blocks after the attack')
-    miner.setMining(false)
+    miner.mining!.setEnabled(false)
     expect(full.chain.getEntry(blockHashHex(bad.header))).toBeUndefined()
     expect(full.pool.has(toHex(txid(forgedTx)))).toBe(false)
     const metrics = await full.metrics.registry.getSingleMetricAsString('minicoin_gossip_messages_total')

@@ -30,9 +30,9 @@ describe('full nodes over loopback', () => {
     expect(full.chain.tip.hashHex).toBe(miner.chain.tip.hashHex)
 
     // new blocks then arrive by gossip
-    miner.setMining(true)
+    miner.mining!.setEnabled(true)
     await waitFor(() => miner.chain.height >= 205, 'the miner to mine')
-    miner.setMining(false)
+    miner.mining!.setEnabled(false)
     await waitFor(async () => miner.miner?.running === false, 'mining to stop')
     await waitFor(() => full.chain.tip.hashHex === miner.chain.tip.hashHex, 'the full node to follow the miner')
     expect(full.status().peers).toBe(1)
@@ -42,16 +42,16 @@ describe('full nodes over loopback', () => {
     const miner = await startNode('miner')
     const full = await startNode('full', [addressOf(miner)])
     await waitFor(() => miner.status().peers === 1, 'connection')
-    miner.setMining(true)
+    miner.mining!.setEnabled(true)
     await waitFor(() => miner.chain.height >= 10, 'mature coinbases')
-    miner.setMining(false)
+    miner.mining!.setEnabled(false)
     await waitFor(() => full.chain.tip.hashHex === miner.chain.tip.hashHex, 'sync')
     const to = (await full.wallet()).addresses[0]
     const { txid } = await miner.send(to, 12_345n)
     await waitFor(() => full.pool.has(txid), 'the payment to reach the full node mempool')
-    miner.setMining(true)
+    miner.mining!.setEnabled(true)
     await waitFor(() => full.tx(txid)?.block !== undefined, 'the payment to confirm on the full node')
-    miner.setMining(false)
+    miner.mining!.setEnabled(false)
     const wallet = await full.wallet()
     expect(BigInt(wallet.balance.confirmed)).toBe(12_345n)
   })
@@ -65,12 +65,12 @@ describe('partitions', () => {
     const fullB = await startNode('full', [addressOf(minerB)])
     await waitFor(() => minerA.status().peers === 1 && minerB.status().peers === 1, 'both halves connected inside')
 
-    minerA.setMining(true)
-    minerB.setMining(true)
+    minerA.mining!.setEnabled(true)
+    minerB.mining!.setEnabled(true)
     await waitFor(() => minerA.chain.height >= 8, 'half A mining')
-    minerA.setMining(false)
+    minerA.mining!.setEnabled(false)
     await waitFor(() => minerB.chain.height >= 15, 'half B mining more')
-    minerB.setMining(false)
+    minerB.mining!.setEnabled(false)
     await waitFor(() => minerA.miner?.running === false && minerB.miner?.running === false, 'mining to stop')
     await waitFor(() => fullA.chain.tip.hashHex === minerA.chain.tip.hashHex, 'half A in agreement')
     await waitFor(() => fullB.chain.tip.hashHex === minerB.chain.tip.hashHex, 'half B in agreement')
@@ -98,9 +98,9 @@ describe('demo mode', () => {
     expect(minerNode.peerDirectory.demoAddresses()).toEqual([(await full.wallet()).addresses[0]])
     // regtest mines as fast as the CPU allows: mine in bursts
     const burst = async (until: () => Promise<boolean> | boolean, what: string): Promise<void> => {
-      minerNode.setMining(true)
+      minerNode.mining!.setEnabled(true)
       await waitFor(until, what, 60_000)
-      minerNode.setMining(false)
+      minerNode.mining!.setEnabled(false)
       await waitFor(() => minerNode.miner?.running === false, 'mining to stop')
     }
     let scraped = ''

@@ -110,9 +110,9 @@ describe('hostile gossip', () => {
     expect(a.chain.getEntry(blockHashHex(side.header))).toBeDefined()
 
     // honest blocks mined on A still reach C and the observer, after anything A relayed before them
-    a.setMining(true)
+    a.mining!.setEnabled(true)
     await waitFor(() => c.chain.height >= 4, 'an honest block to reach C')
-    a.setMining(false)
+    a.mining!.setEnabled(false)
     const honest = c.chain.getBlock(c.chain.entryAt(4)!.hash)!
     await waitFor(() => observer.received.some(d => equalBytes(d, encodeHeaderAnnouncement(honest.header))), 'the honest header announcement to reach the observer')
     expect(c.chain.getEntry(blockHashHex(side.header))).toBeUndefined()

@@ -50,9 +50,9 @@ describe('getBlocks with duplicate hashes', () => {
   it('is refused and costs the peer; the same blocks asked once each are served', async () => {
     const miner = await FullNode.start(testConfig('miner', cleanup.tempDir()), testLogger('miner'))
     cleanup.add(async () => await miner.stop())
-    miner.setMining(true)
+    miner.mining!.setEnabled(true)
     await waitFor(() => miner.chain.height >= 2, 'two blocks')
-    miner.setMining(false)
+    miner.mining!.setEnabled(false)
     const tip = miner.chain.tip
     const attacker = await plainPeer()
     await attacker.dial(miner.host.node.getMultiaddrs()[0])

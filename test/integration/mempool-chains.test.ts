@@ -76,7 +76,7 @@ describe('a 10,000-deep chain of unconfirmed transactions', () => {
 
     // the miner confirms the 25; then the next 25 are welcome, and confirmed too
     const height = miner.chain.height
-    miner.setMining(true)
+    miner.mining!.setEnabled(true)
     await waitFor(() => miner.tx(ids[24])?.block !== undefined, 'the first 25 to confirm', 60_000)
     const again: string[] = []
     for (const tx of txs.slice(25, 60)) again.push(await submit(miner, tx))
@@ -84,7 +84,7 @@ describe('a 10,000-deep chain of unconfirmed transactions', () => {
     expect(again[25]).toBe('400 too-long-mempool-chain')
     await waitFor(() => miner.tx(ids[49])?.block !== undefined, 'the next 25 to confirm', 60_000)
     await waitFor(() => miner.chain.height >= height + 3, 'more blocks', 60_000)
-    miner.setMining(false)
+    miner.mining!.setEnabled(false)
     await waitFor(() => miner.miner?.running === false, 'mining to stop')
     // every block the miner made connected (processBlock validated it) and holds the chain in order
     const confirmed: string[] = []

@@ -5,6 +5,7 @@ import { devnet, type NetworkParams } from '../../src/core/params.js'
 import { encodeAddress } from '../../src/wallet/address.js'
 import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import { ApiError } from '../../src/api/api-error.js'
+import type { MiningControl } from '../../src/node/mining-control.js'
 import {
   type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
@@ -79,12 +80,24 @@ export class FakeNode implements NodeApi {
   readonly chain: BlockView[] = []
   readonly pool: TxView[]
   readonly walletAddresses: string[]
-  mining = true
+  /** Whether the fake miner is mining. */
+  miningOn = true
+  /** The mining capability, on a miner only (calls recorded as 'mining'). */
+  readonly mining: MiningControl | undefined
   /** Set to make the next call of that method throw this error. */
   failNext: Partial<Record<keyof NodeApi, unknown>> = {}
 
   constructor (opts: FakeNodeOptions = {}) {
     this.role = opts.role ?? 'miner'
+    this.mining = this.role !== 'miner'
+      ? undefined
+      : {
+          setEnabled: (enabled: boolean) => {
+            this.record('mining', [enabled])
+            this.miningOn = enabled
+          },
+          status: () => ({ enabled: this.miningOn, threads: 1, hashRate: 1000, blocksMined: 5 })
+        }
     this.params = opts.params ?? devnet
     const height = opts.height ?? 12
     for (let h = 0; h <= height; h++) this.chain.push(blockView(h, height))
@@ -124,7 +137,7 @@ export class FakeNode implements NodeApi {
       syncing: false,
       bestHeaderHeight: this.tip.height,
       difficulty: 262144,
-      ...(this.role === 'miner' ? { mining: { enabled: this.mining, threads: 1, hashRate: 1000, blocksMined: 5 } } : {}),
+      ...(this.mining !== undefined ? { mining: this.mining.status() } : {}),
       startedAt: 1_700_000_000_000
     }
   }
@@ -222,12 +235,6 @@ export class FakeNode implements NodeApi {
     this.record('submitTx', [bytes])
     if (bytes[0] === 0xff) throw new ApiError(400, 'tx-rejected', 'bad-txns-inputs-missingorspent')
     return { txid: fakeHash(bytes.length, 'f1') }
-  }
-
-  setMining (enabled: boolean): void {
-    this.record('setMining', [enabled])
-    if (this.role !== 'miner') throw new ApiError(400, 'not-a-miner', 'only a miner mines')
-    this.mining = enabled
   }
 
   search (query: string): { kind: 'block' | 'tx' | 'address', id: string } | undefined {
