@@ -96,7 +96,3 @@ export function sendRefusal (err: unknown): unknown {
   if (err instanceof BuildError) return new NodeError('invalid', err.code, err.message)
   return err
 }
-
-export function notAMiner (role: Role): NodeError {
-  return new NodeError('invalid', 'not-a-miner', `${role === 'spv' ? 'an' : 'a'} ${role} node does not mine`)
-}
