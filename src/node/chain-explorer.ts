@@ -6,7 +6,7 @@
 // coins come from the block's undo record, not from decoding the blocks
 // that created them. Requests that read several blocks yield to the event
 // loop between blocks and stop at a byte budget, answering with a cursor.
-import { equalBytes, fromHex, toHex } from '../core/bytes.js'
+import { equalBytes, toHex } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import type { NetworkParams } from '../core/params.js'
 import { txid } from '../core/tx.js'
@@ -17,6 +17,7 @@ import { hasData, type IndexEntry } from '../chain/block-index.js'
 import type { Chain } from '../chain/chain.js'
 import { decodeCoin } from '../chain/records.js'
 import type { AddressHistoryPage, BlockTxPage, BlockView, HeaderView, TxView, WalletTxView } from './node-api.js'
+import { decodeHistoryCursor, encodeHistoryCursor, Lru, Pacer, yieldToEventLoop } from './explorer-paging.js'
 import { blockSummaryView, headerView, txView, type SpentOutput } from './views.js'
 
 /** Bytes of one undo coin (records.ts). */
@@ -27,8 +28,6 @@ export const PAGE_TX_BYTES = 128 * 1024
 export const REQUEST_READ_BYTES = 8 * 1024 * 1024
 /** An address-history page stops after decoding this many bytes of transactions (at least one). */
 export const HISTORY_TX_BYTES = 512 * 1024
-/** Work between two yields to the event loop: about one large transaction's decoding and view. */
-const YIELD_EVERY_BYTES = 64 * 1024
 
 /** Work done so far, for tests, benchmarks and metrics. */
 export interface ExplorerWork {
@@ -41,52 +40,6 @@ export interface ExplorerWork {
 interface BlockSummary { size: number, txCount: number }
 
 interface LoadedBlock { entry: IndexEntry, bytes: Uint8Array, layout: BlockLayout }
-
-/** A small map that forgets its oldest entries. */
-class Lru<K, V> {
-  private readonly map = new Map<K, V>()
-  constructor (private readonly max: number) {}
-
-  get (k: K): V | undefined {
-    const v = this.map.get(k)
-    if (v !== undefined) { this.map.delete(k); this.map.set(k, v) }
-    return v
-  }
-
-  set (k: K, v: V): void {
-    this.map.delete(k)
-    this.map.set(k, v)
-    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K)
-  }
-}
-
-async function yieldToEventLoop (): Promise<void> {
-  await new Promise<void>(resolve => setImmediate(resolve))
-}
-
-/** Lets other requests and the node run between chunks of one request's work. */
-class Pacer {
-  private since = 0
-
-  async done (bytes: number): Promise<void> {
-    this.since += bytes
-    if (this.since >= YIELD_EVERY_BYTES) {
-      this.since = 0
-      await yieldToEventLoop()
-    }
-  }
-}
-
-/** History cursors are "<height>-<txid hex>": the last entry of the page before. */
-export function encodeHistoryCursor (height: number, id: Uint8Array): string {
-  return `${height}-${toHex(id)}`
-}
-
-export function decodeHistoryCursor (cursor: string): { height: number, txid: Uint8Array } | undefined {
-  const m = /^([0-9]{1,10})-([0-9a-fA-F]{64})$/.exec(cursor)
-  if (m === null || Number(m[1]) > 0xffffffff) return undefined
-  return { height: Number(m[1]), txid: fromHex(m[2].toLowerCase()) }
-}
 
 export class ChainExplorer {
   readonly work: ExplorerWork = { blocksRead: 0, blockBytes: 0, undoBytes: 0, txsDecoded: 0 }

@@ -15,7 +15,7 @@ import { LightClient } from '../spv/light-client.js'
 import type { VerifiedProof } from '../spv/proof-verifier.js'
 import type { ProvenTransactions } from '../spv/proven-txs.js'
 import { PendingStorageError, type SpvWallet, type WalletHistoryEntry } from '../spv/spv-wallet.js'
-import { decodeHistoryCursor, encodeHistoryCursor } from './chain-explorer.js'
+import { decodeHistoryCursor, encodeHistoryCursor } from './explorer-paging.js'
 import { NodeError } from './errors.js'
 import type {
   AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
