@@ -22,12 +22,13 @@ import { blockReward, COIN, MAX_MONEY, networks, regtest, type NetworkParams } f
 import { bitsToTarget, hashMeetsTarget, retarget, targetToBits, workForBits } from '../src/core/pow.js'
 import { sighash, txid } from '../src/core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../src/core/types.js'
-import { checkBlock, checkHeaderPow, checkTransaction } from '../src/core/validate.js'
+import { blockSize, checkBlock, checkHeaderPow, checkTransaction } from '../src/core/validate.js'
 import { publicKeyOf, signDigest, verifyDigest } from '../src/crypto/keys.js'
 import { NobleVerifier } from '../src/crypto/verifier.js'
 import { Chain } from '../src/chain/chain.js'
 import { decodeAddress, encodeAddress, AddressError } from '../src/wallet/address.js'
 import { limitsFor, protocolsFor, topicsFor } from '../src/p2p/protocols.js'
+import { wireVectors } from './gen-vectors-wire.js'
 
 export const VECTOR_DIR = resolve(fileURLToPath(import.meta.url), '..', '..', 'test', 'vectors')
 
@@ -565,7 +566,7 @@ async function blockVectors (): Promise<unknown> {
   const stateless = statelessBlockCases().map(c => {
     const got = outcome(() => checkBlock(decodeBlock(encodeBlock(c.block), regtest.maxBlockSize), regtest))
     expectCode(c.name, got, c.want)
-    return { name: c.name, hex: hex(encodeBlock(c.block)), hash: hex(blockHash(c.block.header)), result: got.code }
+    return { name: c.name, hex: hex(encodeBlock(c.block)), hash: hex(blockHash(c.block.header)), size: blockSize(c.block), result: got.code }
   })
   const { prefix, cases, now } = contextualBlockCases()
   // the valid case would move the tip; run it last so every other case sees tip 5
@@ -592,7 +593,8 @@ export async function generateVectors (): Promise<Record<string, unknown>> {
     'merkle.json': merkleVectors(),
     'addresses.json': addressVectors(),
     'retarget.json': retargetVectors(),
-    'blocks.json': await blockVectors()
+    'blocks.json': await blockVectors(),
+    'wire.json': wireVectors()
   }
 }
 

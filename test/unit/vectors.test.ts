@@ -20,6 +20,10 @@ import { hash160 } from '../../src/core/hash.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { decodeAddress, encodeAddress, AddressError } from '../../src/wallet/address.js'
 import { limitsFor, protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
+import { decodeSpvRequest, decodeSpvResponse, spvLimitsOf } from '../../src/p2p/spv-messages.js'
+import { decodeSyncRequest, decodeSyncResponse } from '../../src/p2p/sync-messages.js'
+import { decodeHeaderAnnouncement } from '../../src/p2p/validation/header.js'
+import { blockSize } from '../../src/core/validate.js'
 import { generateVectors, runChainCases, serialize, VECTOR_DIR } from '../../scripts/gen-vectors.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -237,6 +241,9 @@ describe('test vectors: blocks', () => {
     for (const b of v.stateless) {
       const block = decodeBlock(fromHex(b.hex), p.maxBlockSize)
       expect(hex(blockHash(block.header))).toBe(b.hash)
+      // the block size is the length of the canonical encoding
+      expect(blockSize(block)).toBe(b.size)
+      expect(b.size).toBe(b.hex.length / 2)
       expect(codeOf(() => checkBlock(block, p)), b.name).toBe(b.result)
     }
   })
@@ -250,10 +257,38 @@ describe('test vectors: blocks', () => {
   })
 })
 
+describe('test vectors: wire messages', () => {
+  const v = load('wire.json')
+  const limits = limitsFor(getNetwork('regtest'))
+  const decoders: Record<string, (b: Uint8Array) => unknown> = {
+    syncRequest: b => decodeSyncRequest(b, limits.requestBytes, limits.locatorHashes, limits.blocksPerReply),
+    syncResponse: b => decodeSyncResponse(b, limits.responseBytes, limits.headersPerReply, limits.blocksPerReply),
+    spvRequest: b => decodeSpvRequest(b, spvLimitsOf(limits, limits.requestBytes)),
+    spvResponse: b => decodeSpvResponse(b, spvLimitsOf(limits, limits.responseBytes)),
+    headerAnnouncement: b => decodeHeaderAnnouncement(b, limits.headerMessageBytes)
+  }
+
+  it('each request, response and announcement decodes, or is refused with its code', () => {
+    for (const m of v.messages) expect(codeOf(() => decoders[m.kind](fromHex(m.hex))), `${m.kind}: ${m.name}`).toBe(m.result)
+  })
+
+  it('every decoder refuses two oneof bodies and explicit defaults', () => {
+    const refused = v.messages.filter((m: any) => /two bodies|explicit|padded|unknown field|without tip_hash/.test(m.name))
+    expect(refused.length).toBeGreaterThanOrEqual(6)
+    for (const m of refused) expect(m.result, `${m.kind}: ${m.name}`).toBe('decode-noncanonical')
+  })
+
+  it('a frame is the uvarint length and the message', () => {
+    const msg = fromHex(v.frame.message)
+    expect(msg.length).toBeLessThan(128)
+    expect(v.frame.frame).toBe(hex(new Uint8Array([msg.length])) + v.frame.message)
+  })
+})
+
 describe('test vectors: the generator', () => {
   it('reproduces the committed files byte for byte', async () => {
     const files = await generateVectors()
-    expect(Object.keys(files).sort()).toEqual(['addresses.json', 'blocks.json', 'headers.json', 'merkle.json', 'networks.json', 'retarget.json', 'transactions.json'])
+    expect(Object.keys(files).sort()).toEqual(['addresses.json', 'blocks.json', 'headers.json', 'merkle.json', 'networks.json', 'retarget.json', 'transactions.json', 'wire.json'])
     for (const [name, value] of Object.entries(files)) {
       expect(serialize(value), `${name}: run npx tsx scripts/gen-vectors.ts`).toBe(readFileSync(join(VECTOR_DIR, name), 'utf8'))
     }
