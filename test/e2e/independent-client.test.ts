@@ -85,6 +85,16 @@ describe('an independent client written from PROTOCOL.md', () => {
     expect(client.state.chain[status.height]).toBe(status.tip)
     expect(client.state.chain).toContain((await node.api.get<StatusView>('/api/status')).tip)
 
+    // GetHeaders semantics on both protocols: an unknown locator starts at genesis; max; stop is inclusive; after a known hash
+    const chain = client.state.chain
+    for (const protocol of ['sync', 'spv'] as const) {
+      expect(await client.headers(protocol, ['ab'.repeat(32)], 3)).toEqual(chain.slice(0, 3))
+      expect(await client.headers(protocol, [chain[2], chain[0]], 2)).toEqual(chain.slice(3, 5))
+      expect(await client.headers(protocol, [chain[0]], 0, chain[4])).toEqual(chain.slice(1, 5))
+    }
+    // GetBlocks: found in request order, unknown hashes in not_found
+    expect(await client.blocks([chain[2], 'cd'.repeat(32), chain[1]])).toEqual({ blocks: [chain[2], chain[1]], notFound: ['cd'.repeat(32)] })
+
     // every block downloaded and verified with its spends: signatures and owners against the client's own UTXO set
     expect(await client.syncBlocks()).toBe(walked)
     expect(client.state.signaturesChecked).toBeGreaterThanOrEqual(2)
@@ -100,6 +110,9 @@ describe('an independent client written from PROTOCOL.md', () => {
     expect(history.proofs.map(p => p.txid)).toContain(paid)
     const coinbaseProof = await client.txProof(hex(txid((await client.getBlock(client.state.chain[1])).transactions[0])))
     expect(client.verifyProof(coinbaseProof)).toMatchObject({ height: 1, index: 0 })
+
+    // an unknown txid: an Error reply with code not-found
+    expect(await client.txProof('ef'.repeat(32)).then(() => 'ok', (err: ProtocolError) => err.code)).toBe('not-found')
 
     // tampered proofs: wrong index, a block not on the client's chain (phantom positions: the vectors test below)
     expect(code(() => client.verifyProof({ ...proof, index: (proof.index ?? 0) ^ 1 }))).toMatch(/^proof-(bad-branch|bad-index|coinbase-position)$/)

@@ -40,6 +40,8 @@ export interface Client {
   syncHeaders: (protocol?: 'sync' | 'spv') => Promise<number>
   syncBlocks: () => Promise<number>
   getBlock: (hashHex: string) => Promise<any>
+  headers: (protocol: 'sync' | 'spv', locatorHex: string[], max?: number, stopHex?: string) => Promise<string[]>
+  blocks: (hashesHex: string[]) => Promise<{ blocks: string[], notFound: string[] }>
   verifyProof: (p: MerkleProofMessage) => { txid: string, height: number, index: number }
   txProof: (txidHex: string) => Promise<MerkleProofMessage>
   addressHistory: (address: string) => Promise<{ proofs: Array<{ txid: string, height: number, index: number }>, tipHeight: number, tipHash: string }>

@@ -477,6 +477,21 @@ export async function startClient ({ network, peer, log = () => {} }) {
       return state.utxoHeight
     },
 
+    /** Raw GetHeaders over either protocol: the hashes of the headers served after `locator` (hex hashes, newest first). */
+    async headers (protocol, locatorHex, max = 0, stopHex = '') {
+      const ask = protocol === 'sync' ? sync : spv
+      const res = await ask({ getHeaders: { locator: locatorHex.map(unhex), max, ...(stopHex !== '' ? { stop: unhex(stopHex) } : {}) } })
+      if (res.headers == null) fail('unexpected-reply', `${res.body} to getHeaders`)
+      return res.headers.headers.map(h => hex(blockHash(h)))
+    },
+
+    /** Raw GetBlocks: hashes of the blocks served and the not-found list. */
+    async blocks (hashesHex) {
+      const res = await sync({ getBlocks: { hashes: hashesHex.map(unhex) } })
+      if (res.blocks == null) fail('unexpected-reply', `${res.body} to getBlocks`)
+      return { blocks: res.blocks.blocks.map(b => hex(blockHash(b.header))), notFound: res.blocks.notFound.map(hex) }
+    },
+
     /** One block by hash over the sync protocol (the decoded Block message; not yet verified). */
     async getBlock (hashHex) {
       const res = await sync({ getBlocks: { hashes: [unhex(hashHex)] } })
