@@ -12,7 +12,7 @@ import { waitFor } from '../../bench/support/wait.js'
 import { dialAddress, startDaemon } from '../../bench/support/daemons.js'
 import type { StatusView, TxView } from '../../src/node/node-api.js'
 import {
-  bitsToTarget, blockHash, checkPow, decodeAddress, decodeCanonical, header80, hex, meetsTarget, merkleRoot, pb, ProtocolError,
+  bitsToTarget, blockHash, checkHeaderContext, checkPow, decodeAddress, retargetBits, targetToBits, decodeCanonical, header80, hex, meetsTarget, merkleRoot, pb, ProtocolError,
   rootFromBranch, sighash, startClient, txid, unhex, verifyBlock, type Client
 } from '../independent-client/client.mjs'
 
@@ -170,6 +170,16 @@ describe('the independent client against the committed test vectors', () => {
       expect(got, h.name).toBe(h.result)
     }
     for (const c of load('headers.json').compactBits) expect(bitsToTarget(c.bits)?.toString(16) ?? null).toBe(c.target)
+  })
+
+  it('retargets (4x clamp, powLimit cap) and checks header context (MTP, timewarp, future) as the vectors say', () => {
+    const v = load('retarget.json')
+    for (const r of v.retarget) expect(retargetBits(r.prevBits, r.actualTimespan, r.network), r.name).toBe(r.nextBits)
+    for (const c of v.headerContext) {
+      const got = code(() => checkHeaderContext({ time: c.time, bits: c.bits }, c.height, (h: number) => c.ancestors[h], c.network, c.now))
+      expect(got, c.name).toBe(c.result)
+    }
+    for (const t of load('headers.json').targetToBits) expect(targetToBits(BigInt('0x' + t.target))).toBe(t.bits)
   })
 
   it('verifies Merkle proofs, refusing phantom positions and wrong indexes, as the vectors say', () => {

@@ -19,6 +19,9 @@ export function merkleRoot (leaves: Uint8Array[]): Uint8Array
 export function rootFromBranch (leaf: Uint8Array, branch: Uint8Array[], index: number): Uint8Array | null
 export function decodeAddress (address: string, network: string): Uint8Array
 export function checkPow (h: any, network: string): void
+export function targetToBits (target: bigint): number
+export function retargetBits (prevBits: number, actualTimespan: number, network: string): number
+export function checkHeaderContext (h: any, height: number, ancestor: (height: number) => { time: number, bits: number }, network: string, now: number): void
 export function verifyBlock (data: Uint8Array, ctx: { net: string, height?: number, utxo?: Map<string, { amount: bigint, address: Uint8Array }> }): { block: any, hash: Uint8Array, txids: Uint8Array[], signatures: number }
 
 export interface GossipRecord { hash: string, txids: string[], signatures: number, height?: number, spendsChecked: boolean }

@@ -121,9 +121,9 @@ export const meetsTarget = (hash, target) => BigInt('0x' + hex(hash)) <= target
 export const workOf = bits => (1n << 256n) / (bitsToTarget(bits) + 1n)
 
 export const NETWORKS = {
-  devnet: { powLimitBits: 0x1e0fffff, retargetInterval: 20, targetBlockTime: 5, noRetarget: false, prefix: 'mc', maturity: 10, halving: 100000, genesis: '000002b640dbf74634a6c767672258ab1f6c2622c0f0857e80f686f60f825760' },
-  testnet: { powLimitBits: 0x1e00ffff, retargetInterval: 120, targetBlockTime: 60, noRetarget: false, prefix: 'tmc', maturity: 100, halving: 210000, genesis: '000000ccb5bdfe89d54902ea9296c15b96754ad48dea40f132ac4ab0db869189' },
-  regtest: { powLimitBits: 0x207fffff, retargetInterval: 20, targetBlockTime: 1, noRetarget: true, prefix: 'mcrt', maturity: 3, halving: 150, genesis: '0a4749854a485fd0623af623fc0d5b41025a175eabfef806c7219ce1c4e2d841' }
+  devnet: { powLimitBits: 0x1e0fffff, retargetInterval: 20, targetBlockTime: 5, noRetarget: false, maxFuture: 120, prefix: 'mc', maturity: 10, halving: 100000, genesis: '000002b640dbf74634a6c767672258ab1f6c2622c0f0857e80f686f60f825760' },
+  testnet: { powLimitBits: 0x1e00ffff, retargetInterval: 120, targetBlockTime: 60, noRetarget: false, maxFuture: 7200, prefix: 'tmc', maturity: 100, halving: 210000, genesis: '000000ccb5bdfe89d54902ea9296c15b96754ad48dea40f132ac4ab0db869189' },
+  regtest: { powLimitBits: 0x207fffff, retargetInterval: 20, targetBlockTime: 1, noRetarget: true, maxFuture: 7200, prefix: 'mcrt', maturity: 3, halving: 150, genesis: '0a4749854a485fd0623af623fc0d5b41025a175eabfef806c7219ce1c4e2d841' }
 }
 
 export function checkPow (h, net) {
@@ -132,6 +132,44 @@ export function checkPow (h, net) {
   if (target === null) fail('header-bad-bits', `bits 0x${h.bits.toString(16)}`)
   if (target > bitsToTarget(NETWORKS[net].powLimitBits)) fail('header-bits-above-limit', 'target easier than the network limit')
   if (!meetsTarget(blockHash(h), target)) fail('header-bad-pow', 'hash above target')
+}
+
+// ---- §9, §10: retarget, timewarp, timestamps -----------------------------------------------
+
+export function targetToBits (target) {
+  let size = Math.ceil(target.toString(16).length / 2)
+  let mantissa = Number(size <= 3 ? target << BigInt(8 * (3 - size)) : target >> BigInt(8 * (size - 3)))
+  if (mantissa & 0x00800000) { mantissa >>>= 8; size += 1 }
+  return ((size << 24) | mantissa) >>> 0
+}
+
+export function retargetBits (prevBits, actualTimespan, network) {
+  const net = NETWORKS[network]
+  const expected = net.targetBlockTime * net.retargetInterval
+  const clamped = Math.min(Math.max(actualTimespan, Math.floor(expected / 4)), expected * 4)
+  let next = bitsToTarget(prevBits) * BigInt(clamped) / BigInt(expected)
+  const limit = bitsToTarget(net.powLimitBits)
+  if (next > limit) next = limit
+  if (next < 1n) next = 1n
+  return targetToBits(next)
+}
+
+/**
+ * The header rules that need the branch (§9, §10): `ancestor(h)` gives
+ * { time, bits } of the block at height h below the header; `now` is unix seconds.
+ */
+export function checkHeaderContext (h, height, ancestor, network, now) {
+  const net = NETWORKS[network]
+  const parent = ancestor(height - 1)
+  const boundary = !net.noRetarget && height % net.retargetInterval === 0
+  const bits = boundary ? retargetBits(parent.bits, parent.time - ancestor(height - net.retargetInterval).time, network) : parent.bits
+  if (h.bits !== bits) fail('header-bad-diffbits', `bits 0x${h.bits.toString(16)}, required 0x${bits.toString(16)}`)
+  const times = []
+  for (let k = height - 1; k >= 0 && times.length < 11; k--) times.push(ancestor(k).time)
+  times.sort((a, b) => a - b)
+  if (h.time <= times[Math.floor(times.length / 2)]) fail('header-time-too-old', `time ${h.time}`)
+  if (boundary && h.time < parent.time - net.targetBlockTime) fail('header-timewarp', `time ${h.time}, parent ${parent.time}`)
+  if (h.time > now + net.maxFuture) fail('header-time-too-new', `time ${h.time}`)
 }
 
 // ---- §4: Merkle tree and proofs ------------------------------------------------------
@@ -396,12 +434,6 @@ export async function startClient ({ network, peer, log = () => {} }) {
   const parentOf = data => {
     try { return state.headers.get(hex(bytes(pb.Block.decode(data).header?.prevHash))) } catch { return undefined }
   }
-  const mtp = height => {
-    const times = []
-    for (let h = height; h >= 0 && times.length < 11; h--) times.push(state.headers.get(state.chain[h]).header.time)
-    times.sort((a, b) => a - b)
-    return times[Math.floor(times.length / 2)]
-  }
 
   /** Accepts one header on top of the active chain after checking it (§5, §6). */
   function addHeader (h) {
@@ -414,10 +446,7 @@ export async function startClient ({ network, peer, log = () => {} }) {
     } else {
       if (parentHex !== state.chain[height - 1]) fail('headers-not-connecting', `header ${hashHex} does not build on ${state.chain[height - 1]}`)
       checkPow(h, network)
-      const parent = state.headers.get(parentHex).header
-      // regtest never retargets; elsewhere the bits change only at retarget boundaries (not followed by this small client)
-      if ((net.noRetarget || height % net.retargetInterval !== 0) && h.bits !== parent.bits) fail('header-bad-diffbits', `at height ${height}`)
-      if (h.time <= mtp(height - 1)) fail('header-time-too-old', `at height ${height}`)
+      checkHeaderContext(h, height, k => state.headers.get(state.chain[k]).header, network, Math.floor(Date.now() / 1000))
     }
     state.headers.set(hashHex, { header: h, height })
     state.chain.push(hashHex)
