@@ -111,7 +111,18 @@ export function encodeSpvRequest (r: SpvRequest): Uint8Array {
   }
 }
 
+/**
+ * Like every decoder of peer data, accepts only the canonical encoding. This
+ * is also what refuses two bodies: protobuf keeps the last of a oneof, so
+ * oneBody() alone never sees two, but the bytes are not those of that message.
+ */
 export function decodeSpvRequest (bytes: Uint8Array, limits: SpvLimits): SpvRequest {
+  const req = decodeSpvRequestFields(bytes, limits)
+  if (!equalBytes(encodeSpvRequest(req), bytes)) throw new DecodeError('decode-noncanonical', 'spv request is not canonically encoded')
+  return req
+}
+
+function decodeSpvRequestFields (bytes: Uint8Array, limits: SpvLimits): SpvRequest {
   const m = decodeWire<WireSpvRequest>(wire.SpvRequest, bytes, limits.maxBytes, 'spv request')
   oneBody([m.getHeaders != null, m.getAddressHistory != null, m.getTxProof != null], 'spv request')
   if (m.getHeaders != null) {

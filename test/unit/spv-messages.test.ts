@@ -129,6 +129,17 @@ describe('spv messages: responses', () => {
     expect(decodeErrorOf(() => decodeSpvResponse(w.finish(), limits)).code).toBe('decode-noncanonical')
   })
 
+  it('refuses a request that is not canonically encoded, including one with two bodies', () => {
+    const proofReq = encodeSpvRequest({ kind: 'getTxProof', txid: rand(32) })
+    const headersReq = encodeSpvRequest({ kind: 'getHeaders', locator: [], stop: new Uint8Array(0), max: 1 })
+    // protobuf keeps the last body of a oneof: without the re-encoding check this decoded as a getHeaders
+    expect(decodeErrorOf(() => decodeSpvRequest(new Uint8Array([...proofReq, ...headersReq]), limits)).code).toBe('decode-noncanonical')
+    // an unknown field, and max written as an explicit 0
+    expect(decodeErrorOf(() => decodeSpvRequest(new Uint8Array([...proofReq, (9 << 3) | 0, 1]), limits)).code).toBe('decode-noncanonical')
+    expect(decodeErrorOf(() => decodeSpvRequest(new Uint8Array([0x0a, 0x02, 0x18, 0x00]), limits)).code).toBe('decode-noncanonical')
+    expect(decodeSpvRequest(headersReq, limits)).toEqual({ kind: 'getHeaders', locator: [], stop: new Uint8Array(0), max: 1 })
+  })
+
   it('turns garbage into DecodeError and nothing else', () => {
     const samples: Uint8Array[] = []
     for (let i = 0; i < 2000; i++) samples.push(new Uint8Array(randomBytes(1 + (i % 300))))
