@@ -55,9 +55,10 @@ function startPrometheus (args: string[]): { output: () => string, exited: Promi
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   cleanup.add(async () => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-    process.kill(-child.pid, 'SIGTERM')
+    const signal = (sig: NodeJS.Signals): void => { try { process.kill(-child.pid!, sig) } catch { /* already gone */ } }
+    signal('SIGTERM')
     const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>(resolve => setTimeout(() => resolve(false), 15_000).unref())])
-    if (!stopped) process.kill(-child.pid, 'SIGKILL')
+    if (!stopped) signal('SIGKILL')
     await exited
   })
   return { output: () => out, exited }
