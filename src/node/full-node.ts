@@ -61,7 +61,7 @@ export class FullNode extends FullNodeApi {
   static async start (config: NodeConfig, log: Logger, opts: { params?: NetworkParams } = {}): Promise<FullNode> {
     const params = opts.params ?? getNetwork(config.network)
     mkdirSync(config.dataDir, { recursive: true })
-    const metrics = new NodeMetrics()
+    const metrics = new NodeMetrics({ network: params.id, role: config.role, targetBlockTime: params.targetBlockTime })
     const verifier = await createVerifier({ onWarning: msg => log.warn(msg) })
     const closers: Array<() => Promise<void>> = [async () => await verifier.close()]
     const fatal = new FatalSignal(log)
@@ -149,8 +149,7 @@ export class FullNode extends FullNodeApi {
       if (result === 'accepted') metrics.txValidationSeconds.observe(seconds)
     })
     chain.on('tip', entry => {
-      metrics.chainHeight.set(entry.height)
-      metrics.difficulty.set(difficultyOf(entry.header.bits))
+      metrics.setTip(entry.height, entry.header.time, difficultyOf(entry.header.bits))
       events.emit('tip', headerView(entry, entry.height, true))
     })
     chain.on('connect', (block, entry) => {
@@ -174,8 +173,8 @@ export class FullNode extends FullNodeApi {
     })
     mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
     reportPeerEvents(this.host, metrics, events)
-    metrics.chainHeight.set(chain.height)
-    metrics.difficulty.set(difficultyOf(chain.tip.header.bits))
+    metrics.setTip(chain.height, chain.tip.header.time, difficultyOf(chain.tip.header.bits))
+    metrics.mempoolMaxBytes.set(mempool.maxBytes)
   }
 
   private onMined (block: Block): void {

@@ -46,7 +46,7 @@ export class SpvNode extends SpvNodeApi {
   static async start (config: NodeConfig, log: Logger): Promise<SpvNode> {
     const params = getNetwork(config.network)
     mkdirSync(config.dataDir, { recursive: true })
-    const metrics = new NodeMetrics()
+    const metrics = new NodeMetrics({ network: params.id, role: 'spv', targetBlockTime: params.targetBlockTime })
     const closers: Array<() => Promise<void>> = []
     const fatal = new FatalSignal(log)
     return await assemble(closers, async () => {
@@ -95,8 +95,7 @@ export class SpvNode extends SpvNodeApi {
   private wireEvents (): void {
     const { headers, metrics, events, proven, lightWallet: wallet } = this
     headers.on('tip', (tip, previous) => {
-      metrics.chainHeight.set(tip.height)
-      metrics.difficulty.set(difficultyOf(tip.header.bits))
+      metrics.setTip(tip.height, tip.header.time, difficultyOf(tip.header.bits))
       // header-only 'block' events for what joined the active chain (the newest few after a long sync)
       const joined: IndexEntry[] = []
       const fork = headers.index.forkPoint(previous, tip)
@@ -111,8 +110,7 @@ export class SpvNode extends SpvNodeApi {
     wallet.on('settled', (p, reason) => { if (reason !== 'proven') events.emit('txRemoved', p.txidHex, reason) })
     wallet.on('addresses', () => this.client.scheduleRefresh())
     reportPeerEvents(this.host, metrics, events)
-    metrics.chainHeight.set(headers.height)
-    metrics.difficulty.set(difficultyOf(headers.tip.header.bits))
+    metrics.setTip(headers.height, headers.tip.header.time, difficultyOf(headers.tip.header.bits))
     metrics.mempoolTransactions.set(0)
   }
 

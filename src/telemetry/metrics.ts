@@ -2,7 +2,8 @@
 // share a process in tests). Names of DESIGN.md are the contract. Label
 // values known in advance are initialised to 0 so every series exists from
 // the start.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { readFileSync } from 'node:fs'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client'
 
 export const BLOCK_RESULTS = ['accepted', 'side', 'orphan', 'duplicate', 'rejected', 'ignored'] as const
 export const TX_RESULTS = ['accepted', 'duplicate', 'rejected', 'ignored'] as const
@@ -10,6 +11,40 @@ export const GOSSIP_RESULTS = ['accept', 'ignore', 'reject'] as const
 export const GOSSIP_TOPICS = ['tx', 'block', 'header'] as const
 export const RPC_PROTOCOLS = ['sync', 'spv'] as const
 export const RPC_RESULTS = ['ok', 'error', 'timeout', 'rate_limited', 'invalid'] as const
+
+let processRegistry: Registry | undefined
+
+/**
+ * prom-client's default collectors (process_*, nodejs_*), created once per
+ * process: they describe the process, not a node, and each set starts an
+ * event-loop delay monitor and a GC observer that are never released, so a
+ * test process starting dozens of nodes must not create one set per node.
+ * Every node's registry shares these metric objects.
+ */
+export function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+/** This installation's version (package.json), for minicoin_node_info. */
+function softwareVersion (): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** What a node is, exported as labels of minicoin_node_info and as constants the alert rules compare with. */
+export interface NodeIdentity {
+  network: string
+  role: string
+  /** The network's target block interval, in seconds. */
+  targetBlockTime: number
+}
 
 export class NodeMetrics {
   readonly registry = new Registry()
@@ -34,9 +69,14 @@ export class NodeMetrics {
   readonly rpcRequestsTotal: Counter<'protocol' | 'direction' | 'result'>
   readonly peerPenaltiesTotal: Counter<'reason'>
   readonly peersBannedTotal: Counter
+  readonly nodeInfo: Gauge<'network' | 'role' | 'version'>
+  readonly chainTipTimestamp: Gauge
+  readonly targetBlockTime: Gauge
+  readonly mempoolMaxBytes: Gauge
 
-  constructor () {
+  constructor (identity?: NodeIdentity) {
     const r = this.registry
+    for (const metric of processMetrics().getMetricsAsArray()) r.registerMetric(metric as unknown as Metric)
     this.chainHeight = new Gauge({ name: 'minicoin_chain_height', help: 'Height of the active chain (SPV: of the verified header chain)', registers: [r] })
     this.peers = new Gauge({ name: 'minicoin_peers', help: 'Connected peers', registers: [r] })
     this.mempoolTransactions = new Gauge({ name: 'minicoin_mempool_transactions', help: 'Transactions waiting in the mempool', registers: [r] })
@@ -63,6 +103,15 @@ export class NodeMetrics {
     this.peerPenaltiesTotal = new Counter({ name: 'minicoin_peer_penalties_total', help: 'Penalties given to peers, by reason', labelNames: ['reason'], registers: [r] })
     this.peersBannedTotal = new Counter({ name: 'minicoin_peers_banned_total', help: 'Peers disconnected and banned for misbehaviour', registers: [r] })
 
+    this.nodeInfo = new Gauge({ name: 'minicoin_node_info', help: 'Always 1; the labels say which network and role this node runs, and its software version', labelNames: ['network', 'role', 'version'], registers: [r] })
+    this.chainTipTimestamp = new Gauge({ name: 'minicoin_chain_tip_timestamp_seconds', help: 'Header time of the tip of the active chain (Unix seconds); time() minus this is the tip age', registers: [r] })
+    this.targetBlockTime = new Gauge({ name: 'minicoin_target_block_time_seconds', help: 'The network\'s target interval between blocks', registers: [r] })
+    this.mempoolMaxBytes = new Gauge({ name: 'minicoin_mempool_max_bytes', help: 'Mempool size cap (mempool.maxBytes); above it the lowest fee rates are evicted. 0 on SPV nodes, which keep no mempool', registers: [r] })
+
+    if (identity !== undefined) {
+      this.nodeInfo.set({ network: identity.network, role: identity.role, version: softwareVersion() }, 1)
+      this.targetBlockTime.set(identity.targetBlockTime)
+    }
     for (const result of BLOCK_RESULTS) this.blocksTotal.inc({ result }, 0)
     for (const result of TX_RESULTS) this.transactionsTotal.inc({ result }, 0)
     for (const topic of GOSSIP_TOPICS) for (const result of GOSSIP_RESULTS) this.gossipMessagesTotal.inc({ topic, result }, 0)
@@ -70,5 +119,12 @@ export class NodeMetrics {
       for (const direction of ['inbound', 'outbound']) for (const result of RPC_RESULTS) this.rpcRequestsTotal.inc({ protocol, direction, result }, 0)
     }
     this.spvProofsVerifiedTotal.inc(0)
+  }
+
+  /** A new tip: its height, header time and difficulty. */
+  setTip (height: number, headerTime: number, difficulty: number): void {
+    this.chainHeight.set(height)
+    this.chainTipTimestamp.set(headerTime)
+    this.difficulty.set(difficulty)
   }
 }
