@@ -96,6 +96,7 @@ export class SpvNode extends SpvNodeApi {
     const { headers, metrics, events, proven, lightWallet: wallet } = this
     headers.on('tip', (tip, previous) => {
       metrics.setTip(tip.height, tip.header.time, difficultyOf(tip.header.bits))
+      this.reportSyncProgress()
       // header-only 'block' events for what joined the active chain (the newest few after a long sync)
       const joined: IndexEntry[] = []
       const fork = headers.index.forkPoint(previous, tip)
@@ -111,7 +112,20 @@ export class SpvNode extends SpvNodeApi {
     wallet.on('addresses', () => this.client.scheduleRefresh())
     reportPeerEvents(this.host, metrics, events)
     metrics.setTip(headers.height, headers.tip.header.time, difficultyOf(headers.tip.header.bits))
+    this.reportSyncProgress()
     metrics.mempoolTransactions.set(0)
+  }
+
+  /**
+   * Sync gauges as a full node reports them: the best header height a peer
+   * has shown us (a light node takes every valid header in, so this is its
+   * own tip unless a peer's headers are still being checked) over our tip.
+   */
+  private reportSyncProgress (): void {
+    const height = this.headers.height
+    const target = Math.max(height, ...this.client.peerHeights.values())
+    this.metrics.syncTargetHeight.set(target)
+    this.metrics.syncProgress.set(target === 0 ? 1 : height / target)
   }
 
   async stop (): Promise<void> {

@@ -71,7 +71,7 @@ function asKey (address: Uint8Array): Key {
   return { priv: new Uint8Array(0), pub: new Uint8Array(0), address }
 }
 
-async function metric (light: SpvNode, which: 'spvProofsVerifiedTotal' | 'spvProofsRejectedTotal'): Promise<number> {
+async function metric (light: SpvNode, which: 'spvProofsVerifiedTotal' | 'spvProofsRejectedTotal' | 'syncTargetHeight' | 'syncProgress'): Promise<number> {
   return (await light.metrics[which].get()).values[0]?.value ?? 0
 }
 
@@ -96,6 +96,9 @@ describe('light client against full nodes', () => {
     await waitFor(async () => (await light.wallet()).balance.confirmed === '1234', 'the proven payment')
     expect((await light.wallet()).balance.immature).toBe(reward.toString())
     expect(light.status().height).toBe(6)
+    // sync gauges as a full node reports them: the best height peers showed, and our share of it
+    expect(await metric(light, 'syncTargetHeight')).toBe(6)
+    expect(await metric(light, 'syncProgress')).toBe(1)
     expect(await metric(light, 'spvProofsVerifiedTotal')).toBeGreaterThanOrEqual(2)
     expect(await metric(light, 'spvProofsRejectedTotal')).toBe(0)
     const paymentView = light.tx(toHex(txidOf(payment)))
