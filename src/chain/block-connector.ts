@@ -14,6 +14,9 @@ import type { BatchOp, ChainStore } from './store.js'
 import { addressKey, coinKey, key, META_TIP, Prefix, u32be } from './db-layout.js'
 import type { IndexEntry } from './block-index.js'
 
+/** Signature checks per message to the verifier: large enough to amortise a round trip, small enough to start early. */
+const VERIFY_SLICE = 512
+
 /** Index ops shared by connect (put) and disconnect (del): tx locations and address history. */
 function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean): BatchOp[] {
   const ops: BatchOp[] = []
@@ -63,13 +66,18 @@ export async function connectBlock (
   if (coinbaseHeight(coinbase) !== height) throw new ValidationError('cb-bad-height', `coinbase says height ${coinbaseHeight(coinbase)}, block is at ${height}`)
 
   // Signatures need no chain state: the worker pool checks them while this
-  // thread looks up and spends the inputs.
-  const checks: SignatureCheck[] = []
+  // thread looks up and spends the inputs. They go out in slices as their
+  // digests are computed, so the workers start on the first slice while this
+  // thread still hashes the rest.
   const checkOwner: number[] = []
+  const slices: Array<Promise<boolean[]>> = []
+  let slice: SignatureCheck[] = []
   block.transactions.forEach((tx, i) => {
-    for (const c of inputSignatureChecks(tx, p.id)) { checks.push(c); checkOwner.push(i) }
+    for (const c of inputSignatureChecks(tx, p.id)) { slice.push(c); checkOwner.push(i) }
+    if (slice.length >= VERIFY_SLICE) { slices.push(verifier.verifyBatch(slice)); slice = [] }
   })
-  const verified = verifier.verifyBatch(checks)
+  if (slice.length > 0) slices.push(verifier.verifyBatch(slice))
+  const verified = Promise.all(slices).then(parts => parts.flat())
   // a failure below must not leave the verification promise unobserved
   verified.catch(() => {})
 
