@@ -5,7 +5,7 @@ import { ValidationError } from '../core/errors.js'
 import { blockReward, type NetworkParams } from '../core/params.js'
 import { coinbaseHeight, isCoinbase, outputsTotal, txid } from '../core/tx.js'
 import type { Block } from '../core/types.js'
-import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
+import { blockSignatureVerdict } from './block-signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
@@ -13,9 +13,6 @@ import { type Coin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from 
 import type { BatchOp, ChainStore } from './store.js'
 import { addressKey, coinKey, key, META_TIP, Prefix, u32be } from './db-layout.js'
 import type { IndexEntry } from './block-index.js'
-
-/** Signature checks per message to the verifier: large enough to amortise a round trip, small enough to start early. */
-const VERIFY_SLICE = 512
 
 /** Index ops shared by connect (put) and disconnect (del): tx locations and address history. */
 function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean): BatchOp[] {
@@ -65,21 +62,10 @@ export async function connectBlock (
   // [REJECT] the coinbase commits to its height (BIP34), so coinbase txids stay unique
   if (coinbaseHeight(coinbase) !== height) throw new ValidationError('cb-bad-height', `coinbase says height ${coinbaseHeight(coinbase)}, block is at ${height}`)
 
-  // Signatures need no chain state: the worker pool checks them while this
-  // thread looks up and spends the inputs. They go out in slices as their
-  // digests are computed, so the workers start on the first slice while this
-  // thread still hashes the rest.
-  const checkOwner: number[] = []
-  const slices: Array<Promise<boolean[]>> = []
-  let slice: SignatureCheck[] = []
-  block.transactions.forEach((tx, i) => {
-    for (const c of inputSignatureChecks(tx, p.id)) { slice.push(c); checkOwner.push(i) }
-    if (slice.length >= VERIFY_SLICE) { slices.push(verifier.verifyBatch(slice)); slice = [] }
-  })
-  if (slice.length > 0) slices.push(verifier.verifyBatch(slice))
-  const verified = Promise.all(slices).then(parts => parts.flat())
-  // a failure below must not leave the verification promise unobserved
-  verified.catch(() => {})
+  // Signatures need no chain state: the worker pool checks them (or has
+  // checked them, when the block was preverified) while this thread looks up
+  // and spends the inputs.
+  const verdict = blockSignatureVerdict(block, verifier, p)
 
   block.transactions.forEach((tx, i) => {
     if (!isCoinbase(tx)) {
@@ -96,10 +82,9 @@ export async function connectBlock (
   // [REJECT] the coinbase claims more than reward + fees
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
-  const results = await verified
-  const bad = results.indexOf(false)
+  const bad = await verdict
   // [REJECT] every input signature verifies
-  if (bad !== -1) throw new ValidationError('tx-bad-signature', `transaction ${checkOwner[bad]} has an invalid signature`)
+  if (bad !== -1) throw new ValidationError('tx-bad-signature', `transaction ${bad} has an invalid signature`)
 
   const ops: BatchOp[] = []
   for (const s of view.spent.values()) ops.push({ type: 'del', key: coinKey(s.txid, s.index) })
