@@ -46,11 +46,8 @@ export class EventStream {
     this.maxPerAddress = opts.maxClientsPerAddress ?? 8
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024
     this.log = opts.log
-    const untyped = events as unknown as EventEmitter
     for (const name of EVENT_NAMES) {
-      const listener = (...args: unknown[]): void => this.broadcast(name, payloadOf(name, args))
-      this.listeners.set(name, listener)
-      untyped.on(name, listener)
+      this.listeners.set(name, (...args: unknown[]): void => this.broadcast(name, payloadOf(name, args)))
     }
     this.heartbeat = setInterval(() => this.writeAll(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000)
     this.heartbeat.unref()
@@ -81,12 +78,13 @@ export class EventStream {
     res.write('retry: 3000\n: connected\n\n')
     req.socket.setNoDelay(true)
     req.socket.setTimeout(0)
+    if (this.clients.size === 0) this.listen(true)
     this.clients.add(res)
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1)
     let dropped = false
     // 'close' follows 'error' and destroy(): count each stream down exactly once
     const drop = (): void => {
-      this.clients.delete(res)
+      this.remove(res)
       if (dropped) return
       dropped = true
       const n = (this.perAddress.get(address) ?? 1) - 1
@@ -113,7 +111,7 @@ export class EventStream {
     for (const res of this.clients) {
       if (res.writableLength > this.maxBufferedBytes) {
         this.log.debug('dropping a slow event-stream client', { buffered: res.writableLength })
-        this.clients.delete(res)
+        this.remove(res)
         res.destroy()
         continue
       }
@@ -121,11 +119,25 @@ export class EventStream {
     }
   }
 
+  // Listening only while a stream is open: the node emits an event only when
+  // someone listens (views cost time on every transaction), so an API nobody
+  // watches costs nothing.
+  private listen (on: boolean): void {
+    const untyped = this.events as unknown as EventEmitter
+    for (const [name, listener] of this.listeners) {
+      if (on) untyped.on(name, listener)
+      else untyped.off(name, listener)
+    }
+  }
+
+  private remove (res: ServerResponse): void {
+    if (this.clients.delete(res) && this.clients.size === 0) this.listen(false)
+  }
+
   /** Detaches from the node and ends every stream. */
   close (): void {
     clearInterval(this.heartbeat)
-    const untyped = this.events as unknown as EventEmitter
-    for (const [name, listener] of this.listeners) untyped.off(name, listener)
+    if (this.clients.size > 0) this.listen(false)
     this.listeners.clear()
     for (const res of this.clients) res.end()
     this.clients.clear()

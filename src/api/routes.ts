@@ -181,6 +181,14 @@ function decodeSegment (segment: string): string {
   }
 }
 
+// Patterns split once, not on every request.
+const segments = new WeakMap<Route, string[]>()
+function segmentsOf (route: Route): string[] {
+  let s = segments.get(route)
+  if (s === undefined) segments.set(route, s = route.pattern.split('/'))
+  return s
+}
+
 export interface RouteMatch { route: Route, params: Record<string, string> }
 
 /** The route for a path and method; `allowed` lists the methods of a path that exists under another method. */
@@ -188,7 +196,7 @@ export function matchRoute (routes: readonly Route[], method: string, pathname: 
   const parts = pathname.split('/')
   const allowed: string[] = []
   for (const route of routes) {
-    const pattern = route.pattern.split('/')
+    const pattern = segmentsOf(route)
     if (pattern.length !== parts.length) continue
     const params: Record<string, string> = {}
     let ok = true

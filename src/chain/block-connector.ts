@@ -5,7 +5,7 @@ import { ValidationError } from '../core/errors.js'
 import { blockReward, type NetworkParams } from '../core/params.js'
 import { coinbaseHeight, isCoinbase, outputsTotal, txid } from '../core/tx.js'
 import type { Block } from '../core/types.js'
-import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
+import { blockSignatureVerdict } from './block-signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
@@ -62,16 +62,10 @@ export async function connectBlock (
   // [REJECT] the coinbase commits to its height (BIP34), so coinbase txids stay unique
   if (coinbaseHeight(coinbase) !== height) throw new ValidationError('cb-bad-height', `coinbase says height ${coinbaseHeight(coinbase)}, block is at ${height}`)
 
-  // Signatures need no chain state: the worker pool checks them while this
-  // thread looks up and spends the inputs.
-  const checks: SignatureCheck[] = []
-  const checkOwner: number[] = []
-  block.transactions.forEach((tx, i) => {
-    for (const c of inputSignatureChecks(tx, p.id)) { checks.push(c); checkOwner.push(i) }
-  })
-  const verified = verifier.verifyBatch(checks)
-  // a failure below must not leave the verification promise unobserved
-  verified.catch(() => {})
+  // Signatures need no chain state: the worker pool checks them (or has
+  // checked them, when the block was preverified) while this thread looks up
+  // and spends the inputs.
+  const verdict = blockSignatureVerdict(block, verifier, p)
 
   block.transactions.forEach((tx, i) => {
     if (!isCoinbase(tx)) {
@@ -88,10 +82,9 @@ export async function connectBlock (
   // [REJECT] the coinbase claims more than reward + fees
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
-  const results = await verified
-  const bad = results.indexOf(false)
+  const bad = await verdict
   // [REJECT] every input signature verifies
-  if (bad !== -1) throw new ValidationError('tx-bad-signature', `transaction ${checkOwner[bad]} has an invalid signature`)
+  if (bad !== -1) throw new ValidationError('tx-bad-signature', `transaction ${bad} has an invalid signature`)
 
   const ops: BatchOp[] = []
   for (const s of view.spent.values()) ops.push({ type: 'del', key: coinKey(s.txid, s.index) })

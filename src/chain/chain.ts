@@ -16,6 +16,7 @@ import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.j
 import { antiDosWorkThreshold } from './header-presync.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { connectBlock, disconnectBlock } from './block-connector.js'
+import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
 import { indexRecordOp, key, Prefix, u32be } from './db-layout.js'
 import { loadIndex } from './index-loader.js'
@@ -119,6 +120,15 @@ export class Chain extends HeaderTree<ChainEvents> {
 
   private lookup (parent: IndexEntry): AncestorLookup {
     return { ancestor: (h: number) => this.index.ancestor(parent, h).header }
+  }
+
+  /**
+   * Starts verifying the signatures of a block expected to connect soon (a
+   * download), so that they are checked while earlier blocks connect.
+   * processBlock with the same object then uses the result.
+   */
+  preverify (block: Block): void {
+    if (!this.closed) preverifyBlock(block, this.verifier, this.params)
   }
 
   /** Validates and stores a block, switching to it (or its branch) when it brings the most work. */

@@ -17,7 +17,19 @@ export function dsha256 (data: Uint8Array): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, 32)
 }
 
+// OpenSSL's RIPEMD-160 is ~3x noble's; OpenSSL builds without it (it moved
+// to the legacy provider in 3.0.0-3.0.6) keep noble's.
+const nativeRipemd = ((): boolean => {
+  try {
+    return hash('ripemd160', new Uint8Array(0), 'hex') === '9c1185a5c5e9fc54612808977ee8f548b2258d31'
+  } catch {
+    return false
+  }
+})()
+
 /** RIPEMD-160(SHA-256(x)): the 20-byte address hash of a public key. */
 export function hash160 (data: Uint8Array): Uint8Array {
-  return ripemd160(sha256(data))
+  if (!nativeRipemd) return ripemd160(sha256(data))
+  const out = hash('ripemd160', sha256Buffer(data), 'buffer') as unknown as Buffer
+  return new Uint8Array(out.buffer, out.byteOffset, 20)
 }

@@ -2,6 +2,7 @@
 // worker threads when the binding loads, else the noble reference verifier.
 import { NativeVerifierPool, loadNativeBinding, type NativeBinding } from './native-verifier.js'
 import { NobleVerifier, type SignatureVerifier } from './verifier.js'
+import { CoalescingVerifier } from './coalescing-verifier.js'
 
 export type VerifierBackendChoice = 'auto' | 'native' | 'noble'
 
@@ -22,8 +23,9 @@ export async function createVerifier (options: CreateVerifierOptions = {}): Prom
 
   try {
     const binding = (options.loadBinding ?? loadNativeBinding)()
-    // create() waits until every worker has loaded the binding too.
-    return await NativeVerifierPool.create({ binding, threads: options.threads })
+    // create() waits until every worker has loaded the binding too. Small
+    // batches made together (concurrent submissions) reach the workers as one.
+    return new CoalescingVerifier(await NativeVerifierPool.create({ binding, threads: options.threads }))
   } catch (err) {
     if (backend === 'native') {
       throw new Error(`native signature verifier unavailable: ${errorMessage(err)}`, { cause: err })

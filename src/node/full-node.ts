@@ -156,7 +156,7 @@ export class FullNode extends FullNodeApi {
       // SPV peers follow the chain through header announcements; identical
       // announcements from several full nodes are one gossip message.
       this.gossip.publish('header', encodeHeaderAnnouncement(block.header))
-      events.emit('block', blockView(block, entry, chain.height, true, this.params, undefined, false))
+      if (events.listenerCount('block') > 0) events.emit('block', blockView(block, entry, chain.height, true, this.params, undefined, false))
     })
     chain.on('reorg', r => this.log.warn('chain reorganisation', { from: r.from.height, to: r.to.height, fork: r.fork.height, disconnected: r.disconnected }))
     // a failing listener is reported here; the chain and the mempool still call all the others
@@ -169,7 +169,8 @@ export class FullNode extends FullNodeApi {
     }
     mempool.on('added', e => {
       mempoolGauges()
-      events.emit('tx', this.pendingTxView(e.tx, e.time))
+      // the view costs more than some acceptances: built only for a listener (an open event stream)
+      if (events.listenerCount('tx') > 0) events.emit('tx', this.pendingTxView(e.tx, e.time))
     })
     mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
     reportPeerEvents(this.host, metrics, events)

@@ -265,8 +265,13 @@ export class BlockFetcher {
         const res = await this.opts.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
         if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
         const wanted = new Set(batch.map(e => e.hashHex))
-        for (const block of res.blocks) {
-          const hash = blockHashHex(block.header)
+        const hashes = res.blocks.map(b => blockHashHex(b.header))
+        // a pipeline: these blocks' signatures are verified in the worker
+        // pool while the blocks before them (this reply's and the other
+        // worker's) connect; only blocks we asked for, and only up to the first unrequested one
+        for (let i = 0; i < hashes.length && wanted.has(hashes[i]); i++) this.chain.preverify(res.blocks[i])
+        for (const [i, block] of res.blocks.entries()) {
+          const hash = hashes[i]
           if (!wanted.has(hash)) {
             reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
             return

@@ -587,15 +587,40 @@ describe('HTTP API', () => {
   })
 
   it('close() ends streams, detaches from the node and removes the cookie', async () => {
-    const other = await startApiServer({ node, host: '127.0.0.1', port: 0, cookieFile: join(dir, 'closing', '.cookie'), webDir, log: createLogger({ write: () => {} }) })
-    const before = node.events.listenerCount('tip')
+    // a node of its own: streams of the other tests may still be closing on the shared one
+    const own = new FakeNode()
+    const other = await startApiServer({ node: own, host: '127.0.0.1', port: 0, cookieFile: join(dir, 'closing', '.cookie'), webDir, log: createLogger({ write: () => {} }) })
+    // the server listens to the node only while a stream is open (views cost time to build)
+    expect(own.events.listenerCount('tip')).toBe(0)
     const stream = await openEvents(other.port)
     await waitFor(() => stream.text().includes(': connected'), 'the connected comment', 10_000)
+    expect(own.events.listenerCount('tip')).toBe(1)
     await other.close()
     await stream.closed
-    expect(node.events.listenerCount('tip')).toBe(before - 1)
+    expect(own.events.listenerCount('tip')).toBe(0)
     await expect(stat(join(dir, 'closing', '.cookie'))).rejects.toThrow()
     await other.close()
+  })
+
+  it('listens to the node while streams are open, and stops when the last client goes away', async () => {
+    const own = new FakeNode()
+    const other = await startApiServer({ node: own, host: '127.0.0.1', port: 0, cookieFile: join(dir, 'streams', '.cookie'), webDir, log: createLogger({ write: () => {} }) })
+    try {
+      const a = await openEvents(other.port)
+      const b = await openEvents(other.port)
+      await waitFor(() => a.text().includes(': connected') && b.text().includes(': connected'), 'both streams', 10_000)
+      expect(own.events.listenerCount('tx')).toBe(1)
+      a.close()
+      await a.closed
+      // b is still open: still listening, and b still gets events
+      own.events.emit('txRemoved', 'ab'.repeat(32), 'expired')
+      await waitFor(() => b.text().includes('event: txRemoved'), 'the event on the remaining stream', 10_000)
+      expect(own.events.listenerCount('tx')).toBe(1)
+      b.close()
+      await waitFor(() => own.events.listenerCount('tx') === 0, 'the server to stop listening', 10_000)
+    } finally {
+      await other.close()
+    }
   })
 
   it('a non-miner refuses POST /api/mining with 400', async () => {

@@ -9,6 +9,7 @@ import { publicKeyOf, signDigest, isValidPrivateKey } from '../../src/crypto/key
 import { NobleVerifier, type SignatureCheck } from '../../src/crypto/verifier.js'
 import { NativeVerifierPool, loadNativeBinding, verifyNative, type NativeBinding } from '../../src/crypto/native-verifier.js'
 import { createVerifier } from '../../src/crypto/create-verifier.js'
+import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn
@@ -266,11 +267,64 @@ describe('createVerifier', () => {
     const warnings: string[] = []
     const native = await createVerifier({ threads: 1, onWarning: m => warnings.push(m) })
     expect(native.backend).toBe('native')
-    expect((native as NativeVerifierPool).threadCount).toBe(1)
+    expect(native).toBeInstanceOf(CoalescingVerifier)
+    expect(((native as CoalescingVerifier).inner as NativeVerifierPool).threadCount).toBe(1)
     const batch = patternBatch(64, 8)
     expect(await native.verifyBatch(batch.checks)).toEqual(batch.expected)
     await native.close()
     expect((await createVerifier({ backend: 'noble' })).backend).toBe('noble')
     expect(warnings).toEqual([])
+  })
+})
+
+describe('CoalescingVerifier', () => {
+  /** Records the batches the inner verifier receives. */
+  function recording (inner: { verifyBatch: (c: SignatureCheck[]) => Promise<boolean[]>, close: () => Promise<void> }): { verifier: CoalescingVerifier, sizes: number[] } {
+    const sizes: number[] = []
+    const verifier = new CoalescingVerifier({
+      backend: 'native',
+      verifyBatch: async (c) => { sizes.push(c.length); return await inner.verifyBatch(c) },
+      close: async () => await inner.close()
+    }, { directFrom: 64, flushAt: 128 })
+    return { verifier, sizes }
+  }
+
+  it('gives each concurrent small batch its own verdicts, verified together in the workers', async () => {
+    const pool = await NativeVerifierPool.create({ threads: 2 })
+    const { verifier, sizes } = recording(pool)
+    try {
+      // every differential case as its own batch of one or two, all submitted in one turn
+      const cases = differentialCases()
+      const batches: Case[][] = []
+      for (let i = 0; i < cases.length; i += 1 + (i % 2)) batches.push(cases.slice(i, i + 1 + (i % 2)))
+      const verdicts = await Promise.all(batches.map(async b => await verifier.verifyBatch(b.map(c => c.check))))
+      batches.forEach((b, i) => expect(mismatches(b, verdicts[i])).toEqual([]))
+      expect(sizes.reduce((a, n) => a + n, 0)).toBe(cases.length)
+      // 128 checks go as soon as they are queued, the rest at the end of the turn
+      expect(sizes.length).toBeLessThanOrEqual(Math.ceil(cases.length / 128) + 1)
+      expect(Math.max(...sizes)).toBeGreaterThanOrEqual(128)
+    } finally {
+      await verifier.close()
+    }
+  })
+
+  it('passes large batches straight through and verifies a lone small batch', async () => {
+    const pool = await NativeVerifierPool.create({ threads: 1 })
+    const { verifier, sizes } = recording(pool)
+    try {
+      const big = patternBatch(100, 9)
+      expect(await verifier.verifyBatch(big.checks)).toEqual(big.expected)
+      expect(await verifier.verifyBatch([valid[1], { ...valid[1], signature: signed[1].highS }])).toEqual([true, false])
+      expect(await verifier.verifyBatch([])).toEqual([])
+      expect(sizes).toEqual([100, 2])
+    } finally {
+      await verifier.close()
+    }
+  })
+
+  it('rejects every waiting batch when the inner verifier fails', async () => {
+    const verifier = new CoalescingVerifier({ backend: 'native', verifyBatch: async () => { throw new Error('pool closed') }, close: async () => {} })
+    const waiting = [verifier.verifyBatch(valid.slice(0, 1)), verifier.verifyBatch(valid.slice(1, 3))]
+    for (const w of waiting) await expect(w).rejects.toThrow(/pool closed/)
   })
 })

@@ -1,0 +1,144 @@
+// The API path a client sees (issue 12.1): N one-input transactions signed
+// here (another process than the node), submitted to a real daemon through
+// POST /api/tx, first one at a time, then all of the second half at once
+// (every reply follows acceptance into the mempool), then one block mined and
+// connected with all of them. The same workload as bcoin's side of
+// `npm run bench:versus` (../shared/bench/bcoin/rpc-bench.mjs).
+//
+// MINICOIN_BENCH_API_N sets N (default 1,000); MINICOIN_BENCH_CPU_PROF=<dir>
+// runs the daemon under `node --cpu-prof` and leaves its profile there.
+import { readFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { join } from 'node:path'
+import { type Bench, round } from './harness.js'
+import { Chain } from '../src/chain/chain.js'
+import { regtest } from '../src/core/params.js'
+import { txid } from '../src/core/tx.js'
+import { encodeTx } from '../src/core/encoding.js'
+import { toHex } from '../src/core/bytes.js'
+import { NobleVerifier } from '../src/crypto/verifier.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, type Spendable } from './support/chain-fixtures.js'
+import { BIN, readyDaemon, writeConfig, type Daemon } from './support/daemons.js'
+import { Cleanup } from './support/nodes.js'
+import { spawnNode, stopProcess } from './support/process.js'
+import { waitFor } from './support/wait.js'
+
+const FEE = 1_000n
+
+/** A chain whose last block pays N coins of one key, and N transactions spending one each. */
+function workload (n: number): { blocks: ReturnType<typeof mineChain>['blocks'], txs: string[] } {
+  const miner = newKey()
+  const payee = newKey()
+  const mined = mineChain(genesisTip(), regtest.coinbaseMaturity + 1, miner)
+  const cb = mined.coinbases[0]
+  const each = (cb.amount - FEE) / BigInt(n)
+  const fan = spend([cb], Array.from({ length: n }, () => ({ address: payee.address, amount: each })))
+  const fanId = txid(fan)
+  const blocks = [...mined.blocks, mineBlock(mined.tip, [fan], miner, { fees: cb.amount - each * BigInt(n) })]
+  const coins: Spendable[] = fan.outputs.map((o, index) => ({ txid: fanId, index, amount: o.amount, key: payee }))
+  const txs = coins.map(c => toHex(encodeTx(spend([c], [{ address: miner.address, amount: c.amount - FEE }]))))
+  return { blocks, txs }
+}
+
+const tokens = new WeakMap<Daemon, string>()
+
+/** One POST over a kept-alive connection; resolves with the status once the reply has been read. */
+function post (agent: Agent, d: Daemon, path: string, body: string): Promise<{ status: number, text: string }> {
+  const url = new URL(d.info.api)
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: url.hostname, port: url.port, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: tokens.get(d) ?? '' } }, res => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', c => { text += c })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** User + system CPU of a process and all its threads so far (Linux /proc), in ms. */
+function daemonCpuMs (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+async function submit (agent: Agent, d: Daemon, hex: string): Promise<void> {
+  const r = await post(agent, d, '/api/tx', `{"hex":"${hex}"}`)
+  if (r.status !== 200) throw new Error(`POST /api/tx answered ${r.status}: ${r.text}`)
+}
+
+export const benches: Bench[] = [
+  {
+    name: 'api_tx_submit',
+    group: 'p2p',
+    async run () {
+      const n = Number(process.env.MINICOIN_BENCH_API_N ?? 1000)
+      const cleanup = new Cleanup()
+      try {
+        const { blocks, txs } = workload(n)
+        const dir = cleanup.tempDir()
+        const chain = await Chain.open({ location: join(dir, 'data', 'chain'), params: regtest, verifier: new NobleVerifier() })
+        for (const b of blocks) await chain.processBlock(b)
+        await chain.close()
+        const prof = process.env.MINICOIN_BENCH_CPU_PROF
+        const flags = prof !== undefined ? ['--cpu-prof', '--cpu-prof-dir', prof] : []
+        const proc = spawnNode([...flags, BIN, 'node', '--config', writeConfig(dir, 'miner', { log: { level: 'warn' } })], { detached: true, env: { MINICOIN_LOG_PRETTY: '0' } })
+        // SIGINT/SIGTERM end the daemon cleanly, so a --cpu-prof profile gets written
+        cleanup.add(async () => { await stopProcess(proc) })
+        const d = await readyDaemon(proc, join(dir, 'data'))
+        tokens.set(d, `Bearer ${readFileSync(join(d.dataDir, '.cookie'), 'utf8').trim()}`)
+        const agent = new Agent({ keepAlive: true, maxSockets: 500 })
+        cleanup.add(() => agent.destroy())
+        const half = n >> 1
+        // warm the connection (and the daemon's first-request paths) with a status read
+        await d.api.get('/api/status')
+
+        // CPU time as well as wall time: on a shared machine the daemon's
+        // CPU milliseconds per transaction (all its threads) move less than
+        // throughput does
+        const pid = proc.child.pid as number
+        const self0 = process.cpuUsage()
+        let cpu = daemonCpuMs(pid)
+        let t = performance.now()
+        for (const hex of txs.slice(0, half)) await submit(agent, d, hex)
+        const serialS = (performance.now() - t) / 1000
+        const serialCpu = daemonCpuMs(pid) - cpu
+        const self1 = process.cpuUsage(self0)
+
+        cpu = daemonCpuMs(pid)
+        t = performance.now()
+        await Promise.all(txs.slice(half).map(async hex => await submit(agent, d, hex)))
+        const concurrentS = (performance.now() - t) / 1000
+        const concurrentCpu = daemonCpuMs(pid) - cpu
+        const status = await d.api.get<{ height: number, mempool: number }>('/api/status')
+        if (status.mempool !== n) throw new Error(`mempool holds ${status.mempool} of ${n}`)
+
+        t = performance.now()
+        const r = await post(agent, d, '/api/mining', '{"enabled":true}')
+        if (r.status !== 200) throw new Error(`POST /api/mining answered ${r.status}: ${r.text}`)
+        let after = status
+        await waitFor(async () => {
+          after = await d.api.get<{ height: number, mempool: number }>('/api/status')
+          return after.height > status.height
+        }, 'the block with the submitted transactions', 120_000, 2)
+        const blockMs = performance.now() - t
+        await post(agent, d, '/api/mining', '{"enabled":false}')
+        const block = await d.api.get<{ txCount: number }>(`/api/blocks/${status.height + 1}`)
+        const inBlock = block.txCount - 1
+        if (inBlock !== n) throw new Error(`block ${status.height + 1} holds ${inBlock} of ${n} submitted transactions`)
+        const ref = 'bcoin 2.2 on this machine (issue 12): serial ~775, concurrent ~850 tx/s, block ~2.5-3.1 s; `npm run bench:versus` measures it in the same run'
+        return [
+          { bench: 'api_tx_serial', value: round(half / serialS), unit: 'tx/s', transactions: half, mark: '>= 2x bcoin serial', reference: ref, daemon_cpu_ms_per_tx: round(serialCpu / half, 3), client_cpu_ms_per_tx: round((self1.user + self1.system) / 1000 / half, 3) },
+          { bench: 'api_tx_concurrent', value: round((n - half) / concurrentS), unit: 'tx/s', transactions: n - half, concurrency: n - half, mark: '>= 3x bcoin concurrent', daemon_cpu_ms_per_tx: round(concurrentCpu / (n - half), 3) },
+          { bench: 'api_mine_connect_block', value: round(blockMs), unit: 'ms', transactions: n }
+        ]
+      } finally {
+        await cleanup.run()
+      }
+    }
+  }
+]

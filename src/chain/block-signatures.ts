@@ -1,0 +1,55 @@
+// A block's signatures, verified once: when the block connects, or earlier.
+// Signatures need no chain state, so a node downloading many blocks starts
+// verifying each as soon as it arrives (preverify) while earlier blocks
+// still connect; connecting then takes the result instead of verifying
+// again. Keyed by the Block object: blocks are never mutated after decoding,
+// and a block connected from storage or from any other object is verified
+// from scratch, so every signature is checked against the bytes that connect.
+import type { NetworkParams } from '../core/params.js'
+import type { Block } from '../core/types.js'
+import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
+import type { SignatureVerifier } from '../crypto/verifier.js'
+
+/** Signature checks per message to the verifier: large enough to amortise a round trip, small enough to start early. */
+const VERIFY_SLICE = 512
+
+/** Settles with the index of the first transaction with a bad signature, or -1. */
+export type SignatureVerdict = Promise<number>
+
+const early = new WeakMap<Block, { verifier: SignatureVerifier, verdict: SignatureVerdict }>()
+
+/**
+ * Verifies every input signature of the block. Slices go to the verifier as
+ * their digests are computed, so the workers start on the first while this
+ * thread still hashes the rest.
+ */
+export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier, p: NetworkParams): SignatureVerdict {
+  const owner: number[] = []
+  const slices: Array<Promise<boolean[]>> = []
+  let slice: SignatureCheck[] = []
+  block.transactions.forEach((tx, i) => {
+    for (const c of inputSignatureChecks(tx, p.id)) { slice.push(c); owner.push(i) }
+    if (slice.length >= VERIFY_SLICE) { slices.push(verifier.verifyBatch(slice)); slice = [] }
+  })
+  if (slice.length > 0) slices.push(verifier.verifyBatch(slice))
+  const verdict = Promise.all(slices).then(parts => {
+    const bad = parts.flat().indexOf(false)
+    return bad === -1 ? -1 : owner[bad]
+  })
+  // whoever takes it observes it; until then a failure must not be unhandled
+  verdict.catch(() => {})
+  return verdict
+}
+
+/** Starts verifying a block that is expected to connect soon. */
+export function preverifyBlock (block: Block, verifier: SignatureVerifier, p: NetworkParams): void {
+  if (early.has(block)) return
+  early.set(block, { verifier, verdict: verifyBlockSignatures(block, verifier, p) })
+}
+
+/** The block's verdict: the early one if this verifier started it, else verified now. */
+export function blockSignatureVerdict (block: Block, verifier: SignatureVerifier, p: NetworkParams): SignatureVerdict {
+  const started = early.get(block)
+  early.delete(block)
+  return started !== undefined && started.verifier === verifier ? started.verdict : verifyBlockSignatures(block, verifier, p)
+}

@@ -1,0 +1,62 @@
+// The contextual checks of a transaction against chain + pool: inputs exist
+// and are not spent by another pending transaction, maturity, lock time, fee
+// policy and the chain limits. Pure lookups, no change to the pool.
+import { toHex } from '../core/bytes.js'
+import { ValidationError } from '../core/errors.js'
+import { txSize } from '../core/tx.js'
+import type { Transaction } from '../core/types.js'
+import type { Chain } from '../chain/chain.js'
+import type { Coin } from '../chain/records.js'
+import { checkTxInputs } from '../chain/tx-verify.js'
+import type { MempoolEntry } from './entry.js'
+import { ancestorsWithinLimits, type MempoolLimits } from './limits.js'
+import type { InsertFacts, PoolStore } from './pool-store.js'
+
+export interface InputsChecked extends InsertFacts {
+  checks: ReturnType<typeof checkTxInputs>['checks']
+}
+
+export interface PoolPolicy {
+  /** Minimum fee in base units per byte. */
+  minFeeRate: bigint
+  limits: MempoolLimits
+}
+
+/** Throws ValidationError ('ignore' for what is merely unwanted now); signature checks only when `withChecks`. */
+export function checkPoolInputs (tx: Transaction, chain: Chain, store: PoolStore, policy: PoolPolicy, withChecks: boolean): InputsChecked {
+  const parents = new Set<MempoolEntry>()
+  const spendHeight = chain.height + 1
+  let heightSensitive = tx.lockTime > 0
+  const lookup = (prev: Uint8Array, index: number): Coin | undefined => {
+    const prevHex = toHex(prev)
+    const key = prevHex + ':' + index
+    const other = store.spentBy.get(key)
+    // [IGNORE] first seen wins a double spend
+    if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
+    const parent = store.entries.get(prevHex)
+    if (parent !== undefined) {
+      const out = parent.tx.outputs[index]
+      if (out === undefined) return undefined
+      parents.add(parent)
+      return { amount: out.amount, address: out.address, height: spendHeight, coinbase: false }
+    }
+    const coin = chain.getCoin(prev, index)
+    if (coin?.coinbase === true) heightSensitive = true
+    return coin
+  }
+  let result
+  try {
+    result = checkTxInputs(tx, lookup, spendHeight, chain.params, withChecks)
+  } catch (err) {
+    // An unknown input may be a parent we have not seen yet: not the sender's fault.
+    if (err instanceof ValidationError && err.code === 'tx-missing-inputs') throw new ValidationError(err.code, err.message, 'ignore')
+    throw err
+  }
+  const size = txSize(tx)
+  const minFee = policy.minFeeRate * BigInt(size)
+  // [IGNORE] policy: pays too little to relay
+  if (result.fee < minFee) throw new ValidationError('tx-fee-too-low', `fee ${result.fee} is below the minimum ${minFee} (${policy.minFeeRate}/byte)`, 'ignore')
+  // [IGNORE] policy: too many or too large unconfirmed ancestors or descendants
+  const ancestors = ancestorsWithinLimits(parents, size, policy.limits)
+  return { fee: result.fee, parents, ancestors, heightSensitive, checks: result.checks }
+}

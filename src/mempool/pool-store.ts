@@ -1,0 +1,216 @@
+// The mempool's data: pending entries, the outpoints they spend, byte count,
+// descendant totals and the two ordered indexes (eviction by descendant
+// score, expiry by age). What may enter is mempool.ts's decision; this file
+// keeps the structure consistent as entries come and go.
+import { toHex } from '../core/bytes.js'
+import type { MempoolEntry } from './entry.js'
+import { descendantsOf, topological, walkAncestors } from './graph.js'
+import { Heap } from './heap.js'
+
+export type RemovalReason = 'block' | 'conflict' | 'evicted' | 'expired' | 'reorg'
+
+/** What the contextual checks found for a transaction about to be inserted. */
+export interface InsertFacts {
+  fee: bigint
+  parents: Set<MempoolEntry>
+  ancestors: Set<MempoolEntry>
+  heightSensitive: boolean
+}
+
+export const outpoint = (id: Uint8Array | string, index: number): string => (typeof id === 'string' ? id : toHex(id)) + ':' + index
+
+/** What eviction orders by (Core's descendant score): the better of the entry alone and with its descendants. */
+export function evictionScore (e: MempoolEntry): number {
+  return Math.max(Number(e.fee) / e.size, Number(e.descFee) / e.descSize)
+}
+
+export class PoolStore {
+  readonly entries = new Map<string, MempoolEntry>()
+  /** outpoint -> the pending transaction spending it */
+  readonly spentBy = new Map<string, MempoolEntry>()
+  readonly heightSensitive = new Set<MempoolEntry>()
+  bytesUsed = 0
+  /** Bumped on every change of the pool (and of the tip, by the mempool): an unchanged version means checks still hold. */
+  version = 0
+  private seq = 0
+  /** Lowest eviction score first; stale items are skipped when they surface. */
+  private readonly evictIndex = new Heap<{ entry: MempoolEntry, key: number }>((a, b) => a.key < b.key)
+  /** Oldest first, for expiry; stale items likewise skipped. */
+  private readonly expiryIndex = new Heap<{ entry: MempoolEntry, time: number }>((a, b) => a.time < b.time)
+
+  constructor (private readonly onRemoved: (e: MempoolEntry, reason: RemovalReason) => void) {}
+
+  isLive (e: MempoolEntry): boolean {
+    return this.entries.get(e.txidHex) === e
+  }
+
+  insert (entry: MempoolEntry, facts: InsertFacts): void {
+    this.version++
+    entry.seq = ++this.seq
+    entry.fee = facts.fee
+    entry.parents = facts.parents
+    entry.children = new Set()
+    entry.descCount = 1
+    entry.descSize = entry.size
+    entry.descFee = entry.fee
+    entry.heightSensitive = facts.heightSensitive
+    this.entries.set(entry.txidHex, entry)
+    this.bytesUsed += entry.size
+    for (const input of entry.tx.inputs) this.spentBy.set(outpoint(input.prevTxid, input.prevIndex), entry)
+    for (const p of entry.parents) p.children.add(entry)
+    for (const a of facts.ancestors) {
+      a.descCount++
+      a.descSize += entry.size
+      a.descFee += entry.fee
+      this.noteEvictionScore(a)
+    }
+    if (entry.heightSensitive) this.heightSensitive.add(entry)
+    entry.evictKey = evictionScore(entry)
+    this.evictIndex.push({ entry, key: entry.evictKey })
+    this.expiryIndex.push({ entry, time: entry.time })
+  }
+
+  /** Keeps an item at or below the entry's score in the eviction index (scores that rise are found lazily). */
+  private noteEvictionScore (e: MempoolEntry): void {
+    const score = evictionScore(e)
+    if (score < e.evictKey) {
+      e.evictKey = score
+      this.evictIndex.push({ entry: e, key: score })
+    }
+  }
+
+  /**
+   * Removes a set of entries. In-pool ancestors outside the set recount their
+   * descendants; children outside the set (a confirmed parent) keep theirs.
+   */
+  removeSet (set: Set<MempoolEntry>, reason: RemovalReason, silent = false): void {
+    const outsideParents: MempoolEntry[] = []
+    for (const e of set) for (const p of e.parents) if (!set.has(p)) outsideParents.push(p)
+    const outside = walkAncestors(outsideParents, x => set.has(x)).found
+    const removed: MempoolEntry[] = []
+    for (const e of topological(set).reverse()) {
+      if (!this.isLive(e)) continue
+      this.version++
+      this.entries.delete(e.txidHex)
+      this.bytesUsed -= e.size
+      for (const input of e.tx.inputs) {
+        const key = outpoint(input.prevTxid, input.prevIndex)
+        if (this.spentBy.get(key) === e) this.spentBy.delete(key)
+      }
+      for (const p of e.parents) p.children.delete(e)
+      for (const c of e.children) c.parents.delete(e)
+      this.heightSensitive.delete(e)
+      removed.push(e)
+    }
+    for (const a of outside) this.recountDescendants(a)
+    if (!silent) for (const e of removed) this.onRemoved(e, reason)
+  }
+
+  private recountDescendants (a: MempoolEntry): void {
+    let count = 0
+    let size = 0
+    let fee = 0n
+    for (const d of descendantsOf([a])) { count++; size += d.size; fee += d.fee }
+    a.descCount = count
+    a.descSize = size
+    a.descFee = fee
+    this.noteEvictionScore(a)
+  }
+
+  /** Removes an entry and everything that spends from it. */
+  removeWithDescendants (entry: MempoolEntry, reason: RemovalReason): number {
+    const set = descendantsOf([entry])
+    this.removeSet(set, reason)
+    return set.size
+  }
+
+  /** Lowest descendant score goes first, with its descendants, until the pool fits. */
+  trimTo (maxBytes: number): void {
+    while (this.bytesUsed > maxBytes && this.entries.size > 0) {
+      const top = this.evictIndex.pop()
+      if (top === undefined) break
+      const e = top.entry
+      if (!this.isLive(e) || top.key !== e.evictKey) continue // stale item
+      const score = evictionScore(e)
+      if (score > top.key) {
+        // its descendants changed since: file it under its current score
+        e.evictKey = score
+        this.evictIndex.push({ entry: e, key: score })
+        continue
+      }
+      this.removeWithDescendants(e, 'evicted')
+    }
+    this.compactIndexes()
+  }
+
+  /** Drops stale index items once they outnumber live ones. */
+  private compactIndexes (): void {
+    const live = this.entries.size
+    if (this.evictIndex.size > 2 * live + 1024) {
+      this.evictIndex.rebuild([...this.entries.values()].map(entry => ({ entry, key: (entry.evictKey = evictionScore(entry)) })))
+    }
+    if (this.expiryIndex.size > 2 * live + 1024) {
+      this.expiryIndex.rebuild([...this.entries.values()].map(entry => ({ entry, time: entry.time })))
+    }
+  }
+
+  /** Drops entries that arrived before `cutoff`, with their descendants; oldest first from the time index. */
+  expireBefore (cutoff: number): number {
+    let removed = 0
+    for (;;) {
+      const top = this.expiryIndex.peek()
+      if (top === undefined || top.time >= cutoff) break
+      this.expiryIndex.pop()
+      if (this.isLive(top.entry) && top.entry.time === top.time) removed += this.removeWithDescendants(top.entry, 'expired')
+    }
+    this.compactIndexes()
+    return removed
+  }
+
+  /** Empties the store; returns what it held. */
+  clear (): MempoolEntry[] {
+    const all = [...this.entries.values()]
+    this.entries.clear()
+    this.spentBy.clear()
+    this.heightSensitive.clear()
+    this.evictIndex.clear()
+    this.expiryIndex.clear()
+    this.bytesUsed = 0
+    this.version++
+    return all
+  }
+
+  /**
+   * Internal invariants, for tests: links symmetric and in the pool, parents
+   * before children, spent outpoints indexed, byte count and descendant
+   * totals exact. Returns the problems found (empty when consistent).
+   */
+  checkConsistency (): string[] {
+    const problems: string[] = []
+    let bytes = 0
+    for (const [k, e] of this.entries) {
+      bytes += e.size
+      if (k !== e.txidHex) problems.push(`${k}: keyed under the wrong txid`)
+      for (const p of e.parents) {
+        if (!this.isLive(p)) problems.push(`${k}: parent ${p.txidHex} not in the pool`)
+        if (!p.children.has(e)) problems.push(`${k}: parent ${p.txidHex} does not list it as a child`)
+        if (p.seq >= e.seq) problems.push(`${k}: parent ${p.txidHex} after it`)
+      }
+      for (const c of e.children) if (!this.isLive(c) || !c.parents.has(e)) problems.push(`${k}: child ${c.txidHex} not linked back`)
+      for (const input of e.tx.inputs) {
+        if (this.spentBy.get(outpoint(input.prevTxid, input.prevIndex)) !== e) problems.push(`${k}: input ${outpoint(input.prevTxid, input.prevIndex)} not indexed`)
+        const parent = this.entries.get(toHex(input.prevTxid))
+        if (parent !== undefined && !e.parents.has(parent)) problems.push(`${k}: spends pending ${parent.txidHex} without the link`)
+      }
+      let count = 0
+      let size = 0
+      let fee = 0n
+      for (const d of descendantsOf([e])) { count++; size += d.size; fee += d.fee }
+      if (count !== e.descCount || size !== e.descSize || fee !== e.descFee) problems.push(`${k}: descendant totals ${e.descCount}/${e.descSize}/${e.descFee}, actual ${count}/${size}/${fee}`)
+      if (e.evictKey > evictionScore(e) + 1e-9) problems.push(`${k}: eviction index above its score`)
+    }
+    if (bytes !== this.bytesUsed) problems.push(`bytes ${this.bytesUsed}, actual ${bytes}`)
+    for (const [key, e] of this.spentBy) if (!this.isLive(e)) problems.push(`outpoint ${key}: spent by a removed entry`)
+    return problems
+  }
+}
