@@ -4,25 +4,27 @@
 // key layout: db-layout.ts), start-up in index-loader.ts.
 import { blockHash } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
-import { checkHeaderContext, medianTimePast, type AncestorLookup } from '../core/contextual.js'
-import { decodeBlock, encodeBlock } from '../core/encoding.js'
+import { medianTimePast, type AncestorLookup } from '../core/contextual.js'
+import { encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
 import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
-import { checkBlock, checkHeaderPow } from '../core/validate.js'
+import { checkBlock } from '../core/validate.js'
 import { workForBits } from '../core/pow.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
 import { antiDosWorkThreshold } from './header-presync.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
-import { connectBlock, disconnectBlock } from './block-connector.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
 import { indexRecordOp, key, Prefix, u32be } from './db-layout.js'
+import { ForkChoice } from './fork-choice.js'
+import { precheckHeader } from './header-precheck.js'
 import { loadIndex } from './index-loader.js'
+import { InvalidBlocks } from './invalid-blocks.js'
 import { OrphanPool } from './orphans.js'
 import { emitToEach, logListenerError } from './safe-emit.js'
-import { type Coin, encodeTxLocation, STATUS_HAVE_DATA, STATUS_INVALID, type TxLocation } from './records.js'
+import { type Coin, encodeTxLocation, STATUS_HAVE_DATA, type TxLocation } from './records.js'
 import type { StorageError } from './store.js'
 import type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult } from './chain-types.js'
 
@@ -54,10 +56,9 @@ export class Chain extends HeaderTree<ChainEvents> {
   readonly orphans: OrphanPool
   private readonly queries: ChainQueries
   private readonly verifier: SignatureVerifier
-  /** Blocks with data and more work than the tip at the time they arrived. */
-  private readonly candidates = new Set<IndexEntry>()
-  /** Why blocks were found invalid during connection (bounded: oldest dropped). */
-  private readonly invalidReasons = new Map<string, ValidationError>()
+  /** Why blocks were found invalid (bounded). */
+  private readonly invalid: InvalidBlocks
+  private readonly forkChoice: ForkChoice
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
 
@@ -66,6 +67,16 @@ export class Chain extends HeaderTree<ChainEvents> {
     this.queries = new ChainQueries(this.store, this.index)
     this.verifier = opts.verifier
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
+    this.invalid = new InvalidBlocks(this.index)
+    this.forkChoice = new ForkChoice({
+      index: this.index,
+      store: this.store,
+      queries: this.queries,
+      verifier: this.verifier,
+      params: this.params,
+      invalid: this.invalid,
+      emit: (event, ...args) => { this.emit(event, ...args) }
+    })
   }
 
   static async open (opts: ChainOptions): Promise<Chain> {
@@ -111,9 +122,9 @@ export class Chain extends HeaderTree<ChainEvents> {
     })
     // A crash in the middle of a reorg leaves a better chain with data: finish it.
     for (const e of this.index.entries()) {
-      if (hasData(e) && !isInvalid(e) && e.work > this.tip.work) this.candidates.add(e)
+      if (hasData(e) && !isInvalid(e)) this.forkChoice.consider(e)
     }
-    if (this.candidates.size > 0) await this.lock.run(async () => await this.activateBestChain())
+    if (this.forkChoice.hasCandidates) await this.lock.run(async () => await this.forkChoice.activateBestChain())
   }
 
   // ---- processing --------------------------------------------------------------
@@ -149,11 +160,11 @@ export class Chain extends HeaderTree<ChainEvents> {
     return await this.lock.run(async () => {
       const result = await this.acceptBlock(block)
       if (result.status !== 'orphan' && result.status !== 'duplicate') {
-        await this.activateBestChain()
+        await this.forkChoice.activateBestChain()
         await this.connectOrphans(result.hash)
         const entry = this.index.get(result.hash)!
         if (isInvalid(entry)) {
-          throw this.invalidReasons.get(entry.hashHex) ?? new ValidationError('block-invalid-parent', `block ${entry.hashHex} builds on an invalid block`)
+          throw this.invalid.reasonFor(entry.hashHex) ?? new ValidationError('block-invalid-parent', `block ${entry.hashHex} builds on an invalid block`)
         }
         result.status = this.index.isActive(entry) ? 'connected' : 'side'
       }
@@ -161,36 +172,9 @@ export class Chain extends HeaderTree<ChainEvents> {
     })
   }
 
-  /**
-   * The checks a block's header must pass before anything is spent on its
-   * body, cheapest first: known or known invalid, parent known and valid,
-   * proof of work, then difficulty and time against the branch. A gossiped
-   * block runs this on its header alone, before decoding the rest, so a
-   * block with a bad header costs its sender and almost no CPU. Throws a
-   * ValidationError; otherwise says what is known of the header.
-   */
+  /** The checks a block's header must pass before anything is spent on its body (header-precheck.ts). */
   precheckHeader (header: BlockHeader): HeaderPrecheck {
-    const hashHex = toHex(blockHash(header))
-    const existing = this.index.get(hashHex)
-    // [REJECT] a block already known invalid
-    if (existing !== undefined && isInvalid(existing)) throw new ValidationError('block-known-invalid', `block ${hashHex} is known to be invalid`)
-    const knownReason = this.invalidReasons.get(hashHex)
-    if (knownReason !== undefined) throw knownReason
-    // [IGNORE] already have it
-    if ((existing !== undefined && hasData(existing)) || this.orphans.has(hashHex)) return 'duplicate'
-    const parentHex = toHex(header.prevHash)
-    // [REJECT] builds on a block already rejected (not kept in the index)
-    if (this.invalidReasons.has(parentHex)) throw new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parentHex}`)
-    const parent = this.index.get(parentHex)
-    // [REJECT] proof of work against its own bits (all an orphan can be checked against)
-    if (existing === undefined) checkHeaderPow(header, this.params)
-    // [IGNORE] parent unknown: held as an orphan
-    if (parent === undefined) return 'orphan'
-    // [REJECT] builds on an invalid block
-    if (isInvalid(parent)) throw new ValidationError('block-invalid-parent', `block ${hashHex} builds on invalid block ${parent.hashHex}`)
-    // [REJECT] bits other than the retarget rule gives, time not after the median; [IGNORE] time too far ahead
-    if (existing === undefined) checkHeaderContext(header, parent.height + 1, this.lookup(parent), this.params, this.now())
-    return existing === undefined ? 'new' : 'header-known'
+    return precheckHeader(header, { index: this.index, invalid: this.invalid, orphans: this.orphans, params: this.params, now: this.now() })
   }
 
   private async acceptBlock (block: Block): Promise<ProcessResult> {
@@ -200,7 +184,7 @@ export class Chain extends HeaderTree<ChainEvents> {
     try {
       precheck = this.precheckHeader(block.header)
     } catch (err) {
-      if (err instanceof ValidationError && err.code === 'block-invalid-parent') this.rememberInvalid(hashHex, err)
+      if (err instanceof ValidationError && err.code === 'block-invalid-parent') this.invalid.remember(hashHex, err)
       throw err
     }
     if (precheck === 'duplicate') return { status: 'duplicate', hash: hashHex }
@@ -233,9 +217,7 @@ export class Chain extends HeaderTree<ChainEvents> {
     } else {
       existing.status = entry.status
     }
-    const stored = existing ?? entry
-    this.blockCache.set(stored.hashHex, block)
-    if (stored.work > this.tip.work) this.candidates.add(stored)
+    this.forkChoice.stored(existing ?? entry, block)
     return { status: 'pending', hash: hashHex }
   }
 
@@ -245,7 +227,7 @@ export class Chain extends HeaderTree<ChainEvents> {
       for (const child of this.orphans.takeChildren(queue.shift()!)) {
         try {
           const r = await this.acceptBlock(child)
-          await this.activateBestChain()
+          await this.forkChoice.activateBestChain()
           queue.push(r.hash)
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err
@@ -267,18 +249,9 @@ export class Chain extends HeaderTree<ChainEvents> {
     if (this.closed) throw new Error('chain is closed')
     return await this.lock.run(async () => {
       const checked = this.presync.check(peer, headers, this.index, this.tip, this.now(), {
-        refuseInvalid: (hashHex, parentHex) => {
-          const known = this.index.get(hashHex)
-          if (known !== undefined && isInvalid(known)) throw new ValidationError('block-known-invalid', `header ${hashHex} is known to be invalid`)
-          const reason = this.invalidReasons.get(hashHex)
-          if (reason !== undefined) throw reason
-          const parent = this.index.get(parentHex)
-          if (this.invalidReasons.has(parentHex) || (parent !== undefined && isInvalid(parent))) {
-            throw new ValidationError('block-invalid-parent', `header ${hashHex} builds on invalid block ${parentHex}`)
-          }
-        }
+        refuseInvalid: (hashHex, parentHex) => this.invalid.refuse(hashHex, parentHex, 'header')
       })
-      if (checked.invalidHashHex !== undefined && checked.failure !== undefined) this.rememberInvalid(checked.invalidHashHex, checked.failure)
+      if (checked.invalidHashHex !== undefined && checked.failure !== undefined) this.invalid.remember(checked.invalidHashHex, checked.failure)
       if (checked.store.length > 0) await this.store.write(checked.store.map(indexRecordOp))
       for (const e of checked.store) {
         this.index.insert(e)
@@ -292,103 +265,6 @@ export class Chain extends HeaderTree<ChainEvents> {
   /** Forgets a disconnected peer's held headers and its low-work header count. */
   forgetPeerHeaders (peer: string): void {
     this.presync.forget(peer)
-  }
-
-  // ---- fork choice and reorganisation -------------------------------------------
-
-  private readonly blockCache = new Map<string, Block>()
-
-  private readBlock (entry: IndexEntry): Block {
-    const cached = this.blockCache.get(entry.hashHex)
-    if (cached !== undefined) return cached
-    const bytes = this.queries.getBlockBytes(entry.hash)
-    if (bytes === undefined) throw new Error(`block data missing for ${entry.hashHex}`)
-    return decodeBlock(bytes, Number.MAX_SAFE_INTEGER)
-  }
-
-  /** Whether every block from the active chain up to `e` has its data. */
-  private pathHasData (e: IndexEntry): boolean {
-    let cur: IndexEntry | undefined = e
-    while (cur !== undefined && !this.index.isActive(cur)) {
-      if (!hasData(cur) || isInvalid(cur)) return false
-      cur = cur.parent
-    }
-    return true
-  }
-
-  private async activateBestChain (): Promise<void> {
-    for (;;) {
-      let best: IndexEntry | undefined
-      for (const c of this.candidates) {
-        if (isInvalid(c) || c.work <= this.tip.work) { this.candidates.delete(c); continue }
-        if ((best === undefined || c.work > best.work) && this.pathHasData(c)) best = c
-      }
-      if (best === undefined) break
-      await this.reorganizeTo(best)
-    }
-    this.blockCache.clear()
-  }
-
-  private async reorganizeTo (target: IndexEntry): Promise<void> {
-    const from = this.tip
-    const fork = this.index.forkPoint(from, target)
-    let disconnected = 0
-    while (this.tip !== fork) {
-      await this.disconnectTip()
-      disconnected++
-    }
-    const path: IndexEntry[] = []
-    for (let e: IndexEntry = target; e !== fork; e = e.parent!) path.push(e)
-    path.reverse()
-    for (const entry of path) {
-      const block = this.readBlock(entry)
-      try {
-        const { ops } = await connectBlock(block, entry, this.store, this.verifier, this.params)
-        await this.store.write(ops)
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err
-        await this.markInvalid(entry, err)
-        break
-      }
-      this.index.setTip(entry)
-      this.candidates.delete(entry)
-      this.emit('connect', block, entry)
-    }
-    if (disconnected > 0) this.emit('reorg', { from, to: this.tip, fork, disconnected })
-    this.emit('tip', this.tip)
-  }
-
-  private async disconnectTip (): Promise<void> {
-    const entry = this.tip
-    if (entry.parent === undefined) throw new Error('cannot disconnect genesis')
-    const block = this.readBlock(entry)
-    await this.store.write(disconnectBlock(block, entry, this.store))
-    this.index.setTip(entry.parent)
-    // It may become the best chain again if the other branch fails.
-    this.candidates.add(entry)
-    this.emit('disconnect', block, entry)
-  }
-
-  /** Marks a block and everything built on it invalid. */
-  private async markInvalid (entry: IndexEntry, err: ValidationError): Promise<void> {
-    const bad = new Set<IndexEntry>([entry])
-    for (const e of this.index.entries()) {
-      if (e.height <= entry.height || isInvalid(e)) continue
-      if (this.index.ancestor(e, entry.height) === entry) bad.add(e)
-    }
-    // the records as they will be; memory changes only after they are stored
-    await this.store.write([...bad].map(e => indexRecordOp({ ...e, status: e.status | STATUS_INVALID })))
-    for (const e of bad) e.status |= STATUS_INVALID
-    for (const e of bad) {
-      this.candidates.delete(e)
-      this.rememberInvalid(e.hashHex, e === entry ? err : new ValidationError('block-invalid-parent', `block ${e.hashHex} builds on invalid block ${entry.hashHex} (${err.code}: ${err.message})`))
-    }
-    this.emit('invalid', entry, err)
-  }
-
-  private rememberInvalid (hashHex: string, err: ValidationError): void {
-    this.invalidReasons.set(hashHex, err)
-    while (this.invalidReasons.size > 1000) this.invalidReasons.delete(this.invalidReasons.keys().next().value as string)
   }
 
   // ---- queries ---------------------------------------------------------------------
