@@ -76,7 +76,10 @@ export class NetworkWatch {
         return // validators rejected it already; nothing to note
       }
       this.noteMessage(msgId, hash, kind)
-      this.noteArrival(hash, propagationSource.toString(), kind)
+      // this event fires after validation, which connected the block: it arrived no later than that
+      const local = this.blocks.get(hash)?.local
+      const now = Date.now()
+      this.noteArrival(hash, propagationSource.toString(), kind, local?.how === 'connected' ? Math.min(now, local.at) : now)
     })
     const score = pubsub.score
     const original = score.duplicateMessage.bind(score)

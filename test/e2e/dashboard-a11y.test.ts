@@ -40,7 +40,22 @@ async function axeBothWidths (page: Page, label: string): Promise<string[]> {
     if (bad.length > 0) found.push(`${label} @${viewport.width}px:\n${describeViolations(bad)}`)
   }
   await page.setViewportSize(WIDTHS[0])
+  // and the dark colour scheme (prefers-color-scheme), at the wide layout
+  await page.emulateMedia({ colorScheme: 'dark' })
+  const dark = await runAxe(page)
+  await page.emulateMedia({ colorScheme: 'light' })
+  console.log(`axe ${label} dark: ${dark.length === 0 ? 'no violations' : '\n' + describeViolations(dark)}`)
+  if (serious(dark).length > 0) found.push(`${label} dark:\n${describeViolations(serious(dark))}`)
   return found
+}
+
+/** A picture of one element as it sits on the whole page (an element screenshot scrolls it under the sticky top bar). */
+async function elementShot (page: Page, testId: string, name: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true })
+  await page.evaluate(() => { (globalThis as any).scrollTo(0, 0) })
+  const box = await page.getByTestId(testId).boundingBox()
+  if (box === null) throw new Error(`${testId} is not visible`)
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, clip: box, animations: 'disabled' })
 }
 
 interface Focused { desc: string, visible: boolean }
@@ -136,6 +151,7 @@ describe.skipIf(!chromiumAvailable())('dashboard accessibility and LAN view on a
     await expect.poll(async () => (await focused(page)).desc, { timeout: 15_000 }).toMatch(/^h2#detail-title/)
 
     // unlock from the top bar: Enter on the button, type the token, Enter
+    await fromTop(page)
     stops.push(...await tabTo(page, '#token-button'))
     await page.keyboard.press('Enter')
     await expect.poll(async () => (await focused(page)).desc, { timeout: 15_000 }).toMatch(/token-input/)
@@ -201,6 +217,9 @@ describe.skipIf(!chromiumAvailable())('dashboard accessibility and LAN view on a
     await expect.poll(async () => await page.locator('#detail-title').textContent(), { timeout: 15_000 }).toMatch(/^Block #\d+/)
     await expect.poll(async () => (await focused(page)).desc, { timeout: 15_000 }).toMatch(/^h2#detail-title/)
     expect(invisible(stops)).toEqual([])
+    // the page with a proof on it (links in running text, the Merkle branch drawing)
+    const found = await axeBothWidths(page, 'spv with a proof')
+    expect(found, found.join('\n')).toEqual([])
     expect(pages.spv?.problems).toEqual([])
   }, 180_000)
 
@@ -239,13 +258,12 @@ describe.skipIf(!chromiumAvailable())('dashboard accessibility and LAN view on a
     const announced = page.locator('[data-testid="lan-propagation"] > li:not([data-arrivals="0"])')
     await waitUntil('blocks announced by peers', async () => (await announced.count()) >= 2, 30_000)
     expect(await page.getByTestId('lan-stale-summary').textContent()).toMatch(/off the active chain between #\d+ and #\d+/)
-    await mkdir(ARTIFACTS, { recursive: true })
-    await page.getByTestId('lan').screenshot({ path: join(ARTIFACTS, 'network-view.png'), animations: 'disabled' })
+    await elementShot(page, 'lan', 'network-view')
 
     // on the full node the miner's blocks arrive by gossip, drawn as the miner's dots
     const fullPage = await open('full')
     await waitUntil('a block relayed by the miner', async () => (await fullPage.locator('[data-testid="lan-propagation"] circle.lan-dot.role-miner').count()) > 0, 30_000)
-    await fullPage.getByTestId('lan').screenshot({ path: join(ARTIFACTS, 'network-view-full.png'), animations: 'disabled' })
+    await elementShot(fullPage, 'lan', 'network-view-full')
 
     const found = [...await axeBothWidths(page, 'miner, LAN with a departed node'), ...await axeBothWidths(fullPage, 'full, LAN')]
     expect(found, found.join('\n')).toEqual([])

@@ -9,8 +9,12 @@ import { ago, formatNumber } from '../lib/format.js'
 
 const ROLES = new Set(['miner', 'full', 'spv'])
 const BLOCKS_SHOWN = 8
-const STRIP_W = 300
-const STRIP_H = 30
+const STRIP_W = 600
+const STRIP_H = 34
+const AXIS_Y = 13
+/** Delays on a logarithmic scale from 0 (first arrival) to the largest shown: a late straggler does not squash the rest. */
+const LOG_UNIT_MS = 50
+const TICKS = [[100, '0.1 s'], [1000, '1 s'], [10_000, '10 s'], [60_000, '1 min'], [600_000, '10 min']]
 
 function roleOf (role) {
   return ROLES.has(role) ? role : 'unknown'
@@ -34,6 +38,8 @@ const AGREEMENT = {
 }
 
 function agreementPill (n) {
+  // light clients keep headers but exchange no chain status with this node
+  if (n.agreement === 'unknown' && n.role === 'spv' && !Number.isFinite(n.height)) return h('span', { class: 'pill', 'data-testid': 'lan-agreement' }, 'not shared (SPV)')
   const [cls, text] = AGREEMENT[n.agreement] ?? AGREEMENT.unknown
   return h('span', { class: cls, 'data-testid': 'lan-agreement' }, text(n))
 }
@@ -81,23 +87,28 @@ function formatDelay (ms) {
 const VIA = { block: 'block gossip', header: 'header gossip', status: 'status exchange' }
 
 function propagationStrip (b, roles, maxMs) {
-  const x = ms => 8 + (STRIP_W - 16) * Math.min(1, ms / maxMs)
+  const x = ms => 10 + (STRIP_W - 20) * Math.min(1, Math.log1p(Math.max(0, ms) / LOG_UNIT_MS) / Math.log1p(maxMs / LOG_UNIT_MS))
   const last = b.arrivals.length === 0 ? 0 : b.arrivals[b.arrivals.length - 1].delayMs
   const label = `#${b.height}: ${b.arrivals.length} peer${b.arrivals.length === 1 ? '' : 's'} announced it` +
     (b.arrivals.length > 0 ? `, the last ${formatDelay(last)} after the first arrival` : '')
   const svg = s('svg', { viewBox: `0 0 ${STRIP_W} ${STRIP_H}`, width: STRIP_W, height: STRIP_H, class: 'lan-strip', role: 'img', 'aria-label': label })
-  svg.append(s('line', { x1: 8, y1: STRIP_H / 2, x2: STRIP_W - 8, y2: STRIP_H / 2, class: 'lan-axis' }))
+  svg.append(s('line', { x1: 10, y1: AXIS_Y, x2: STRIP_W - 10, y2: AXIS_Y, class: 'lan-axis' }))
+  for (const [ms, text] of TICKS) {
+    if (ms > maxMs) break
+    svg.append(s('line', { x1: x(ms), y1: AXIS_Y + 4, x2: x(ms), y2: AXIS_Y + 8, class: 'lan-axis' }))
+    svg.append(s('text', { x: x(ms), y: STRIP_H - 1, 'text-anchor': 'middle', class: 'label' }, text))
+  }
   if (b.local !== undefined) {
     const lx = x(b.local.at - b.firstAt)
-    svg.append(s('path', { d: `M${lx},${STRIP_H / 2 - 8} l6,8 l-6,8 l-6,-8 z`, class: 'lan-self-mark' }, s('title', null, `this node ${b.local.how} it ${formatDelay(b.local.at - b.firstAt)}`)))
+    svg.append(s('path', { d: `M${lx},${AXIS_Y - 7} l6,7 l-6,7 l-6,-7 z`, class: 'lan-self-mark' }, s('title', null, `this node ${b.local.how} it ${formatDelay(b.local.at - b.firstAt)}`)))
   }
   for (const a of b.arrivals) {
     const role = roleOf(roles.get(a.peerId))
     const cx = x(a.delayMs)
     const title = s('title', null, `${short(a.peerId)} ${formatDelay(a.delayMs)} via ${VIA[a.via] ?? a.via}`)
     svg.append(a.via === 'status'
-      ? s('rect', { x: cx - 5, y: STRIP_H / 2 - 5, width: 10, height: 10, class: ['lan-dot', 'lan-dot-status', `role-${role}`] }, title)
-      : s('circle', { cx, cy: STRIP_H / 2, r: 5.5, class: ['lan-dot', `role-${role}`] }, title))
+      ? s('rect', { x: cx - 5, y: AXIS_Y - 5, width: 10, height: 10, class: ['lan-dot', 'lan-dot-status', `role-${role}`] }, title)
+      : s('circle', { cx, cy: AXIS_Y, r: 5.5, class: ['lan-dot', `role-${role}`] }, title))
   }
   return svg
 }
@@ -114,7 +125,7 @@ export function renderPropagation (el, view) {
   const names = peerNames(view)
   const maxMs = Math.max(1000, ...blocks.flatMap(b => b.arrivals.map(a => a.delayMs)), ...blocks.map(b => b.local === undefined ? 0 : b.local.at - b.firstAt))
   fill(el,
-    h('p', { class: 'lan-scale muted' }, `Each row: one block; the left edge is its first arrival here, the right edge ${formatDelay(maxMs)}. `,
+    h('p', { class: 'lan-scale muted' }, `Each row: one block; the left end is its first arrival here, the right end ${formatDelay(maxMs)} later (logarithmic). `,
       h('span', { class: 'lan-key lan-key-gossip' }, 'relayed by gossip'), ' ', h('span', { class: 'lan-key lan-key-status' }, 'named in a status exchange (polled)'), ' ',
       h('span', { class: 'lan-key lan-key-self' }, 'this node')),
     h('ol', { class: 'rows lan-blocks', 'data-testid': 'lan-propagation' }, blocks.map(b => h('li', { 'data-hash': b.hash, 'data-arrivals': b.arrivals.length },
