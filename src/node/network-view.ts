@@ -13,8 +13,9 @@ import type { BlockPropagationView, NetworkNodeView, NetworkView, PeerView, Role
 export const MAX_NETWORK_NODES = 100
 /** Blocks of the propagation picture. */
 export const PROPAGATION_BLOCKS = 12
-/** Heights looked back for stale and side blocks. */
+/** Heights looked back for stale and side blocks, and how many of them are listed at most. */
 export const STALE_WINDOW = 200
+export const MAX_STALE = 200
 
 const ROLES = new Set(['miner', 'full', 'spv'])
 
@@ -120,7 +121,8 @@ function propagation (src: NetworkSources): BlockPropagationView[] {
 export async function networkView (src: NetworkSources): Promise<NetworkView> {
   const self = src.chain.self
   const from = Math.max(0, self.height - STALE_WINDOW)
-  const stale = src.chain.tree(STALE_WINDOW).filter(n => !n.active).map(n => ({ hash: n.hash, height: n.height, time: n.time, invalid: n.invalid }))
+  // the newest MAX_STALE of them: side blocks cost proof of work, but the answer stays small anyway
+  const stale = src.chain.tree(STALE_WINDOW).filter(n => !n.active).slice(-MAX_STALE).map(n => ({ hash: n.hash, height: n.height, time: n.time, invalid: n.invalid }))
   return {
     self: { peerId: self.peerId, role: self.role, height: self.height, tip: self.tip, work: self.work.toString() },
     nodes: await knownNodes(src),
