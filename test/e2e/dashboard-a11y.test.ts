@@ -173,7 +173,7 @@ describe.skipIf(!chromiumAvailable())('dashboard accessibility and LAN view on a
     await waitUntil('a spendable miner balance', async () => {
       const text = await page.getByTestId('balance-confirmed').textContent()
       return text !== null && Number.parseInt(text, 10) >= 2
-    }, 150_000, 500)
+    }, 240_000, 500)
     const to = (await devnet.api<{ addresses: string[] }>('spv', '/api/wallet')).addresses[0]
     await fromTop(page)
     stops.push(...await tabTo(page, '#send-to'))
@@ -204,7 +204,7 @@ describe.skipIf(!chromiumAvailable())('dashboard accessibility and LAN view on a
 
     expect(invisible(stops), 'tab stops without a visible focus indicator').toEqual([])
     expect(pages.miner?.problems).toEqual([])
-  }, 400_000)
+  }, 540_000)
 
   it('opens a proven payment on the SPV page with the keyboard', async () => {
     expect(txid).not.toBe('')
