@@ -95,6 +95,8 @@ export const API_ROUTES: Route[] = [
   },
   { method: 'GET', pattern: '/api/mempool', auth: false, handler: ({ node }) => node.mempool() },
   { method: 'GET', pattern: '/api/peers', auth: false, handler: ({ node }) => node.peers() },
+  // the LAN as this node hears it: peers' claims, its address book, block arrivals per peer
+  { method: 'GET', pattern: '/api/network', auth: false, handler: async ({ node }) => await node.network() },
   {
     method: 'GET',
     pattern: '/api/tree',

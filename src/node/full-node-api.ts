@@ -16,9 +16,11 @@ import type { NodeWallet, WalletHistoryItem } from './wallet/node-wallet.js'
 import { ChainExplorer } from './chain-explorer.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
+import { networkView } from './network-view.js'
+import { NetworkWatch } from './network-watch.js'
 import { balanceView, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
 import { RoleBase, type RoleBaseParts } from './role-base.js'
 import { txView, type SpentOutputLookup } from './views.js'
@@ -43,6 +45,8 @@ export class FullNodeApi extends RoleBase implements NodeApi {
   readonly nodeWallet: NodeWallet
   readonly sync: SyncManager
   readonly peerDirectory: PeerDirectory
+  /** Peers' claims and block arrivals, for GET /api/network. */
+  readonly watch: NetworkWatch
   /** Block, transaction and address views at a bounded cost per request. */
   readonly explorer: ChainExplorer
   /** The block producer: a miner has one, a full node none. */
@@ -61,6 +65,10 @@ export class FullNodeApi extends RoleBase implements NodeApi {
     this.sync = parts.sync
     this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
     this.explorer = new ChainExplorer(this.chain, this.params)
+    this.watch = new NetworkWatch(hash => this.chain.getEntry(hash) !== undefined)
+    this.watch.attach(this.host.node, this.gossip.topics)
+    this.sync.onPeerStatus = (peerId, s) => this.watch.noteClaim(peerId, { height: s.height, tip: toHex(s.tip), work: s.work })
+    this.chain.on('connect', (_block, entry) => this.watch.noteLocal(entry.hashHex, 'connected'))
   }
 
   status (): StatusView {
@@ -124,6 +132,23 @@ export class FullNodeApi extends RoleBase implements NodeApi {
 
   peers (): PeerView[] {
     return this.peerDirectory.views()
+  }
+
+  async network (): Promise<NetworkView> {
+    const tip = this.chain.tip
+    return await networkView({
+      chain: {
+        self: { peerId: this.peerId, role: this.role, height: tip.height, tip: tip.hashHex, work: tip.work },
+        entry: (hash) => {
+          const e = this.chain.getEntry(hash)
+          return e === undefined ? undefined : { height: e.height, time: e.header.time, active: this.chain.index.isActive(e) }
+        },
+        tree: depth => this.blockTree(depth)
+      },
+      watch: this.watch,
+      peers: () => this.peers(),
+      peerStore: this.host.node.peerStore
+    })
   }
 
   blockTree (depth: number): TreeNodeView[] {

@@ -181,6 +181,7 @@ export class FullNode extends FullNodeApi {
   private onMined (block: Block): void {
     const entry = this.chain.getEntry(blockHash(block.header))
     this.log.info('mined a block', { height: entry?.height, hash: entry?.hashHex, txs: block.transactions.length })
+    if (entry !== undefined) this.watch.noteLocal(entry.hashHex, 'mined')
     // like any block, relayed only once on the active chain (one that lost a race stays local)
     if (entry !== undefined && this.chain.index.isActive(entry)) this.gossip.publish('block', encodeBlock(block))
   }

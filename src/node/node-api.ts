@@ -161,6 +161,72 @@ export interface TreeNodeView {
   hasData: boolean
 }
 
+/**
+ * How a node's claimed chain relates to ours: `same-tip`; `behind` (its tip
+ * is on our active chain below our tip, or only its height is known and is
+ * lower); `forked` (its tip is a block we know off our active chain);
+ * `ahead` (claims more work than ours, tip not known to us yet, or only a
+ * higher height known); `unknown` (nothing claimed, or a tip we do not know
+ * with no more work than ours).
+ */
+export type TipAgreement = 'same-tip' | 'behind' | 'forked' | 'ahead' | 'unknown'
+
+/** GET /api/network: one node of the LAN as this node knows it. Everything but `connected` and `addresses` is what the peer claimed. */
+export interface NetworkNodeView {
+  peerId: string
+  /** From the peer's identify agent string (claimed). */
+  role?: Role
+  connected: boolean
+  direction?: 'inbound' | 'outbound'
+  /** Addresses from this node's address book (libp2p peer store) or its connection. */
+  addresses: string[]
+  /** Its last chain status (claimed, not verified). */
+  height?: number
+  tip?: string
+  /** Cumulative work it claimed, decimal. */
+  work?: string
+  /** Unix ms this node last heard its status; absent when it never sent one. */
+  heardAt?: number
+  agreement: TipAgreement
+  /** Blocks behind our tip, for `behind`. */
+  behindBy?: number
+}
+
+/** When one peer announced a block (unix ms), relative to the first arrival from anyone (including this node itself). */
+export interface BlockArrivalView {
+  peerId: string
+  at: number
+  delayMs: number
+  /** `block` / `header`: a gossip delivery of the block or its header announcement; `status`: the peer's status exchange named it as its tip (coarser: statuses are exchanged every ~10 s). */
+  via: 'block' | 'header' | 'status'
+}
+
+export interface BlockPropagationView {
+  hash: string
+  height: number
+  /** Header time (unix seconds). */
+  time: number
+  /** First time anyone (a peer, or this node mining or connecting it) had it here, unix ms. */
+  firstAt: number
+  /** When this node itself had it (mined, or connected to its chain). */
+  local?: { at: number, how: 'mined' | 'connected' }
+  arrivals: BlockArrivalView[]
+  active: boolean
+}
+
+export interface NetworkView {
+  self: { peerId: string, role: Role, height: number, tip: string, work: string }
+  /** Every node this node knows of: connected peers and those in its address book. */
+  nodes: NetworkNodeView[]
+  /** Recent blocks, newest first, with when each peer announced them. */
+  propagation: BlockPropagationView[]
+  /** Blocks off the active chain (stale or side branches) among the last `staleWindow` heights. */
+  stale: Array<{ hash: string, height: number, time: number, invalid: boolean }>
+  staleWindow: { from: number, to: number }
+  /** The bounds of what is kept, so no peer can grow it. */
+  limits: { blocks: number, peersPerBlock: number, nodes: number }
+}
+
 export interface NodeEvents {
   /** A new tip (after connecting or a reorg). */
   tip: [header: HeaderView]
@@ -195,6 +261,8 @@ export interface NodeApi {
   tx: (txid: string) => TxView | undefined
   mempool: () => TxView[]
   peers: () => PeerView[]
+  /** The LAN as this node hears it: what peers claim, its address book, when each block reached it from each peer. */
+  network: () => Awaitable<NetworkView>
   /** Recent block tree including side branches (for the dashboard). */
   blockTree: (depth: number) => TreeNodeView[]
   wallet: () => Promise<WalletView>

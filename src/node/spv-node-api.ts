@@ -18,9 +18,11 @@ import { PendingStorageError, type SpvWallet, type WalletHistoryEntry } from '..
 import { decodeHistoryCursor, encodeHistoryCursor } from './explorer-paging.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
+import { networkView } from './network-view.js'
+import { NetworkWatch } from './network-watch.js'
 import { balanceView, entryByHashOrHeight, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
 import { RoleBase, type RoleBaseParts } from './role-base.js'
 import { headerView, txView, type SpentOutputLookup } from './views.js'
@@ -38,6 +40,8 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
   readonly lightWallet: SpvWallet
   readonly client: LightClient
   protected readonly peerDirectory: PeerDirectory
+  /** Peers' claims and header arrivals, for GET /api/network. */
+  readonly watch: NetworkWatch
 
   protected constructor (parts: SpvNodeApiParts) {
     super(parts)
@@ -59,6 +63,9 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
       addresses: () => parts.wallet.watchedHashes()
     })
     this.peerDirectory = new PeerDirectory(parts.host, parts.gossip, parts.reputation)
+    this.watch = new NetworkWatch(hash => this.headers.get(hash) !== undefined)
+    this.watch.attach(this.host.node, this.gossip.topics)
+    this.headers.on('tip', tip => this.watch.noteLocal(tip.hashHex, 'connected'))
   }
 
   // ---- views -------------------------------------------------------------------
@@ -162,6 +169,23 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
     return this.peerDirectory.views().map(v => {
       const height = this.client.peerHeights.get(v.peerId)
       return height === undefined ? v : { ...v, height }
+    })
+  }
+
+  async network (): Promise<NetworkView> {
+    const tip = this.headers.tip
+    return await networkView({
+      chain: {
+        self: { peerId: this.peerId, role: this.role, height: tip.height, tip: tip.hashHex, work: tip.work },
+        entry: (hash) => {
+          const e = this.headers.get(hash)
+          return e === undefined ? undefined : { height: e.height, time: e.header.time, active: this.headers.isActive(e) }
+        },
+        tree: depth => this.blockTree(depth)
+      },
+      watch: this.watch,
+      peers: () => this.peers(),
+      peerStore: this.host.node.peerStore
     })
   }
 

@@ -49,6 +49,8 @@ export interface PeerStatusOptions {
   connected: () => PeerId[]
   /** A peer knows more work than we have, or we lack blocks of our best header chain. */
   onBehind: () => void
+  /** Every status a peer of our network sent (for the network view; a claim, not verified). */
+  onStatus?: (peerId: string, status: ChainStatus) => void
 }
 
 export class PeerStatus {
@@ -103,6 +105,7 @@ export class PeerStatus {
     }
     const id = peer ?? this.opts.connected().find(p => p.toString() === peerId)
     if (id === undefined) return
+    this.opts.onStatus?.(peerId, status)
     const now = Date.now()
     let state = this.states.get(peerId)
     if (state === undefined) {

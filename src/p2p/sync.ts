@@ -49,6 +49,8 @@ export class SyncManager {
   private timer: NodeJS.Timeout | undefined
   private readonly statusIntervalMs: number
   private progressAt = 0
+  /** Called with every status a peer sends (the node's network view listens). */
+  onPeerStatus: ((peerId: string, status: ChainStatus) => void) | undefined
   private progressHeight = 0
 
   constructor (opts: SyncOptions) {
@@ -68,7 +70,8 @@ export class SyncManager {
       request,
       ourStatus: () => this.ourStatus(),
       connected: () => this.host.node.getPeers(),
-      onBehind: () => this.schedule()
+      onBehind: () => this.schedule(),
+      onStatus: (peerId, status) => this.onPeerStatus?.(peerId, status)
     })
     this.server = new SyncServer({ chain: this.chain, limits: this.limits, onStatus: (peer, status) => this.peers.record(peer, undefined, status) })
     this.fetcher = new BlockFetcher({

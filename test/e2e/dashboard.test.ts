@@ -106,7 +106,7 @@ describe.skipIf(!chromiumAvailable())('dashboard on a live devnet (needs /usr/bi
     await waitUntil('a spendable miner balance', async () => {
       const text = await page.getByTestId('balance-confirmed').textContent()
       return text !== null && Number.parseInt(text, 10) >= 2
-    }, 150_000, 500)
+    }, 240_000, 500)
     timings.matureAfter = since(t0)
 
     await page.getByTestId('send-to').fill(to)
@@ -140,7 +140,7 @@ describe.skipIf(!chromiumAvailable())('dashboard on a live devnet (needs /usr/bi
     timings.inBlock = since(start)
     if (seen !== 'mempool') await shoot(page, 'miner')
     await page.goto(`${devnet.urls.miner}/#/`)
-  }, 300_000)
+  }, 400_000)
 
   it('shows the payment proven on the SPV node, with its Merkle branch', async () => {
     expect(txid).not.toBe('')

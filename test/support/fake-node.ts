@@ -7,7 +7,7 @@ import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import { ApiError } from '../../src/api/api-error.js'
 import type { MiningControl } from '../../src/node/mining-control.js'
 import {
-  type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NetworkView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from '../../src/node/node-api.js'
 
@@ -202,6 +202,22 @@ export class FakeNode implements NodeApi {
       { peerId: PEER_A, addresses: [`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`], direction: 'inbound', score: 0, height: this.tip.height, tip: this.tip.hash, connectedAt: 1_700_000_000_000, links: [PEER_B] },
       { peerId: PEER_B, addresses: [`/ip4/127.0.0.1/tcp/4003/p2p/${PEER_B}`], direction: 'outbound', score: 1.5, connectedAt: 1_700_000_000_000 }
     ]
+  }
+
+  network (): NetworkView {
+    this.record('network', [])
+    const at = 1_700_000_000_000
+    return {
+      self: { peerId: FAKE_PEER_ID, role: this.role, height: this.tip.height, tip: this.tip.hash, work: String(this.tip.height + 1) },
+      nodes: [
+        { peerId: PEER_A, role: 'full', connected: true, direction: 'inbound', addresses: [`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`], height: this.tip.height, tip: this.tip.hash, heardAt: at, agreement: 'same-tip' },
+        { peerId: PEER_B, connected: true, direction: 'outbound', addresses: [`/ip4/127.0.0.1/tcp/4003/p2p/${PEER_B}`], agreement: 'unknown' }
+      ],
+      propagation: [{ hash: this.tip.hash, height: this.tip.height, time: this.tip.time, firstAt: at, arrivals: [{ peerId: PEER_A, at: at + 120, delayMs: 120, via: 'block' }], active: true }],
+      stale: [],
+      staleWindow: { from: Math.max(0, this.tip.height - 200), to: this.tip.height },
+      limits: { blocks: 48, peersPerBlock: 32, nodes: 100 }
+    }
   }
 
   blockTree (depth: number): TreeNodeView[] {

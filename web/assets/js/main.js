@@ -3,13 +3,14 @@
 // poll while the stream is down) and wires the forms. Role-aware: a miner
 // gets the mining switch, an SPV node its header chain and proven payments.
 import { api, ApiFailure } from './lib/api.js'
-import { fill, h, setText, shortId } from './lib/dom.js'
+import { fill, h, keepingFocus, setText, shortId } from './lib/dom.js'
 import { ago, formatHashRate, formatNumber, formatSi, TARGET_BLOCK_TIME } from './lib/format.js'
 import { startLive, throttle } from './lib/live.js'
 import { hasToken, onTokenChange, clearToken } from './lib/token.js'
 import { addressDetail, blockDetail, renderBlockList, searchRoute, txDetail } from './views/explorer.js'
 import { renderMempool } from './views/mempool.js'
 import { renderNodeInfo, renderPeerGraph, renderPeerList } from './views/network.js'
+import { renderLan } from './views/lan.js'
 import { renderProofs } from './views/proofs.js'
 import { renderTree } from './views/tree.js'
 import { renderChart } from './views/chart.js'
@@ -178,12 +179,12 @@ function renderMining (m) {
 }
 
 function renderBlocks () {
-  renderBlockList($('block-list'), state.blocks, { headersOnly: isSpv(), freshHeights: state.freshHeights })
+  keepingFocus($('block-list'), () => renderBlockList($('block-list'), state.blocks, { headersOnly: isSpv(), freshHeights: state.freshHeights }))
   if (state.status !== null) renderExtraStat()
 }
 
 function renderMempoolPanel () {
-  renderMempool($('mempool-list'), [...state.mempool.values()], { role: state.status?.role, fresh: state.freshTx })
+  keepingFocus($('mempool-list'), () => renderMempool($('mempool-list'), [...state.mempool.values()], { role: state.status?.role, fresh: state.freshTx }))
   setText($('stat-mempool'), String(state.mempool.size))
 }
 
@@ -191,15 +192,15 @@ function renderWallet () {
   const w = state.wallet
   if (w === null) return
   renderBalances($('balances'), w)
-  renderAddresses($('addresses'), w, state.flashAddress)
-  renderActivity($('activity'), w, state.status?.role)
-  if (isSpv()) renderProofs($('proofs-body'), w)
+  keepingFocus($('addresses'), () => renderAddresses($('addresses'), w, state.flashAddress))
+  keepingFocus($('activity'), () => renderActivity($('activity'), w, state.status?.role))
+  if (isSpv()) keepingFocus($('proofs-body'), () => renderProofs($('proofs-body'), w))
 }
 
 function renderPeers () {
   if (state.status === null) return
   renderPeerGraph($('peer-graph'), state.status, state.peers)
-  renderPeerList($('peer-list'), state.peers)
+  keepingFocus($('peer-list'), () => renderPeerList($('peer-list'), state.peers))
   renderPeersSummary()
 }
 
@@ -212,7 +213,7 @@ function treeAtEnd (scroller) {
 
 function renderTreePanel () {
   const scroller = $('tree-scroll')
-  renderTree(scroller, state.tree, state.status?.tip)
+  keepingFocus(scroller, () => renderTree(scroller, state.tree, state.status?.tip))
   if (treeFollowsTip) scroller.scrollLeft = scroller.scrollWidth
 }
 
@@ -279,6 +280,11 @@ async function refreshPeers () {
   renderPeers()
 }
 
+async function refreshNetwork () {
+  const view = await api.network()
+  keepingFocus($('lan-card'), () => renderLan({ nodes: $('lan-nodes'), propagation: $('lan-propagation'), stale: $('lan-stale') }, view))
+}
+
 async function refreshWallet () {
   state.wallet = await api.wallet()
   renderWallet()
@@ -291,7 +297,8 @@ const CHAIN_PARTS = [
   ['chart', refreshChart],
   ['tree', refreshTree],
   ['mempool', refreshMempool],
-  ['wallet', refreshWallet]
+  ['wallet', refreshWallet],
+  ['network', refreshNetwork]
 ]
 const refreshParts = async (parts) => { await Promise.all(parts.map(([name, fn]) => guarded(name, fn))) }
 
@@ -300,7 +307,7 @@ const refreshAll = () => refreshParts([...CHAIN_PARTS, ['peers', refreshPeers]])
 const chainChanged = throttle(() => refreshParts([...CHAIN_PARTS, ['detail', () => showRoute({ quiet: true })]]), 700)
 const walletChanged = throttle(() => guarded('wallet', refreshWallet), 700)
 const mempoolChanged = throttle(() => guarded('mempool', refreshMempool), 700)
-const peersChanged = throttle(async () => { await Promise.all([guarded('peers', refreshPeers), guarded('status', refreshStatus)]) }, 700)
+const peersChanged = throttle(async () => { await Promise.all([guarded('peers', refreshPeers), guarded('status', refreshStatus), guarded('network', refreshNetwork)]) }, 700)
 
 function onTipChanged () {
   chainChanged()
@@ -361,7 +368,7 @@ function onLiveState (s) {
 }
 
 async function poll () {
-  await Promise.all([guarded('status', refreshStatus), guarded('mempool', refreshMempool), guarded('peers', refreshPeers), guarded('wallet', refreshWallet)])
+  await Promise.all([guarded('status', refreshStatus), guarded('mempool', refreshMempool), guarded('peers', refreshPeers), guarded('wallet', refreshWallet), guarded('network', refreshNetwork)])
 }
 
 // ---- routes (detail views) -----------------------------------------------------
@@ -377,7 +384,7 @@ function parseRoute () {
 }
 
 let routeSeq = 0
-async function showRoute ({ quiet = false } = {}) {
+async function showRoute ({ quiet = false, moveFocus = false } = {}) {
   const card = $('detail-card')
   const r = parseRoute()
   if (r === null) {
@@ -398,7 +405,9 @@ async function showRoute ({ quiet = false } = {}) {
     const view = r.kind === 'block' ? await blockDetail(r.id, ctx) : r.kind === 'tx' ? await txDetail(r.id, ctx) : await addressDetail(r.id, ctx)
     if (seq !== routeSeq) return
     setText($('detail-title'), view.title)
-    fill($('detail-body'), view.body)
+    keepingFocus($('detail-body'), () => fill($('detail-body'), view.body))
+    // keyboard and screen-reader users land on what they opened
+    if (!quiet && moveFocus) $('detail-title').focus({ preventScroll: true })
   } catch (err) {
     if (seq !== routeSeq || quiet) return
     setText($('detail-title'), r.kind === 'block' ? 'Block' : r.kind === 'tx' ? 'Transaction' : 'Address')
@@ -417,7 +426,7 @@ function setupSearch () {
     if (q === '') return
     const r = await searchRoute(q)
     if (r.route !== undefined) {
-      if (location.hash === r.route) void showRoute()
+      if (location.hash === r.route) void showRoute({ moveFocus: true })
       else location.hash = r.route
       return
     }
@@ -441,6 +450,7 @@ function setupMining () {
   btn.addEventListener('click', async () => {
     const enable = btn.dataset.enabled !== 'true'
     if (!(await tokenDialog.require())) return
+    const hadFocus = document.activeElement === btn
     btn.disabled = true
     msg.className = 'form-message'
     msg.textContent = ''
@@ -455,6 +465,8 @@ function setupMining () {
       msg.textContent = err instanceof ApiFailure ? err.message : 'Could not change mining.'
     } finally {
       btn.disabled = false
+      // a disabled button loses the focus: give it back to the keyboard user who pressed it
+      if (hadFocus) btn.focus()
       if (state.status?.mining !== undefined) renderMining(state.status.mining)
     }
   })
@@ -512,7 +524,7 @@ async function main () {
   setupNewAddress($('new-address'), $('address-message'), walletCtx)
   setupMining()
   setupSearch()
-  window.addEventListener('hashchange', () => { void showRoute() })
+  window.addEventListener('hashchange', () => { void showRoute({ moveFocus: true }) })
 
   await refreshAll()
   void showRoute()
@@ -520,7 +532,8 @@ async function main () {
   startLive({ onEvent, onState: onLiveState, onResync: () => { void refreshAll() }, poll })
 
   setInterval(tickAges, 5000)
-  setInterval(() => { void guarded('status', refreshStatus) }, 10000)
+  // peers' claims change with their status exchanges (every ~10 s), not only with events
+  setInterval(() => { void guarded('status', refreshStatus); void guarded('network', refreshNetwork) }, 10000)
 
   const scroller = $('tree-scroll')
   scroller.addEventListener('scroll', () => { treeFollowsTip = treeAtEnd(scroller) }, { passive: true })

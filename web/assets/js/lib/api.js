@@ -61,6 +61,8 @@ export const api = {
   tx: (txid) => call('GET', `/api/tx/${encodeURIComponent(txid)}`),
   mempool: () => call('GET', '/api/mempool'),
   peers: () => call('GET', '/api/peers'),
+  /** The LAN as the node hears it: peers' claims, its address book, block arrivals per peer. */
+  network: () => call('GET', '/api/network'),
   wallet: () => call('GET', '/api/wallet'),
   tree: (depth) => call('GET', `/api/tree?depth=${depth}`),
   search: (q) => call('GET', `/api/search?q=${encodeURIComponent(q)}`),

@@ -124,3 +124,29 @@ export function fields (rows, className = 'fields') {
 export function emptyNote (text) {
   return h('p', { class: 'empty' }, text)
 }
+
+/** What identifies a focusable element across a re-render: its link, test id or id. */
+function focusKey (el) {
+  for (const attr of ['href', 'data-testid', 'id']) {
+    const v = el.getAttribute(attr)
+    if (v !== null) return [attr, v]
+  }
+  return null
+}
+
+/**
+ * Runs `render` (which rebuilds `container`'s content) without taking the
+ * keyboard focus away: a live update every few seconds must not throw a
+ * keyboard or screen-reader user back to the top of the page. The element
+ * with the same link (or test id, or id) is focused again when it is still there.
+ */
+export function keepingFocus (container, render) {
+  const active = document.activeElement
+  const key = active !== null && active !== container && container.contains(active) ? focusKey(active) : null
+  const result = render()
+  if (key !== null && !container.contains(document.activeElement)) {
+    const again = [...container.querySelectorAll(`[${key[0]}]`)].find(el => el.getAttribute(key[0]) === key[1])
+    if (again !== undefined) again.focus({ preventScroll: true })
+  }
+  return result
+}

@@ -70,7 +70,8 @@ export function renderTree (container, nodes, tipHash) {
   const cols = maxHeight - minHeight + 1
   const width = PAD_X * 2 + (cols - 1) * COL + BOX_W
   const height = PAD_TOP + (lanes - 1) * LANE + BOX_H + 10
-  const svg = s('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Block tree from height ${minHeight} to ${maxHeight}` })
+  // a group, not an image: it holds a link per block, and an image's content is hidden from assistive technology
+  const svg = s('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-label': `Block tree from height ${minHeight} to ${maxHeight}` })
 
   const heights = s('g', null)
   for (let h = minHeight; h <= maxHeight; h++) {
@@ -95,7 +96,7 @@ export function renderTree (container, nodes, tipHash) {
     const label = n.invalid ? `✗ ${n.hash.slice(-4)}` : `…${n.hash.slice(-5)}`
     const g = s('g', { class: cls, 'data-hash': n.hash })
     g.append(s('title', null, `#${n.height} ${n.hash}\n${statusOf(n)}${n.hasData ? '' : ' · header only'}${n.hash === tipHash ? ' · tip' : ''}\n${dateTime(n.time)}`))
-    const link = s('a', { href: routeHref('block', n.hash) })
+    const link = s('a', { href: routeHref('block', n.hash), 'aria-label': `Block #${n.height} …${n.hash.slice(-5)}, ${statusOf(n)}${n.hasData ? '' : ', header only'}${n.hash === tipHash ? ', tip' : ''}` })
     link.append(
       s('rect', { x: x(n.col), y: y(n.lane), width: BOX_W, height: BOX_H, rx: 5 }),
       s('text', { x: x(n.col) + BOX_W / 2, y: y(n.lane) + BOX_H / 2 + 3.5, 'text-anchor': 'middle' }, label)

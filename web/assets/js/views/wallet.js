@@ -140,6 +140,7 @@ export function setupSendForm (form, ctx) {
       fill(result, h('div', { class: 'result result-error', 'data-testid': 'send-error' }, 'Not sent: the node\'s token is needed to send.'))
       return
     }
+    const hadFocus = document.activeElement === submit
     submit.disabled = true
     submit.textContent = 'Sending…'
     try {
@@ -159,6 +160,8 @@ export function setupSendForm (form, ctx) {
     } finally {
       submit.disabled = false
       submit.textContent = 'Send'
+      // a disabled button loses the focus: give it back to the keyboard user who pressed it
+      if (hadFocus) submit.focus()
     }
   })
 }
