@@ -19,7 +19,7 @@ import type {
   AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
-import { networkView } from './network-view.js'
+import { chainLookupOf, networkView } from './network-view.js'
 import { NetworkWatch } from './network-watch.js'
 import { balanceView, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
 import { RoleBase, type RoleBaseParts } from './role-base.js'
@@ -135,16 +135,8 @@ export class FullNodeApi extends RoleBase implements NodeApi {
   }
 
   async network (): Promise<NetworkView> {
-    const tip = this.chain.tip
     return await networkView({
-      chain: {
-        self: { peerId: this.peerId, role: this.role, height: tip.height, tip: tip.hashHex, work: tip.work },
-        entry: (hash) => {
-          const e = this.chain.getEntry(hash)
-          return e === undefined ? undefined : { height: e.height, time: e.header.time, active: this.chain.index.isActive(e) }
-        },
-        tree: depth => this.blockTree(depth)
-      },
+      chain: chainLookupOf(this.chain, { peerId: this.peerId, role: this.role }, depth => this.blockTree(depth)),
       watch: this.watch,
       peers: () => this.peers(),
       peerStore: this.host.node.peerStore

@@ -5,6 +5,7 @@
 // blocks off our active chain. Peers' statements are labelled as claims:
 // nothing here is verified beyond what our own chain already holds.
 import type { PeerStore } from '@libp2p/interface'
+import type { HeaderTree } from '../chain/header-tree.js'
 import { parseUserAgent } from './demo.js'
 import type { NetworkWatch, PeerClaim } from './network-watch.js'
 import type { BlockPropagationView, NetworkNodeView, NetworkView, PeerView, Role, TipAgreement, TreeNodeView } from './node-api.js'
@@ -25,6 +26,19 @@ export interface ChainLookup {
   entry: (hash: string) => { height: number, time: number, active: boolean } | undefined
   /** Recent tree (side branches included) over the last `depth` heights. */
   tree: (depth: number) => TreeNodeView[]
+}
+
+/** The ChainLookup of a node's own chain (the full chain or the SPV header chain). */
+export function chainLookupOf (tree: HeaderTree<any>, self: { peerId: string, role: Role }, blockTree: (depth: number) => TreeNodeView[]): ChainLookup {
+  const tip = tree.tip
+  return {
+    self: { ...self, height: tip.height, tip: tip.hashHex, work: tip.work },
+    entry: (hash) => {
+      const e = tree.getEntry(hash)
+      return e === undefined ? undefined : { height: e.height, time: e.header.time, active: tree.index.isActive(e) }
+    },
+    tree: blockTree
+  }
 }
 
 export interface NetworkSources {

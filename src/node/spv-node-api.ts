@@ -21,7 +21,7 @@ import type {
   AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
-import { networkView } from './network-view.js'
+import { chainLookupOf, networkView } from './network-view.js'
 import { NetworkWatch } from './network-watch.js'
 import { balanceView, entryByHashOrHeight, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
 import { RoleBase, type RoleBaseParts } from './role-base.js'
@@ -173,16 +173,8 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
   }
 
   async network (): Promise<NetworkView> {
-    const tip = this.headers.tip
     return await networkView({
-      chain: {
-        self: { peerId: this.peerId, role: this.role, height: tip.height, tip: tip.hashHex, work: tip.work },
-        entry: (hash) => {
-          const e = this.headers.get(hash)
-          return e === undefined ? undefined : { height: e.height, time: e.header.time, active: this.headers.isActive(e) }
-        },
-        tree: depth => this.blockTree(depth)
-      },
+      chain: chainLookupOf(this.headers, { peerId: this.peerId, role: this.role }, depth => this.blockTree(depth)),
       watch: this.watch,
       peers: () => this.peers(),
       peerStore: this.host.node.peerStore
