@@ -19,7 +19,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 /** A key's README row: its type as people read it, its default when not the schema's literal one, its meaning. */
 // a type literal (not an interface) so it fits zod's meta record
-export type KeyDoc = { kind: string, defaultText?: string, description?: string } // eslint-disable-line @typescript-eslint/consistent-type-definitions
+export type KeyDoc = { kind: string, defaultText?: string, description?: string }
 const doc = (kind: string, description = '', defaultText?: string): KeyDoc => ({ kind, description, ...(defaultText !== undefined ? { defaultText } : {}) })
 
 // ---- leaf checkers ------------------------------------------------------------

@@ -9,7 +9,7 @@ export const TABLE_END = '<!-- /config-table -->'
 
 interface Row { key: string, doc: KeyDoc, defaultValue: unknown }
 
-type Def = { type: string, shape?: Record<string, z.ZodType>, innerType?: z.ZodType, defaultValue?: unknown } // eslint-disable-line @typescript-eslint/consistent-type-definitions
+type Def = { type: string, shape?: Record<string, z.ZodType>, innerType?: z.ZodType, defaultValue?: unknown }
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def
 
 /** The default a key's schema gives, looking through optional/nullable/default wrappers. */
