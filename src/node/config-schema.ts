@@ -9,12 +9,12 @@ import { z } from 'zod'
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MAX_MONEY } from '../core/params.js'
+import { MAX_MONEY, NETWORK_IDS } from '../core/params.js'
 import { parseAddressRange } from '../p2p/peer-address.js'
 import { MAX_CONFIRMATIONS } from '../wallet/confirmations.js'
 
 export const ROLES = ['miner', 'full', 'spv'] as const
-export const NETWORKS = ['devnet', 'testnet', 'regtest'] as const
+export const NETWORKS = NETWORK_IDS
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 /** A key's README row: its type as people read it, its default when not the schema's literal one, its meaning. */
@@ -118,8 +118,8 @@ function section<S extends z.ZodRawShape> (shape: S): z.ZodObject<S, z.core.$str
 // ---- the schema -----------------------------------------------------------------
 
 const topLevel = {
-  role: oneOf(ROLES).meta(doc('`miner` \\| `full` \\| `spv`', '', 'required')),
-  network: oneOf(NETWORKS).meta(doc('`devnet` \\| `testnet` \\| `regtest`', 'see *Networks*', 'required')),
+  role: oneOf(ROLES).meta(doc(ROLES.map(r => `\`${r}\``).join(' \\| '), '', 'required')),
+  network: oneOf(NETWORKS).meta(doc(NETWORKS.map(n => `\`${n}\``).join(' \\| '), 'see *Networks*', 'required')),
   // absent: ~/.minicoin/<network>/<role> (config.ts fills it in; relative paths resolve against the file's directory)
   dataDir: nonEmptyString().optional().meta(doc('path', 'chain database, wallet, peer key, cookie', '`~/.minicoin/<network>/<role>`')),
   p2p: section({
@@ -153,7 +153,7 @@ const topLevel = {
       'depth at which a received payment counts as `confirmed` (Bitcoin\'s 6); below it, it is `pending`. The wallet\'s own change counts after 1 block, as Core trusts its own change', '6 (regtest 1)'))
   }).prefault({}),
   log: section({
-    level: oneOf(LOG_LEVELS).default('info').meta(doc('`debug`\\|`info`\\|`warn`\\|`error`', 'JSON lines when piped, readable on a terminal'))
+    level: oneOf(LOG_LEVELS).default('info').meta(doc(LOG_LEVELS.map(l => `\`${l}\``).join('\\|'), 'JSON lines when piped, readable on a terminal'))
   }).prefault({}),
   /** Demo mode: small payments to peers' addresses every few seconds. */
   demo: section({
