@@ -12,10 +12,11 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_MONEY, NETWORK_IDS } from '../core/params.js'
 import { parseAddressRange } from '../p2p/peer-address.js'
 import { MAX_CONFIRMATIONS } from '../wallet/confirmations.js'
+import { LOG_LEVELS } from '../telemetry/logger.js'
 
 export const ROLES = ['miner', 'full', 'spv'] as const
 export const NETWORKS = NETWORK_IDS
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export { LOG_LEVELS }
 
 /** A key's README row: its type as people read it, its default when not the schema's literal one, its meaning. */
 // a type literal (not an interface) so it fits zod's meta record
