@@ -1,6 +1,7 @@
 import { type Bench } from './harness.js'
 import { rate, round } from './harness.js'
-import { decodeTx, encodeTx } from '../src/core/encoding.js'
+import { decodeBlock, decodeTx, encodeBlock, encodeTx } from '../src/core/encoding.js'
+import { decodeSyncResponse, encodeHeadersResponse } from '../src/p2p/sync-messages.js'
 import { checkTransaction } from '../src/core/validate.js'
 import { txid } from '../src/core/tx.js'
 import { regtest } from '../src/core/params.js'
@@ -8,6 +9,7 @@ import { wire } from '../src/core/wire/schema.js'
 import { merkleBranch, merkleRoot, verifyMerkleBranch } from '../src/core/merkle.js'
 import { dsha256 } from '../src/core/hash.js'
 import { spendTx, rand } from './support/core-fixtures.js'
+import type { Block } from '../src/core/types.js'
 
 const a = rand(32)
 const b = rand(32)
@@ -30,6 +32,29 @@ export const benches: Bench[] = [
       return [
         { bench: 'tx_validate_stateless', value: round(validate), unit: 'tx/s', reference: 'protobuf_decode_raw', mark: '>= 100000' },
         { bench: 'protobuf_decode_raw', value: round(rawDecode), unit: 'tx/s' }
+      ]
+    }
+  },
+  {
+    name: 'wire_codec',
+    group: 'core',
+    async run () {
+      // The canonical codecs on the hot sync path: a ~1 MB block (2,900
+      // transactions) decoded and encoded, and a headers reply of 2,000 headers.
+      const block: Block = {
+        header: { version: 1, prevHash: rand(32), merkleRoot: rand(32), time: 1_700_000_000, bits: 0x1d00ffff, nonce: 12345 },
+        transactions: Array.from({ length: 2900 }, () => spendTx(2, 2))
+      }
+      const raw = encodeBlock(block)
+      const decode = await rate(() => decodeBlock(raw, 4_000_000), 1)
+      const encode = await rate(() => encodeBlock(block), 1)
+      const headers = Array.from({ length: 2000 }, (_, i) => ({ ...block.header, nonce: i }))
+      const reply = encodeHeadersResponse(headers)
+      const headersDecode = await rate(() => decodeSyncResponse(reply, 1_000_000, 2000, 16), headers.length)
+      return [
+        { bench: 'block_decode_1mb', value: round(decode, 1), unit: 'blocks/s', bytes: raw.length, transactions: block.transactions.length },
+        { bench: 'block_encode_1mb', value: round(encode, 1), unit: 'blocks/s' },
+        { bench: 'sync_headers_decode', value: round(headersDecode), unit: 'headers/s' }
       ]
     }
   },

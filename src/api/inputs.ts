@@ -1,5 +1,6 @@
 // Checking what clients send: request bodies, path segments, query strings.
 // Each failure is an ApiError 400 whose message names the field.
+import { z } from 'zod'
 import { MAX_MONEY, type NetworkParams } from '../core/params.js'
 import { ApiError } from './api-error.js'
 import { AddressError, decodeAddress } from '../wallet/address.js'
@@ -18,19 +19,51 @@ function shown (v: unknown): string {
   return String(v)
 }
 
-/** The body as an object with only the `allowed` fields, every `required` one present. */
-export function bodyObject (body: unknown, allowed: readonly string[], required: readonly string[] = []): JsonObject {
+// ---- request bodies: a zod object per route ------------------------------------
+
+/**
+ * A body field checked by one of the parsers below: the parser's ApiError
+ * (its code and message, which name the field) becomes the zod issue.
+ * `required`: an absent field is 400 missing-field.
+ */
+export function field<T> (parse: (value: unknown) => T, opts: { required?: boolean } = {}): z.ZodType<T, unknown> {
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined && opts.required === true) {
+      ctx.addIssue({ code: 'custom', message: 'required', params: { code: 'missing-field' } })
+      return z.NEVER
+    }
+    try {
+      return parse(value)
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      ctx.addIssue({ code: 'custom', message: err.message, params: { code: err.code } })
+      return z.NEVER
+    }
+  })
+}
+
+/** A request body: a JSON object with only these fields (an empty body is not one). */
+export function bodySchema<S extends z.ZodRawShape> (shape: S): z.ZodObject<S, z.core.$strict> {
+  return z.strictObject(shape)
+}
+
+// unknown fields first, then missing ones, then the rest in field order: the most basic mistake is reported
+const RANK: Record<string, number> = { 'unknown-field': 0, 'missing-field': 1 }
+
+/** The checked body, or ApiError 400 naming the field (codes: bad-body, unknown-field, missing-field, the parsers' own). */
+export function parseBody<S extends z.ZodRawShape> (schema: z.ZodObject<S, z.core.$strict>, body: unknown): z.output<z.ZodObject<S, z.core.$strict>> {
+  const allowed = Object.keys(schema.shape)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw bad('bad-body', `the request body must be a JSON object${allowed.length > 0 ? ` with ${allowed.join(', ')}` : ''}`)
   }
-  const obj = body as JsonObject
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw bad('unknown-field', `unknown field "${key}" (expected ${allowed.length > 0 ? allowed.join(', ') : 'none'})`)
-  }
-  for (const key of required) {
-    if (obj[key] === undefined) throw bad('missing-field', `${key}: required`)
-  }
-  return obj
+  const result = schema.safeParse(body)
+  if (result.success) return result.data
+  const errors = result.error.issues.map(issue => {
+    if (issue.code === 'unrecognized_keys') return bad('unknown-field', `unknown field "${issue.keys[0]}" (expected ${allowed.length > 0 ? allowed.join(', ') : 'none'})`)
+    const code = issue.code === 'custom' ? String(issue.params?.code ?? 'bad-field') : 'bad-field'
+    return bad(code, code === 'missing-field' ? `${issue.path.join('.')}: required` : issue.message)
+  })
+  throw errors.sort((x, y) => (RANK[x.code] ?? 2) - (RANK[y.code] ?? 2))[0]
 }
 
 const INTEGER = /^-?[0-9]+$/

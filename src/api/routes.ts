@@ -7,8 +7,9 @@ import type { NodeApi } from '../node/node-api.js'
 import { ApiError } from './api-error.js'
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js'
 import {
-  bodyObject, parseAddress, parseBlockId, parseBoolean, parseFee, parseHash, parseHex, parseHistoryCursor, parsePaymentAmount, queryInt
+  bodySchema, field, parseAddress, parseBlockId, parseBody, parseBoolean, parseFee, parseHash, parseHex, parseHistoryCursor, parsePaymentAmount, queryInt
 } from './inputs.js'
+import type { NetworkParams } from '../core/params.js'
 
 export interface RouteContext {
   node: NodeApi
@@ -40,6 +41,19 @@ export const HISTORY_MAX_LIMIT = 100
 export const TREE_DEFAULT_DEPTH = 50
 export const TREE_MAX_DEPTH = 1000
 const MAX_QUERY_LENGTH = 200
+
+// ---- request bodies (one zod object each; fields checked by inputs.ts) ----------
+
+const sendBody = (params: NetworkParams) => bodySchema({
+  to: field(v => parseAddress(v, params, 'to'), { required: true }),
+  amount: field(v => parsePaymentAmount(v), { required: true }),
+  fee: field(v => v === undefined || v === null ? undefined : parseFee(v)),
+  // force: accept a fee above the wallet's cap (1 MC), an explicit decision
+  force: field(v => v === undefined ? false : parseBoolean(v, 'force'))
+})
+const emptyBody = bodySchema({})
+const txBody = bodySchema({ hex: field(v => parseHex(v, 'hex'), { required: true }) })
+const miningBody = bodySchema({ enabled: field(v => parseBoolean(v, 'enabled'), { required: true }) })
 
 function found<T> (value: T | undefined, what: string): T {
   if (value === undefined) throw new ApiError(404, 'not-found', what)
@@ -131,12 +145,7 @@ export const API_ROUTES: Route[] = [
     pattern: '/api/wallet/send',
     auth: true,
     handler: async ({ node, body }) => {
-      const b = bodyObject(await body(), ['to', 'amount', 'fee', 'force'], ['to', 'amount'])
-      const to = parseAddress(b.to, node.params, 'to')
-      const amount = parsePaymentAmount(b.amount)
-      const fee = b.fee === undefined || b.fee === null ? undefined : parseFee(b.fee)
-      // force: accept a fee above the wallet's cap (1 MC), an explicit decision
-      const force = b.force === undefined ? false : parseBoolean(b.force, 'force')
+      const { to, amount, fee, force } = parseBody(sendBody(node.params), await body())
       return await node.send(to, amount, fee, force ? { force } : undefined)
     }
   },
@@ -146,7 +155,7 @@ export const API_ROUTES: Route[] = [
     auth: true,
     handler: async ({ node, body }) => {
       const b = await body()
-      if (b !== undefined) bodyObject(b, [])
+      if (b !== undefined) parseBody(emptyBody, b)
       return { address: await node.newAddress() }
     }
   },
@@ -157,8 +166,7 @@ export const API_ROUTES: Route[] = [
     // A transaction may be up to maxTxSize bytes: twice that in hex, plus the JSON around it.
     maxBody: (node) => Math.max(DEFAULT_BODY_LIMIT, 2 * node.params.maxTxSize + 1024),
     handler: async ({ node, body }) => {
-      const b = bodyObject(await body(), ['hex'], ['hex'])
-      return await node.submitTx(parseHex(b.hex, 'hex'))
+      return await node.submitTx(parseBody(txBody, await body()).hex)
     }
   },
   {
@@ -166,8 +174,7 @@ export const API_ROUTES: Route[] = [
     pattern: '/api/mining',
     auth: true,
     handler: async ({ node, body }) => {
-      const b = bodyObject(await body(), ['enabled'], ['enabled'])
-      const enabled = parseBoolean(b.enabled, 'enabled')
+      const { enabled } = parseBody(miningBody, await body())
       if (node.mining === undefined) throw new ApiError(400, 'not-a-miner', `this node is a ${node.role} node; only a miner mines`)
       node.mining.setEnabled(enabled)
       return { enabled }

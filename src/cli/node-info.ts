@@ -4,13 +4,14 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Role } from '../node/node-api.js'
 
 export const NODE_INFO_FILE = 'node.json'
 export const COOKIE_FILE = '.cookie'
 
 export interface NodeInfo {
   pid: number
-  role: 'miner' | 'full' | 'spv'
+  role: Role
   network: string
   peerId: string
   /** Base URL of the HTTP API on loopback, e.g. http://127.0.0.1:8101 */

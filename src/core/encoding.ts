@@ -4,54 +4,53 @@
 // defaults, unknown fields, long varints). Every decoder here re-encodes the
 // decoded value and rejects bytes that differ, so a message has exactly one
 // accepted encoding and hashes are well defined.
-import protobuf from 'protobufjs'
-import { wire, Long } from './wire/schema.js'
+import protobuf from 'protobufjs/minimal.js'
+import { wire, toLong, fromLong, type minicoin } from './wire/schema.js'
 import { DecodeError } from './errors.js'
 import { equalBytes } from './bytes.js'
 import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types.js'
 import { HEADER_BYTES } from './types.js'
 
-const U64_MAX = (1n << 64n) - 1n
+// The generated shapes: a field renamed in the .proto fails to compile here.
+type WireTx = minicoin.v1.Transaction.$Properties
+type WireInput = minicoin.v1.TxInput.$Properties
+type WireOutput = minicoin.v1.TxOutput.$Properties
+type WireHeader = minicoin.v1.BlockHeader.$Properties
+type WireBlock = minicoin.v1.Block.$Properties
 
 function checkU32 (value: number, what: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${what} must be a uint32, got ${value}`)
   return value
 }
 
-function toLong (value: bigint, what: string): Long {
-  if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw new RangeError(`${what} must be a uint64 bigint`)
-  return Long.fromBits(Number(value & 0xffffffffn), Number(value >> 32n), true)
-}
-
-function fromLong (value: Long | number | undefined): bigint {
-  if (value === undefined) return 0n
-  if (typeof value === 'number') return BigInt(value)
-  return (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0)
-}
-
-// protobufjs gives absent bytes fields its default, a plain empty Array
-export function bytesOf (value: Uint8Array | undefined): Uint8Array {
-  return value instanceof Uint8Array ? value : new Uint8Array(0)
+/**
+ * A decoded bytes field as bytes. The codecs drop empty fields and leave
+ * absent ones at a shared prototype default: give every empty field its own
+ * empty array, as the domain objects always had.
+ */
+export function bytesOf (value: Uint8Array | null | undefined): Uint8Array {
+  return value != null && value.length > 0 ? value : new Uint8Array(0)
 }
 
 // ---- domain -> wire objects --------------------------------------------------
 
-export function txToWire (tx: Transaction): Record<string, unknown> {
+export function txToWire (tx: Transaction): WireTx {
   return {
     version: checkU32(tx.version, 'tx version'),
-    inputs: tx.inputs.map(i => ({
+    // typed callbacks: an object literal is checked for unknown (renamed) fields only where its type is declared
+    inputs: tx.inputs.map((i): WireInput => ({
       prevTxid: i.prevTxid,
       prevIndex: checkU32(i.prevIndex, 'input index'),
       publicKey: i.publicKey,
       signature: i.signature
     })),
-    outputs: tx.outputs.map(o => ({ amount: toLong(o.amount, 'output amount'), address: o.address })),
+    outputs: tx.outputs.map((o): WireOutput => ({ amount: toLong(o.amount, 'output amount'), address: o.address })),
     lockTime: checkU32(tx.lockTime, 'lock time'),
     coinbase: tx.coinbase
   }
 }
 
-export function headerToWire (h: BlockHeader): Record<string, unknown> {
+export function headerToWire (h: BlockHeader): WireHeader {
   return {
     version: checkU32(h.version, 'header version'),
     prevHash: h.prevHash,
@@ -62,17 +61,11 @@ export function headerToWire (h: BlockHeader): Record<string, unknown> {
   }
 }
 
-export function blockToWire (b: Block): Record<string, unknown> {
+export function blockToWire (b: Block): WireBlock {
   return { header: headerToWire(b.header), transactions: b.transactions.map(txToWire) }
 }
 
 // ---- wire objects -> domain --------------------------------------------------
-
-interface WireInput { prevTxid?: Uint8Array, prevIndex?: number, publicKey?: Uint8Array, signature?: Uint8Array }
-interface WireOutput { amount?: Long | number, address?: Uint8Array }
-interface WireTx { version?: number, inputs?: WireInput[], outputs?: WireOutput[], lockTime?: number, coinbase?: Uint8Array }
-interface WireHeader { version?: number, prevHash?: Uint8Array, merkleRoot?: Uint8Array, time?: number, bits?: number, nonce?: number }
-interface WireBlock { header?: WireHeader | null, transactions?: WireTx[] }
 
 export function txFromWire (m: WireTx): Transaction {
   return {
@@ -107,16 +100,12 @@ export function blockFromWire (m: WireBlock): Block {
 
 // ---- bytes -------------------------------------------------------------------
 
-function finish (type: protobuf.Type, obj: Record<string, unknown>): Uint8Array {
-  return type.encode(obj).finish()
-}
-
-/** Decodes with protobufjs, turning any failure into a typed DecodeError. */
-export function decodeWire<T> (type: protobuf.Type, bytes: Uint8Array, maxBytes: number, what: string): T {
+/** Decodes with a generated codec, turning any failure into a typed DecodeError. */
+export function decodeWire<M> (type: { decode: (bytes: Uint8Array) => M }, bytes: Uint8Array, maxBytes: number, what: string): M {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('decode-malformed', `${what}: expected bytes`)
   if (bytes.length > maxBytes) throw new DecodeError('decode-oversized', `${what} is ${bytes.length} bytes, limit ${maxBytes}`)
   try {
-    return type.decode(bytes) as unknown as T
+    return type.decode(bytes)
   } catch (err) {
     throw new DecodeError('decode-malformed', `${what} does not decode: ${(err as Error).message}`)
   }
@@ -127,7 +116,7 @@ function requireCanonical (bytes: Uint8Array, reencoded: Uint8Array, what: strin
 }
 
 export function encodeTx (tx: Transaction): Uint8Array {
-  return finish(wire.Transaction, txToWire(tx))
+  return wire.Transaction.encode(txToWire(tx)).finish()
 }
 
 // Canonical bytes of transactions already encoded or decoded, so txid and
@@ -143,7 +132,7 @@ export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): void {
 }
 
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
-  const tx = txFromWire(decodeWire<WireTx>(wire.Transaction, bytes, maxBytes, 'transaction'))
+  const tx = txFromWire(decodeWire(wire.Transaction, bytes, maxBytes, 'transaction'))
   const canonical = encodeTx(tx)
   requireCanonical(bytes, canonical, 'transaction')
   rememberTxBytes(tx, canonical)
@@ -151,11 +140,11 @@ export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
 }
 
 export function encodeBlock (block: Block): Uint8Array {
-  return finish(wire.Block, blockToWire(block))
+  return wire.Block.encode(blockToWire(block)).finish()
 }
 
 export function decodeBlock (bytes: Uint8Array, maxBytes: number): Block {
-  const block = blockFromWire(decodeWire<WireBlock>(wire.Block, bytes, maxBytes, 'block'))
+  const block = blockFromWire(decodeWire(wire.Block, bytes, maxBytes, 'block'))
   requireCanonical(bytes, encodeBlock(block), 'block')
   return block
 }
@@ -226,11 +215,11 @@ export function peekBlockHeader (bytes: Uint8Array, maxBytes: number): { header:
 }
 
 export function encodeHeaderMessage (h: BlockHeader): Uint8Array {
-  return finish(wire.BlockHeader, headerToWire(h))
+  return wire.BlockHeader.encode(headerToWire(h)).finish()
 }
 
 export function decodeHeaderMessage (bytes: Uint8Array): BlockHeader {
-  const h = headerFromWire(decodeWire<WireHeader>(wire.BlockHeader, bytes, 256, 'header'))
+  const h = headerFromWire(decodeWire(wire.BlockHeader, bytes, 256, 'header'))
   requireCanonical(bytes, encodeHeaderMessage(h), 'header')
   return h
 }

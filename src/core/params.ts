@@ -6,7 +6,9 @@ import { toHex } from './bytes.js'
 import { buildGenesis, type GenesisSpec } from './genesis.js'
 import type { Block } from './types.js'
 
-export type NetworkId = 'devnet' | 'testnet' | 'regtest'
+/** The networks, in the order the config schema and docs list them. */
+export const NETWORK_IDS = ['devnet', 'testnet', 'regtest'] as const
+export type NetworkId = typeof NETWORK_IDS[number]
 
 export interface NetworkParams {
   id: NetworkId

@@ -5,8 +5,9 @@ import type { MiningControl } from './mining-control.js'
 import type { EventEmitter } from 'node:events'
 import type { NetworkParams } from '../core/params.js'
 import type { NodeMetrics } from '../telemetry/metrics.js'
+import type { ROLES } from './config-schema.js'
 
-export type Role = 'miner' | 'full' | 'spv'
+export type Role = typeof ROLES[number]
 
 export type Awaitable<T> = T | Promise<T>
 

@@ -2,7 +2,7 @@
 // peer sends; these make each rejected message cost heavily while honest but
 // quiet peers (a LAN chain is quiet between blocks) lose nothing.
 import { createPeerScoreParams, createTopicScoreParams, type PeerScoreParams, type PeerScoreThresholds } from '@libp2p/gossipsub/score'
-import type { Topics } from './protocols.js'
+import { CONNECTION_LIMITS, type Topics } from './protocols.js'
 
 /** Gossip score below which the node disconnects and bans a peer. */
 export const GOSSIP_BAN_SCORE = -100
@@ -19,7 +19,7 @@ export const gossipScoreThresholds: Partial<PeerScoreThresholds> = {
  * More peers than this from one IP cost each of them (P6, quadratic in the
  * surplus): the same number as the inbound per-IP connection cap.
  */
-export const GOSSIP_PEERS_PER_IP = 3
+export const GOSSIP_PEERS_PER_IP = CONNECTION_LIMITS.peersPerIp
 
 /** `exemptIps`: loopback and trusted addresses, which may host any number of peers (only its `has` is used). */
 export function gossipScoreParams (topics: Topics, appScore: (peerId: string) => number, exemptIps: Set<string> = new Set()): Partial<PeerScoreParams> {
@@ -45,7 +45,7 @@ export function gossipScoreParams (topics: Topics, appScore: (peerId: string) =>
     invalidMessageDeliveriesDecay: 0.97
   })
   return createPeerScoreParams({
-    topics: { [topics.tx]: topic, [topics.block]: topic, [topics.header]: topic },
+    topics: Object.fromEntries(Object.values(topics).map(t => [t, topic])),
     topicScoreCap: 20,
     appSpecificScore: appScore,
     appSpecificWeight: 1,

@@ -8,10 +8,10 @@ import type { NodeMetrics } from '../telemetry/metrics.js'
 import type { Node } from './host.js'
 import type { PeerReputation } from './reputation.js'
 import { GOSSIP_BAN_SCORE } from './gossip-scoring.js'
-import type { Topics } from './protocols.js'
+import type { TopicName, Topics } from './protocols.js'
 import { judge, VERDICT_PENALISES, type GossipOutcome, type GossipValidator, type GossipVerdict } from './validation/result.js'
 
-export type TopicName = keyof Topics
+export type { TopicName }
 
 /** Methods of the gossipsub implementation its public interface does not declare. */
 interface GossipSubInternals {

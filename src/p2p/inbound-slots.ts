@@ -6,6 +6,8 @@
 // the longest-connected, then evict the youngest peer of the IP group that
 // holds the most connections (an attacker's many ids share few IPs).
 
+import { CONNECTION_LIMITS } from './protocols.js'
+
 export interface SlotLimits {
   /** Outbound connections we keep room for (Core: 8 full-relay). */
   outbound: number
@@ -15,8 +17,8 @@ export interface SlotLimits {
   inboundPerIp: number
 }
 
-export function slotLimitsFor (maxPeers: number, inboundPerIp = 3): SlotLimits {
-  const outbound = Math.min(8, Math.ceil(maxPeers / 2))
+export function slotLimitsFor (maxPeers: number, inboundPerIp: number = CONNECTION_LIMITS.peersPerIp): SlotLimits {
+  const outbound = Math.min(CONNECTION_LIMITS.outboundSlots, Math.ceil(maxPeers / 2))
   return { outbound, inbound: Math.max(1, maxPeers - outbound), inboundPerIp }
 }
 

@@ -2,19 +2,27 @@
 // topic and protocol id so nodes of different networks never mix.
 import type { NetworkParams } from '../core/params.js'
 
-export interface Topics {
-  tx: string
-  block: string
-  header: string
-}
+/**
+ * The gossip topics. Topic ids, gossipsub's allowed topics and score
+ * parameters, and the frame budget for piggybacked control derive from this
+ * list; each message's size bound is its WireLimits field below.
+ */
+export const TOPIC_NAMES = ['tx', 'block', 'header'] as const
+export type TopicName = typeof TOPIC_NAMES[number]
+/** Topic ids of one network by name. */
+export type Topics = Record<TopicName, string>
 
 export function topicsFor (network: string): Topics {
-  return {
-    tx: `/minicoin/${network}/tx/1`,
-    block: `/minicoin/${network}/block/1`,
-    header: `/minicoin/${network}/header/1`
-  }
+  return Object.fromEntries(TOPIC_NAMES.map(name => [name, `/minicoin/${network}/${name}/1`])) as Topics
 }
+
+/**
+ * Connection limits. peersPerIp bounds both inbound connections from one IP
+ * (inbound-slots.ts) and the gossip score's IP colocation threshold
+ * (gossip-scoring.ts); outboundSlots: connections kept for peers we dial
+ * (Bitcoin Core's 8 full-relay outbound connections).
+ */
+export const CONNECTION_LIMITS = { peersPerIp: 3, outboundSlots: 8 } as const
 
 export interface ProtocolIds {
   sync: string
@@ -57,9 +65,9 @@ export interface WireLimits {
 const GOSSIP_MESSAGE_ENVELOPE_BYTES = 256
 /**
  * Control piggybacked on a frame: IHAVE/IWANT lists of up to 5,000 message
- * ids (gossipsub's cap) of 32 bytes (the content hash) per topic, three topics.
+ * ids (gossipsub's cap) of 32 bytes (the content hash) per topic.
  */
-const GOSSIP_CONTROL_BYTES = 3 * 5000 * (32 + 3) + 64 * 1024
+const GOSSIP_CONTROL_BYTES = TOPIC_NAMES.length * 5000 * (32 + 3) + 64 * 1024
 /** Envelope of a sync Blocks reply: tags and varints per block and the not-found hashes. */
 function blocksReplyEnvelope (blocksPerReply: number): number {
   return 16 + blocksPerReply * (6 + 2 + 32 + 2)

@@ -6,10 +6,10 @@
 // Merkle leaves, so responses must be canonical: the decoder re-encodes what
 // it decoded and rejects bytes that differ (the same rule as every other
 // hashed message; see core/encoding.ts).
-import { decodeWire, headerFromWire, headerToWire, txFromWire, txToWire } from '../core/encoding.js'
+import { bytesOf, decodeWire, headerFromWire, headerToWire, txFromWire, txToWire } from '../core/encoding.js'
 import { DecodeError } from '../core/errors.js'
 import { equalBytes } from '../core/bytes.js'
-import { wire } from '../core/wire/schema.js'
+import { wire, type minicoin } from '../core/wire/schema.js'
 import { ADDRESS_BYTES, HASH_BYTES, type BlockHeader, type Transaction } from '../core/types.js'
 import type { WireLimits } from './protocols.js'
 
@@ -55,39 +55,17 @@ export type SpvResponse =
   | { kind: 'proofs', proofs: MerkleProof[], more: boolean, tip?: { hash: Uint8Array, height: number } }
   | { kind: 'error', code: string, message: string }
 
-// ---- wire shapes (protobufjs objects) -----------------------------------------
+// ---- wire shapes (generated from the .proto) ------------------------------------
 
-type WireHeader = Parameters<typeof headerFromWire>[0]
-type WireTx = Parameters<typeof txFromWire>[0]
+type WireProof = minicoin.v1.MerkleProof.$Properties
 
-interface WireProof { blockHash?: Uint8Array, height?: number, index?: number, branch?: Uint8Array[], transaction?: WireTx | null }
-
-interface WireSpvRequest {
-  getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null
-  getAddressHistory?: { address?: Uint8Array, fromHeight?: number, max?: number, afterTxid?: Uint8Array } | null
-  getTxProof?: { txid?: Uint8Array } | null
-}
-
-interface WireSpvResponse {
-  headers?: { headers?: WireHeader[] } | null
-  proofs?: { proofs?: WireProof[], more?: boolean, tipHash?: Uint8Array, tipHeight?: number } | null
-  error?: { code?: string, message?: string } | null
-}
-
-const EMPTY = new Uint8Array(0)
-
-/** protobufjs leaves absent bytes fields at a prototype default (an empty array, not a Uint8Array). */
-function bytesOf (v: Uint8Array | undefined): Uint8Array {
-  return v instanceof Uint8Array ? v : EMPTY
-}
-
-function exactly (bytes: Uint8Array | undefined, length: number, what: string): Uint8Array {
+function exactly (bytes: Uint8Array | null | undefined, length: number, what: string): Uint8Array {
   const b = bytesOf(bytes)
   if (b.length !== length) throw new DecodeError('decode-bad-length', `${what} must be ${length} bytes, got ${b.length}`)
   return b
 }
 
-function hashes (list: Uint8Array[] | undefined, max: number, what: string): Uint8Array[] {
+function hashes (list: Uint8Array[] | null | undefined, max: number, what: string): Uint8Array[] {
   const l = list ?? []
   if (l.length > max) throw new DecodeError('decode-too-many', `${what}: ${l.length} hashes, at most ${max}`)
   for (const h of l) exactly(h, HASH_BYTES, `${what} hash`)
@@ -123,7 +101,7 @@ export function decodeSpvRequest (bytes: Uint8Array, limits: SpvLimits): SpvRequ
 }
 
 function decodeSpvRequestFields (bytes: Uint8Array, limits: SpvLimits): SpvRequest {
-  const m = decodeWire<WireSpvRequest>(wire.SpvRequest, bytes, limits.maxBytes, 'spv request')
+  const m = decodeWire(wire.SpvRequest, bytes, limits.maxBytes, 'spv request')
   oneBody([m.getHeaders != null, m.getAddressHistory != null, m.getTxProof != null], 'spv request')
   if (m.getHeaders != null) {
     const stop = bytesOf(m.getHeaders.stop)
@@ -147,19 +125,8 @@ function decodeSpvRequestFields (bytes: Uint8Array, limits: SpvLimits): SpvReque
 
 // ---- responses ------------------------------------------------------------------
 
-function proofToWire (p: MerkleProof): Record<string, unknown> {
+function proofToWire (p: MerkleProof): WireProof {
   return { blockHash: p.blockHash, height: p.height, index: p.index, branch: p.branch, transaction: txToWire(p.tx) }
-}
-
-/** core's txFromWire keeps protobufjs' empty-array defaults for absent bytes fields: make them real bytes. */
-function txOf (m: WireTx): Transaction {
-  const tx = txFromWire(m)
-  return {
-    ...tx,
-    inputs: tx.inputs.map(i => ({ prevTxid: bytesOf(i.prevTxid), prevIndex: i.prevIndex, publicKey: bytesOf(i.publicKey), signature: bytesOf(i.signature) })),
-    outputs: tx.outputs.map(o => ({ amount: o.amount, address: bytesOf(o.address) })),
-    coinbase: bytesOf(tx.coinbase)
-  }
 }
 
 function proofFromWire (m: WireProof): MerkleProof {
@@ -170,7 +137,7 @@ function proofFromWire (m: WireProof): MerkleProof {
     height: m.height ?? 0,
     index: m.index ?? 0,
     branch,
-    tx: txOf(m.transaction)
+    tx: txFromWire(m.transaction)
   }
 }
 
@@ -183,7 +150,7 @@ export function encodeSpvResponse (r: SpvResponse): Uint8Array {
 }
 
 export function decodeSpvResponse (bytes: Uint8Array, limits: SpvLimits): SpvResponse {
-  const m = decodeWire<WireSpvResponse>(wire.SpvResponse, bytes, limits.maxBytes, 'spv response')
+  const m = decodeWire(wire.SpvResponse, bytes, limits.maxBytes, 'spv response')
   oneBody([m.headers != null, m.proofs != null, m.error != null], 'spv response')
   let res: SpvResponse
   if (m.headers != null) {
@@ -220,7 +187,7 @@ export function encodeMerkleProof (p: MerkleProof): Uint8Array {
 
 /** Decodes a stored proof; throws DecodeError (a stored proof is still checked again before use). */
 export function decodeMerkleProof (bytes: Uint8Array, maxBytes: number): MerkleProof {
-  const proof = proofFromWire(decodeWire<WireProof>(wire.MerkleProof, bytes, maxBytes, 'merkle proof'))
+  const proof = proofFromWire(decodeWire(wire.MerkleProof, bytes, maxBytes, 'merkle proof'))
   if (!equalBytes(encodeMerkleProof(proof), bytes)) throw new DecodeError('decode-noncanonical', 'merkle proof is not canonically encoded')
   return proof
 }

@@ -3,11 +3,11 @@
 // DecodeError, so a handler can treat any failure as the peer's fault.
 // Like every decoder of peer data, they accept only the canonical encoding:
 // the decoded message is encoded again and must give the same bytes.
-import protobuf from 'protobufjs'
+import protobuf from 'protobufjs/minimal.js'
 import { bigIntToBytes, bytesToBigInt, equalBytes } from '../core/bytes.js'
 import { blockFromWire, bytesOf, decodeWire, encodeBlock, headerFromWire, headerToWire } from '../core/encoding.js'
 import { DecodeError } from '../core/errors.js'
-import { wire } from '../core/wire/schema.js'
+import { wire, type minicoin } from '../core/wire/schema.js'
 import type { Block, BlockHeader } from '../core/types.js'
 
 export interface ChainStatus {
@@ -28,11 +28,11 @@ export type SyncResponse =
   | { kind: 'blocks', blocks: Block[], notFound: Uint8Array[] }
   | { kind: 'error', code: string, message: string }
 
-function statusToWire (s: ChainStatus): Record<string, unknown> {
+type WireStatus = minicoin.v1.Status.$Properties
+
+function statusToWire (s: ChainStatus): WireStatus {
   return { genesis: s.genesis, tip: s.tip, height: s.height, work: bigIntToBytes(s.work) }
 }
-
-interface WireStatus { genesis?: Uint8Array, tip?: Uint8Array, height?: number, work?: Uint8Array }
 
 function statusFromWire (m: WireStatus): ChainStatus {
   const genesis = bytesOf(m.genesis)
@@ -42,10 +42,11 @@ function statusFromWire (m: WireStatus): ChainStatus {
   return { genesis, tip, height: m.height ?? 0, work: bytesToBigInt(work) }
 }
 
-function checkHashes (hashes: Uint8Array[], max: number, what: string): Uint8Array[] {
-  if (hashes.length > max) throw new DecodeError('decode-too-many', `${what}: ${hashes.length} hashes, at most ${max}`)
-  for (const h of hashes) if (h.length !== 32) throw new DecodeError('decode-bad-hash', `${what}: hashes must be 32 bytes`)
-  return hashes
+function checkHashes (hashes: Uint8Array[] | null | undefined, max: number, what: string): Uint8Array[] {
+  const list = hashes ?? []
+  if (list.length > max) throw new DecodeError('decode-too-many', `${what}: ${list.length} hashes, at most ${max}`)
+  for (const h of list) if (h.length !== 32) throw new DecodeError('decode-bad-hash', `${what}: hashes must be 32 bytes`)
+  return list
 }
 
 export function encodeSyncRequest (r: SyncRequest): Uint8Array {
@@ -74,14 +75,14 @@ export function decodeSyncRequest (bytes: Uint8Array, maxBytes: number, maxLocat
 }
 
 function decodeSyncRequestFields (bytes: Uint8Array, maxBytes: number, maxLocator: number, maxBlocks: number): SyncRequest {
-  const m = decodeWire<{ status?: WireStatus | null, getHeaders?: { locator?: Uint8Array[], stop?: Uint8Array, max?: number } | null, getBlocks?: { hashes?: Uint8Array[] } | null }>(wire.SyncRequest, bytes, maxBytes, 'sync request')
+  const m = decodeWire(wire.SyncRequest, bytes, maxBytes, 'sync request')
   if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
   if (m.getHeaders != null) {
     const stop = bytesOf(m.getHeaders.stop)
     if (stop.length !== 0 && stop.length !== 32) throw new DecodeError('decode-bad-hash', 'stop hash must be 32 bytes')
-    return { kind: 'getHeaders', locator: checkHashes(m.getHeaders.locator ?? [], maxLocator, 'locator'), stop, max: m.getHeaders.max ?? 0 }
+    return { kind: 'getHeaders', locator: checkHashes(m.getHeaders.locator, maxLocator, 'locator'), stop, max: m.getHeaders.max ?? 0 }
   }
-  if (m.getBlocks != null) return { kind: 'getBlocks', hashes: checkHashes(m.getBlocks.hashes ?? [], maxBlocks, 'get blocks') }
+  if (m.getBlocks != null) return { kind: 'getBlocks', hashes: checkHashes(m.getBlocks.hashes, maxBlocks, 'get blocks') }
   throw new DecodeError('decode-empty', 'sync request has no body')
 }
 
@@ -109,13 +110,6 @@ export function encodeBlocksResponse (rawBlocks: Uint8Array[], notFound: Uint8Ar
   return protobuf.Writer.create().uint32((3 << 3) | 2).bytes(body).finish()
 }
 
-interface WireSyncResponse {
-  status?: WireStatus | null
-  headers?: { headers?: Array<Parameters<typeof headerFromWire>[0]> } | null
-  blocks?: { blocks?: Array<Parameters<typeof blockFromWire>[0]>, notFound?: Uint8Array[] } | null
-  error?: { code?: string, message?: string } | null
-}
-
 export function encodeSyncResponse (r: SyncResponse): Uint8Array {
   switch (r.kind) {
     case 'status': return encodeStatusResponse(r.status)
@@ -139,7 +133,7 @@ export function decodeSyncResponse (bytes: Uint8Array, maxBytes: number, maxHead
 }
 
 function decodeSyncResponseFields (bytes: Uint8Array, maxBytes: number, maxHeaders: number, maxBlocks: number): SyncResponse {
-  const m = decodeWire<WireSyncResponse>(wire.SyncResponse, bytes, maxBytes, 'sync response')
+  const m = decodeWire(wire.SyncResponse, bytes, maxBytes, 'sync response')
   if (m.status != null) return { kind: 'status', status: statusFromWire(m.status) }
   if (m.headers != null) {
     const list = m.headers.headers ?? []
@@ -149,7 +143,7 @@ function decodeSyncResponseFields (bytes: Uint8Array, maxBytes: number, maxHeade
   if (m.blocks != null) {
     const list = m.blocks.blocks ?? []
     if (list.length > maxBlocks) throw new DecodeError('decode-too-many', `${list.length} blocks, at most ${maxBlocks}`)
-    return { kind: 'blocks', blocks: list.map(blockFromWire), notFound: checkHashes(m.blocks.notFound ?? [], maxBlocks, 'not found') }
+    return { kind: 'blocks', blocks: list.map(blockFromWire), notFound: checkHashes(m.blocks.notFound, maxBlocks, 'not found') }
   }
   if (m.error != null) return { kind: 'error', code: m.error.code ?? '', message: m.error.message ?? '' }
   throw new DecodeError('decode-empty', 'sync response has no body')

@@ -2,13 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { decodeBlock, decodeHeaderMessage, decodeTx, encodeBlock, encodeHeaderMessage, encodeTx, parseHeader, serializeHeader } from '../../src/core/encoding.js'
 import { DecodeError } from '../../src/core/errors.js'
-import { wire } from '../../src/core/wire/schema.js'
-import { descriptor } from '../../src/core/wire/descriptor.js'
+import protobuf from 'protobufjs'
 import { regtest } from '../../src/core/params.js'
 import { txid } from '../../src/core/tx.js'
 import { coinbaseTx, makeBlock, spendTx } from '../../bench/support/core-fixtures.js'
-import protobuf from 'protobufjs'
-import { readFileSync } from 'node:fs'
 
 const MAX = 1_000_000
 
@@ -82,11 +79,5 @@ describe('canonical encoding', () => {
       }
     }
     expect(() => parseHeader(new Uint8Array(79))).toThrow(DecodeError)
-  })
-
-  it('keeps the committed descriptor in step with proto/minicoin.proto', () => {
-    const source = readFileSync(new URL('../../proto/minicoin.proto', import.meta.url), 'utf8')
-    expect(protobuf.parse(source).root.toJSON()).toEqual(descriptor)
-    expect(wire.Transaction.fieldsArray.map(f => f.name)).toEqual(['version', 'inputs', 'outputs', 'lockTime', 'coinbase'])
   })
 })

@@ -10,6 +10,7 @@ import { DevnetChild, loopbackDialAddress, stopChildren } from '../devnet.js'
 import { CliError } from '../errors.js'
 import type { CliIo } from '../io.js'
 import { BIN_PATH, CONFIG_DIR } from '../paths.js'
+import { ROLES } from '../../node/config.js'
 import { onStopSignals, signalExitCode } from '../signals.js'
 
 export const DEVNET_HELP = `Usage: minicoin devnet [--data-dir <dir>]
@@ -34,7 +35,6 @@ export interface DevnetDeps {
   stopTimeoutMs?: number
 }
 
-const ROLES = ['miner', 'full', 'spv'] as const
 
 class StopRequested extends Error {}
 

@@ -3,7 +3,7 @@
 // Under `minicoin devnet` the parent holds an IPC channel: when it goes away
 // (even killed), the daemon stops too instead of running on as an orphan.
 import { ConfigError, loadConfig, type CliOverrides, type LoadedConfig } from '../../node/config.js'
-import { createLogger, type Logger } from '../../telemetry/logger.js'
+import { LOG_LEVELS, createLogger, type Logger } from '../../telemetry/logger.js'
 import { COMMON_OPTIONS, parse, parsePort, wantsHelp } from '../args.js'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../daemon.js'
 import { CliError, EXIT_USAGE, UsageError } from '../errors.js'
@@ -64,7 +64,7 @@ export function parseNodeArgs (argv: string[]): NodeCommandArgs {
   if (values['no-mdns'] === true) overrides.mdns = false
   const level = values['log-level'] ?? (values.debug === true ? 'debug' : undefined)
   if (level !== undefined) {
-    if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level: expected debug, info, warn or error, got '${level}'`, 'node')
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: expected ${LOG_LEVELS.slice(0, -1).join(', ')} or ${LOG_LEVELS[LOG_LEVELS.length - 1]}, got '${level}'`, 'node')
     overrides.logLevel = level as CliOverrides['logLevel']
   }
   return { configPath: values.config, overrides, debug: values.debug === true }

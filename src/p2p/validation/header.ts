@@ -15,7 +15,7 @@ export function encodeHeaderAnnouncement (header: BlockHeader): Uint8Array {
 }
 
 export function decodeHeaderAnnouncement (data: Uint8Array, maxBytes: number): BlockHeader {
-  const msg = decodeWire<{ header?: Parameters<typeof headerFromWire>[0] }>(wire.HeaderAnnouncement, data, maxBytes, 'header announcement')
+  const msg = decodeWire(wire.HeaderAnnouncement, data, maxBytes, 'header announcement')
   const header = headerFromWire(msg.header)
   if (!equalBytes(encodeHeaderAnnouncement(header), data)) throw new DecodeError('decode-noncanonical', 'header announcement is not canonically encoded')
   return header
