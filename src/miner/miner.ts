@@ -9,6 +9,7 @@ import { ValidationError } from '../core/errors.js'
 import type { Block } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import type { Mempool } from '../mempool/mempool.js'
+import { writeStd } from '../telemetry/stdio.js'
 import { NonceSearch } from './nonce-search.js'
 import { buildTemplate } from './template.js'
 
@@ -92,7 +93,7 @@ export class Miner extends EventEmitter<MinerEvents> {
   private report (err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err))
     if (this.listenerCount('error') > 0) this.emit('error', error)
-    else process.stderr.write(`miner: ${error.stack ?? error.message}\n`)
+    else writeStd('stderr', `miner: ${error.stack ?? error.message}\n`)
   }
 
   private async run (): Promise<void> {

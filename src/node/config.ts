@@ -52,6 +52,8 @@ export interface LoadedConfig extends NodeConfig {
 export interface CliOverrides {
   /** Relative paths resolve against the current directory. */
   dataDir?: string
+  /** p2p listen address (overrides p2p.host). */
+  host?: string
   port?: number
   apiPort?: number
   /** Replaces the config's bootstrap list. */
@@ -319,6 +321,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
 function applyOverrides (config: LoadedConfig, o: CliOverrides): void {
   const c = new Checker('command line')
   if (o.dataDir !== undefined) config.dataDir = resolve(c.nonEmptyString(o.dataDir, '--data-dir'))
+  if (o.host !== undefined) config.p2p.host = c.ipHost(o.host, '--host')
   if (o.port !== undefined) config.p2p.port = c.port(o.port, '--port')
   if (o.apiPort !== undefined) config.api.port = c.port(o.apiPort, '--api-port')
   if (o.bootstrap !== undefined) config.p2p.bootstrap = o.bootstrap.map(a => c.bootstrapAddr(a, '--bootstrap'))

@@ -1,5 +1,7 @@
 // Structured logs with levels: JSON lines when piped (for tools), short
 // readable lines on a terminal.
+import { writeStd } from './stdio.js'
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -33,7 +35,7 @@ function fieldValue (v: unknown): unknown {
 export function createLogger (opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? 'info']
   const pretty = opts.pretty ?? process.stderr.isTTY === true
-  const write = opts.write ?? ((line: string) => { process.stderr.write(line + '\n') })
+  const write = opts.write ?? ((line: string) => { writeStd('stderr', line + '\n') })
   const make = (name: string | undefined): Logger => {
     const log = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
       if (ORDER[level] < min) return

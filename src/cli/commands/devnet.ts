@@ -68,7 +68,7 @@ export async function runDevnet (argv: string[], io: CliIo, deps: DevnetDeps = {
   const start = (role: typeof ROLES[number], extra: string[]): DevnetChild => {
     const dataDir = join(base, role)
     const command = [...(deps.daemonCommand ?? [BIN_PATH]), 'node', '--config', join(deps.configDir ?? CONFIG_DIR, `${role}.json`),
-      '--data-dir', dataDir, '--port', '0', '--api-port', '0', '--no-mdns', ...extra]
+      '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--api-port', '0', '--no-mdns', ...extra]
     const child = new DevnetChild(role, dataDir, command, io, env)
     children.push(child)
     return child
