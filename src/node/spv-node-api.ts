@@ -18,7 +18,7 @@ import { PendingStorageError, type SpvWallet, type WalletHistoryEntry } from '..
 import { decodeHistoryCursor, encodeHistoryCursor } from './chain-explorer.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
 import { balanceView, entryByHashOrHeight, HEX64, notAMiner, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
@@ -183,12 +183,12 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
     return address
   }
 
-  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
+  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<SendResult> {
     try {
       parseAddress(to, this.params)
       const built = await this.lightWallet.send(to, amount, fee, options)
       this.log.info('payment published', { to, amount, fee: built.fee, txid: toHex(built.txid) })
-      return { txid: toHex(built.txid) }
+      return { txid: toHex(built.txid), fee: built.fee.toString() }
     } catch (err) {
       // nothing was published or kept: the user may retry once the disk is fixed
       if (err instanceof PendingStorageError) throw new NodeError('unavailable', 'wallet-storage', `payment not sent: ${err.message}`)

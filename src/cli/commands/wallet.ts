@@ -2,6 +2,7 @@
 // balance, send, new-address) or through its file (backup, restore).
 import type { WalletView } from '../../node/node-api.js'
 import { COMMON_OPTIONS, expectPositionals, parse, wantsHelp } from '../args.js'
+import { parseAmount } from '../amounts.js'
 import { UsageError } from '../errors.js'
 import { formatAmount, formatBalance, formatWalletTransactions } from '../format.js'
 import type { CliIo } from '../io.js'
@@ -17,7 +18,7 @@ Commands:
   address                    the wallet's addresses, the first one receives mining rewards
   balance                    confirmed and pending balance
   transactions               recent transactions with their confirmations
-  send <to> <amount>         pay <amount> base units (1 MC = 100000000) to <to>
+  send <to> <amount>         pay <amount> MC to <to> (decimals allowed: 1.5; base units as 150000000sat)
   new-address                hand out a new receiving address
   backup                     print the 24-word recovery phrase (reads the wallet file)
   restore                    recreate a wallet file from its recovery phrase
@@ -66,14 +67,18 @@ Options:
 
 const SEND_HELP = `Usage: minicoin wallet send <to> <amount> [--fee <fee>] [--force] [which node]
 
-Builds, signs and publishes a payment of <amount> base units to the address
-<to>, and prints its txid. Amounts are whole numbers of base units:
-1 MC = 100000000 base units. Change goes to a fresh change address.
+Builds, signs and publishes a payment of <amount> MC to the address <to>,
+prints the amount and the fee it paid on stderr and its txid on stdout.
+Amounts are MC with up to 8 decimals, as bitcoin-cli takes BTC (1.5 pays
+1.5 MC); base units (1 MC = 100000000) need the suffix sat: 150000000sat.
+Change goes to a fresh change address.
+
+Example: minicoin wallet send mc1q... 0.25 --fee 0.00001 --data-dir .data/miner
 
 ${TARGET_HELP}
 
 Options:
-  --fee <fee>  the fee in base units (default: the node's fee rate)
+  --fee <fee>  the fee in MC like <amount> (default: the node's fee rate)
   --force      send even when the fee is above the wallet's cap of 1 MC
                (without it such a payment is refused: fee-too-high)
   -h, --help   this help
@@ -90,16 +95,6 @@ Options:
 `
 
 const API_OPTIONS = { ...COMMON_OPTIONS, ...TARGET_OPTIONS } as const
-
-function baseUnits (value: string, flag: string, zeroOk: boolean): string {
-  if (!/^[0-9]+$/.test(value)) {
-    const hint = /^[0-9]*\.[0-9]+$/.test(value) ? ' (amounts are whole base units: 1 MC = 100000000)' : ''
-    throw new UsageError(`${flag}: expected a whole number of base units, got '${value}'${hint}`, 'wallet send')
-  }
-  const n = BigInt(value)
-  if (!zeroOk && n === 0n) throw new UsageError(`${flag}: must be positive`, 'wallet send')
-  return n.toString()
-}
 
 async function runAddress (argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse('wallet address', argv, { ...API_OPTIONS, json: { type: 'boolean' } })
@@ -129,12 +124,15 @@ async function runSend (argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse('wallet send', argv, { ...API_OPTIONS, fee: { type: 'string' }, force: { type: 'boolean' } })
   expectPositionals(positionals, ['to', 'amount'], 'wallet send')
   const [to, amountArg] = positionals
-  const amount = baseUnits(amountArg, '<amount>', false)
-  const fee = values.fee === undefined ? undefined : baseUnits(values.fee, '--fee', true)
+  const amount = parseAmount(amountArg, '<amount>', 'wallet send', false)
+  const fee = values.fee === undefined ? undefined : parseAmount(values.fee, '--fee', 'wallet send', true)
   const target = await resolveTarget(values, io, 'wallet send')
   const client = clientFor(target, await readToken(target, 'wallet send'))
-  const { txid } = await client.post<{ txid: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}), ...(values.force === true ? { force: true } : {}) })
-  io.err(`sent ${formatAmount(amount)} to ${to}`)
+  const sent = await client.post<{ txid: string, fee?: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}), ...(values.force === true ? { force: true } : {}) })
+  const txid = sent.txid
+  // a node older than this CLI does not say its fee: then the one asked for, if any
+  const paid = sent.fee ?? fee
+  io.err(`sent ${formatAmount(amount)} to ${to}, fee ${paid !== undefined ? formatAmount(paid) : 'not reported by the node'}`)
   io.out(txid)
   return 0
 }
