@@ -171,7 +171,7 @@ export class FullNode extends FullNodeApi {
       events.emit('tx', this.pendingTxView(e.tx, e.time))
     })
     mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
-    reportPeerEvents(this.host, metrics, events)
+    reportPeerEvents(this.host, metrics, events, this.log.child('peers'))
     metrics.chainHeight.set(chain.height)
     metrics.difficulty.set(difficultyOf(chain.tip.header.bits))
   }
