@@ -19,7 +19,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { loadConfig } from '../../src/node/config.js'
 import { silentLogger } from '../../src/telemetry/logger.js'
 import { Wallet } from '../../src/wallet/wallet.js'
-import { devnet } from '../../src/core/params.js'
+import { devnet, regtest } from '../../src/core/params.js'
 import type { RunningNode } from '../../src/node/start-node.js'
 import { FAKE_PEER_ID, FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
 
@@ -330,6 +330,13 @@ describe('wallet backup and restore (wallet files)', () => {
     expect(restored.exportMnemonic()).toBe(plainPhrase)
     expect(restored.addressStrings()).toHaveLength(3)
     expect((await stat(target)).mode & 0o777).toBe(0o600)
+    // the restored file's addresses, offline: no node runs anywhere here
+    r = await cli(['wallet', 'address', '--wallet-file', target])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out.split('\n')).toEqual(restored.addressStrings())
+    r = await cli(['wallet', 'address', '--wallet-file', target, '--data-dir', dir])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('give --wallet-file (reads the file) or --data-dir (asks the node), not both')
     r = await cli(['wallet', 'restore', '--wallet-file', target, '--mnemonic-file', join(dir, 'phrase.txt'), '--unencrypted'])
     expect(r.code).toBe(1)
     expect(r.err).toContain('already exists')
@@ -346,6 +353,12 @@ describe('wallet backup and restore (wallet files)', () => {
     expect(r.out).toContain('(encrypted)')
     r = await cli(['wallet', 'backup', '--wallet-file', target], { env })
     expect(r.out).toBe(plainPhrase)
+    r = await cli(['wallet', 'address', '--wallet-file', target, '--network', 'regtest'], { env })
+    expect(r.code, r.err).toBe(0)
+    expect(r.out.split('\n')[0]).toBe((await Wallet.open(target, { params: regtest, password: 'correct horse' })).primaryAddress().address)
+    r = await cli(['wallet', 'address', '--wallet-file', target])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('the wallet is encrypted')
     await writeFile(join(dir, 'pw'), 'correct horse\n')
     r = await cli(['wallet', 'backup', '--wallet-file', target, '--password-file', join(dir, 'pw')])
     expect(r.out).toBe(plainPhrase)

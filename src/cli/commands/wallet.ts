@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js'
 import { formatAmount, formatBalance, formatWalletTransactions } from '../format.js'
 import type { CliIo } from '../io.js'
 import { TARGET_HELP, TARGET_OPTIONS, clientFor, readToken, resolveTarget } from '../target.js'
-import { BACKUP_HELP, RESTORE_HELP, runBackup, runRestore } from './wallet-files.js'
+import { BACKUP_HELP, RESTORE_HELP, runBackup, runFileAddresses, runRestore } from './wallet-files.js'
 
 export const WALLET_HELP = `Usage: minicoin wallet <command> [options]
 
@@ -27,15 +27,22 @@ Commands:
 `
 
 const ADDRESS_HELP = `Usage: minicoin wallet address [which node] [--json]
+       minicoin wallet address --wallet-file <file> [--network <id>] [--password-file <file>]
 
 Prints the wallet's addresses, one a line; the first receives mining rewards
-and change.
+and change. With --wallet-file it reads the wallet file itself, no node
+needed (e.g. to check a backup or a restored file).
 
 ${TARGET_HELP}
 
 Options:
-  --json       print the raw JSON of GET /api/wallet
-  -h, --help   this help
+  --json                  print the raw JSON of GET /api/wallet
+  --wallet-file <file>    read this wallet file instead of asking a node
+  --network <id>          with --wallet-file: devnet, testnet or regtest (default devnet);
+                          the addresses' prefix depends on it
+  --password-file <file>  with --wallet-file: the password of an encrypted file (first
+                          line; else MINICOIN_WALLET_PASSWORD, else a prompt)
+  -h, --help              this help
 `
 
 const BALANCE_HELP = `Usage: minicoin wallet balance [which node] [--json]
@@ -97,8 +104,22 @@ Options:
 const API_OPTIONS = { ...COMMON_OPTIONS, ...TARGET_OPTIONS } as const
 
 async function runAddress (argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse('wallet address', argv, { ...API_OPTIONS, json: { type: 'boolean' } })
+  const { values, positionals } = parse('wallet address', argv, {
+    ...API_OPTIONS,
+    json: { type: 'boolean' },
+    'wallet-file': { type: 'string' },
+    network: { type: 'string' },
+    'password-file': { type: 'string' }
+  })
   expectPositionals(positionals, [], 'wallet address')
+  if (values['wallet-file'] !== undefined) {
+    const node = (['api', 'cookie', 'data-dir', 'config'] as const).find(k => values[k] !== undefined)
+    if (node !== undefined) throw new UsageError(`give --wallet-file (reads the file) or --${node} (asks the node), not both`, 'wallet address')
+    return await runFileAddresses(values, io)
+  }
+  for (const flag of ['network', 'password-file'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --wallet-file`, 'wallet address')
+  }
   const wallet = await clientFor(await resolveTarget(values, io, 'wallet address')).get<WalletView>('/api/wallet')
   io.out(values.json === true ? JSON.stringify(wallet, null, 2) : wallet.addresses.join('\n'))
   return 0
