@@ -31,7 +31,7 @@ Examples:
   minicoin devnet
   minicoin node --config config/miner.json
   minicoin status --data-dir .data/miner
-  minicoin wallet send mc1q... 100000000 --data-dir .data/miner
+  minicoin wallet send mc1q... 1.5 --data-dir .data/miner    (amounts in MC)
 `
 
 interface CommandEntry { help: string, run: (argv: string[], io: CliIo) => Promise<number> }

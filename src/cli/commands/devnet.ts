@@ -16,7 +16,8 @@ export const DEVNET_HELP = `Usage: minicoin devnet [--data-dir <dir>]
 
 Starts a miner, a full node and an SPV node on this machine (devnet, loopback
 only, no mDNS, ephemeral ports), prints their dashboard URLs and runs until
-Ctrl-C, which stops all three. The full and SPV nodes bootstrap from the
+Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes), which stops all
+three. The nodes also stop by themselves if this process dies. The full and SPV nodes bootstrap from the
 miner. If a node dies, the others are stopped too and the exit status is 1.
 Another Ctrl-C (a second or more after the first) kills the nodes at once.
 

@@ -13,8 +13,9 @@ import { onStopSignals, signalExitCode } from '../signals.js'
 
 export const NODE_HELP = `Usage: minicoin node --config <file> [options]
 
-Runs a node daemon (miner, full or SPV, as the config says) until Ctrl-C or
-SIGTERM. Flags override the config so several nodes can share one machine.
+Runs a node daemon (miner, full or SPV, as the config says) until Ctrl-C,
+SIGTERM or SIGHUP (a closed terminal; under nohup SIGHUP stays ignored).
+Flags override the config so several nodes can share one machine.
 
 Options:
   --config <file>          the node's JSON config (config/miner.json, full.json, spv.json); required
