@@ -47,6 +47,12 @@ describe('minicoin: logs, amounts and tokens as a person meets them', () => {
     expect(fullLog).toContain(`connected to miner peer ${miner.info.peerId}`)
     expect(fullLog.some(m => /^syncing: at height \d+, peers are at \d+$/.test(m)), fullLog.join('\n')).toBe(true)
     await waitFor(() => messages(miner.proc.output()).includes(`connected to full peer ${full.info.peerId}`), 'the miner to log its full peer')
+    // an SPV node says the same of its header catch-up
+    const spvDir = cleanup.tempDir()
+    const spvConfig = writeConfig(spvDir, 'spv', { p2p: { host: '127.0.0.1', port: 0, bootstrap: [dialAddress(miner)], mdns: false } })
+    const spv = await readyDaemon(run(['node', '--config', spvConfig], cleanup), join(spvDir, 'data'), 120_000)
+    await waitFor(() => messages(spv.proc.output()).includes(`caught up at height ${height}`), `"caught up at height ${height}" in the SPV node's log`, 60_000)
+    expect(messages(spv.proc.output())).toContain(`connected to miner peer ${miner.info.peerId}`)
 
     // amounts: MC with decimals; the fee printed with the send
     const to = (await full.api.get<WalletView>('/api/wallet')).addresses[0]
