@@ -204,6 +204,21 @@ export class SyncManager {
     const target = Math.max(this.targetHeight(), height)
     this.metrics?.syncTargetHeight.set(target)
     this.metrics?.syncProgress.set(target === 0 ? 1 : height / target)
+    this.logProgress(now, height, this.claimedHeight(target), force)
+  }
+
+  /**
+   * The log lines only: what peers claim counts here before they have shown
+   * headers (a new peer is a probe at first, and a short catch-up ends before
+   * it is trusted). A liar can only keep the line from saying "caught up".
+   */
+  private claimedHeight (target: number): number {
+    let best = target
+    for (const s of this.peers.states.values()) if (s.height > best) best = s.height
+    return best
+  }
+
+  private logProgress (now: number, height: number, target: number, force: boolean): void {
     if (this.catchUp === undefined) {
       if (target - height <= 1) return
       this.catchUp = { fromHeight: height, at: now }

@@ -36,13 +36,17 @@ describe('minicoin: logs, amounts and tokens as a person meets them', () => {
       return s.height >= 8 && BigInt(w.balance.confirmed) >= 200_000_000n
     }, 'eight blocks and 2 MC in the miner wallet', 120_000)
     await miner.api.post('/api/mining', { enabled: false })
+    // mining stops asynchronously: a block may still land after this read, so
+    // the catch-up below ends at this height or a little later
     const height = (await miner.api.get<StatusView>('/api/status')).height
+    const caughtUp = (log: string[]): number | undefined => log.map(m => /^caught up at height (\d+)$/.exec(m)?.[1]).filter(h => h !== undefined).map(Number).find(h => h >= height)
 
     const dir = cleanup.tempDir()
     const config = writeConfig(dir, 'full', { p2p: { host: '127.0.0.1', port: 0, bootstrap: [dialAddress(miner)], mdns: false } })
     const full = await readyDaemon(run(['node', '--config', config], cleanup), join(dir, 'data'), 120_000)
-    await waitFor(async () => (await full.api.get<StatusView>('/api/status')).height === height, 'the full node to catch up', 120_000)
-    await waitFor(() => messages(full.proc.output()).includes(`caught up at height ${height}`), `"caught up at height ${height}" in the full node's log`, 30_000)
+    await waitFor(async () => (await full.api.get<StatusView>('/api/status')).height >= height, 'the full node to catch up', 120_000)
+    await waitFor(() => caughtUp(messages(full.proc.output())), `"caught up at height ${height}" (or later) in the full node's log`, 30_000)
+      .catch(err => { throw new Error(`${(err as Error).message}:\n${messages(full.proc.output()).join('\n')}`) })
     const fullLog = messages(full.proc.output())
     expect(fullLog).toContain(`connected to miner peer ${miner.info.peerId}`)
     expect(fullLog.some(m => /^syncing: at height \d+, peers are at \d+$/.test(m)), fullLog.join('\n')).toBe(true)
@@ -51,7 +55,8 @@ describe('minicoin: logs, amounts and tokens as a person meets them', () => {
     const spvDir = cleanup.tempDir()
     const spvConfig = writeConfig(spvDir, 'spv', { p2p: { host: '127.0.0.1', port: 0, bootstrap: [dialAddress(miner)], mdns: false } })
     const spv = await readyDaemon(run(['node', '--config', spvConfig], cleanup), join(spvDir, 'data'), 120_000)
-    await waitFor(() => messages(spv.proc.output()).includes(`caught up at height ${height}`), `"caught up at height ${height}" in the SPV node's log`, 60_000)
+    await waitFor(() => caughtUp(messages(spv.proc.output())), `"caught up at height ${height}" (or later) in the SPV node's log`, 60_000)
+      .catch(err => { throw new Error(`${(err as Error).message}:\n${messages(spv.proc.output()).join('\n')}`) })
     expect(messages(spv.proc.output())).toContain(`connected to miner peer ${miner.info.peerId}`)
 
     // amounts: MC with decimals; the fee printed with the send
