@@ -44,8 +44,15 @@ export function tokenMatches (given: string, token: string): boolean {
 
 /** True when the request carries `Authorization: Bearer <token>`. */
 export function isAuthorized (req: IncomingMessage, token: string): boolean {
+  return authProblem(req, token) === undefined
+}
+
+/** Why a request is not authorized, told apart (no token, not a Bearer header, a wrong token); undefined when it is. */
+export function authProblem (req: IncomingMessage, token: string): string | undefined {
   const header = req.headers.authorization
-  if (typeof header !== 'string') return false
+  if (typeof header !== 'string') return 'this endpoint needs the node\'s cookie token: Authorization: Bearer <token from <data-dir>/.cookie>'
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
-  return match !== null && tokenMatches(match[1], token)
+  if (match === null) return 'the Authorization header is not "Bearer <token>" (the token is in <data-dir>/.cookie)'
+  if (!tokenMatches(match[1], token)) return 'wrong token: not this node\'s cookie token (a node makes a new one each start: read <data-dir>/.cookie again)'
+  return undefined
 }

@@ -9,7 +9,7 @@ import { isIP } from 'node:net'
 import type { NodeApi } from '../node/node-api.js'
 import type { Logger } from '../telemetry/logger.js'
 import { isLoopbackHost } from '../node/config.js'
-import { isAuthorized, newToken, removeCookie, writeCookie } from './auth.js'
+import { authProblem, newToken, removeCookie, writeCookie } from './auth.js'
 import { EventStream } from './event-stream.js'
 import { API_ROUTES, matchRoute, readBodyFor } from './routes.js'
 import { canRespond, errorResponse, sendError, sendJson, setCommonHeaders } from './respond.js'
@@ -162,8 +162,9 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
       return sendError(res, 404, 'not-found', `no such endpoint: ${pathname}`)
     }
     const { route, params } = match
-    if (route.auth && !isAuthorized(req, token)) {
-      return sendError(res, 401, 'unauthorized', 'this endpoint needs the node\'s cookie token: Authorization: Bearer <token from <data-dir>/.cookie>', { 'WWW-Authenticate': 'Bearer' })
+    const denied = route.auth ? authProblem(req, token) : undefined
+    if (denied !== undefined) {
+      return sendError(res, 401, 'unauthorized', denied, { 'WWW-Authenticate': 'Bearer' })
     }
     const result = await route.handler({ node, req, params, query: url.searchParams, body: readBodyFor(route, node, req) })
     sendJson(res, 200, result)

@@ -14,13 +14,32 @@ export function wantsHelp (argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some(a => a === '--help' || a === '-h')
 }
 
+// parseArgs takes `-5` for an option (`send <to> -5` said "Unknown option
+// '-5'", `--fee -1` printed its own advice): negative numbers are hidden
+// behind a marker while parsing and restored after, so the command's own
+// check says what is wrong with them.
+const NEGATIVE_NUMBER = /^-[0-9.]/
+const MARK = '\u0000negative:'
+
+function unmark<T> (v: T): T {
+  if (typeof v === 'string') return (v.startsWith(MARK) ? v.slice(MARK.length) : v) as T
+  if (Array.isArray(v)) return v.map(unmark) as T
+  return v
+}
+
 export function parse<O extends Options> (command: string, argv: string[], options: O) {
+  const end = argv.indexOf('--')
+  const marked = argv.map((a, i) => (end === -1 || i < end) && NEGATIVE_NUMBER.test(a) ? MARK + a : a)
+  let parsed
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: marked, options, allowPositionals: true, strict: true })
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
     throw new UsageError(message, command)
   }
+  for (const key of Object.keys(parsed.values)) (parsed.values as Record<string, unknown>)[key] = unmark((parsed.values as Record<string, unknown>)[key])
+  parsed.positionals = parsed.positionals.map(unmark)
+  return parsed
 }
 
 export function parsePort (value: string | undefined, flag: string, command: string): number | undefined {

@@ -2,12 +2,14 @@
 // announce both in <data-dir>/node.json; stop in the reverse order. Signals
 // and exit codes are the `node` command's business, so this part can be
 // tested in process with a fake node.
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { startApiServer, type ApiServer } from '../api/server.js'
 import { walletFilePath, type NodeConfig } from '../node/config.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { RunningNode } from '../node/start-node.js'
 import { CliError } from './errors.js'
+import { checkListenAddresses, listenFailure } from './port-check.js'
 import { DataDirLock, DataDirLockedError } from './data-dir-lock.js'
 import { cookiePath, readNodeInfo, removeNodeInfo, writeNodeInfo, type NodeInfo } from './node-info.js'
 import { version } from './version.js'
@@ -27,6 +29,12 @@ export interface RunningDaemon {
   stop: () => Promise<void>
 }
 
+/** A port taken between the probe and the start: the same one line as the probe's. */
+function listenError (config: NodeConfig, err: unknown): unknown {
+  const line = listenFailure(config, err)
+  return line === undefined ? err : new CliError(line, 1, { cause: err })
+}
+
 /** The data dir's lock (data-dir-lock.ts), not node.json's pid, says whether a node runs there. */
 async function lockDataDir (dataDir: string): Promise<DataDirLock> {
   try {
@@ -41,16 +49,29 @@ async function lockDataDir (dataDir: string): Promise<DataDirLock> {
 }
 
 export async function startDaemon (config: NodeConfig, log: Logger, opts: DaemonOptions): Promise<RunningDaemon> {
+  // A new data dir is created only once the ports are known to be free; an
+  // existing one is locked first, so a second node on the same data dir
+  // hears about the data dir rather than about the ports the first one holds.
+  const fresh = !existsSync(config.dataDir)
+  if (fresh) await checkListenAddresses(config)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const lock = await lockDataDir(config.dataDir)
   const unlock = async (): Promise<void> => { await lock.release().catch((err: unknown) => log.warn('cannot release the data dir lock', { err })) }
+  if (!fresh) {
+    try {
+      await checkListenAddresses(config)
+    } catch (err) {
+      await unlock()
+      throw err
+    }
+  }
 
   let node: RunningNode
   try {
     node = await opts.startNode(config, log)
   } catch (err) {
     await unlock()
-    throw err
+    throw listenError(config, err)
   }
   let api: ApiServer
   try {
@@ -66,7 +87,7 @@ export async function startDaemon (config: NodeConfig, log: Logger, opts: Daemon
   } catch (err) {
     await node.stop().catch((stopErr: unknown) => log.error('stopping the node failed', { err: stopErr }))
     await unlock()
-    throw err
+    throw listenError(config, err)
   }
 
   const info: NodeInfo = {

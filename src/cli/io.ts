@@ -1,5 +1,7 @@
 // Where a command writes and what it may read, so tests can run commands in
 // process and capture their output.
+import { writeStd } from '../telemetry/stdio.js'
+
 export interface CliIo {
   out: (text: string) => void
   err: (text: string) => void
@@ -18,8 +20,8 @@ async function readAll (stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 export const processIo: CliIo = {
-  out: (text) => { process.stdout.write(text.endsWith('\n') ? text : text + '\n') },
-  err: (text) => { process.stderr.write(text.endsWith('\n') ? text : text + '\n') },
+  out: (text) => { writeStd('stdout', text.endsWith('\n') ? text : text + '\n') },
+  err: (text) => { writeStd('stderr', text.endsWith('\n') ? text : text + '\n') },
   env: process.env,
   cwd: process.cwd(),
   stdinIsTTY: process.stdin.isTTY === true,

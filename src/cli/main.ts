@@ -4,6 +4,7 @@ import '../polyfill.js'
 import { ApiRequestError, ApiUnreachableError } from '../api/client.js'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError } from './errors.js'
 import { processIo, type CliIo } from './io.js'
+import { guardStdio } from '../telemetry/stdio.js'
 import { version } from './version.js'
 import { runDevnet, DEVNET_HELP } from './commands/devnet.js'
 import { runNodeCommand, NODE_HELP } from './commands/node.js'
@@ -30,7 +31,7 @@ Examples:
   minicoin devnet
   minicoin node --config config/miner.json
   minicoin status --data-dir .data/miner
-  minicoin wallet send mc1q... 100000000 --data-dir .data/miner
+  minicoin wallet send mc1q... 1.5 --data-dir .data/miner    (amounts in MC)
 `
 
 interface CommandEntry { help: string, run: (argv: string[], io: CliIo) => Promise<number> }
@@ -86,6 +87,7 @@ export async function main (argv: string[], io: CliIo = processIo): Promise<numb
 // Only when run as the program (bin/minicoin.js), not when imported by tests.
 const entry = process.argv[1] ?? ''
 if (/(?:^|[\\/])(?:minicoin(?:\.js)?|main\.ts)$/.test(entry)) {
+  guardStdio()
   const code = await main(process.argv.slice(2))
   process.exit(code)
 }

@@ -2,13 +2,24 @@
 // hand a found block to the chain like any other block. A search is
 // abandoned at once when the tip moves, and refreshed when new transactions
 // have waited long enough to be worth a new template.
+//
+// The header time follows the clock while the search runs, as Bitcoin
+// miners roll ntime: once a second, when the clock has passed the header's
+// time, the search restarts on the same template with the new time. So a
+// block's time is when it was found (to the second), not when its template
+// was built, and arrival minus header time (the propagation metric) measures
+// the trip, not the search. Only ever moving the time forward, up to the
+// local clock, keeps every timestamp rule: after the median time past and
+// the timewarp floor (lower bounds the template already met) and within
+// the future limit.
 import { EventEmitter } from 'node:events'
 import { serializeHeader } from '../core/encoding.js'
 import { bitsToTarget } from '../core/pow.js'
 import { ValidationError } from '../core/errors.js'
-import type { Block } from '../core/types.js'
+import type { Block, BlockHeader } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import type { Mempool } from '../mempool/mempool.js'
+import { writeStd } from '../telemetry/stdio.js'
 import { NonceSearch } from './nonce-search.js'
 import { buildTemplate } from './template.js'
 
@@ -22,8 +33,16 @@ export interface MinerOptions {
   refreshMs?: number
   /** Wait after a failed template build before the next try (ms). */
   retryMs?: number
+  /** How often the header time is brought up to the clock during a search (ms). */
+  rollMs?: number
+  /** Unix seconds. */
   now?: () => number
+  /** The nonce search; replaceable in tests. Default: NonceSearch on `threads` workers. */
+  search?: HeaderSearch
 }
+
+/** What the miner needs of NonceSearch. */
+export type HeaderSearch = Pick<NonceSearch, 'threads' | 'start' | 'stop' | 'search' | 'hashRate'>
 
 export interface MinerEvents {
   mined: [block: Block]
@@ -34,9 +53,10 @@ export class Miner extends EventEmitter<MinerEvents> {
   private readonly chain: Chain
   private readonly mempool?: Mempool
   readonly payTo: Uint8Array
-  private readonly search: NonceSearch
+  private readonly search: HeaderSearch
   private readonly refreshMs: number
   private readonly retryMs: number
+  private readonly rollMs: number
   private readonly now: () => number
   private loop: Promise<void> | undefined
   private abort: AbortController | undefined
@@ -49,9 +69,10 @@ export class Miner extends EventEmitter<MinerEvents> {
     this.chain = opts.chain
     this.mempool = opts.mempool
     this.payTo = opts.payTo
-    this.search = new NonceSearch({ threads: opts.threads })
+    this.search = opts.search ?? new NonceSearch({ threads: opts.threads })
     this.refreshMs = opts.refreshMs ?? 2000
     this.retryMs = opts.retryMs ?? 1000
+    this.rollMs = opts.rollMs ?? 1000
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
   }
 
@@ -92,7 +113,35 @@ export class Miner extends EventEmitter<MinerEvents> {
   private report (err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err))
     if (this.listenerCount('error') > 0) this.emit('error', error)
-    else process.stderr.write(`miner: ${error.stack ?? error.message}\n`)
+    else writeStd('stderr', `miner: ${error.stack ?? error.message}\n`)
+  }
+
+  /**
+   * Searches `header`'s nonces, moving its time up to the clock every
+   * rollMs; the header with the winning nonce, or null when `abort` fired
+   * or a time's nonce space ran out.
+   */
+  private async searchRolling (header: BlockHeader, abort: AbortSignal): Promise<BlockHeader | null> {
+    const target = bitsToTarget(header.bits)!
+    for (;;) {
+      const attempt = new AbortController()
+      let rolled = false
+      const onAbort = (): void => attempt.abort()
+      abort.addEventListener('abort', onAbort, { once: true })
+      const roll = setInterval(() => {
+        if (this.now() > header.time) { rolled = true; attempt.abort() }
+      }, this.rollMs)
+      let found
+      try {
+        found = await this.search.search(serializeHeader(header), target, attempt.signal)
+      } finally {
+        clearInterval(roll)
+        abort.removeEventListener('abort', onAbort)
+      }
+      if (found !== null) return { ...header, nonce: found.nonce }
+      if (!rolled || abort.aborted) return null
+      header = { ...header, time: Math.max(header.time, this.now()) }
+    }
   }
 
   private async run (): Promise<void> {
@@ -122,17 +171,16 @@ export class Miner extends EventEmitter<MinerEvents> {
           await this.pause(1000)
           continue
         }
-        const target = bitsToTarget(template.block.header.bits)!
         let found
         try {
-          found = await this.search.search(serializeHeader(template.block.header), target, this.abort.signal)
+          found = await this.searchRolling(template.block.header, this.abort.signal)
         } catch (err) {
           this.report(err)
           await this.pause(this.retryMs)
           continue
         }
         if (found === null) continue // aborted, stale or exhausted: a new template (new extra-nonce) follows
-        const block: Block = { ...template.block, header: { ...template.block.header, nonce: found.nonce } }
+        const block: Block = { ...template.block, header: found }
         try {
           await this.chain.processBlock(block)
           this.blocksMined++

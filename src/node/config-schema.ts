@@ -54,7 +54,7 @@ export const oneOf = <const T extends readonly [string, ...string[]]>(values: T)
     : `expected one of ${values.map(x => `"${x}"`).join(', ')}, got ${describeValue(iss.input)}`
 })
 
-const ipHost = (): z.ZodType<string> => {
+export const ipHost = (): z.ZodType<string> => {
   const e = expected('an IPv4 or IPv6 address such as "0.0.0.0"')
   return z.string(e).refine(v => isIP(v) !== 0, e)
 }

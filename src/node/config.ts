@@ -10,7 +10,7 @@ import type { z } from 'zod'
 import { getNetwork } from '../core/params.js'
 import { decodeAddress } from '../wallet/address.js'
 import { defaultConfirmations } from '../wallet/confirmations.js'
-import { LOG_LEVELS, bool, bootstrapAddr, configSchema, nonEmptyString, oneOf, port, type NodeConfig } from './config-schema.js'
+import { LOG_LEVELS, bool, bootstrapAddr, configSchema, ipHost, nonEmptyString, oneOf, port, type NodeConfig } from './config-schema.js'
 
 export { ROLES, NETWORKS, LOG_LEVELS, type NodeConfig } from './config-schema.js'
 
@@ -22,6 +22,8 @@ export interface LoadedConfig extends NodeConfig {
 export interface CliOverrides {
   /** Relative paths resolve against the current directory. */
   dataDir?: string
+  /** p2p listen address (overrides p2p.host). */
+  host?: string
   port?: number
   apiPort?: number
   /** Replaces the config's bootstrap list. */
@@ -100,6 +102,7 @@ function checkConfig (raw: unknown, file: string): LoadedConfig {
 function applyOverrides (config: LoadedConfig, o: CliOverrides): void {
   const c = 'command line'
   if (o.dataDir !== undefined) config.dataDir = resolve(check(nonEmptyString(), o.dataDir, c, '--data-dir'))
+  if (o.host !== undefined) config.p2p.host = check(ipHost(), o.host, c, '--host')
   if (o.port !== undefined) config.p2p.port = check(port(), o.port, c, '--port')
   if (o.apiPort !== undefined) config.api.port = check(port(), o.apiPort, c, '--api-port')
   if (o.bootstrap !== undefined) config.p2p.bootstrap = o.bootstrap.map(a => check(bootstrapAddr(), a, c, '--bootstrap'))

@@ -16,7 +16,7 @@ import type { NodeWallet, WalletHistoryItem } from './wallet/node-wallet.js'
 import { ChainExplorer } from './chain-explorer.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
 import { chainLookupOf, networkView } from './network-view.js'
@@ -165,7 +165,7 @@ export class FullNodeApi extends RoleBase implements NodeApi {
     return await this.nodeWallet.newAddress()
   }
 
-  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
+  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<SendResult> {
     this.refuseIfFailed()
     return await this.sendLock.run(async () => {
       let built
@@ -175,7 +175,8 @@ export class FullNodeApi extends RoleBase implements NodeApi {
       } catch (err) {
         throw sendRefusal(err)
       }
-      return await this.submit(built.tx)
+      const { txid } = await this.submit(built.tx)
+      return { txid, fee: built.fee.toString() }
     })
   }
 

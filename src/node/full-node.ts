@@ -173,7 +173,7 @@ export class FullNode extends FullNodeApi {
       if (events.listenerCount('tx') > 0) events.emit('tx', this.pendingTxView(e.tx, e.time))
     })
     mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
-    reportPeerEvents(this.host, metrics, events)
+    reportPeerEvents(this.host, metrics, events, this.log.child('peers'))
     metrics.setTip(chain.height, chain.tip.header.time, difficultyOf(chain.tip.header.bits))
     metrics.mempoolMaxBytes.set(mempool.maxBytes)
   }

@@ -147,6 +147,9 @@ export interface WalletView {
   transactions: WalletTxView[]
 }
 
+/** A published payment: its txid and the fee it pays, in base units (a decimal string like every amount). */
+export interface SendResult { txid: string, fee: string }
+
 export interface SendOptions {
   /** Accept a fee above the wallet's cap (1 MC). */
   force?: boolean
@@ -268,8 +271,8 @@ export interface NodeApi {
   blockTree: (depth: number) => TreeNodeView[]
   wallet: () => Promise<WalletView>
   newAddress: () => Promise<string>
-  /** Builds, signs, publishes. Throws NodeError on bad input or insufficient funds. */
-  send: (to: string, amount: bigint, fee?: bigint, options?: SendOptions) => Promise<{ txid: string }>
+  /** Builds, signs, publishes; says the fee it paid. Throws NodeError on bad input or insufficient funds. */
+  send: (to: string, amount: bigint, fee?: bigint, options?: SendOptions) => Promise<SendResult>
   /** A transaction signed elsewhere (canonical protobuf bytes). Throws NodeError with the reject reason. */
   submitTx: (bytes: Uint8Array) => Promise<{ txid: string }>
   /** The mining capability: present on a miner, absent on roles that do not mine. */

@@ -18,7 +18,7 @@ import { PendingStorageError, type SpvWallet, type WalletHistoryEntry } from '..
 import { decodeHistoryCursor, encodeHistoryCursor } from './explorer-paging.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
 import { chainLookupOf, networkView } from './network-view.js'
@@ -199,12 +199,12 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
     return address
   }
 
-  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<{ txid: string }> {
+  async send (to: string, amount: bigint, fee?: bigint, options: SendOptions = {}): Promise<SendResult> {
     try {
       parseAddress(to, this.params)
       const built = await this.lightWallet.send(to, amount, fee, options)
       this.log.info('payment published', { to, amount, fee: built.fee, txid: toHex(built.txid) })
-      return { txid: toHex(built.txid) }
+      return { txid: toHex(built.txid), fee: built.fee.toString() }
     } catch (err) {
       // nothing was published or kept: the user may retry once the disk is fixed
       if (err instanceof PendingStorageError) throw new NodeError('unavailable', 'wallet-storage', `payment not sent: ${err.message}`)

@@ -110,7 +110,7 @@ export class SpvNode extends SpvNodeApi {
     wallet.on('published', p => events.emit('tx', this.txViewOf(p.tx, undefined, p.publishedAt)))
     wallet.on('settled', (p, reason) => { if (reason !== 'proven') events.emit('txRemoved', p.txidHex, reason) })
     wallet.on('addresses', () => this.client.scheduleRefresh())
-    reportPeerEvents(this.host, metrics, events)
+    reportPeerEvents(this.host, metrics, events, this.log.child('peers'))
     metrics.setTip(headers.height, headers.tip.header.time, difficultyOf(headers.tip.header.bits))
     this.reportSyncProgress()
     metrics.mempoolTransactions.set(0)

@@ -52,6 +52,8 @@ export class SyncManager {
   /** Called with every status a peer sends (the node's network view listens). */
   onPeerStatus: ((peerId: string, status: ChainStatus) => void) | undefined
   private progressHeight = 0
+  /** The catch-up under way, for its start and "caught up" lines; undefined when in step with peers. */
+  private catchUp: { fromHeight: number, at: number } | undefined
 
   constructor (opts: SyncOptions) {
     this.host = opts.host
@@ -175,11 +177,13 @@ export class SyncManager {
   }
 
   private async run (): Promise<void> {
+    this.reportProgress(false)
     try {
       for (let round = 0; round < 100 && !this.stopped; round++) {
         const bestBefore = this.chain.bestHeader()
         this.fetcher.startProbes()
         await this.fetcher.syncFromTrusted()
+        this.reportProgress(false)
         const gotHeaders = this.chain.bestHeader() !== bestBefore
         const gotBlocks = await this.fetcher.downloadBlocks()
         // nothing moved: a probe that delivers, a status refresh or an announcement starts another round
@@ -191,17 +195,54 @@ export class SyncManager {
     this.reportProgress(true)
   }
 
+  /**
+   * Log lines a person can follow: one when a catch-up starts, progress
+   * every few seconds while it runs, one when it is done. One block behind
+   * is a new block on its way (gossip brings it), not a catch-up: no lines,
+   * and no ETA for it.
+   */
   private reportProgress (force: boolean): void {
     const now = Date.now()
     const height = this.chain.height
     const target = Math.max(this.targetHeight(), height)
     this.metrics?.syncTargetHeight.set(target)
     this.metrics?.syncProgress.set(target === 0 ? 1 : height / target)
+    this.logProgress(now, height, this.claimedHeight(target), force)
+  }
+
+  /**
+   * The log lines only: what peers claim counts here before they have shown
+   * headers (a new peer is a probe at first, and a short catch-up ends before
+   * it is trusted). A liar can only keep the line from saying "caught up".
+   */
+  private claimedHeight (target: number): number {
+    let best = target
+    for (const s of this.peers.states.values()) if (s.height > best) best = s.height
+    return best
+  }
+
+  private logProgress (now: number, height: number, target: number, force: boolean): void {
+    if (this.catchUp === undefined) {
+      if (target - height <= 1) return
+      this.catchUp = { fromHeight: height, at: now }
+      this.progressAt = now
+      this.progressHeight = height
+      this.log.info(`syncing: at height ${height}, peers are at ${target}`, { behind: target - height })
+      return
+    }
+    if (height >= target) {
+      const seconds = Math.round((now - this.catchUp.at) / 100) / 10
+      this.log.info(`caught up at height ${height}`, { blocks: height - this.catchUp.fromHeight, seconds })
+      this.catchUp = undefined
+      return
+    }
     if (!force && now - this.progressAt < 2000) return
-    if (this.progressAt > 0 && height > this.progressHeight) {
+    if (height > this.progressHeight) {
       const rate = (height - this.progressHeight) / ((now - this.progressAt) / 1000)
-      const eta = rate > 0 ? Math.round((target - height) / rate) : undefined
-      this.log.info(height >= target ? 'in sync' : 'syncing', { height, target, blocksPerSecond: Math.round(rate * 10) / 10, etaSeconds: eta })
+      const remaining = target - height
+      // an ETA only for a remainder worth estimating
+      const eta = rate > 0 && remaining > 1 ? { etaSeconds: Math.round(remaining / rate) } : {}
+      this.log.info('syncing', { height, target, blocksPerSecond: Math.round(rate * 10) / 10, ...eta })
     }
     this.progressAt = now
     this.progressHeight = height

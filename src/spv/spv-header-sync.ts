@@ -81,11 +81,15 @@ export class SpvHeaderSync {
     const id = peer.toString()
     const running = this.running.get(id)
     if (running !== undefined) return await running
+    const fromHeight = this.o.headers.height
     const run = this.sync(peer)
       .catch(err => { if (!this.o.peers.stopped) this.o.log.debug('header sync failed', { peer: id, err: (err as Error).message }) })
       .finally(() => {
         this.running.delete(id)
         this.o.headers.releaseHeldHeaders(id)
+        // a line for a catch-up, none for the one new header gossip brings anyway
+        const height = this.o.headers.height
+        if (height - fromHeight > 1) this.o.log.info(`caught up at height ${height}`, { headers: height - fromHeight, peer: id })
       })
     this.running.set(id, run)
     await run
@@ -132,6 +136,7 @@ export class SpvHeaderSync {
       if (res.headers.length === 0) return
       // a full reply means more follow: ask for them while these are validated
       const full = res.headers.length >= limits.headersPerReply
+      if (round === 0 && res.headers.length > 1) this.o.log.info(`syncing headers: at height ${headers.height}, peer ${id} sent ${res.headers.length}${full ? ' and has more' : ''}`)
       if (full) next = ask([blockHash(res.headers[res.headers.length - 1]), ...headers.locator()])
       let batch
       try {

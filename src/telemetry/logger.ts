@@ -1,5 +1,7 @@
 // Structured logs with levels: JSON lines when piped (for tools), short
 // readable lines on a terminal.
+import { writeStd } from './stdio.js'
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
 
@@ -34,7 +36,7 @@ function fieldValue (v: unknown): unknown {
 export function createLogger (opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? 'info']
   const pretty = opts.pretty ?? process.stderr.isTTY === true
-  const write = opts.write ?? ((line: string) => { process.stderr.write(line + '\n') })
+  const write = opts.write ?? ((line: string) => { writeStd('stderr', line + '\n') })
   const make = (name: string | undefined): Logger => {
     const log = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
       if (ORDER[level] < min) return

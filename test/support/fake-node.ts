@@ -7,7 +7,7 @@ import { NodeMetrics } from '../../src/telemetry/metrics.js'
 import { ApiError } from '../../src/api/api-error.js'
 import type { MiningControl } from '../../src/node/mining-control.js'
 import {
-  type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NetworkView, type NodeApi, type NodeEvents, type PeerView, type Role, type StatusView,
+  type AddressHistoryPage, type BlockTxPage, type BlockView, type HeaderView, type NetworkView, type NodeApi, type NodeEvents, type PeerView, type Role, type SendResult, type StatusView,
   type TreeNodeView, type TxView, type WalletTxView, type WalletView
 } from '../../src/node/node-api.js'
 
@@ -241,10 +241,10 @@ export class FakeNode implements NodeApi {
     return address
   }
 
-  async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
+  async send (to: string, amount: bigint, fee?: bigint): Promise<SendResult> {
     this.record('send', [to, amount, fee])
     if (amount > 5_000_000_000n) throw new ApiError(400, 'insufficient-funds', `insufficient funds: 5000000000 available, ${amount} needed`)
-    return { txid: fakeHash(7777, 'f0') }
+    return { txid: fakeHash(7777, 'f0'), fee: (fee ?? 226n).toString() }
   }
 
   async submitTx (bytes: Uint8Array): Promise<{ txid: string }> {

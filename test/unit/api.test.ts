@@ -261,13 +261,17 @@ describe('HTTP API', () => {
       const res = await fetch(base + '/api/wallet/address', { method: 'POST', headers: { Authorization: `Basic ${server.token}` } })
       expect(res.status).toBe(401)
       expect(res.headers.get('www-authenticate')).toBe('Bearer')
+      // the message says which: no token, not a Bearer header, or a wrong token
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/not "Bearer <token>"/)
+      expect((await post('/api/wallet/address', {}, { token: null })).json.error.message).toMatch(/needs the node's cookie token/)
+      expect((await post('/api/wallet/address', {}, { token: 'ab'.repeat(32) })).json.error.message).toMatch(/^wrong token/)
       expect(node.calls.length).toBe(before)
     })
 
-    it('POST /api/wallet/send builds and returns {txid}; amounts reach the node as bigint', async () => {
+    it('POST /api/wallet/send builds and returns {txid, fee}; amounts reach the node as bigint', async () => {
       let r = await post('/api/wallet/send', { to, amount: '1000', fee: '10' })
       expect(r.status).toBe(200)
-      expect(r.json).toEqual({ txid: fakeHash(7777, 'f0') })
+      expect(r.json).toEqual({ txid: fakeHash(7777, 'f0'), fee: '10' })
       expect(node.callsOf('send').at(-1)).toEqual([to, 1000n, 10n])
       r = await post('/api/wallet/send', { to, amount: 4000000000 })
       expect(r.status).toBe(200)

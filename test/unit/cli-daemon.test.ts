@@ -222,7 +222,7 @@ describe('minicoin devnet: three children', () => {
       const a = await argv(role)
       expect(a.slice(0, 3)).toEqual(['node', '--config', join(REPO, 'config', `${role}.json`)])
       expect(a).toContain('--no-mdns')
-      expect(a.join(' ')).toContain(`--data-dir ${join(base, role)} --port 0 --api-port 0`)
+      expect(a.join(' ')).toContain(`--data-dir ${join(base, role)} --host 127.0.0.1 --port 0 --api-port 0`)
       if (role === 'miner') expect(a).not.toContain('--bootstrap')
       else expect(a.slice(a.indexOf('--bootstrap'))).toEqual(['--bootstrap', minerAddr])
     }

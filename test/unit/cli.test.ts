@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -18,7 +19,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { loadConfig } from '../../src/node/config.js'
 import { silentLogger } from '../../src/telemetry/logger.js'
 import { Wallet } from '../../src/wallet/wallet.js'
-import { devnet } from '../../src/core/params.js'
+import { devnet, regtest } from '../../src/core/params.js'
 import type { RunningNode } from '../../src/node/start-node.js'
 import { FAKE_PEER_ID, FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
 
@@ -128,9 +129,19 @@ describe('usage errors: one line, exit 2, no stack trace', () => {
     [['node', '--config', 'x.json', 'extra'], /unexpected argument 'extra'/, 'node --help'],
     [['wallet', 'fly'], /unknown wallet command 'fly'/, 'wallet --help'],
     [['wallet', 'send', fakeAddress(1)], /missing <amount>/, 'wallet send --help'],
-    [['wallet', 'send', fakeAddress(1), '1.5', '--data-dir', '/nonexistent'], /whole number of base units, got '1.5' \(amounts are whole base units/, 'wallet send --help'],
-    [['wallet', 'send', fakeAddress(1), '0', '--data-dir', '/nonexistent'], /must be positive/, 'wallet send --help'],
-    [['wallet', 'send', fakeAddress(1), '10', '--fee', '-1', '--data-dir', '/nonexistent'], /--fee/, 'wallet send --help'],
+    // amounts: MC with decimals, base units only with the suffix sat; bad ones in any position
+    [['wallet', 'send', fakeAddress(1), 'ten', '--data-dir', '/nonexistent'], /<amount>: expected MC with up to 8 decimals such as 1\.5, or base units with the suffix sat such as 150000000sat; got 'ten'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '1.5.2', '--data-dir', '/nonexistent'], /<amount>: expected MC .* got '1\.5\.2'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '1e3', '--data-dir', '/nonexistent'], /<amount>: expected MC .* got '1e3'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '0.000000001', '--data-dir', '/nonexistent'], /<amount>: MC has 8 decimals at most/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '0', '--data-dir', '/nonexistent'], /<amount>: must be positive, got '0'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '0sat', '--data-dir', '/nonexistent'], /<amount>: must be positive, got '0sat'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '-5', '--data-dir', '/nonexistent'], /<amount>: must be positive, got '-5'/, 'wallet send --help'],
+    [['wallet', 'send', '--data-dir', '/nonexistent', fakeAddress(1), '-0.5'], /<amount>: must be positive, got '-0\.5'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '10', '--fee', '-1', '--data-dir', '/nonexistent'], /--fee: cannot be negative, got '-1'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '10', '--fee=-0.1', '--data-dir', '/nonexistent'], /--fee: cannot be negative, got '-0\.1'/, 'wallet send --help'],
+    [['wallet', 'send', fakeAddress(1), '10', '--fee', 'lots', '--data-dir', '/nonexistent'], /--fee: expected MC .* got 'lots'/, 'wallet send --help'],
+    [['node', '--config', 'x.json', '--port', '-1'], /--port: expected a port from 0 to 65535, got '-1'/, 'node --help'],
     [['status', '--api', 'not a url'], /--api: not a URL/, 'status --help'],
     [['status', '--data-dir', 'a', '--config', 'b'], /not both/, 'status --help'],
     [['wallet', 'backup'], /which wallet\?/, 'wallet backup --help'],
@@ -241,14 +252,23 @@ describe('status and wallet against a running node (fake node behind the real AP
     expect(r.code).toBe(0)
     expect(r.out).toBe(node.walletAddresses.at(-1))
     const to = fakeAddress(42)
-    r = await cli(['wallet', 'send', to, '100000000', '--fee', '500', '--data-dir', dataDir])
+    // coins with decimals, as bitcoin-cli takes BTC; the fee paid is always printed
+    r = await cli(['wallet', 'send', to, '1', '--fee', '0.000005', '--data-dir', dataDir])
     expect(r.code).toBe(0)
     expect(r.out).toBe(fakeHash(7777, 'f0'))
     expect(node.callsOf('send').at(-1)).toEqual([to, 100000000n, 500n])
+    expect(r.err).toBe(`sent 1.00000000 MC (100000000 base units) to ${to}, fee 0.00000500 MC (500 base units)`)
+    r = await cli(['wallet', 'send', to, '.25', '--data-dir', dataDir])
+    expect(node.callsOf('send').at(-1)).toEqual([to, 25000000n, undefined])
+    expect(r.err).toContain('fee 0.00000226 MC (226 base units)')
+    // base units only with the explicit suffix
+    r = await cli(['wallet', 'send', to, '150000000sat', '--fee', '300sat', '--data-dir', dataDir])
+    expect(r.code).toBe(0)
+    expect(node.callsOf('send').at(-1)).toEqual([to, 150000000n, 300n])
   })
 
   it('reports the node\'s refusal (exit 1, no stack)', async () => {
-    const r = await cli(['wallet', 'send', fakeAddress(42), '9000000000', '--data-dir', dataDir])
+    const r = await cli(['wallet', 'send', fakeAddress(42), '90', '--data-dir', dataDir])
     expect(r.code).toBe(1)
     expect(r.err).toBe('minicoin: error: the node refused: insufficient funds: 5000000000 available, 9000000000 needed (insufficient-funds)')
     const bad = await cli(['wallet', 'send', 'mc1nope', '5', '--data-dir', dataDir])
@@ -310,6 +330,13 @@ describe('wallet backup and restore (wallet files)', () => {
     expect(restored.exportMnemonic()).toBe(plainPhrase)
     expect(restored.addressStrings()).toHaveLength(3)
     expect((await stat(target)).mode & 0o777).toBe(0o600)
+    // the restored file's addresses, offline: no node runs anywhere here
+    r = await cli(['wallet', 'address', '--wallet-file', target])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out.split('\n')).toEqual(restored.addressStrings())
+    r = await cli(['wallet', 'address', '--wallet-file', target, '--data-dir', dir])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('give --wallet-file (reads the file) or --data-dir (asks the node), not both')
     r = await cli(['wallet', 'restore', '--wallet-file', target, '--mnemonic-file', join(dir, 'phrase.txt'), '--unencrypted'])
     expect(r.code).toBe(1)
     expect(r.err).toContain('already exists')
@@ -326,6 +353,12 @@ describe('wallet backup and restore (wallet files)', () => {
     expect(r.out).toContain('(encrypted)')
     r = await cli(['wallet', 'backup', '--wallet-file', target], { env })
     expect(r.out).toBe(plainPhrase)
+    r = await cli(['wallet', 'address', '--wallet-file', target, '--network', 'regtest'], { env })
+    expect(r.code, r.err).toBe(0)
+    expect(r.out.split('\n')[0]).toBe((await Wallet.open(target, { params: regtest, password: 'correct horse' })).primaryAddress().address)
+    r = await cli(['wallet', 'address', '--wallet-file', target])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('the wallet is encrypted')
     await writeFile(join(dir, 'pw'), 'correct horse\n')
     r = await cli(['wallet', 'backup', '--wallet-file', target, '--password-file', join(dir, 'pw')])
     expect(r.out).toBe(plainPhrase)
@@ -368,7 +401,7 @@ describe('the daemon around a node', () => {
 
   async function configIn (dataDir: string): Promise<ReturnType<typeof loadConfig>> {
     const file = join(dir, `daemon-${Math.random().toString(16).slice(2)}.json`)
-    await writeFile(file, JSON.stringify({ role: 'miner', network: 'devnet', dataDir, api: { port: 0 }, p2p: { mdns: false } }))
+    await writeFile(file, JSON.stringify({ role: 'miner', network: 'devnet', dataDir, api: { port: 0 }, p2p: { port: 0, mdns: false } }))
     return loadConfig(file)
   }
 
@@ -409,18 +442,40 @@ describe('the daemon around a node', () => {
     await daemon.stop()
   })
 
-  it('stops the node again when the API cannot start (port taken)', async () => {
+  it('refuses a taken API port before creating the data dir or starting the node', async () => {
     const blocker = await startApiServer({ node: new FakeNode(), host: '127.0.0.1', port: 0, cookieFile: join(dir, 'blocker', '.cookie'), webDir: dir, log: silentLogger })
     try {
-      const config = await configIn(join(dir, 'daemon-c'))
+      const config = await configIn(join(dir, 'daemon-b2'))
       config.api.port = blocker.port
-      let stopped = false
-      await expect(startDaemon(config, silentLogger, { startNode: async () => fakeRunning(new FakeNode(), () => { stopped = true }), webDir: dir }))
-        .rejects.toThrow(/port is in use/)
+      let started = false
+      await expect(startDaemon(config, silentLogger, { startNode: async () => { started = true; return fakeRunning(new FakeNode()) }, webDir: dir }))
+        .rejects.toThrow(`the API address 127.0.0.1:${blocker.port} is already in use (another node or program listens there); choose another port with --api-port <n>`)
+      expect(started).toBe(false)
+      expect(existsSync(join(dir, 'daemon-b2'))).toBe(false)
+    } finally {
+      await blocker.close()
+    }
+  })
+
+  it('stops the node again when the API cannot start (port taken after the check)', async () => {
+    const config = await configIn(join(dir, 'daemon-c'))
+    const free = createServer()
+    await new Promise<void>(resolve => free.listen(0, '127.0.0.1', resolve))
+    config.api.port = (free.address() as AddressInfo).port
+    await new Promise(resolve => free.close(resolve))
+    let blocker: ApiServer | undefined
+    let stopped = false
+    try {
+      // another program takes the port while the node starts
+      const startNode = async (): Promise<RunningNode> => {
+        blocker = await startApiServer({ node: new FakeNode(), host: '127.0.0.1', port: config.api.port, cookieFile: join(dir, 'blocker', '.cookie'), webDir: dir, log: silentLogger })
+        return fakeRunning(new FakeNode(), () => { stopped = true })
+      }
+      await expect(startDaemon(config, silentLogger, { startNode, webDir: dir })).rejects.toThrow(/^the API address 127\.0\.0\.1:[0-9]+ is already in use/)
       expect(stopped).toBe(true)
       expect(await readNodeInfo(join(dir, 'daemon-c'))).toBeUndefined()
     } finally {
-      await blocker.close()
+      await blocker?.close()
     }
   })
 })

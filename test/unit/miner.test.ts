@@ -1,13 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
 import { Mempool } from '../../src/mempool/mempool.js'
-import { Miner } from '../../src/miner/miner.js'
+import { Miner, type HeaderSearch } from '../../src/miner/miner.js'
 import { buildTemplate } from '../../src/miner/template.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { blockReward, regtest } from '../../src/core/params.js'
 import { checkBlock } from '../../src/core/validate.js'
 import { coinbaseHeight, outputsTotal, txid } from '../../src/core/tx.js'
 import { toHex } from '../../src/core/bytes.js'
+import { dsha256 } from '../../src/core/hash.js'
+import { hashMeetsTarget } from '../../src/core/pow.js'
+import { blockHash } from '../../src/core/block.js'
 import type { Block } from '../../src/core/types.js'
 import { genesisTip, mineChain, newKey, outputsOf, spend, tempDir, type Key } from '../../bench/support/chain-fixtures.js'
 import { waitFor } from '../../bench/support/wait.js'
@@ -82,5 +85,46 @@ describe('miner', () => {
     // stopped means stopped: no more blocks
     await new Promise(resolve => setTimeout(resolve, 100))
     expect(chain.height).toBe(height)
+  })
+
+  it('rolls the header time up to the clock while it searches: the block carries the time it was found', async () => {
+    const t0 = Math.floor(Date.now() / 1000)
+    let clock = t0
+    const searched: number[] = []
+    // a search that finds nothing until it was restarted twice, the clock
+    // moving on meanwhile; then a real nonce for the header it was given
+    const search: HeaderSearch = {
+      threads: 1,
+      start: () => {},
+      stop: async () => {},
+      hashRate: () => 0,
+      search: async (header, target, signal) => {
+        const h = header.slice()
+        const view = new DataView(h.buffer)
+        searched.push(view.getUint32(68, true))
+        if (searched.length < 3) {
+          clock += searched.length === 1 ? 7 : 6
+          await new Promise(resolve => signal?.addEventListener('abort', resolve, { once: true }))
+          return null
+        }
+        for (let nonce = 0; ; nonce++) {
+          view.setUint32(76, nonce, true)
+          if (hashMeetsTarget(dsha256(h), target)) return { nonce }
+        }
+      }
+    }
+    const miner = new Miner({ chain, payTo: newKey().address, threads: 1, search, rollMs: 10, now: () => clock })
+    const blocks: Block[] = []
+    miner.on('mined', b => blocks.push(b))
+    miner.start()
+    try {
+      await waitFor(() => blocks.length >= 1, 'a mined block')
+    } finally {
+      await miner.stop()
+    }
+    expect(searched.slice(0, 3)).toEqual([t0, t0 + 7, t0 + 13])
+    expect(blocks[0].header.time).toBe(t0 + 13)
+    // the chain took it: valid proof of work for the rolled header, timestamp rules kept
+    expect(chain.getEntry(toHex(blockHash(blocks[0].header)))?.height).toBe(1)
   })
 })

@@ -9,14 +9,14 @@ import { startApiServer, type ApiServer } from '../../src/api/server.js'
 import { main } from '../../src/cli/main.js'
 import type { CliIo } from '../../src/cli/io.js'
 import { ApiError } from '../../src/api/api-error.js'
-import type { SendOptions, WalletView } from '../../src/node/node-api.js'
+import type { SendOptions, SendResult, WalletView } from '../../src/node/node-api.js'
 import { silentLogger } from '../../src/telemetry/logger.js'
 import { FakeNode, fakeAddress, fakeHash } from '../support/fake-node.js'
 
 class CappedNode extends FakeNode {
   readonly sends: Array<SendOptions | undefined> = []
 
-  override async send (to: string, amount: bigint, fee?: bigint, options?: SendOptions): Promise<{ txid: string }> {
+  override async send (to: string, amount: bigint, fee?: bigint, options?: SendOptions): Promise<SendResult> {
     this.sends.push(options)
     if (fee !== undefined && fee > 100_000_000n && options?.force !== true) throw new ApiError(400, 'fee-too-high', 'the fee is above the cap; force it')
     return await super.send(to, amount, fee)
@@ -74,10 +74,10 @@ describe('wallet send: force and the fee cap', () => {
 
   it('the CLI sends force only with --force', async () => {
     const target = ['--api', server.url, '--cookie', join(dir, '.cookie')]
-    let r = await cli(['wallet', 'send', to, '1000', '--fee', '200000000', ...target])
+    let r = await cli(['wallet', 'send', to, '1000sat', '--fee', '2', ...target])
     expect(r.code).not.toBe(0)
     expect(r.err).toMatch(/fee-too-high|above the cap/)
-    r = await cli(['wallet', 'send', to, '1000', '--fee', '200000000', '--force', ...target])
+    r = await cli(['wallet', 'send', to, '1000sat', '--fee', '2', '--force', ...target])
     expect(r.code).toBe(0)
     expect(node.sends.at(-1)).toEqual({ force: true })
   })

@@ -17,7 +17,8 @@ export const DEVNET_HELP = `Usage: minicoin devnet [--data-dir <dir>]
 
 Starts a miner, a full node and an SPV node on this machine (devnet, loopback
 only, no mDNS, ephemeral ports), prints their dashboard URLs and runs until
-Ctrl-C, which stops all three. The full and SPV nodes bootstrap from the
+Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes), which stops all
+three. The nodes also stop by themselves if this process dies. The full and SPV nodes bootstrap from the
 miner. If a node dies, the others are stopped too and the exit status is 1.
 Another Ctrl-C (a second or more after the first) kills the nodes at once.
 
@@ -68,7 +69,7 @@ export async function runDevnet (argv: string[], io: CliIo, deps: DevnetDeps = {
   const start = (role: typeof ROLES[number], extra: string[]): DevnetChild => {
     const dataDir = join(base, role)
     const command = [...(deps.daemonCommand ?? [BIN_PATH]), 'node', '--config', join(deps.configDir ?? CONFIG_DIR, `${role}.json`),
-      '--data-dir', dataDir, '--port', '0', '--api-port', '0', '--no-mdns', ...extra]
+      '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--api-port', '0', '--no-mdns', ...extra]
     const child = new DevnetChild(role, dataDir, command, io, env)
     children.push(child)
     return child

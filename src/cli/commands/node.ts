@@ -13,12 +13,15 @@ import { onStopSignals, signalExitCode } from '../signals.js'
 
 export const NODE_HELP = `Usage: minicoin node --config <file> [options]
 
-Runs a node daemon (miner, full or SPV, as the config says) until Ctrl-C or
-SIGTERM. Flags override the config so several nodes can share one machine.
+Runs a node daemon (miner, full or SPV, as the config says) until Ctrl-C,
+SIGTERM or SIGHUP (a closed terminal; under nohup SIGHUP stays ignored).
+Flags override the config so several nodes can share one machine.
 
 Options:
   --config <file>          the node's JSON config (config/miner.json, full.json, spv.json); required
   --data-dir <dir>         data directory (overrides dataDir)
+  --host <ip>              address to listen on for peers, e.g. 127.0.0.1 for this machine
+                           only or 0.0.0.0 for every interface (overrides p2p.host)
   --port <n>               libp2p TCP port; 0 = any free port (overrides p2p.port)
   --api-port <n>           HTTP API port; 0 = any free port (overrides api.port)
   --bootstrap <multiaddr>  a peer to dial, /ip4/<ip>/tcp/<port>/p2p/<peer id>; repeat for
@@ -39,6 +42,7 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   config: { type: 'string' },
   'data-dir': { type: 'string' },
+  host: { type: 'string' },
   port: { type: 'string' },
   'api-port': { type: 'string' },
   bootstrap: { type: 'string', multiple: true },
@@ -56,6 +60,7 @@ export function parseNodeArgs (argv: string[]): NodeCommandArgs {
   if (values.config === undefined) throw new UsageError('--config <file> is required (e.g. --config config/miner.json)', 'node')
   const overrides: CliOverrides = {}
   if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir']
+  if (values.host !== undefined) overrides.host = values.host
   const port = parsePort(values.port, '--port', 'node')
   if (port !== undefined) overrides.port = port
   const apiPort = parsePort(values['api-port'], '--api-port', 'node')

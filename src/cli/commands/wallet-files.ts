@@ -217,3 +217,37 @@ export async function runRestore (argv: string[], io: CliIo): Promise<number> {
   io.out(`first address: ${wallet.primaryAddress().address}`)
   return 0
 }
+
+/**
+ * `wallet address --wallet-file <file>`: the receiving addresses of a wallet
+ * file, read offline (no node needed, e.g. to check a restored or backed-up
+ * file). An encrypted file needs its password, found as for backup.
+ */
+export async function runFileAddresses (values: { 'wallet-file'?: string, 'password-file'?: string, network?: string, json?: boolean }, io: CliIo): Promise<number> {
+  const file = resolve(io.cwd, values['wallet-file'] as string)
+  let params: NetworkParams
+  try {
+    params = getNetwork(values.network ?? 'devnet')
+  } catch (err) {
+    throw new UsageError(`--network: ${(err as Error).message}`, 'wallet address')
+  }
+  let wallet: Wallet
+  try {
+    const keystore = await loadKeystore(file)
+    let password: string | undefined
+    if (keystore.encryption !== 'none') {
+      password = await passwordFrom(values, io, undefined)
+      if (password === undefined) {
+        if (!io.stdinIsTTY) throw new UsageError('the wallet is encrypted: give --password-file <file> or set MINICOIN_WALLET_PASSWORD', 'wallet address')
+        password = await promptSecret(`password for ${file}: `)
+      }
+    }
+    wallet = await Wallet.open(file, { params, password })
+  } catch (err) {
+    if (err instanceof CliError) throw err
+    keystoreFailure(err, file)
+  }
+  const addresses = wallet.addressStrings()
+  io.out(values.json === true ? JSON.stringify({ file, network: params.id, addresses }, null, 2) : addresses.join('\n'))
+  return 0
+}

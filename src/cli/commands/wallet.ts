@@ -2,11 +2,12 @@
 // balance, send, new-address) or through its file (backup, restore).
 import type { WalletView } from '../../node/node-api.js'
 import { COMMON_OPTIONS, expectPositionals, parse, wantsHelp } from '../args.js'
+import { parseAmount } from '../amounts.js'
 import { UsageError } from '../errors.js'
 import { formatAmount, formatBalance, formatWalletTransactions } from '../format.js'
 import type { CliIo } from '../io.js'
 import { TARGET_HELP, TARGET_OPTIONS, clientFor, readToken, resolveTarget } from '../target.js'
-import { BACKUP_HELP, RESTORE_HELP, runBackup, runRestore } from './wallet-files.js'
+import { BACKUP_HELP, RESTORE_HELP, runBackup, runFileAddresses, runRestore } from './wallet-files.js'
 
 export const WALLET_HELP = `Usage: minicoin wallet <command> [options]
 
@@ -17,7 +18,7 @@ Commands:
   address                    the wallet's addresses, the first one receives mining rewards
   balance                    confirmed and pending balance
   transactions               recent transactions with their confirmations
-  send <to> <amount>         pay <amount> base units (1 MC = 100000000) to <to>
+  send <to> <amount>         pay <amount> MC to <to> (decimals allowed: 1.5; base units as 150000000sat)
   new-address                hand out a new receiving address
   backup                     print the 24-word recovery phrase (reads the wallet file)
   restore                    recreate a wallet file from its recovery phrase
@@ -26,15 +27,22 @@ Commands:
 `
 
 const ADDRESS_HELP = `Usage: minicoin wallet address [which node] [--json]
+       minicoin wallet address --wallet-file <file> [--network <id>] [--password-file <file>]
 
 Prints the wallet's addresses, one a line; the first receives mining rewards
-and change.
+and change. With --wallet-file it reads the wallet file itself, no node
+needed (e.g. to check a backup or a restored file).
 
 ${TARGET_HELP}
 
 Options:
-  --json       print the raw JSON of GET /api/wallet
-  -h, --help   this help
+  --json                  print the raw JSON of GET /api/wallet
+  --wallet-file <file>    read this wallet file instead of asking a node
+  --network <id>          with --wallet-file: devnet, testnet or regtest (default devnet);
+                          the addresses' prefix depends on it
+  --password-file <file>  with --wallet-file: the password of an encrypted file (first
+                          line; else MINICOIN_WALLET_PASSWORD, else a prompt)
+  -h, --help              this help
 `
 
 const BALANCE_HELP = `Usage: minicoin wallet balance [which node] [--json]
@@ -66,14 +74,18 @@ Options:
 
 const SEND_HELP = `Usage: minicoin wallet send <to> <amount> [--fee <fee>] [--force] [which node]
 
-Builds, signs and publishes a payment of <amount> base units to the address
-<to>, and prints its txid. Amounts are whole numbers of base units:
-1 MC = 100000000 base units. Change goes to a fresh change address.
+Builds, signs and publishes a payment of <amount> MC to the address <to>,
+prints the amount and the fee it paid on stderr and its txid on stdout.
+Amounts are MC with up to 8 decimals, as bitcoin-cli takes BTC (1.5 pays
+1.5 MC); base units (1 MC = 100000000) need the suffix sat: 150000000sat.
+Change goes to a fresh change address.
+
+Example: minicoin wallet send mc1q... 0.25 --fee 0.00001 --data-dir .data/miner
 
 ${TARGET_HELP}
 
 Options:
-  --fee <fee>  the fee in base units (default: the node's fee rate)
+  --fee <fee>  the fee in MC like <amount> (default: the node's fee rate)
   --force      send even when the fee is above the wallet's cap of 1 MC
                (without it such a payment is refused: fee-too-high)
   -h, --help   this help
@@ -91,19 +103,23 @@ Options:
 
 const API_OPTIONS = { ...COMMON_OPTIONS, ...TARGET_OPTIONS } as const
 
-function baseUnits (value: string, flag: string, zeroOk: boolean): string {
-  if (!/^[0-9]+$/.test(value)) {
-    const hint = /^[0-9]*\.[0-9]+$/.test(value) ? ' (amounts are whole base units: 1 MC = 100000000)' : ''
-    throw new UsageError(`${flag}: expected a whole number of base units, got '${value}'${hint}`, 'wallet send')
-  }
-  const n = BigInt(value)
-  if (!zeroOk && n === 0n) throw new UsageError(`${flag}: must be positive`, 'wallet send')
-  return n.toString()
-}
-
 async function runAddress (argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse('wallet address', argv, { ...API_OPTIONS, json: { type: 'boolean' } })
+  const { values, positionals } = parse('wallet address', argv, {
+    ...API_OPTIONS,
+    json: { type: 'boolean' },
+    'wallet-file': { type: 'string' },
+    network: { type: 'string' },
+    'password-file': { type: 'string' }
+  })
   expectPositionals(positionals, [], 'wallet address')
+  if (values['wallet-file'] !== undefined) {
+    const node = (['api', 'cookie', 'data-dir', 'config'] as const).find(k => values[k] !== undefined)
+    if (node !== undefined) throw new UsageError(`give --wallet-file (reads the file) or --${node} (asks the node), not both`, 'wallet address')
+    return await runFileAddresses(values, io)
+  }
+  for (const flag of ['network', 'password-file'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --wallet-file`, 'wallet address')
+  }
   const wallet = await clientFor(await resolveTarget(values, io, 'wallet address')).get<WalletView>('/api/wallet')
   io.out(values.json === true ? JSON.stringify(wallet, null, 2) : wallet.addresses.join('\n'))
   return 0
@@ -129,12 +145,15 @@ async function runSend (argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse('wallet send', argv, { ...API_OPTIONS, fee: { type: 'string' }, force: { type: 'boolean' } })
   expectPositionals(positionals, ['to', 'amount'], 'wallet send')
   const [to, amountArg] = positionals
-  const amount = baseUnits(amountArg, '<amount>', false)
-  const fee = values.fee === undefined ? undefined : baseUnits(values.fee, '--fee', true)
+  const amount = parseAmount(amountArg, '<amount>', 'wallet send', false)
+  const fee = values.fee === undefined ? undefined : parseAmount(values.fee, '--fee', 'wallet send', true)
   const target = await resolveTarget(values, io, 'wallet send')
   const client = clientFor(target, await readToken(target, 'wallet send'))
-  const { txid } = await client.post<{ txid: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}), ...(values.force === true ? { force: true } : {}) })
-  io.err(`sent ${formatAmount(amount)} to ${to}`)
+  const sent = await client.post<{ txid: string, fee?: string }>('/api/wallet/send', { to, amount, ...(fee !== undefined ? { fee } : {}), ...(values.force === true ? { force: true } : {}) })
+  const txid = sent.txid
+  // a node older than this CLI does not say its fee: then the one asked for, if any
+  const paid = sent.fee ?? fee
+  io.err(`sent ${formatAmount(amount)} to ${to}, fee ${paid !== undefined ? formatAmount(paid) : 'not reported by the node'}`)
   io.out(txid)
   return 0
 }

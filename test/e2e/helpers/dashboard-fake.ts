@@ -12,7 +12,7 @@ import { fromHex, toHex } from '../../../src/core/bytes.js'
 import { merkleBranch, merkleRoot } from '../../../src/core/merkle.js'
 import { startApiServer, type ApiServer } from '../../../src/api/server.js'
 import { createLogger } from '../../../src/telemetry/logger.js'
-import type { BlockView, PeerView, Role, StatusView, TreeNodeView, TxView, WalletTxView, WalletView } from '../../../src/node/node-api.js'
+import type { BlockView, PeerView, Role, SendResult, StatusView, TreeNodeView, TxView, WalletTxView, WalletView } from '../../../src/node/node-api.js'
 import { FAKE_PEER_ID, FakeNode, fakeAddress } from '../../support/fake-node.js'
 
 export const WEB_DIR = resolve(import.meta.dirname, '..', '..', '..', 'web')
@@ -220,12 +220,12 @@ export class DashboardFakeNode extends FakeNode {
     return w
   }
 
-  override async send (to: string, amount: bigint, fee?: bigint): Promise<{ txid: string }> {
+  override async send (to: string, amount: bigint, fee?: bigint): Promise<SendResult> {
     await super.send(to, amount, fee)
     const tx = { ...this.payment(), receivedAt: Date.now(), outputs: [{ address: to, amount: amount.toString() }], fee: (fee ?? 10_000n).toString() }
     this.pool.push(tx)
     this.events.emit('tx', tx)
-    return { txid: tx.txid }
+    return { txid: tx.txid, fee: tx.fee }
   }
 
   /** A new mempool transaction, with its event. */
