@@ -4,10 +4,14 @@
 // build started (a development checkout), it runs the TypeScript sources
 // through tsx instead, which costs ~1.5 s more CPU at every start.
 // MINICOIN_FROM_SOURCE=1 forces the sources.
+import { existsSync } from 'node:fs'
 import { buildState } from '../scripts/build-state.mjs'
 
-if (process.env.MINICOIN_FROM_SOURCE !== '1' && buildState(new URL('../', import.meta.url)) === 'current') {
-  await import('../dist/cli/main.js')
+const root = new URL('../', import.meta.url)
+if (process.env.MINICOIN_FROM_SOURCE !== '1' && buildState(root) === 'current') {
+  // The bundle when the build made one (it starts ~1 s of CPU faster), else tsc's modules.
+  const bundle = new URL('dist/cli/minicoin.bundle.js', root)
+  await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js')
 } else {
   let register
   try {

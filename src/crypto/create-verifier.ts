@@ -1,5 +1,6 @@
 // Picks the signature verification backend for a node: native libsecp256k1
 // worker threads when the binding loads, else the noble reference verifier.
+import { LazyVerifierPool } from './lazy-verifier-pool.js'
 import { NativeVerifierPool, loadNativeBinding, type NativeBinding } from './native-verifier.js'
 import { NobleVerifier, type SignatureVerifier } from './verifier.js'
 
@@ -14,6 +15,12 @@ export interface CreateVerifierOptions {
   onWarning?: (message: string) => void
   /** Loads the calling thread's binding; injectable so tests can simulate a missing binary. */
   loadBinding?: () => NativeBinding
+  /**
+   * Start the worker threads on the first batch that needs them and stop them
+   * after `idleMs` without one (LazyVerifierPool), instead of now, for good.
+   * What a node uses: an idle node then has no verify threads (~10 MiB each).
+   */
+  lazy?: { idleMs?: number }
 }
 
 export async function createVerifier (options: CreateVerifierOptions = {}): Promise<SignatureVerifier> {
@@ -22,6 +29,9 @@ export async function createVerifier (options: CreateVerifierOptions = {}): Prom
 
   try {
     const binding = (options.loadBinding ?? loadNativeBinding)()
+    if (options.lazy !== undefined) {
+      return new LazyVerifierPool({ binding, threads: options.threads, idleMs: options.lazy.idleMs, onWarning: options.onWarning })
+    }
     // create() waits until every worker has loaded the binding too.
     return await NativeVerifierPool.create({ binding, threads: options.threads })
   } catch (err) {

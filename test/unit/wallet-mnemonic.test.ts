@@ -64,6 +64,8 @@ describe('mnemonic', () => {
   it('normalizes whitespace and case', () => {
     expect(normalizeMnemonic(' Abandon\tABOUT  art\n')).toBe('abandon about art')
     expect(mnemonicToSeed(ZERO_PHRASE.toUpperCase())).toEqual(mnemonicToSeedSync(ZERO_PHRASE))
+    const fresh = generateMnemonic()
+    expect(mnemonicToSeed(fresh)).toEqual(mnemonicToSeedSync(fresh))
   })
 
   it('names a word that is not in the list, with a suggestion', () => {
