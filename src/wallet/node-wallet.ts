@@ -36,6 +36,9 @@ import { buildTransaction, type BuiltTransaction, type SpendableOutput } from '.
 import { KeystoreError } from './keystore.js'
 import type { Wallet } from './wallet.js'
 
+/** Transactions in the decoded blocks NodeWallet keeps from 'connect' events (a few full blocks). */
+const RECENT_MAX_TXS = 4_000
+
 export interface WalletCoin {
   txid: Uint8Array
   index: number
@@ -151,10 +154,19 @@ export class NodeWallet {
   private failed: Error | undefined
   private closed = false
   private readonly onTip = (): void => { this.scheduleSync() }
+  private recentTxs = 0
   private readonly onConnect = (block: Block, entry: IndexEntry): void => {
     this.recent.set(entry.hashHex, block)
-    // a long sync runs ahead of the wallet: keep the cache bounded
-    if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value as string)
+    this.recentTxs += block.transactions.length
+    // A long sync runs ahead of the wallet: keep the cache bounded, in blocks
+    // and in transactions. A decoded 1,000-transaction block holds ~1.5 MiB
+    // of objects; 64 of them were most of a syncing node's memory
+    // (BENCHMARKS.md, footprint_chain), while decoding a block again costs ~5 ms.
+    while (this.recent.size > 64 || (this.recent.size > 1 && this.recentTxs > RECENT_MAX_TXS)) {
+      const [hash, old] = this.recent.entries().next().value as [string, Block]
+      this.recent.delete(hash)
+      this.recentTxs -= old.transactions.length
+    }
   }
 
   private constructor (opts: NodeWalletOptions, store: ChainStore) {
@@ -332,6 +344,7 @@ export class NodeWallet {
       await flush()
     } finally {
       this.recent.clear()
+      this.recentTxs = 0
     }
   }
 
