@@ -3,9 +3,12 @@
 // public keys, which costs ~0.5 s of CPU in @noble's JS (its first
 // multiplications also build precomputed tables). Results are the same bytes;
 // without the binding callers use @noble.
-import { loadNativeBinding, type NativeBinding } from './native-verifier.js'
+import { createRequire } from 'node:module'
 
-export interface NativeKeyOps extends NativeBinding {
+// Loaded here, not through native-verifier.ts, which imports keys.ts (by way
+// of verifier.ts): `secp256k1/bindings`, never the package's index.js, which
+// would fall back to pure-JS elliptic silently.
+export interface NativeKeyOps {
   /** Compressed (33-byte) public key; throws for an invalid private key. */
   publicKeyCreate: (privateKey: Uint8Array, compressed?: boolean) => Uint8Array
   /** privateKey += tweak (mod n) in place; throws if tweak >= n or the sum is 0. */
@@ -18,7 +21,7 @@ let ops: NativeKeyOps | null | undefined
 export function nativeKeyOps (): NativeKeyOps | null {
   if (ops === undefined) {
     try {
-      ops = loadNativeBinding() as NativeKeyOps
+      ops = createRequire(import.meta.url)('secp256k1/bindings') as NativeKeyOps
     } catch {
       ops = null
     }
