@@ -1,6 +1,25 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npm ci` alone makes the command work.
-import { register } from 'tsx/esm/api'
+// Runs the compiled build in dist/ (`npm run build`, which `npm ci` runs as the
+// `prepare` script). Without a build, or when a file in src/ changed after the
+// build started (a development checkout), it runs the TypeScript sources
+// through tsx instead, which costs ~1.5 s more CPU at every start.
+// MINICOIN_FROM_SOURCE=1 forces the sources.
+import { existsSync } from 'node:fs'
+import { buildState } from '../scripts/build-state.mjs'
 
-register()
-await import('../src/cli/main.ts')
+const root = new URL('../', import.meta.url)
+if (process.env.MINICOIN_FROM_SOURCE !== '1' && buildState(root) === 'current') {
+  // The bundle when the build made one (it starts ~1 s of CPU faster), else tsc's modules.
+  const bundle = new URL('dist/cli/minicoin.bundle.js', root)
+  await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js')
+} else {
+  let register
+  try {
+    ({ register } = await import('tsx/esm/api'))
+  } catch {
+    process.stderr.write('minicoin: no current build in dist/ and tsx is not installed: run `npm ci` (or `npm run build`)\n')
+    process.exit(1)
+  }
+  register()
+  await import('../src/cli/main.ts')
+}

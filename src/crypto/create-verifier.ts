@@ -1,5 +1,6 @@
 // Picks the signature verification backend for a node: native libsecp256k1
 // worker threads when the binding loads, else the noble reference verifier.
+import { LazyVerifierPool } from './lazy-verifier-pool.js'
 import { NativeVerifierPool, loadNativeBinding, type NativeBinding } from './native-verifier.js'
 import { NobleVerifier, type SignatureVerifier } from './verifier.js'
 import { CoalescingVerifier } from './coalescing-verifier.js'
@@ -15,6 +16,12 @@ export interface CreateVerifierOptions {
   onWarning?: (message: string) => void
   /** Loads the calling thread's binding; injectable so tests can simulate a missing binary. */
   loadBinding?: () => NativeBinding
+  /**
+   * Start the worker threads on the first batch that needs them and stop them
+   * after `idleMs` without one (LazyVerifierPool), instead of now, for good.
+   * What a node uses: an idle node then has no verify threads (~10 MiB each).
+   */
+  lazy?: { idleMs?: number }
 }
 
 export async function createVerifier (options: CreateVerifierOptions = {}): Promise<SignatureVerifier> {
@@ -23,8 +30,11 @@ export async function createVerifier (options: CreateVerifierOptions = {}): Prom
 
   try {
     const binding = (options.loadBinding ?? loadNativeBinding)()
-    // create() waits until every worker has loaded the binding too. Small
-    // batches made together (concurrent submissions) reach the workers as one.
+    // Small batches made together (concurrent submissions) reach the workers as one.
+    if (options.lazy !== undefined) {
+      return new CoalescingVerifier(new LazyVerifierPool({ binding, threads: options.threads, idleMs: options.lazy.idleMs, onWarning: options.onWarning }))
+    }
+    // create() waits until every worker has loaded the binding too.
     return new CoalescingVerifier(await NativeVerifierPool.create({ binding, threads: options.threads }))
   } catch (err) {
     if (backend === 'native') {

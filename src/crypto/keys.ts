@@ -3,6 +3,7 @@
 import * as secp from '@noble/secp256k1'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { hmac } from '@noble/hashes/hmac.js'
+import { nativeKeyOps } from './native-keys.js'
 
 // Synchronous signing needs these hooks set once.
 secp.hashes.sha256 = sha256
@@ -16,8 +17,10 @@ export function isValidPrivateKey (key: Uint8Array): boolean {
   return secp.utils.isValidSecretKey(key)
 }
 
-/** 33-byte compressed public key. */
-export function publicKeyOf (privateKey: Uint8Array): Uint8Array {
+/** 33-byte compressed public key (libsecp256k1 when it loads: same bytes, ~100x less CPU). */
+export function publicKeyOf (privateKey: Uint8Array, native = nativeKeyOps()): Uint8Array {
+  // an invalid key goes to noble, whose error callers already know
+  if (native !== null && secp.utils.isValidSecretKey(privateKey)) return Uint8Array.from(native.publicKeyCreate(privateKey, true))
   return secp.getPublicKey(privateKey, true)
 }
 

@@ -62,7 +62,7 @@ export class FullNode extends FullNodeApi {
     const params = opts.params ?? getNetwork(config.network)
     mkdirSync(config.dataDir, { recursive: true })
     const metrics = new NodeMetrics({ network: params.id, role: config.role, targetBlockTime: params.targetBlockTime })
-    const verifier = await createVerifier({ onWarning: msg => log.warn(msg) })
+    const verifier = await createVerifier({ onWarning: msg => log.warn(msg), lazy: {} })
     const closers: Array<() => Promise<void>> = [async () => await verifier.close()]
     const fatal = new FatalSignal(log)
     return await assemble(closers, async () => {

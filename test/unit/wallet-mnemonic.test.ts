@@ -43,6 +43,21 @@ describe('mnemonic', () => {
     for (const i of [0, 3]) expect(keychain.privateKey(i, 1)).toEqual(root.derive(derivationPath(i, 1)).privateKey)
   })
 
+  it('derives the same keys on libsecp256k1 as on @scure/bip32, and the same public keys as @noble', () => {
+    const phrase = generateMnemonic()
+    const native = new HdKeychain(phrase)
+    const scure = new HdKeychain(phrase, null)
+    const root = HDKey.fromMasterSeed(mnemonicToSeedSync(phrase))
+    for (const chain of [0, 1] as const) {
+      for (const i of [0, 1, 2, 19, 2 ** 31 - 1]) {
+        const key = native.privateKey(i, chain)
+        expect(key).toEqual(scure.privateKey(i, chain))
+        expect(key).toEqual(root.derive(derivationPath(i, chain)).privateKey)
+        expect(publicKeyOf(key)).toEqual(publicKeyOf(key, null))
+      }
+    }
+  })
+
   it('restoring a phrase reproduces the same addresses (fixed vector)', () => {
     const addresses = (phrase: string): string[] => {
       const keychain = new HdKeychain(phrase)
@@ -64,6 +79,8 @@ describe('mnemonic', () => {
   it('normalizes whitespace and case', () => {
     expect(normalizeMnemonic(' Abandon\tABOUT  art\n')).toBe('abandon about art')
     expect(mnemonicToSeed(ZERO_PHRASE.toUpperCase())).toEqual(mnemonicToSeedSync(ZERO_PHRASE))
+    const fresh = generateMnemonic()
+    expect(mnemonicToSeed(fresh)).toEqual(mnemonicToSeedSync(fresh))
   })
 
   it('names a word that is not in the list, with a suggestion', () => {

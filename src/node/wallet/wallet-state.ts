@@ -31,6 +31,8 @@ const CATCH_UP_BATCH = 500
 const CATCH_UP_BATCH_OPS = 50_000
 /** Blocks from recent 'connect' events kept, so following the chain rarely decodes one. */
 const RECENT_BLOCKS = 64
+/** ... and at most this many transactions in them (a few full blocks). */
+const RECENT_MAX_TXS = 4_000
 
 export interface WalletStateOptions {
   wallet: Wallet
@@ -59,10 +61,19 @@ export class WalletState {
   private failed: Error | undefined
   private closed = false
   private readonly onTip = (): void => { this.scheduleSync() }
+  private recentTxs = 0
   private readonly onConnect = (block: Block, entry: IndexEntry): void => {
     this.recent.set(entry.hashHex, block)
-    // a long sync runs ahead of the wallet: keep the cache bounded
-    if (this.recent.size > RECENT_BLOCKS) this.recent.delete(this.recent.keys().next().value as string)
+    this.recentTxs += block.transactions.length
+    // A long sync runs ahead of the wallet: keep the cache bounded, in blocks
+    // and in transactions. A decoded 1,000-transaction block holds ~1.5 MiB
+    // of objects; 64 of them were most of a syncing node's memory
+    // (BENCHMARKS.md, footprint_chain), while decoding a block again costs ~5 ms.
+    while (this.recent.size > RECENT_BLOCKS || (this.recent.size > 1 && this.recentTxs > RECENT_MAX_TXS)) {
+      const [hash, old] = this.recent.entries().next().value as [string, Block]
+      this.recent.delete(hash)
+      this.recentTxs -= old.transactions.length
+    }
   }
 
   private constructor (opts: WalletStateOptions, store: ChainStore) {
@@ -248,6 +259,7 @@ export class WalletState {
       await flush()
     } finally {
       this.recent.clear()
+      this.recentTxs = 0
     }
   }
 

@@ -1,0 +1,2 @@
+export type BuildState = 'current' | 'missing' | 'stale'
+export function buildState (root: URL): BuildState

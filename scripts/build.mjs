@@ -1,0 +1,88 @@
+// `npm run build`, also run by `npm ci` as the `prepare` script: compiles src/
+// to dist/ (tsconfig.build.json) so bin/minicoin.js starts without compiling
+// TypeScript. Plain JS because it runs before anything else is built.
+//
+// tsc's output is then bundled with its dependencies into one file,
+// dist/cli/minicoin.bundle.js (esbuild, installed with tsx): Node 20 spends
+// more CPU resolving and reading libp2p's ~1,000 small modules than compiling
+// them. Native modules stay outside. The bundle sits in dist/cli/ like
+// main.js, so paths relative to its module URL (the repository root, the
+// worker entries copied next to it) are what they are for the unbundled files.
+//
+// The build goes to a scratch folder first and replaces dist/ only when it is
+// complete, so a node starting meanwhile sees the old build or none, never half
+// of one. dist/build-info.json records when the build started: bin/minicoin.js
+// treats any file in src/ changed after that as a stale build.
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const SRC = join(ROOT, 'src')
+const DIST = join(ROOT, 'dist')
+const startedAt = Date.now()
+
+let tsc
+try {
+  tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc')
+} catch {
+  // `npm ci --omit=dev` leaves out typescript; tsx (a dependency) still runs the sources.
+  process.stderr.write('minicoin build: typescript is not installed (dev dependencies omitted?); skipping the build, bin/minicoin.js will run src/ through tsx\n')
+  process.exit(0)
+}
+
+const scratch = join(ROOT, `.dist-build-${process.pid}`)
+rmSync(scratch, { recursive: true, force: true })
+try {
+  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', scratch], { cwd: ROOT, stdio: 'inherit' })
+  if (result.status !== 0) {
+    process.stderr.write(`minicoin build: tsc failed (${result.status ?? result.signal})\n`)
+    process.exit(1)
+  }
+  // Worker entries and the SHA-256 kernels they share are plain .mjs files
+  // that tsc does not emit: copy them next to the compiled modules.
+  let copied = 0
+  for (const rel of readdirSync(SRC, { recursive: true })) {
+    if (!rel.endsWith('.mjs')) continue
+    mkdirSync(dirname(join(scratch, rel)), { recursive: true })
+    copyFileSync(join(SRC, rel), join(scratch, rel))
+    copied++
+  }
+  const bundled = await bundle(scratch)
+  writeFileSync(join(scratch, 'build-info.json'), JSON.stringify({ startedAt, builtAt: Date.now() }) + '\n')
+  rmSync(DIST, { recursive: true, force: true })
+  renameSync(scratch, DIST)
+  process.stderr.write(`minicoin build: dist/ in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${copied} .mjs files copied, ${bundled})\n`)
+} finally {
+  rmSync(scratch, { recursive: true, force: true })
+}
+
+/** Bundles scratch/cli/main.js into scratch/cli/minicoin.bundle.js; returns what it did. */
+async function bundle (out) {
+  let esbuild
+  try {
+    esbuild = await import(createRequire(join(ROOT, 'package.json')).resolve('esbuild'))
+  } catch {
+    return 'no esbuild: not bundled, bin/minicoin.js runs dist/cli/main.js'
+  }
+  await esbuild.build({
+    entryPoints: [join(out, 'cli', 'main.js')],
+    outfile: join(out, 'cli', 'minicoin.bundle.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // Native bindings load .node files found relative to their own package.
+    external: ['classic-level', 'secp256k1'],
+    // Bundled CommonJS packages call require(): give the ESM bundle one.
+    banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
+    logLevel: 'warning'
+  })
+  // Workers are started by URL relative to the module that starts them, now the bundle.
+  for (const file of readdirSync(SRC, { recursive: true })) {
+    if (file.endsWith('.mjs')) copyFileSync(join(SRC, file), join(out, 'cli', file.split('/').pop()))
+  }
+  return 'bundled into dist/cli/minicoin.bundle.js'
+}

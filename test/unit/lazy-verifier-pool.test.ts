@@ -1,0 +1,73 @@
+// The node's native verifier: worker threads only while batches need them,
+// the same verdicts as the reference verifier either way.
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { publicKeyOf, signDigest } from '../../src/crypto/keys.js'
+import { LazyVerifierPool } from '../../src/crypto/lazy-verifier-pool.js'
+import { loadNativeBinding } from '../../src/crypto/native-verifier.js'
+import { NobleVerifier, type SignatureCheck } from '../../src/crypto/verifier.js'
+import { waitFor } from '../../bench/support/wait.js'
+
+const digestOf = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest())
+
+/** `count` checks, every third one wrong (a flipped digest bit). */
+function batch (count: number, seed: string): SignatureCheck[] {
+  return Array.from({ length: count }, (_, i) => {
+    const priv = digestOf(`${seed} key ${i % 7}`)
+    const digest = digestOf(`${seed} message ${i}`)
+    const signature = signDigest(digest, priv)
+    if (i % 3 === 0) digest[5] ^= 1
+    return { digest, signature, publicKey: publicKeyOf(priv) }
+  })
+}
+
+const reference = new NobleVerifier()
+const pools: LazyVerifierPool[] = []
+afterEach(async () => { for (const p of pools.splice(0)) await p.close() })
+
+function make (opts: Partial<ConstructorParameters<typeof LazyVerifierPool>[0]> = {}): LazyVerifierPool {
+  const pool = new LazyVerifierPool({ binding: loadNativeBinding(), threads: 2, ...opts })
+  pools.push(pool)
+  return pool
+}
+
+describe('LazyVerifierPool', () => {
+  it('verifies small batches in the calling thread without starting workers', async () => {
+    const pool = make()
+    const checks = batch(10, 'small')
+    expect(await pool.verifyBatch(checks)).toEqual(await reference.verifyBatch(checks))
+    expect(pool.workersRunning).toBe(false)
+  })
+
+  it('starts workers for a large batch, stops them when idle, and starts them again', async () => {
+    const pool = make({ idleMs: 50 })
+    const first = batch(60, 'first')
+    expect(await pool.verifyBatch(first)).toEqual(await reference.verifyBatch(first))
+    expect(pool.workersRunning).toBe(true)
+    await waitFor(() => !pool.workersRunning, 'the idle workers to stop', 10_000)
+    const second = batch(60, 'second')
+    expect(await pool.verifyBatch(second)).toEqual(await reference.verifyBatch(second))
+    expect(pool.workersRunning).toBe(true)
+  })
+
+  it('keeps verifying, in the calling thread, when the workers cannot start', async () => {
+    const warnings: string[] = []
+    const failing = new URL('data:text/javascript,throw new Error("binding missing in worker")')
+    const pool = make({ workerUrl: failing, onWarning: m => warnings.push(m) })
+    for (const seed of ['a', 'b']) {
+      const checks = batch(40, seed)
+      expect(await pool.verifyBatch(checks)).toEqual(await reference.verifyBatch(checks))
+    }
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/binding missing in worker.*main thread/)
+    expect(pool.workersRunning).toBe(false)
+  })
+
+  it('refuses batches after close', async () => {
+    const pool = make()
+    await pool.verifyBatch(batch(40, 'c'))
+    await pool.close()
+    expect(pool.workersRunning).toBe(false)
+    await expect(pool.verifyBatch(batch(2, 'd'))).rejects.toThrow(/closed/)
+  })
+})
