@@ -66,7 +66,7 @@ export function serveBudgetFor (limits: WireLimits): ServeBudget {
 
 export interface RpcServerOptions {
   protocol: string
-  label: 'sync' | 'spv'
+  label: 'sync' | 'spv' | 'peers'
   maxRequestBytes: number
   maxResponseBytes: number
   timeoutMs: number
@@ -217,7 +217,7 @@ export async function serveWithinLimits (node: Node, protocol: string, label: 's
 export interface RpcRequestOptions {
   maxResponseBytes: number
   timeoutMs: number
-  label: 'sync' | 'spv'
+  label: 'sync' | 'spv' | 'peers'
   metrics?: NodeMetrics
   signal?: AbortSignal
 }
