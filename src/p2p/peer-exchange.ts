@@ -184,7 +184,8 @@ export class PeerExchange {
         log.debug('malformed peer list', { peer: id, err: (err as Error).message })
         return
       }
-      await this.remember(heard)
+      // the node may be stopping (its address book closed): a lost hint is no loss
+      await this.remember(heard).catch((err: Error) => { log.debug('peer list not stored', { peer: id, err: err.message }) })
     })()
   }
 
@@ -192,6 +193,7 @@ export class PeerExchange {
   private async remember (heard: Array<{ id: PeerId, addrs: Multiaddr[] }>): Promise<void> {
     const { node, reputation } = this.opts
     for (const { id, addrs } of heard) {
+      if (this.timer === undefined) return
       if (addrs.length === 0 || id.equals(node.peerId) || reputation.isBanned(id.toString())) continue
       if (await node.peerStore.has(id)) continue
       await node.peerStore.merge(id, { multiaddrs: addrs, tags: { [TAG_HEARD]: { value: 0 } } }).catch(() => {})
