@@ -6,13 +6,14 @@
 // chose carry KEEP_ALIVE tags so libp2p's reconnect queue re-dials them when
 // they drop, and the connection keeper (connection-keeper.ts) dials the
 // rest: bootstrap peers not reached yet, forever, with capped backoff.
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { createLibp2p } from 'libp2p'
+import type { Node } from './node-types.js'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@libp2p/yamux'
-import { identify, type Identify } from '@libp2p/identify'
+import { identify } from '@libp2p/identify'
 import { bootstrap } from '@libp2p/bootstrap'
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { gossipsub } from '@libp2p/gossipsub'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -54,12 +55,7 @@ export interface HostOptions {
   log: Logger
 }
 
-export type Services = {
-  identify: Identify
-  pubsub: GossipSub
-}
-
-export type Node = Libp2p<Services>
+export type { Node, Services } from './node-types.js'
 
 function peerIdInMultiaddr (addr: string): string | undefined {
   try {
