@@ -1,0 +1,43 @@
+// One node of the LAN test, run inside a network namespace. Prints JSON
+// lines on stdout: `start` once, `c` (block connected: hash, time) on every
+// connect of a full node's chain, `s` (status: peers, height, tip, RSS, CPU
+// µs) every second. Reads commands on stdin: `mine 1` / `mine 0`.
+import '../../src/polyfill.js'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { FullNode } from '../../src/node/full-node.js'
+import { SpvNode } from '../../src/node/spv-node.js'
+import { createLogger } from '../../src/telemetry/logger.js'
+import type { NodeConfig } from '../../src/node/config.js'
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as NodeConfig
+const log = createLogger({ level: 'warn', pretty: false })
+const out = (o: object): void => { process.stdout.write(JSON.stringify({ ...o, t: Date.now() }) + '\n') }
+const node = config.role === 'spv' ? await SpvNode.start(config, log) : await FullNode.start(config, log)
+out({ e: 'start', peerId: node.peerId, role: config.role })
+if (node instanceof FullNode) {
+  node.chain.on('connect', (_block, entry) => { out({ e: 'c', h: entry.hashHex, height: entry.height }) })
+  node.chain.on('disconnect', (_block, entry) => { out({ e: 'd', h: entry.hashHex, height: entry.height }) })
+}
+const timer = setInterval(() => {
+  const s = node.status()
+  const cpu = process.cpuUsage()
+  out({ e: 's', peers: node.host.peers(), height: s.height, tip: s.tip, rss: process.memoryUsage().rss, cpu: cpu.user + cpu.system, dials: node.host.keeper.dials, learnt: node.host.exchange.learnt })
+}, 1000)
+const commands = createInterface({ input: process.stdin })
+commands.on('line', (line) => {
+  if (line === 'mine 1' && node instanceof FullNode) node.setMining(true)
+  if (line === 'mine 0' && node instanceof FullNode) node.setMining(false)
+})
+// the test process is gone (however it ended): stop, so no node outlives it
+commands.on('close', () => { void stop() })
+let stopping = false
+async function stop (): Promise<void> {
+  if (stopping) return
+  stopping = true
+  clearInterval(timer)
+  await node.stop()
+  process.exit(0)
+}
+process.on('SIGTERM', () => { void stop() })
+process.on('SIGINT', () => { void stop() })
