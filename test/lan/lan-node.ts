@@ -20,10 +20,13 @@ if (node instanceof FullNode) {
   node.chain.on('disconnect', (_block, entry) => { out({ e: 'd', h: entry.hashHex, height: entry.height }) })
 }
 const timer = setInterval(() => {
+  try { status() } catch (err) { process.stderr.write(`status failed: ${(err as Error).stack}\n`) }
+}, 1000)
+function status (): void {
   const s = node.status()
   const cpu = process.cpuUsage()
   out({ e: 's', peers: node.host.peers(), height: s.height, tip: s.tip, rss: process.memoryUsage().rss, cpu: cpu.user + cpu.system, dials: node.host.keeper.dials, learnt: node.host.exchange.learnt })
-}, 1000)
+}
 const commands = createInterface({ input: process.stdin })
 commands.on('line', (line) => {
   if (line === 'mine 1' && node instanceof FullNode) node.setMining(true)

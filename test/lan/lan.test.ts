@@ -31,6 +31,7 @@ interface Host {
   status?: Status
   connected: Map<string, number>
   disconnected: Set<string>
+  stderr: string
 }
 
 function roleOf (i: number, n: number): Role {
@@ -47,7 +48,7 @@ function spawnHost (lan: Lan, i: number): Host {
   const file = join(dir, 'config.json')
   writeFileSync(file, JSON.stringify(config))
   const child = spawn('ip', ['netns', 'exec', lan.hosts[i], process.execPath, '--import', 'tsx', runner, file], { stdio: ['pipe', 'pipe', 'pipe'], cwd: process.cwd() })
-  const host: Host = { i, role, child, connected: new Map(), disconnected: new Set() }
+  const host: Host = { i, role, child, connected: new Map(), disconnected: new Set(), stderr: '' }
   let buffered = ''
   child.stdout?.on('data', (chunk: Buffer) => {
     buffered += chunk.toString()
@@ -61,9 +62,8 @@ function spawnHost (lan: Lan, i: number): Host {
       else if (m.e === 'c') { if (!host.connected.has(m.h)) host.connected.set(m.h, m.t); host.disconnected.delete(m.h) } else if (m.e === 'd') host.disconnected.add(m.h)
     }
   })
-  let stderr = ''
-  child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4000) stderr += c.toString() })
-  child.on('exit', (code) => { if (code !== 0 && code !== null) process.stderr.write(`host ${i} (${role}) exited ${code}: ${stderr}\n`) })
+  child.stderr?.on('data', (c: Buffer) => { if (host.stderr.length < 4000) host.stderr += c.toString() })
+  child.on('exit', (code) => { if (code !== 0 && code !== null) process.stderr.write(`host ${i} (${role}) exited ${code}: ${host.stderr}\n`) })
   cleanup.add(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
@@ -87,8 +87,13 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     const full = hosts.filter(h => h.role !== 'spv')
     const spv = hosts.filter(h => h.role === 'spv')
     const miners = hosts.filter(h => h.role === 'miner')
-    const scale = Math.max(1, HOSTS / 8)
-    await waitFor(() => hosts.every(h => h.status !== undefined), 'every node to start', 60_000 * scale)
+    // deadlines, generous: the machine may be shared (a node needs ~2 s of CPU to start)
+    const startMs = 120_000 + 15_000 * HOSTS
+    const stepMs = 60_000 + 5_000 * HOSTS
+    await waitFor(() => hosts.every(h => h.status !== undefined), 'every node to start', startMs, 200).catch((err: Error) => {
+      const late = hosts.filter(h => h.status === undefined).map(h => `host ${h.i} (${h.role}, exit ${h.child.exitCode}): ${h.stderr.slice(-500)}`)
+      throw new Error(`${err.message}; not started: ${late.join('; ')}`)
+    })
     const started = Date.now() - t0
     const fullIds = (): Set<string> => new Set(full.map(h => h.peerId!))
     const want = Math.min(HOSTS - 1, 8)
@@ -101,14 +106,14 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
         full.every(h => (h.status?.peers.length ?? 0) >= want) &&
         spv.every(h => (h.status?.peers.filter(p => ids.has(p)).length ?? 0) >= Math.min(3, full.length))
     }
-    await waitFor(discovered, 'every node to be discovered', 60_000 * scale, 200)
+    await waitFor(discovered, 'every node to be discovered', stepMs, 200)
     const discoveryMs = Date.now() - t0
     const peersAtDiscovery = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
 
     const h0 = Math.max(...full.map(h => h.status!.height))
     const mineFrom = Date.now()
     for (const m of miners) m.child.stdin?.write('mine 1\n')
-    await waitFor(() => Math.max(...miners.map(m => m.status?.height ?? 0)) >= h0 + BLOCKS, `the miners to mine ${BLOCKS} blocks`, 60_000 * scale, 200)
+    await waitFor(() => Math.max(...miners.map(m => m.status?.height ?? 0)) >= h0 + BLOCKS, `the miners to mine ${BLOCKS} blocks`, stepMs, 200)
     for (const m of miners) m.child.stdin?.write('mine 0\n')
     const mineStop = Date.now()
     const oneTip = (): string | false => {
@@ -117,7 +122,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       // a tip reported after mining stopped (status lines come every second)
       return tips.size === 1 && hosts.every(h => (h.status?.t ?? 0) > mineStop + 1500) && Math.min(...heights) >= h0 + BLOCKS ? [...tips][0]! : false
     }
-    const tip = await waitFor(oneTip, 'every node on one tip after mining stops', 60_000 * scale, 200)
+    const tip = await waitFor(oneTip, 'every node on one tip after mining stops', stepMs, 200)
     const oneTipMs = Date.now() - mineStop
 
     // blocks of the final chain: connected on every full node, not disconnected since
@@ -135,7 +140,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     // idle: CPU over 10 s with nothing to do
     const before = hosts.map(h => ({ cpu: h.status!.cpu, t: h.status!.t }))
     const idleFrom = Date.now()
-    await waitFor(() => hosts.every(h => h.status!.t > idleFrom + 10_000), 'ten idle seconds', 60_000 * scale, 500)
+    await waitFor(() => hosts.every(h => h.status!.t > idleFrom + 10_000), 'ten idle seconds', stepMs, 500)
     const idleCpu = hosts.map((h, i) => (h.status!.cpu - before[i].cpu) / 1000 / (h.status!.t - before[i].t)).sort((a, b) => a - b)
     const rss = hosts.map(h => h.status!.rss / 2 ** 20).sort((a, b) => a - b)
     const peersEnd = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
