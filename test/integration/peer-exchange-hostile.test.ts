@@ -3,7 +3,6 @@
 // book as hints only (no known peer's addresses are replaced).
 import { afterEach, describe, expect, it } from 'vitest'
 import { lpStream } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { Libp2p } from 'libp2p'
@@ -35,7 +34,7 @@ async function liar (node: FullNode, reply: Uint8Array): Promise<{ peer: Libp2p,
     await lp.write(reply)
     await stream.close()
   })
-  await peer.dial(multiaddr(`${node.listen[0]}/p2p/${node.peerId}`))
+  await peer.dial(node.host.node.getMultiaddrs()[0])
   return { peer, asked: () => asked }
 }
 
@@ -58,9 +57,8 @@ describe('peer exchange from a hostile peer', () => {
   it('an allowed list is stored as hints, and cannot change the addresses of a peer the node knows', async () => {
     const node = await startNode()
     const other = await startNode()
-    const real = `${other.listen[0]}`
     // the node knows `other` (it connected), then a liar claims `other` lives elsewhere
-    await node.host.node.dial(multiaddr(`${real}/p2p/${other.peerId}`))
+    await node.host.node.dial(other.host.node.getMultiaddrs()[0])
     const listed = await randomPeers(3, i => `/ip4/127.0.0.${i + 2}/tcp/9`)
     listed.push({ id: other.peerId, addrs: ['/ip4/127.0.0.99/tcp/9'] })
     const { asked } = await liar(node, encodePeerList(listed))
