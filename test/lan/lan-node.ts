@@ -1,7 +1,10 @@
 // One node of the LAN test, run inside a network namespace. Prints JSON
 // lines on stdout: `start` once, `c` (block connected: hash, time) on every
 // connect of a full node's chain, `s` (status: peers, height, tip, RSS, CPU
-// µs) every second. Reads commands on stdin: `mine 1` / `mine 0`.
+// µs) every second. Reads commands on stdin: `mine 1` / `mine 0`. On
+// regtest a block takes milliseconds, so `mine 1` finds blocks the way proof
+// of work spaces them: one after an exponentially distributed wait (mean
+// MEAN_BLOCK_MS), so three miners compete and now and then collide.
 import '../../src/polyfill.js'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
@@ -27,10 +30,30 @@ function status (): void {
   const cpu = process.cpuUsage()
   out({ e: 's', peers: node.host.peers(), height: s.height, tip: s.tip, rss: process.memoryUsage().rss, cpu: cpu.user + cpu.system, dials: node.host.keeper.dials, learnt: node.host.exchange.learnt })
 }
+const MEAN_BLOCK_MS = Number(process.env.LAN_MEAN_BLOCK_MS ?? 3000)
+let mining: NodeJS.Timeout | undefined
+function nextBlock (full: FullNode): void {
+  mining = setTimeout(() => {
+    const from = full.chain.height
+    full.setMining(true)
+    const found = (): void => {
+      if (full.chain.height <= from) return
+      full.chain.off('tip', found)
+      full.setMining(false)
+      if (mining !== undefined) nextBlock(full)
+    }
+    full.chain.on('tip', found)
+  }, -Math.log(1 - Math.random()) * MEAN_BLOCK_MS)
+}
 const commands = createInterface({ input: process.stdin })
 commands.on('line', (line) => {
-  if (line === 'mine 1' && node instanceof FullNode) node.setMining(true)
-  if (line === 'mine 0' && node instanceof FullNode) node.setMining(false)
+  if (!(node instanceof FullNode)) return
+  if (line === 'mine 1' && mining === undefined) nextBlock(node)
+  if (line === 'mine 0') {
+    clearTimeout(mining)
+    mining = undefined
+    node.setMining(false)
+  }
 })
 // the test process is gone (however it ended): stop, so no node outlives it
 commands.on('close', () => { void stop() })
@@ -39,6 +62,7 @@ async function stop (): Promise<void> {
   if (stopping) return
   stopping = true
   clearInterval(timer)
+  clearTimeout(mining)
   await node.stop()
   process.exit(0)
 }

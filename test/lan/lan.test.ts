@@ -43,8 +43,8 @@ function roleOf (i: number, n: number): Role {
 function spawnHost (lan: Lan, i: number): Host {
   const role = roleOf(i, HOSTS)
   const dir = cleanup.tempDir()
-  // the shipped configs' maxPeers (50); devnet's proof of work makes miners compete, not flood
-  const config = testConfig(role, dir, { network: 'devnet', p2p: { host: '0.0.0.0', port: 4001, bootstrap: [], mdns: true, maxPeers: 50 } })
+  // the shipped configs' maxPeers (50); regtest, miners paced like proof of work (lan-node.ts)
+  const config = testConfig(role, dir, { p2p: { host: '0.0.0.0', port: 4001, bootstrap: [], mdns: true, maxPeers: 50 } })
   const file = join(dir, 'config.json')
   writeFileSync(file, JSON.stringify(config))
   const child = spawn('ip', ['netns', 'exec', lan.hosts[i], process.execPath, '--import', 'tsx', runner, file], { stdio: ['pipe', 'pipe', 'pipe'], cwd: process.cwd() })
@@ -88,7 +88,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     const spv = hosts.filter(h => h.role === 'spv')
     const miners = hosts.filter(h => h.role === 'miner')
     // deadlines, generous: the machine may be shared (a node needs ~2 s of CPU to start)
-    const startMs = 120_000 + 15_000 * HOSTS
+    const startMs = 120_000 + 30_000 * HOSTS
     const stepMs = 60_000 + 5_000 * HOSTS
     await waitFor(() => hosts.every(h => h.status !== undefined), 'every node to start', startMs, 200).catch((err: Error) => {
       const late = hosts.filter(h => h.status === undefined).map(h => `host ${h.i} (${h.role}, exit ${h.child.exitCode}): ${h.stderr.slice(-500)}`)
