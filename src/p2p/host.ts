@@ -30,7 +30,7 @@ import { ipOfMultiaddr, isLoopbackAddr } from './peer-address.js'
 import { InboundGate } from './inbound-gate.js'
 import { BOOK_MAX_AGE_MS, openPeerDatastore, PeerBook, TAG_BOOTSTRAP } from './peer-book.js'
 import { ConnectionKeeper } from './connection-keeper.js'
-import { lanDiscovery } from './lan-discovery.js'
+import { lanDiscovery, type DiscoveryCounts } from './lan-discovery.js'
 import { PeerExchange } from './peer-exchange.js'
 
 export interface HostOptions {
@@ -74,6 +74,8 @@ export class P2PHost {
   readonly book: PeerBook
   readonly keeper: ConnectionKeeper
   readonly exchange: PeerExchange
+  /** mDNS discovery events passed on and dropped as repeats (lan-discovery.ts). */
+  readonly mdnsCounts: DiscoveryCounts
   private readonly log: Logger
   private readonly reputation: PeerReputation
   private readonly maxPeers: number
@@ -82,8 +84,9 @@ export class P2PHost {
   private pruneTimer: NodeJS.Timeout | undefined
   private stopped = false
 
-  private constructor (node: Node, opts: HostOptions, slots: SlotLimits, bootstrapIds: Set<string>, datastore: LevelDatastore | undefined) {
+  private constructor (node: Node, opts: HostOptions, slots: SlotLimits, bootstrapIds: Set<string>, datastore: LevelDatastore | undefined, mdnsCounts: DiscoveryCounts) {
     this.node = node
+    this.mdnsCounts = mdnsCounts
     this.log = opts.log
     this.reputation = opts.reputation
     this.maxPeers = opts.maxPeers
@@ -101,7 +104,8 @@ export class P2PHost {
     const peerDiscovery = []
     // bootstrap peers get a KEEP_ALIVE tag as soon as they are known: re-dialled whenever they drop
     if (opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: opts.bootstrap, timeout: 100, tagName: TAG_BOOTSTRAP, tagValue: 100 }))
-    if (opts.mdns) peerDiscovery.push(lanDiscovery())
+    const mdnsCounts = { passed: 0, dropped: 0 }
+    if (opts.mdns) peerDiscovery.push(lanDiscovery(mdnsCounts))
     const ip = opts.listenHost.includes(':') ? 'ip6' : 'ip4'
     const slots = slotLimitsFor(opts.maxPeers, opts.maxInboundPerIp)
     const bootstrapIds = new Set(opts.bootstrap.map(peerIdInMultiaddr).filter((id): id is string => id !== undefined))
@@ -157,7 +161,7 @@ export class P2PHost {
       throw err
     }
     gate.attach(node)
-    const host = new P2PHost(node, opts, slots, bootstrapIds, datastore)
+    const host = new P2PHost(node, opts, slots, bootstrapIds, datastore, mdnsCounts)
     host.wire()
     return host
   }

@@ -28,12 +28,12 @@ class QuietDiscovery extends EventTarget implements Startable {
   readonly [Symbol.toStringTag] = 'minicoin-lan-discovery'
   private readonly inner: Inner
   private readonly seen = new Map<string, { addrs: string, at: number }>()
-  /** Events passed on and dropped, for the LAN test's report. */
-  readonly counts = { passed: 0, dropped: 0 }
+  private readonly counts: DiscoveryCounts
 
-  constructor (inner: Inner) {
+  constructor (inner: Inner, counts: DiscoveryCounts) {
     super()
     this.inner = inner
+    this.counts = counts
     inner.addEventListener('peer', (evt) => { this.onPeer(evt.detail) })
   }
 
@@ -59,9 +59,11 @@ class QuietDiscovery extends EventTarget implements Startable {
   }
 }
 
-/** mDNS for libp2p's `peerDiscovery`, with the quieting filter above. */
-export function lanDiscovery (intervalMs = MDNS_INTERVAL_MS): (components: any) => PeerDiscovery {
+export interface DiscoveryCounts { passed: number, dropped: number }
+
+/** mDNS for libp2p's `peerDiscovery`, with the quieting filter above; `counts` are its events passed on and dropped. */
+export function lanDiscovery (counts: DiscoveryCounts, intervalMs = MDNS_INTERVAL_MS): (components: any) => PeerDiscovery {
   const factory = mdns({ interval: intervalMs })
-  return (components) => new QuietDiscovery(factory(components) as Inner) as unknown as PeerDiscovery
+  return (components) => new QuietDiscovery(factory(components) as Inner, counts) as unknown as PeerDiscovery
 }
 

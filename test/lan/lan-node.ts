@@ -28,7 +28,7 @@ const timer = setInterval(() => {
 function status (): void {
   const s = node.status()
   const cpu = process.cpuUsage()
-  out({ e: 's', peers: node.host.peers(), height: s.height, tip: s.tip, rss: process.memoryUsage().rss, cpu: cpu.user + cpu.system, dials: node.host.keeper.dials, learnt: node.host.exchange.learnt })
+  out({ e: 's', peers: node.host.peers(), height: s.height, tip: s.tip, rss: process.memoryUsage().rss, cpu: cpu.user + cpu.system, dials: node.host.keeper.dials, learnt: node.host.exchange.learnt, mdns: node.host.mdnsCounts })
 }
 const MEAN_BLOCK_MS = Number(process.env.LAN_MEAN_BLOCK_MS ?? 3000)
 let mining: NodeJS.Timeout | undefined

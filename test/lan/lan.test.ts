@@ -22,7 +22,7 @@ const cleanup = new Cleanup()
 afterAll(async () => { await cleanup.run() })
 
 type Role = 'miner' | 'full' | 'spv'
-interface Status { peers: string[], height: number, tip: string, rss: number, cpu: number, t: number }
+interface Status { peers: string[], height: number, tip: string, rss: number, cpu: number, t: number, mdns: { passed: number, dropped: number } }
 interface Host {
   i: number
   role: Role
@@ -159,6 +159,13 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       oneTipAfterMiningStopMs: oneTipMs,
       rssMiB: { min: Math.round(rss[0]), median: Math.round(percentile(rss, 0.5)), max: Math.round(rss.at(-1)!) },
       idleCpuPercentOfCore: { median: +(100 * percentile(idleCpu, 0.5)).toFixed(1), max: +(100 * idleCpu.at(-1)!).toFixed(1) },
+      // mDNS events per node per second over the run: all heard, and passed on to libp2p
+      mdnsEventsPerNodePerS: (() => {
+        const secs = (Date.now() - t0) / 1000
+        const heard = hosts.map(h => h.status!.mdns.passed + h.status!.mdns.dropped)
+        const passed = hosts.map(h => h.status!.mdns.passed)
+        return { heard: +(heard.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2), passed: +(passed.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2) }
+      })(),
       loadavg: loadavg().map(l => +l.toFixed(2))
     }
     process.stdout.write(`LAN-REPORT ${JSON.stringify(report)}\n`)
