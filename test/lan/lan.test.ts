@@ -106,7 +106,8 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
         full.every(h => (h.status?.peers.length ?? 0) >= want) &&
         spv.every(h => (h.status?.peers.filter(p => ids.has(p)).length ?? 0) >= Math.min(3, full.length))
     }
-    await waitFor(discovered, 'every node to be discovered', stepMs, 200)
+    const peerCounts = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.peers.length}(dials ${(h.status as any)?.dials}, mdns ${JSON.stringify(h.status?.mdns)})`).join(' ')
+    await waitFor(discovered, 'every node to be discovered', stepMs, 200).catch((err: Error) => { throw new Error(`${err.message}; peers: ${peerCounts()}`) })
     const discoveryMs = Date.now() - t0
     const peersAtDiscovery = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
 
