@@ -32,15 +32,17 @@ function status (): void {
 }
 const MEAN_BLOCK_MS = Number(process.env.LAN_MEAN_BLOCK_MS ?? 3000)
 let mining: NodeJS.Timeout | undefined
+// the miner is driven directly: FullNode.setMining(false) does not wait for
+// the miner to stop, and a start() while it is stopping is lost
 function nextBlock (full: FullNode): void {
+  const miner = full.miner!
   mining = setTimeout(() => {
     const from = full.chain.height
-    full.setMining(true)
+    miner.start()
     const found = (): void => {
       if (full.chain.height <= from) return
       full.chain.off('tip', found)
-      full.setMining(false)
-      if (mining !== undefined) nextBlock(full)
+      void miner.stop().then(() => { if (mining !== undefined) nextBlock(full) })
     }
     full.chain.on('tip', found)
   }, -Math.log(1 - Math.random()) * MEAN_BLOCK_MS)
@@ -52,7 +54,7 @@ commands.on('line', (line) => {
   if (line === 'mine 0') {
     clearTimeout(mining)
     mining = undefined
-    node.setMining(false)
+    void node.miner?.stop()
   }
 })
 // the test process is gone (however it ended): stop, so no node outlives it
