@@ -16,7 +16,7 @@ import { isRoot } from '../support/requirements.js'
 import { Lan } from './netns.js'
 
 const HOSTS = Number(process.env.HOSTS ?? 12)
-const BLOCKS = Number(process.env.LAN_BLOCKS ?? 12)
+const BLOCKS = Number(process.env.LAN_BLOCKS ?? 10)
 const runner = new URL('./lan-node.ts', import.meta.url).pathname
 const cleanup = new Cleanup()
 afterAll(async () => { await cleanup.run() })
@@ -114,7 +114,9 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     const h0 = Math.max(...full.map(h => h.status!.height))
     const mineFrom = Date.now()
     for (const m of miners) m.child.stdin?.write('mine 1\n')
-    await waitFor(() => Math.max(...miners.map(m => m.status?.height ?? 0)) >= h0 + BLOCKS, `the miners to mine ${BLOCKS} blocks`, stepMs, 200)
+    // a block needs its miner's worker thread started, which takes seconds on a loaded machine
+    await waitFor(() => Math.max(...miners.map(m => m.status?.height ?? 0)) >= h0 + BLOCKS, `the miners to mine ${BLOCKS} blocks`, stepMs + 20_000 * BLOCKS, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; heights: ${hosts.map(h => `${h.i}/${h.role}:${h.status?.height}`).join(' ')}`) })
     for (const m of miners) m.child.stdin?.write('mine 0\n')
     const mineStop = Date.now()
     const oneTip = (): string | false => {
