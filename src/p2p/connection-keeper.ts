@@ -20,6 +20,8 @@ const MAX_IN_FLIGHT = 4
 const FIRST_DELAY_MS = 1000
 export const BOOTSTRAP_MAX_DELAY_MS = 8_000
 const MAX_DELAY_MS = 5 * 60_000
+/** A scan that found nothing to dial is not repeated for this long, unless peers come or go. */
+const IDLE_SCAN_MS = 10_000
 /** Backoff entries kept at most (peers the book dropped are forgotten first). */
 const MAX_BACKOFF_ENTRIES = 4096
 
@@ -45,12 +47,21 @@ export class ConnectionKeeper {
   private readonly inFlight = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private ticking = false
+  /** No scan of the address book before this (reading it costs CPU on every node, every tick). */
+  private idleUntil = 0
   /** Dials started by the keeper, for tests and the LAN report. */
   dials = 0
 
   constructor (opts: KeeperOptions) {
     this.opts = opts
     opts.node.addEventListener('peer:connect', (evt) => { this.backoff.delete(evt.detail.toString()) })
+    opts.node.addEventListener('peer:disconnect', () => { this.wake() })
+    opts.node.addEventListener('peer:discovery', () => { this.wake() })
+  }
+
+  /** New candidates (discovered, heard of): the next tick scans the book. */
+  wake (): void {
+    this.idleUntil = 0
   }
 
   start (): void {
@@ -71,21 +82,25 @@ export class ConnectionKeeper {
   }
 
   async tick (): Promise<void> {
-    if (this.ticking || this.timer === undefined || this.inFlight.size >= MAX_IN_FLIGHT || !this.needsDials()) return
+    const now = Date.now()
+    if (this.ticking || this.timer === undefined || now < this.idleUntil || this.inFlight.size >= MAX_IN_FLIGHT || !this.needsDials()) return
     this.ticking = true
     try {
-      const now = Date.now()
       let started = 0
+      let nextDue = now + IDLE_SCAN_MS
       for (const peer of await this.opts.book.candidates()) {
         if (started >= DIALS_PER_TICK || this.inFlight.size >= MAX_IN_FLIGHT || this.timer === undefined) break
         const id = peer.id.toString()
         const bootstrap = this.opts.bootstrapIds.has(id)
         if (this.inFlight.has(id) || this.opts.node.getConnections(peer.id).length > 0) continue
-        if ((this.backoff.get(id)?.nextAt ?? 0) > now) continue
+        const due = this.backoff.get(id)?.nextAt ?? 0
+        if (due > now) { nextDue = Math.min(nextDue, due); continue }
         if (!bootstrap && !this.opts.wantsOutbound()) continue
         started++
         this.dial(peer.id, bootstrap)
       }
+      // nothing to dial: sleep until the next backoff runs out (or peers come or go)
+      if (started === 0) this.idleUntil = nextDue
     } catch (err) {
       this.opts.log.debug('connection keeper tick failed', { err: (err as Error).message })
     } finally {

@@ -97,7 +97,7 @@ export class P2PHost {
     this.book = new PeerBook({ peerStore: node.peerStore, self: node.peerId, bootstrapIds, maxKnown: Math.max(64, 2 * opts.maxPeers), isBanned, log: opts.log })
     this.keeper = new ConnectionKeeper({ node, book: this.book, bootstrapIds, wantsOutbound: () => this.wantsOutbound(), log: opts.log })
     const network = opts.network ?? opts.topics.block.split('/')[2]
-    this.exchange = new PeerExchange({ node, protocol: protocolsFor(network).peers, reputation: opts.reputation, wantsPeers: () => this.wantsOutbound(), log: opts.log })
+    this.exchange = new PeerExchange({ node, protocol: protocolsFor(network).peers, reputation: opts.reputation, wantsPeers: () => this.wantsOutbound(), onLearnt: () => { this.keeper.wake() }, log: opts.log })
   }
 
   static async create (opts: HostOptions): Promise<P2PHost> {

@@ -94,6 +94,8 @@ export interface PeerExchangeOptions {
   reputation: PeerReputation
   /** Whether to ask for more peers now (outbound slots free). */
   wantsPeers: () => boolean
+  /** Called when a reply added peers to the address book. */
+  onLearnt?: () => void
   log: Logger
 }
 
@@ -192,6 +194,7 @@ export class PeerExchange {
   /** New peers go into the address book as hints; known peers keep their addresses. */
   private async remember (heard: Array<{ id: PeerId, addrs: Multiaddr[] }>): Promise<void> {
     const { node, reputation } = this.opts
+    const before = this.learnt
     for (const { id, addrs } of heard) {
       if (this.timer === undefined) return
       if (addrs.length === 0 || id.equals(node.peerId) || reputation.isBanned(id.toString())) continue
@@ -199,5 +202,6 @@ export class PeerExchange {
       await node.peerStore.merge(id, { multiaddrs: addrs, tags: { [TAG_HEARD]: { value: 0 } } }).catch(() => {})
       this.learnt++
     }
+    if (this.learnt > before) this.opts.onLearnt?.()
   }
 }
