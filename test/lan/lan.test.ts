@@ -30,6 +30,7 @@ interface Host {
   peerId?: string
   status?: Status
   connected: Map<string, number>
+  heights: Map<string, number>
   disconnected: Set<string>
   stderr: string
 }
@@ -48,7 +49,7 @@ function spawnHost (lan: Lan, i: number): Host {
   const file = join(dir, 'config.json')
   writeFileSync(file, JSON.stringify(config))
   const child = spawn('ip', ['netns', 'exec', lan.hosts[i], process.execPath, '--import', 'tsx', runner, file], { stdio: ['pipe', 'pipe', 'pipe'], cwd: process.cwd() })
-  const host: Host = { i, role, child, connected: new Map(), disconnected: new Set(), stderr: '' }
+  const host: Host = { i, role, child, connected: new Map(), heights: new Map(), disconnected: new Set(), stderr: '' }
   let buffered = ''
   child.stdout?.on('data', (chunk: Buffer) => {
     buffered += chunk.toString()
@@ -59,7 +60,7 @@ function spawnHost (lan: Lan, i: number): Host {
       try { m = JSON.parse(line) } catch { continue }
       if (m.e === 'start') host.peerId = m.peerId
       else if (m.e === 's') host.status = m
-      else if (m.e === 'c') { if (!host.connected.has(m.h)) host.connected.set(m.h, m.t); host.disconnected.delete(m.h) } else if (m.e === 'd') host.disconnected.add(m.h)
+      else if (m.e === 'c') { if (!host.connected.has(m.h)) host.connected.set(m.h, m.t); host.heights.set(m.h, m.height); host.disconnected.delete(m.h) } else if (m.e === 'd') host.disconnected.add(m.h)
     }
   })
   child.stderr?.on('data', (c: Buffer) => { if (host.stderr.length < 4000) host.stderr += c.toString() })
@@ -131,14 +132,21 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     // blocks of the final chain: connected on every full node, not disconnected since
     const main = [...full[0].connected.keys()].filter(hash => full.every(h => h.connected.has(hash) && !h.disconnected.has(hash)))
     const all = new Set(full.flatMap(h => [...h.connected.keys()]))
+    // a block that lost a race at first is connected only at the reorg, after the next block:
+    // reach is also reported for uncontested heights alone (one block ever seen there)
+    const perHeight = new Map<number, Set<string>>()
+    for (const h of full) for (const [hash, height] of h.heights) perHeight.set(height, (perHeight.get(height) ?? new Set()).add(hash))
     const reach: number[] = []
+    const uncontested: number[] = []
     for (const hash of main) {
       const times = full.map(h => h.connected.get(hash)!)
       const origin = Math.min(...times)
       if (origin < mineFrom) continue
-      for (const t of times) if (t !== origin) reach.push(t - origin)
+      const alone = perHeight.get(full[0].heights.get(hash)!)?.size === 1
+      for (const t of times) if (t !== origin) { reach.push(t - origin); if (alone) uncontested.push(t - origin) }
     }
     reach.sort((a, b) => a - b)
+    uncontested.sort((a, b) => a - b)
 
     // idle: CPU over 10 s with nothing to do
     const before = hosts.map(h => ({ cpu: h.status!.cpu, t: h.status!.t }))
@@ -159,6 +167,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       spvFullPeers,
       blocks: { mainChain: main.length, seen: all.size, sideBranch: all.size - main.length },
       tipReachMs: { samples: reach.length, p50: percentile(reach, 0.5), p90: percentile(reach, 0.9), max: reach.at(-1) },
+      uncontestedTipReachMs: { samples: uncontested.length, p50: percentile(uncontested, 0.5), p90: percentile(uncontested, 0.9), max: uncontested.at(-1) },
       oneTipAfterMiningStopMs: oneTipMs,
       rssMiB: { min: Math.round(rss[0]), median: Math.round(percentile(rss, 0.5)), max: Math.round(rss.at(-1)!) },
       idleCpuPercentOfCore: { median: +(100 * percentile(idleCpu, 0.5)).toFixed(1), max: +(100 * idleCpu.at(-1)!).toFixed(1) },
