@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   // The dashboard's modules import libraries by the URL the node serves them
@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     setupFiles: ['./src/polyfill.ts'],
     include: ['test/**/*.test.ts'],
+    // the many-host LAN test is opt-in: npm run test:lan (vitest.lan.config.ts)
+    exclude: [...configDefaults.exclude, 'test/lan/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,6 +1,7 @@
 // The networking every role starts the same way: peer reputation, the libp2p
 // host, gossip, and (when configured) the demo payments. The roles differ in
 // what they subscribe to and serve, not in how the host comes up.
+import { join } from 'node:path'
 import type { NetworkParams } from '../core/params.js'
 import { GossipService } from '../p2p/gossip.js'
 import { P2PHost } from '../p2p/host.js'
@@ -41,6 +42,9 @@ export async function createNetwork (opts: NetworkOptions): Promise<Network> {
     listenHost: config.p2p.host,
     listenPort: config.p2p.port,
     bootstrap: config.p2p.bootstrap,
+    network: params.id,
+    // the address book survives restarts (the data dir's lock keeps it to one node)
+    peerStoreDir: join(config.dataDir, 'peers'),
     mdns: config.p2p.mdns,
     maxPeers: config.p2p.maxPeers,
     topics,

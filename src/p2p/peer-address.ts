@@ -78,3 +78,9 @@ export class AddressPolicy {
     })()
   }
 }
+
+/** Whether a multiaddr's IP is loopback (127.0.0.0/8, ::1): reachable only from its own host. */
+export function isLoopbackAddr (ma: Multiaddr): boolean {
+  const ip = ipOfMultiaddr(ma)
+  return ip !== undefined && (ip === '::1' || ip.startsWith('127.'))
+}

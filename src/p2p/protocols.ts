@@ -27,12 +27,15 @@ export const CONNECTION_LIMITS = { peersPerIp: 3, outboundSlots: 8 } as const
 export interface ProtocolIds {
   sync: string
   spv: string
+  /** Peer exchange (peer-exchange.ts). */
+  peers: string
 }
 
 export function protocolsFor (network: string): ProtocolIds {
   return {
     sync: `/minicoin/${network}/sync/1.0.0`,
-    spv: `/minicoin/${network}/spv/1.0.0`
+    spv: `/minicoin/${network}/spv/1.0.0`,
+    peers: `/minicoin/${network}/peers/1.0.0`
   }
 }
 

@@ -7,7 +7,7 @@ import { lpStream } from '@libp2p/utils'
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from '../telemetry/logger.js'
 import type { NodeMetrics } from '../telemetry/metrics.js'
-import type { Node } from './host.js'
+import type { Node } from './node-types.js'
 import { PeerAction, type PeerActionSpec } from './peer-actions.js'
 import { ipOfMultiaddr } from './peer-address.js'
 import { TokenBuckets } from './rate-limiter.js'
@@ -66,7 +66,7 @@ export function serveBudgetFor (limits: WireLimits): ServeBudget {
 
 export interface RpcServerOptions {
   protocol: string
-  label: 'sync' | 'spv'
+  label: 'sync' | 'spv' | 'peers'
   maxRequestBytes: number
   maxResponseBytes: number
   timeoutMs: number
@@ -217,7 +217,7 @@ export async function serveWithinLimits (node: Node, protocol: string, label: 's
 export interface RpcRequestOptions {
   maxResponseBytes: number
   timeoutMs: number
-  label: 'sync' | 'spv'
+  label: 'sync' | 'spv' | 'peers'
   metrics?: NodeMetrics
   signal?: AbortSignal
 }

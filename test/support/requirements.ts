@@ -16,3 +16,4 @@ export function available (what: string, met: boolean): boolean {
 export const hasChromium = (path = '/usr/bin/chromium'): boolean => available(`${path} (Debian package chromium)`, existsSync(path))
 export const hasPromtool = (): boolean => available('promtool (Debian package prometheus)', spawnSync('promtool', ['--version']).error === undefined)
 export const isRoot = (): boolean => available('root (for ip netns)', process.getuid?.() === 0)
+export const hasSystemdAnalyze = (): boolean => available('systemd-analyze (Debian package systemd)', spawnSync('systemd-analyze', ['--version']).error === undefined)

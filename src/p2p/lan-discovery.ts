@@ -1,0 +1,69 @@
+// mDNS discovery, quieted. @libp2p/mdns answers every query by multicast, so
+// every host hears every host's answer to every query: with N hosts each
+// querying every I seconds a node handles N²/I discovery events a second
+// (40 hosts at the old 2 s interval: ~780/s per node, each one a peer-store
+// write and a dial check, on every node at once). That CPU storm is what left
+// 40-host LANs with 3-12 peers per node. Two changes fix it: a longer query
+// interval (one query from any host informs every host, so discovery still
+// takes about I/N), and this filter, which passes a peer on only when it is
+// new, its addresses changed, or it was last passed on long ago; and drops
+// the loopback addresses each host announces (unreachable from other hosts)
+// before libp2p stores them.
+import { peerDiscoverySymbol, type PeerDiscovery, type PeerInfo, type Startable } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { isLoopbackAddr } from './peer-address.js'
+
+/** Query interval (libp2p's default): discovery latency on a LAN of N hosts is about this / N. */
+export const MDNS_INTERVAL_MS = 10_000
+/** A peer already passed on is passed on again (for a new dial attempt) after this long. */
+const REPEAT_AFTER_MS = 30_000
+/** Peers remembered by the filter; beyond it the oldest are forgotten (and may be passed on again). */
+const MAX_REMEMBERED = 1024
+
+type Inner = PeerDiscovery & Startable
+
+class QuietDiscovery extends EventTarget implements Startable {
+  readonly [peerDiscoverySymbol] = this as unknown as PeerDiscovery
+  readonly [Symbol.toStringTag] = 'minicoin-lan-discovery'
+  private readonly inner: Inner
+  private readonly seen = new Map<string, { addrs: string, at: number }>()
+  private readonly counts: DiscoveryCounts
+
+  constructor (inner: Inner, counts: DiscoveryCounts) {
+    super()
+    this.inner = inner
+    this.counts = counts
+    inner.addEventListener('peer', (evt) => { this.onPeer(evt.detail) })
+  }
+
+  private onPeer (peer: PeerInfo): void {
+    const reachable = peer.multiaddrs.filter((ma: Multiaddr) => !isLoopbackAddr(ma))
+    if (reachable.length === 0) { this.counts.dropped++; return }
+    const id = peer.id.toString()
+    const addrs = reachable.map(a => a.toString()).sort().join(' ')
+    const now = Date.now()
+    const last = this.seen.get(id)
+    if (last !== undefined && last.addrs === addrs && now - last.at < REPEAT_AFTER_MS) { this.counts.dropped++; return }
+    this.seen.delete(id)
+    this.seen.set(id, { addrs, at: now })
+    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string)
+    this.counts.passed++
+    this.dispatchEvent(new CustomEvent<PeerInfo>('peer', { detail: { id: peer.id, multiaddrs: reachable } }))
+  }
+
+  async start (): Promise<void> { await this.inner.start() }
+  async stop (): Promise<void> {
+    await this.inner.stop()
+    this.seen.clear()
+  }
+}
+
+export interface DiscoveryCounts { passed: number, dropped: number }
+
+/** mDNS for libp2p's `peerDiscovery`, with the quieting filter above; `counts` are its events passed on and dropped. */
+export function lanDiscovery (counts: DiscoveryCounts, intervalMs = MDNS_INTERVAL_MS): (components: any) => PeerDiscovery {
+  const factory = mdns({ interval: intervalMs })
+  return (components) => new QuietDiscovery(factory(components) as Inner, counts) as unknown as PeerDiscovery
+}
+

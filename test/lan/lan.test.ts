@@ -1,0 +1,188 @@
+// The LAN of issue 11: HOSTS machines (network namespaces on one bridge,
+// default 12), mDNS only, three competing miners, SPV node(s), the rest full
+// nodes. Every node is discovered, every block of the final chain reaches
+// every full node, side branches are resolved and all nodes end on one tip
+// once mining stops. Figures (discovery time, peers per node, tip reach
+// p50/p90/max, time to one tip, RSS, idle CPU, load) are printed as one JSON
+// line `LAN-REPORT {...}`. Opt-in: `npm run test:lan` (root, for ip netns).
+import { afterAll, describe, expect, it } from 'vitest'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { loadavg } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Cleanup, testConfig } from '../../bench/support/nodes.js'
+import { waitFor } from '../../bench/support/wait.js'
+import { isRoot } from '../support/requirements.js'
+import { Lan } from './netns.js'
+
+const HOSTS = Number(process.env.HOSTS ?? 12)
+const BLOCKS = Number(process.env.LAN_BLOCKS ?? 10)
+const runner = new URL('./lan-node.ts', import.meta.url).pathname
+const cleanup = new Cleanup()
+afterAll(async () => { await cleanup.run() })
+
+type Role = 'miner' | 'full' | 'spv'
+interface Status { peers: string[], height: number, tip: string, rss: number, cpu: number, t: number, mdns: { passed: number, dropped: number } }
+interface Host {
+  i: number
+  role: Role
+  child: ChildProcess
+  peerId?: string
+  status?: Status
+  connected: Map<string, number>
+  heights: Map<string, number>
+  disconnected: Set<string>
+  stderr: string
+}
+
+function roleOf (i: number, n: number): Role {
+  if (i < 3) return 'miner'
+  const spvs = n >= 20 ? 2 : 1
+  return i >= n - spvs ? 'spv' : 'full'
+}
+
+function spawnHost (lan: Lan, i: number): Host {
+  const role = roleOf(i, HOSTS)
+  const dir = cleanup.tempDir()
+  // the shipped configs' maxPeers (50); regtest, miners paced like proof of work (lan-node.ts)
+  const config = testConfig(role, dir, { p2p: { host: '0.0.0.0', port: 4001, bootstrap: [], mdns: true, maxPeers: 50 } })
+  const file = join(dir, 'config.json')
+  writeFileSync(file, JSON.stringify(config))
+  const child = spawn('ip', ['netns', 'exec', lan.hosts[i], process.execPath, '--import', 'tsx', runner, file], { stdio: ['pipe', 'pipe', 'pipe'], cwd: process.cwd() })
+  const host: Host = { i, role, child, connected: new Map(), heights: new Map(), disconnected: new Set(), stderr: '' }
+  let buffered = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    const lines = buffered.split('\n')
+    buffered = lines.pop()!
+    for (const line of lines) {
+      let m: any
+      try { m = JSON.parse(line) } catch { continue }
+      if (m.e === 'start') host.peerId = m.peerId
+      else if (m.e === 's') host.status = m
+      else if (m.e === 'c') { if (!host.connected.has(m.h)) host.connected.set(m.h, m.t); host.heights.set(m.h, m.height); host.disconnected.delete(m.h) } else if (m.e === 'd') host.disconnected.add(m.h)
+    }
+  })
+  child.stderr?.on('data', (c: Buffer) => { if (host.stderr.length < 4000) host.stderr += c.toString() })
+  child.on('exit', (code) => { if (code !== 0 && code !== null) process.stderr.write(`host ${i} (${role}) exited ${code}: ${host.stderr}\n`) })
+  cleanup.add(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, `host ${i} to stop`, 20_000).catch(() => child.kill('SIGKILL'))
+  })
+  return host
+}
+
+function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
+describe('a LAN of HOSTS machines, mDNS only', () => {
+  it.skipIf(!isRoot())(`${HOSTS} hosts: all discovered, every tip reaches every full node, one tip after mining (needs root for ip netns)`, async () => {
+    const lan = new Lan(HOSTS)
+    cleanup.add(() => { lan.destroy() })
+    lan.create()
+    const t0 = Date.now()
+    const hosts = lan.hosts.map((_, i) => spawnHost(lan, i))
+    const full = hosts.filter(h => h.role !== 'spv')
+    const spv = hosts.filter(h => h.role === 'spv')
+    const miners = hosts.filter(h => h.role === 'miner')
+    // deadlines, generous: the machine may be shared (a node needs ~2 s of CPU to start)
+    const startMs = 120_000 + 30_000 * HOSTS
+    const stepMs = 60_000 + 5_000 * HOSTS
+    await waitFor(() => hosts.every(h => h.status !== undefined), 'every node to start', startMs, 200).catch((err: Error) => {
+      const late = hosts.filter(h => h.status === undefined).map(h => `host ${h.i} (${h.role}, exit ${h.child.exitCode}): ${h.stderr.slice(-500)}`)
+      throw new Error(`${err.message}; not started: ${late.join('; ')}`)
+    })
+    const started = Date.now() - t0
+    const fullIds = (): Set<string> => new Set(full.map(h => h.peerId!))
+    const want = Math.min(HOSTS - 1, 8)
+    // discovered: each node connected to by at least `want` others, each full node with `want` peers, each SPV node with 3 full nodes
+    const discovered = (): boolean => {
+      const seenBy = new Map<string, number>()
+      for (const h of hosts) for (const p of h.status?.peers ?? []) seenBy.set(p, (seenBy.get(p) ?? 0) + 1)
+      const ids = fullIds()
+      return hosts.every(h => (seenBy.get(h.peerId!) ?? 0) >= want) &&
+        full.every(h => (h.status?.peers.length ?? 0) >= want) &&
+        spv.every(h => (h.status?.peers.filter(p => ids.has(p)).length ?? 0) >= Math.min(3, full.length))
+    }
+    const peerCounts = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.peers.length}(dials ${(h.status as any)?.dials}, mdns ${JSON.stringify(h.status?.mdns)})`).join(' ')
+    await waitFor(discovered, 'every node to be discovered', stepMs, 200).catch((err: Error) => { throw new Error(`${err.message}; peers: ${peerCounts()}`) })
+    const discoveryMs = Date.now() - t0
+    const peersAtDiscovery = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
+
+    const h0 = Math.max(...full.map(h => h.status!.height))
+    const mineFrom = Date.now()
+    for (const m of miners) m.child.stdin?.write('mine 1\n')
+    // a block needs its miner's worker thread started, which takes seconds on a loaded machine
+    await waitFor(() => Math.max(...miners.map(m => m.status?.height ?? 0)) >= h0 + BLOCKS, `the miners to mine ${BLOCKS} blocks`, stepMs + 20_000 * BLOCKS, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; heights: ${hosts.map(h => `${h.i}/${h.role}:${h.status?.height}`).join(' ')}`) })
+    for (const m of miners) m.child.stdin?.write('mine 0\n')
+    const mineStop = Date.now()
+    const oneTip = (): string | false => {
+      const tips = new Set(hosts.map(h => h.status?.tip))
+      const heights = full.map(h => h.status?.height ?? 0)
+      // a tip reported after mining stopped (status lines come every second)
+      return tips.size === 1 && hosts.every(h => (h.status?.t ?? 0) > mineStop + 1500) && Math.min(...heights) >= h0 + BLOCKS ? [...tips][0]! : false
+    }
+    const tip = await waitFor(oneTip, 'every node on one tip after mining stops', stepMs, 200)
+    const oneTipMs = Date.now() - mineStop
+
+    // blocks of the final chain: connected on every full node, not disconnected since
+    const main = [...full[0].connected.keys()].filter(hash => full.every(h => h.connected.has(hash) && !h.disconnected.has(hash)))
+    const all = new Set(full.flatMap(h => [...h.connected.keys()]))
+    // a block that lost a race at first is connected only at the reorg, after the next block:
+    // reach is also reported for uncontested heights alone (one block ever seen there)
+    const perHeight = new Map<number, Set<string>>()
+    for (const h of full) for (const [hash, height] of h.heights) perHeight.set(height, (perHeight.get(height) ?? new Set()).add(hash))
+    const reach: number[] = []
+    const uncontested: number[] = []
+    for (const hash of main) {
+      const times = full.map(h => h.connected.get(hash)!)
+      const origin = Math.min(...times)
+      if (origin < mineFrom) continue
+      const alone = perHeight.get(full[0].heights.get(hash)!)?.size === 1
+      for (const t of times) if (t !== origin) { reach.push(t - origin); if (alone) uncontested.push(t - origin) }
+    }
+    reach.sort((a, b) => a - b)
+    uncontested.sort((a, b) => a - b)
+
+    // idle: CPU over 10 s with nothing to do
+    const before = hosts.map(h => ({ cpu: h.status!.cpu, t: h.status!.t }))
+    const idleFrom = Date.now()
+    await waitFor(() => hosts.every(h => h.status!.t > idleFrom + 10_000), 'ten idle seconds', stepMs, 500)
+    const idleCpu = hosts.map((h, i) => (h.status!.cpu - before[i].cpu) / 1000 / (h.status!.t - before[i].t)).sort((a, b) => a - b)
+    const rss = hosts.map(h => h.status!.rss / 2 ** 20).sort((a, b) => a - b)
+    const peersEnd = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
+    const ids = fullIds()
+    const spvFullPeers = spv.map(h => h.status!.peers.filter(p => ids.has(p)).length)
+    const report = {
+      hosts: HOSTS,
+      roles: { miner: miners.length, full: full.length - miners.length, spv: spv.length },
+      startedMs: started,
+      discoveryMs,
+      peersAtDiscovery: { min: peersAtDiscovery[0], median: percentile(peersAtDiscovery, 0.5), max: peersAtDiscovery.at(-1) },
+      peersEnd: { min: peersEnd[0], median: percentile(peersEnd, 0.5), max: peersEnd.at(-1) },
+      spvFullPeers,
+      blocks: { mainChain: main.length, seen: all.size, sideBranch: all.size - main.length },
+      tipReachMs: { samples: reach.length, p50: percentile(reach, 0.5), p90: percentile(reach, 0.9), max: reach.at(-1) },
+      uncontestedTipReachMs: { samples: uncontested.length, p50: percentile(uncontested, 0.5), p90: percentile(uncontested, 0.9), max: uncontested.at(-1) },
+      oneTipAfterMiningStopMs: oneTipMs,
+      rssMiB: { min: Math.round(rss[0]), median: Math.round(percentile(rss, 0.5)), max: Math.round(rss.at(-1)!) },
+      idleCpuPercentOfCore: { median: +(100 * percentile(idleCpu, 0.5)).toFixed(1), max: +(100 * idleCpu.at(-1)!).toFixed(1) },
+      // mDNS events per node per second over the run: all heard, and passed on to libp2p
+      mdnsEventsPerNodePerS: (() => {
+        const secs = (Date.now() - t0) / 1000
+        const heard = hosts.map(h => h.status!.mdns.passed + h.status!.mdns.dropped)
+        const passed = hosts.map(h => h.status!.mdns.passed)
+        return { heard: +(heard.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2), passed: +(passed.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2) }
+      })(),
+      loadavg: loadavg().map(l => +l.toFixed(2))
+    }
+    process.stdout.write(`LAN-REPORT ${JSON.stringify(report)}\n`)
+    expect(hosts.every(h => h.status!.tip === tip)).toBe(true)
+    expect(main.length).toBeGreaterThanOrEqual(BLOCKS)
+    expect(Math.min(...spvFullPeers)).toBeGreaterThanOrEqual(Math.min(3, full.length))
+  }, 3_600_000)
+})

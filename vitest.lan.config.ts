@@ -1,0 +1,15 @@
+// `npm run test:lan`: the LAN of network namespaces (test/lan/), HOSTS=N
+// machines (default 12). Not part of `npm test`: at 12 hosts it takes
+// minutes of both cores.
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    setupFiles: ['./src/polyfill.ts'],
+    include: ['test/lan/**/*.test.ts'],
+    testTimeout: 3_600_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default']
+  }
+})
