@@ -62,6 +62,10 @@ export class Miner extends EventEmitter<MinerEvents> {
   private abort: AbortController | undefined
   private extraNonce = 0n
   private stopping = false
+  /** stop() calls not finished yet. */
+  private stopsPending = 0
+  /** start() came while a stop was finishing: start again once it has. */
+  private restartAfterStop = false
   blocksMined = 0
 
   constructor (opts: MinerOptions) {
@@ -89,17 +93,32 @@ export class Miner extends EventEmitter<MinerEvents> {
   }
 
   start (): void {
-    if (this.loop !== undefined) return
+    if (this.loop !== undefined || this.stopsPending > 0) {
+      // a stop is finishing: the newest wish wins once it has
+      if (this.stopping) this.restartAfterStop = true
+      return
+    }
     this.stopping = false
     this.search.start()
     this.loop = this.run().finally(() => { this.loop = undefined })
   }
 
+  /** Stops the search; a start() meanwhile restarts it once the stop has finished (the newest call wins). */
   async stop (): Promise<void> {
     this.stopping = true
-    this.abort?.abort()
-    await this.loop
-    await this.search.stop()
+    this.restartAfterStop = false
+    this.stopsPending++
+    try {
+      this.abort?.abort()
+      await this.loop
+      await this.search.stop()
+    } finally {
+      this.stopsPending--
+    }
+    if (this.stopsPending === 0 && this.restartAfterStop) {
+      this.restartAfterStop = false
+      this.start()
+    }
   }
 
   private async pause (ms: number): Promise<void> {

@@ -91,9 +91,9 @@ describe('peer exchange', () => {
     await hub.stop()
     await waitFor(() => eight.every(s => !s.node.host.peers().includes(hub.node.peerId)), 'the hub to be gone')
     const start = miner.node.chain.height
-    miner.node.setMining(true)
+    miner.node.mining!.setEnabled(true)
     await waitFor(() => miner.node.chain.height >= start + 3, 'the miner to mine three blocks')
-    miner.node.setMining(false)
+    miner.node.mining!.setEnabled(false)
     await waitFor(() => miner.node.miner?.running === false, 'mining to stop')
     const tip = miner.node.chain.tip.hashHex
     await waitFor(() => others.every(s => s.node.chain.tip.hashHex === tip), 'the miner\'s blocks to reach all eight without the hub')

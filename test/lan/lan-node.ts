@@ -32,8 +32,8 @@ function status (): void {
 }
 const MEAN_BLOCK_MS = Number(process.env.LAN_MEAN_BLOCK_MS ?? 3000)
 let mining: NodeJS.Timeout | undefined
-// the miner is driven directly: FullNode.setMining(false) does not wait for
-// the miner to stop, and a start() while it is stopping is lost
+// the miner is driven directly, one block per paced start, so that three
+// miners find blocks at exponential intervals as proof of work would
 function nextBlock (full: FullNode): void {
   const miner = full.miner!
   mining = setTimeout(() => {

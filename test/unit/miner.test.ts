@@ -87,6 +87,27 @@ describe('miner', () => {
     expect(chain.height).toBe(height)
   })
 
+  it('a start while a stop is finishing is not lost: the newest call wins', async () => {
+    const miner = new Miner({ chain, payTo: newKey().address, threads: 1 })
+    miner.start()
+    const stopping = miner.stop()
+    miner.start()
+    await stopping
+    try {
+      expect(miner.running).toBe(true)
+      const start = chain.height
+      await waitFor(() => chain.height > start, 'a block after the restart')
+      // and a stop after that start wins again
+      const again = miner.stop()
+      miner.start()
+      const last = miner.stop()
+      await Promise.all([again, last])
+      expect(miner.running).toBe(false)
+    } finally {
+      await miner.stop()
+    }
+  })
+
   it('rolls the header time up to the clock while it searches: the block carries the time it was found', async () => {
     const t0 = Math.floor(Date.now() / 1000)
     let clock = t0
