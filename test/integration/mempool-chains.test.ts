@@ -78,10 +78,14 @@ describe('a 10,000-deep chain of unconfirmed transactions', () => {
     const height = miner.chain.height
     miner.mining!.setEnabled(true)
     await waitFor(() => miner.tx(ids[24])?.block !== undefined, 'the first 25 to confirm', 60_000)
+    // no block while the next ones go in: one confirming some of them would make room for a 26th
+    miner.mining!.setEnabled(false)
+    await waitFor(() => miner.miner?.running === false, 'mining to pause')
     const again: string[] = []
     for (const tx of txs.slice(25, 60)) again.push(await submit(miner, tx))
     expect(again.slice(0, 25)).toEqual(Array(25).fill('accepted'))
     expect(again[25]).toBe('400 too-long-mempool-chain')
+    miner.mining!.setEnabled(true)
     await waitFor(() => miner.tx(ids[49])?.block !== undefined, 'the next 25 to confirm', 60_000)
     await waitFor(() => miner.chain.height >= height + 3, 'more blocks', 60_000)
     miner.mining!.setEnabled(false)
