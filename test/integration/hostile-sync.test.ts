@@ -41,20 +41,24 @@ async function startNode (blocks: Block[] = []): Promise<FullNode> {
   return node
 }
 
+/**
+ * getHeaders counts only the victim's requests: other nodes may learn of the
+ * liar by peer exchange and probe it on their own account.
+ */
 interface Liar { node: Libp2p, getHeaders: number }
 
 /** Claims 2^250 work in Status; answers getHeaders with silence or an error. */
-async function startLiar (mode: 'silent' | 'error'): Promise<Liar> {
+async function startLiar (mode: 'silent' | 'error', victim: FullNode): Promise<Liar> {
   const node = await plainPeer()
   const liar: Liar = { node, getHeaders: 0 }
-  await node.handle(protocols.sync, async (stream) => {
+  await node.handle(protocols.sync, async (stream, connection) => {
     const lp = lpStream(stream)
     const req = decodeSyncRequest((await lp.read()).subarray(), 64 * 1024, 64, 16)
     if (req.kind === 'status') {
       await lp.write(encodeStatusResponse({ genesis: fromHex(regtest.genesisHash), tip: rand(32), height: 1_000_000, work: 2n ** 250n }))
       await stream.close()
     } else if (req.kind === 'getHeaders') {
-      liar.getHeaders++
+      if (connection.remotePeer.toString() === victim.host.peerId) liar.getHeaders++
       if (mode === 'error') {
         await lp.write(encodeErrorResponse('busy', 'not now'))
         await stream.close()
@@ -83,7 +87,7 @@ describe('a peer that claims the most work and never delivers', () => {
     const honest = await startNode(chain)
     const victim = await startNode()
     // the liar is there first and claims far more work than the honest node
-    const first = await startLiar('silent')
+    const first = await startLiar('silent', victim)
     await connectLiar(first, victim)
     await connectHonest(victim, honest)
     await waitFor(() => victim.chain.height === 40, 'the victim to catch up with the honest node')
@@ -96,7 +100,7 @@ describe('a peer that claims the most work and never delivers', () => {
     let tip = tipOf(chain[chain.length - 1], 40)
     for (let round = 1; round <= 3; round++) {
       await liars[liars.length - 1].node.stop()
-      const next = await startLiar('silent')
+      const next = await startLiar('silent', victim)
       liars.push(next)
       await connectLiar(next, victim)
       const more = mineChain(tip, 10, miner, round).blocks
@@ -123,7 +127,7 @@ describe('a peer that claims the most work and never delivers', () => {
     const chain = mineChain(genesisTip(), 30, miner).blocks
     const honest = await startNode(chain)
     const victim = await startNode()
-    const liar = await startLiar('error')
+    const liar = await startLiar('error', victim)
     await connectLiar(liar, victim)
     await connectHonest(victim, honest)
     await waitFor(() => victim.chain.height === 30, 'the victim to catch up with the honest node')
