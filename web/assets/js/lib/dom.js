@@ -134,19 +134,27 @@ function focusKey (el) {
   return null
 }
 
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select, textarea, summary, [tabindex]:not([tabindex="-1"])'
+
 /**
  * Runs `render` (which rebuilds `container`'s content) without taking the
  * keyboard focus away: a live update every few seconds must not throw a
  * keyboard or screen-reader user back to the top of the page. The element
- * with the same link (or test id, or id) is focused again when it is still there.
+ * with the same link (or test id, or id) is focused again when it is still
+ * there; when it is gone (its row scrolled out of a live list), its
+ * neighbour at the same position in the container takes the focus.
  */
 export function keepingFocus (container, render) {
   const active = document.activeElement
-  const key = active !== null && active !== container && container.contains(active) ? focusKey(active) : null
+  const inside = active !== null && active !== container && container.contains(active)
+  const key = inside ? focusKey(active) : null
+  const position = inside ? [...container.querySelectorAll(FOCUSABLE)].indexOf(active) : -1
   const result = render()
-  if (key !== null && !container.contains(document.activeElement)) {
-    const again = [...container.querySelectorAll(`[${key[0]}]`)].find(el => el.getAttribute(key[0]) === key[1])
-    if (again !== undefined) again.focus({ preventScroll: true })
+  if (inside && !container.contains(document.activeElement)) {
+    const again = key === null ? undefined : [...container.querySelectorAll(`[${key[0]}]`)].find(el => el.getAttribute(key[0]) === key[1])
+    const focusables = [...container.querySelectorAll(FOCUSABLE)]
+    const target = again ?? (position >= 0 ? focusables[Math.min(position, focusables.length - 1)] : undefined)
+    target?.focus({ preventScroll: true })
   }
   return result
 }
