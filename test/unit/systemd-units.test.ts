@@ -37,7 +37,7 @@ function directives (file: string): Map<string, string> {
   return out
 }
 
-describe.skipIf(!hasSystemdAnalyze())('systemd units in contrib/systemd (skipped without systemd-analyze)', () => {
+describe.skipIf(!hasSystemdAnalyze())('systemd units in contrib/systemd (needs systemd-analyze from Debian systemd)', () => {
   it('ships a unit', () => {
     expect(units).toContain('minicoin@.service')
   })
