@@ -2,8 +2,9 @@
 // to dist/ (tsconfig.build.json) so bin/minicoin.js starts without compiling
 // TypeScript. Plain JS because it runs before anything else is built.
 //
-// tsc's output is then bundled with its dependencies into one file,
-// dist/cli/minicoin.bundle.js (esbuild, installed with tsx): Node 20 spends
+// tsc's output is then bundled with its dependencies into
+// dist/cli/minicoin.bundle.js and the chunks it loads on demand (esbuild,
+// installed with tsx): Node 20 spends
 // more CPU resolving and reading libp2p's ~1,000 small modules than compiling
 // them. Native modules stay outside. The bundle sits in dist/cli/ like
 // main.js, so paths relative to its module URL (the repository root, the
@@ -68,8 +69,14 @@ async function bundle (out) {
     return 'no esbuild: not bundled, bin/minicoin.js runs dist/cli/main.js'
   }
   await esbuild.build({
-    entryPoints: [join(out, 'cli', 'main.js')],
-    outfile: join(out, 'cli', 'minicoin.bundle.js'),
+    entryPoints: { 'minicoin.bundle': join(out, 'cli', 'main.js') },
+    outdir: join(out, 'cli'),
+    // The modules a command (and a role) imports only when it runs
+    // (main.ts, start-node.ts) go into chunks loaded then: `--version` reads
+    // no libp2p, an SPV node no mempool or miner. The chunks sit next to the
+    // bundle, so paths relative to a module's URL stay what they were.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -84,5 +91,5 @@ async function bundle (out) {
   for (const file of readdirSync(SRC, { recursive: true })) {
     if (file.endsWith('.mjs')) copyFileSync(join(SRC, file), join(out, 'cli', file.split('/').pop()))
   }
-  return 'bundled into dist/cli/minicoin.bundle.js'
+  return 'bundled into dist/cli/minicoin.bundle.js and its chunks'
 }
