@@ -60,6 +60,16 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
+/** classic-level's `require('./binding')` stays a require of the package's own binding.js (node-gyp-build finds the .node file from there). */
+function nativeBindingsOutside () {
+  return {
+    name: 'native-bindings-outside',
+    setup (build) {
+      build.onResolve({ filter: /^\.\/binding(\.js)?$/ }, args => /[\\/]classic-level[\\/]/.test(args.importer) ? { path: 'classic-level/binding.js', external: true } : undefined)
+    }
+  }
+}
+
 /** Bundles scratch/cli/main.js into scratch/cli/minicoin.bundle.js; returns what it did. */
 async function bundle (out) {
   let esbuild
@@ -81,8 +91,12 @@ async function bundle (out) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Native bindings load .node files found relative to their own package.
-    external: ['classic-level', 'secp256k1'],
+    // Native bindings load .node files found relative to their own package:
+    // those stay outside; classic-level's JavaScript (and abstract-level's)
+    // is bundled, so that Node's CommonJS loader does not resolve and read
+    // its ~30 files at every start.
+    external: ['secp256k1'],
+    plugins: [nativeBindingsOutside()],
     // Bundled CommonJS packages call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
     logLevel: 'warning'
