@@ -2,8 +2,9 @@
 // to dist/ (tsconfig.build.json) so bin/minicoin.js starts without compiling
 // TypeScript. Plain JS because it runs before anything else is built.
 //
-// tsc's output is then bundled with its dependencies into one file,
-// dist/cli/minicoin.bundle.js (esbuild, installed with tsx): Node 20 spends
+// tsc's output is then bundled with its dependencies into
+// dist/cli/minicoin.bundle.js and the chunks it loads on demand (esbuild,
+// installed with tsx): Node 20 spends
 // more CPU resolving and reading libp2p's ~1,000 small modules than compiling
 // them. Native modules stay outside. The bundle sits in dist/cli/ like
 // main.js, so paths relative to its module URL (the repository root, the
@@ -59,6 +60,16 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
+/** classic-level's `require('./binding')` stays a require of the package's own binding.js (node-gyp-build finds the .node file from there). */
+function nativeBindingsOutside () {
+  return {
+    name: 'native-bindings-outside',
+    setup (build) {
+      build.onResolve({ filter: /^\.\/binding(\.js)?$/ }, args => /[\\/]classic-level[\\/]/.test(args.importer) ? { path: 'classic-level/binding.js', external: true } : undefined)
+    }
+  }
+}
+
 /** Bundles scratch/cli/main.js into scratch/cli/minicoin.bundle.js; returns what it did. */
 async function bundle (out) {
   let esbuild
@@ -68,14 +79,24 @@ async function bundle (out) {
     return 'no esbuild: not bundled, bin/minicoin.js runs dist/cli/main.js'
   }
   await esbuild.build({
-    entryPoints: [join(out, 'cli', 'main.js')],
-    outfile: join(out, 'cli', 'minicoin.bundle.js'),
+    entryPoints: { 'minicoin.bundle': join(out, 'cli', 'main.js') },
+    outdir: join(out, 'cli'),
+    // The modules a command (and a role) imports only when it runs
+    // (main.ts, start-node.ts) go into chunks loaded then: `--version` reads
+    // no libp2p, an SPV node no mempool or miner. The chunks sit next to the
+    // bundle, so paths relative to a module's URL stay what they were.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Native bindings load .node files found relative to their own package.
-    external: ['classic-level', 'secp256k1'],
+    // Native bindings load .node files found relative to their own package:
+    // those stay outside; classic-level's JavaScript (and abstract-level's)
+    // is bundled, so that Node's CommonJS loader does not resolve and read
+    // its ~30 files at every start.
+    external: ['secp256k1'],
+    plugins: [nativeBindingsOutside()],
     // Bundled CommonJS packages call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
     logLevel: 'warning'
@@ -84,5 +105,5 @@ async function bundle (out) {
   for (const file of readdirSync(SRC, { recursive: true })) {
     if (file.endsWith('.mjs')) copyFileSync(join(SRC, file), join(out, 'cli', file.split('/').pop()))
   }
-  return 'bundled into dist/cli/minicoin.bundle.js'
+  return 'bundled into dist/cli/minicoin.bundle.js and its chunks'
 }

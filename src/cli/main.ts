@@ -6,10 +6,6 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError } from './errors.js'
 import { processIo, type CliIo } from './io.js'
 import { guardStdio } from '../telemetry/stdio.js'
 import { version } from './version.js'
-import { runDevnet, DEVNET_HELP } from './commands/devnet.js'
-import { runNodeCommand, NODE_HELP } from './commands/node.js'
-import { runStatus, STATUS_HELP } from './commands/status.js'
-import { runWallet, WALLET_HELP } from './commands/wallet.js'
 
 export const MAIN_HELP = `Usage: minicoin <command> [options]
 
@@ -34,13 +30,17 @@ Examples:
   minicoin wallet send mc1q... 1.5 --data-dir .data/miner    (amounts in MC)
 `
 
-interface CommandEntry { help: string, run: (argv: string[], io: CliIo) => Promise<number> }
+interface Command { help: string, run: (argv: string[], io: CliIo) => Promise<number> }
 
-export const COMMANDS: Record<string, CommandEntry> = {
-  node: { help: NODE_HELP, run: runNodeCommand },
-  devnet: { help: DEVNET_HELP, run: runDevnet },
-  status: { help: STATUS_HELP, run: runStatus },
-  wallet: { help: WALLET_HELP, run: runWallet }
+// Each command's module is loaded only when that command runs (or its help is
+// asked for): `minicoin --version` or `status` then never load the node, and
+// the daemon never loads the wallet file tools. Literal import() paths, so
+// tsx, tsc's dist/ and the esbuild bundle all resolve them.
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  node: async () => { const m = await import('./commands/node.js'); return { help: m.NODE_HELP, run: m.runNodeCommand } },
+  devnet: async () => { const m = await import('./commands/devnet.js'); return { help: m.DEVNET_HELP, run: m.runDevnet } },
+  status: async () => { const m = await import('./commands/status.js'); return { help: m.STATUS_HELP, run: m.runStatus } },
+  wallet: async () => { const m = await import('./commands/wallet.js'); return { help: m.WALLET_HELP, run: m.runWallet } }
 }
 
 function describeError (err: unknown): { message: string, exitCode: number, hint?: string } {
@@ -64,7 +64,7 @@ export async function main (argv: string[], io: CliIo = processIo): Promise<numb
     }
     if (name === '--help' || name === '-h' || name === 'help') {
       const topic = rest[0]
-      io.out(topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic].help : MAIN_HELP)
+      io.out(topic !== undefined && Object.hasOwn(COMMANDS, topic) ? (await COMMANDS[topic]()).help : MAIN_HELP)
       return 0
     }
     if (name === '--version' || name === '-v' || name === 'version') {
@@ -74,7 +74,7 @@ export async function main (argv: string[], io: CliIo = processIo): Promise<numb
     if (!Object.hasOwn(COMMANDS, name)) {
       throw new UsageError(`unknown command '${name}' (expected ${Object.keys(COMMANDS).join(', ')})`, '')
     }
-    return await COMMANDS[name].run(rest, io)
+    return await (await COMMANDS[name]()).run(rest, io)
   } catch (err) {
     const { message, exitCode, hint } = describeError(err)
     io.err(`minicoin: error: ${message}`)

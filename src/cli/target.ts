@@ -4,7 +4,6 @@
 import { readFile, readdir } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { ApiClient } from '../api/client.js'
-import { ConfigError, loadConfig } from '../node/config.js'
 import { CliError, EXIT_USAGE, UsageError } from './errors.js'
 import type { CliIo } from './io.js'
 import { cookiePath, isProcessAlive, readNodeInfo, type NodeInfo } from './node-info.js'
@@ -34,10 +33,12 @@ export interface NodeTarget {
 }
 
 /** A data dir from --data-dir or --config, else undefined. */
-export function dataDirOf (flags: TargetFlags, io: CliIo, command: string): string | undefined {
+export async function dataDirOf (flags: TargetFlags, io: CliIo, command: string): Promise<string | undefined> {
   if (flags['data-dir'] !== undefined && flags.config !== undefined) throw new UsageError('give --data-dir or --config, not both', command)
   if (flags['data-dir'] !== undefined) return resolve(io.cwd, flags['data-dir'])
   if (flags.config !== undefined) {
+    // the config schema (zod) loads only for --config: `status --data-dir` and `--api` never need it
+    const { ConfigError, loadConfig } = await import('../node/config.js')
     try {
       return loadConfig(resolve(io.cwd, flags.config)).dataDir
     } catch (err) {
@@ -83,12 +84,12 @@ export async function resolveTarget (flags: TargetFlags, io: CliIo, command: str
       throw new UsageError(`--api: not a URL: '${flags.api}' (expected e.g. http://127.0.0.1:8101)`, command)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--api: expected an http:// URL, got '${flags.api}'`, command)
-    const dataDir = dataDirOf(flags, io, command)
+    const dataDir = await dataDirOf(flags, io, command)
     const cookieFile = flags.cookie !== undefined ? resolve(io.cwd, flags.cookie) : dataDir !== undefined ? cookiePath(dataDir) : undefined
     return { url: url.toString().replace(/\/+$/, ''), cookieFile, dataDir }
   }
   if (flags.cookie !== undefined) throw new UsageError('--cookie goes with --api', command)
-  const dataDir = dataDirOf(flags, io, command) ?? await discover(io, command)
+  const dataDir = await dataDirOf(flags, io, command) ?? await discover(io, command)
   const info = await runningNodeIn(dataDir)
   return { url: info.api, cookieFile: cookiePath(dataDir), info, dataDir }
 }

@@ -16,9 +16,9 @@ import { blockLayout, txBytesAt, type BlockLayout } from '../chain/block-layout.
 import { hasData, type IndexEntry } from '../chain/block-index.js'
 import type { Chain } from '../chain/chain.js'
 import { decodeCoin } from '../chain/records.js'
-import type { AddressHistoryPage, BlockTxPage, BlockView, HeaderView, TxView, WalletTxView } from './node-api.js'
+import type { AddressHistoryPage, BlockTxPage, BlockView, TxView, WalletTxView } from './node-api.js'
 import { decodeHistoryCursor, encodeHistoryCursor, Lru, Pacer, yieldToEventLoop } from './explorer-paging.js'
-import { blockSummaryView, headerView, txView, type SpentOutput } from './views.js'
+import { blockSummaryView, txView, type SpentOutput } from './views.js'
 
 /** Bytes of one undo coin (records.ts). */
 const UNDO_COIN_BYTES = 33
@@ -120,17 +120,6 @@ export class ChainExplorer {
       await pacer.done(size)
     }
     return i < block.layout.txCount ? { transactions, next: i } : { transactions }
-  }
-
-  /** Active-chain headers, newest first: no block is read. */
-  headers (from: number | undefined, limit: number): HeaderView[] {
-    const top = Math.min(from ?? this.chain.height, this.chain.height)
-    const out: HeaderView[] = []
-    for (let h = top; h >= 0 && out.length < limit; h--) {
-      const e = this.chain.entryAt(h)
-      if (e !== undefined) out.push(headerView(e, this.chain.height, true))
-    }
-    return out
   }
 
   /** Summaries, newest first; reads only blocks not summarised yet, and stops at the read budget. */

@@ -16,13 +16,12 @@ import type { NodeWallet, WalletHistoryItem } from './wallet/node-wallet.js'
 import { ChainExplorer } from './chain-explorer.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
-import { chainLookupOf, networkView } from './network-view.js'
 import { NetworkWatch } from './network-watch.js'
-import { balanceView, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
-import { RoleBase, type RoleBaseParts } from './role-base.js'
+import { balanceView, HEX64, parseAddress, sendRefusal, statusBase } from './read-helpers.js'
+import { RoleBase, type FullRoleParts, type RoleBaseParts } from './role-base.js'
 import { txView, type SpentOutputLookup } from './views.js'
 
 /** Transactions in the first page of GET /api/blocks/:id. */
@@ -45,10 +44,10 @@ export class FullNodeApi extends RoleBase implements NodeApi {
   readonly nodeWallet: NodeWallet
   readonly sync: SyncManager
   readonly peerDirectory: PeerDirectory
-  /** Peers' claims and block arrivals, for GET /api/network. */
   readonly watch: NetworkWatch
   /** Block, transaction and address views at a bounded cost per request. */
   readonly explorer: ChainExplorer
+  protected readonly roleParts: FullRoleParts
   /** The block producer: a miner has one, a full node none. */
   miner: Miner | undefined
   /** The mining capability (NodeApi's), over `miner`. */
@@ -65,6 +64,7 @@ export class FullNodeApi extends RoleBase implements NodeApi {
     this.sync = parts.sync
     this.peerDirectory = new PeerDirectory(this.host, this.gossip, this.reputation, this.sync)
     this.explorer = new ChainExplorer(this.chain, this.params)
+    this.roleParts = { kind: 'full', chain: this.chain, pool: this.pool, explorer: this.explorer, wallet: this.nodeWallet, sync: this.sync }
     this.watch = new NetworkWatch(hash => this.chain.getEntry(hash) !== undefined)
     this.watch.attach(this.host.node, this.gossip.topics)
     this.sync.onPeerStatus = (peerId, s) => this.watch.noteClaim(peerId, { height: s.height, tip: toHex(s.tip), work: s.work })
@@ -91,10 +91,6 @@ export class FullNodeApi extends RoleBase implements NodeApi {
   /** A pending transaction as the API and the event stream show it. */
   protected pendingTxView (tx: Transaction, receivedAt: number): TxView {
     return txView(tx, { params: this.params, tipHeight: this.chain.height, receivedAt, spent: this.spentLookup() })
-  }
-
-  headerList (from: number | undefined, limit: number): HeaderView[] {
-    return this.explorer.headers(from, limit)
   }
 
   async blocks (from: number | undefined, limit: number): Promise<BlockView[]> {
@@ -132,19 +128,6 @@ export class FullNodeApi extends RoleBase implements NodeApi {
 
   peers (): PeerView[] {
     return this.peerDirectory.views()
-  }
-
-  async network (): Promise<NetworkView> {
-    return await networkView({
-      chain: chainLookupOf(this.chain, { peerId: this.peerId, role: this.role }, depth => this.blockTree(depth)),
-      watch: this.watch,
-      peers: () => this.peers(),
-      peerStore: this.host.node.peerStore
-    })
-  }
-
-  blockTree (depth: number): TreeNodeView[] {
-    return recentTree(this.chain.index.entries(), this.chain.height, depth, e => this.chain.index.isActive(e))
   }
 
   async wallet (): Promise<WalletView> {
@@ -207,15 +190,6 @@ export class FullNodeApi extends RoleBase implements NodeApi {
     }
     this.gossip.publish('tx', encodeTx(tx))
     return { txid: toHex(txid(tx)) }
-  }
-
-  search (query: string): SearchHit {
-    return searchQuery(query, this.params, {
-      hasHeight: h => this.chain.entryAt(h) !== undefined,
-      hasBlock: hex => this.chain.getEntry(hex) !== undefined,
-      hasTx: hex => this.pool.get(hex) !== undefined || this.chain.getTxLocation(fromHex(hex)) !== undefined,
-      showsAddress: () => true
-    })
   }
 
   async addressHistory (address: string, cursor: string | undefined, limit: number): Promise<AddressHistoryPage> {

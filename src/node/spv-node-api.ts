@@ -18,13 +18,12 @@ import { PendingStorageError, type SpvWallet, type WalletHistoryEntry } from '..
 import { decodeHistoryCursor, encodeHistoryCursor } from './explorer-paging.js'
 import { NodeError } from './errors.js'
 import type {
-  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NetworkView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TreeNodeView, TxView, WalletTxView, WalletView
+  AddressHistoryPage, BlockTxPage, BlockView, HeaderView, NodeApi, PeerView, Role, SendOptions, SendResult, StatusView, TxView, WalletTxView, WalletView
 } from './node-api.js'
 import { PeerDirectory } from './peer-directory.js'
-import { chainLookupOf, networkView } from './network-view.js'
 import { NetworkWatch } from './network-watch.js'
-import { balanceView, entryByHashOrHeight, HEX64, parseAddress, recentTree, searchQuery, sendRefusal, statusBase, type SearchHit } from './read-helpers.js'
-import { RoleBase, type RoleBaseParts } from './role-base.js'
+import { balanceView, entryByHashOrHeight, HEX64, parseAddress, sendRefusal, statusBase } from './read-helpers.js'
+import { RoleBase, type RoleBaseParts, type SpvRoleParts } from './role-base.js'
 import { headerView, txView, type SpentOutputLookup } from './views.js'
 
 export interface SpvNodeApiParts extends RoleBaseParts {
@@ -39,9 +38,9 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
   readonly proven: ProvenTransactions
   readonly lightWallet: SpvWallet
   readonly client: LightClient
-  protected readonly peerDirectory: PeerDirectory
-  /** Peers' claims and header arrivals, for GET /api/network. */
+  readonly peerDirectory: PeerDirectory
   readonly watch: NetworkWatch
+  protected readonly roleParts: SpvRoleParts
 
   protected constructor (parts: SpvNodeApiParts) {
     super(parts)
@@ -62,6 +61,7 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
       // change addresses and the gap-limit window too: a restored wallet finds its change
       addresses: () => parts.wallet.watchedHashes()
     })
+    this.roleParts = { kind: 'spv', headers: this.headers, proven: this.proven, wallet: this.lightWallet, client: this.client }
     this.peerDirectory = new PeerDirectory(parts.host, parts.gossip, parts.reputation)
     this.watch = new NetworkWatch(hash => this.headers.get(hash) !== undefined)
     this.watch.attach(this.host.node, this.gossip.topics)
@@ -107,17 +107,6 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
     return view
   }
 
-  /** Active-chain entries, newest first, from height `from` (default: the tip). */
-  private activeEntries (from: number | undefined, limit: number): IndexEntry[] {
-    const top = Math.min(from ?? this.headers.height, this.headers.height)
-    const out: IndexEntry[] = []
-    for (let h = top; h >= 0 && out.length < limit; h--) {
-      const e = this.headers.entryAt(h)
-      if (e !== undefined) out.push(e)
-    }
-    return out
-  }
-
   // ---- NodeApi -------------------------------------------------------------------
 
   status (): StatusView {
@@ -131,10 +120,6 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
       syncing: this.client.syncing,
       bestHeaderHeight: best
     }
-  }
-
-  headerList (from: number | undefined, limit: number): HeaderView[] {
-    return this.activeEntries(from, limit).map(e => this.headerViewOf(e))
   }
 
   blocks (from: number | undefined, limit: number): BlockView[] {
@@ -170,19 +155,6 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
       const height = this.client.peerHeights.get(v.peerId)
       return height === undefined ? v : { ...v, height }
     })
-  }
-
-  async network (): Promise<NetworkView> {
-    return await networkView({
-      chain: chainLookupOf(this.headers, { peerId: this.peerId, role: this.role }, depth => this.blockTree(depth)),
-      watch: this.watch,
-      peers: () => this.peers(),
-      peerStore: this.host.node.peerStore
-    })
-  }
-
-  blockTree (depth: number): TreeNodeView[] {
-    return recentTree(this.headers.entries(), this.headers.height, depth, e => this.headers.isActive(e))
   }
 
   async wallet (): Promise<WalletView> {
@@ -242,16 +214,6 @@ export class SpvNodeApi extends RoleBase implements NodeApi {
       throw err
     }
     return { txid: id }
-  }
-
-  search (query: string): SearchHit {
-    return searchQuery(query, this.params, {
-      hasHeight: h => this.headers.entryAt(h) !== undefined,
-      hasBlock: hex => this.headers.get(hex) !== undefined,
-      hasTx: hex => this.tx(hex) !== undefined,
-      // only our own addresses: we have no history of anyone else's
-      showsAddress: hash => this.lightWallet.isMine(hash)
-    })
   }
 
   async addressHistory (address: string, cursor: string | undefined, limit: number): Promise<AddressHistoryPage> {

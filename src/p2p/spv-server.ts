@@ -3,7 +3,8 @@
 // of one txid. Light clients verify every proof against their own header
 // chain, so the server only has to be correct and cheap; it never sends a
 // proof it has not checked against the block's Merkle root itself.
-import protobuf from 'protobufjs'
+// minimal: the full protobufjs (its .proto parser, ~170 KB) would load at every node start for one Reader
+import protobuf from 'protobufjs/minimal.js'
 import { toHex, equalBytes } from '../core/bytes.js'
 import { decodeTx } from '../core/encoding.js'
 import { DecodeError } from '../core/errors.js'

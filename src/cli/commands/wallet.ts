@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js'
 import { formatAmount, formatBalance, formatWalletTransactions } from '../format.js'
 import type { CliIo } from '../io.js'
 import { TARGET_HELP, TARGET_OPTIONS, clientFor, readToken, resolveTarget } from '../target.js'
-import { BACKUP_HELP, RESTORE_HELP, runBackup, runFileAddresses, runRestore } from './wallet-files.js'
+import { BACKUP_HELP, RESTORE_HELP } from './wallet-files-help.js'
 
 export const WALLET_HELP = `Usage: minicoin wallet <command> [options]
 
@@ -115,7 +115,7 @@ async function runAddress (argv: string[], io: CliIo): Promise<number> {
   if (values['wallet-file'] !== undefined) {
     const node = (['api', 'cookie', 'data-dir', 'config'] as const).find(k => values[k] !== undefined)
     if (node !== undefined) throw new UsageError(`give --wallet-file (reads the file) or --${node} (asks the node), not both`, 'wallet address')
-    return await runFileAddresses(values, io)
+    return await (await import('./wallet-files.js')).runFileAddresses(values, io)
   }
   for (const flag of ['network', 'password-file'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --wallet-file`, 'wallet address')
@@ -173,8 +173,9 @@ const SUBCOMMANDS: Record<string, { help: string, run: (argv: string[], io: CliI
   transactions: { help: TRANSACTIONS_HELP, run: runTransactions },
   send: { help: SEND_HELP, run: runSend },
   'new-address': { help: NEW_ADDRESS_HELP, run: runNewAddress },
-  backup: { help: BACKUP_HELP, run: runBackup },
-  restore: { help: RESTORE_HELP, run: runRestore }
+  // the wallet file tools (keystore, mnemonic, key derivation) load only when used
+  backup: { help: BACKUP_HELP, run: async (argv, io) => await (await import('./wallet-files.js')).runBackup(argv, io) },
+  restore: { help: RESTORE_HELP, run: async (argv, io) => await (await import('./wallet-files.js')).runRestore(argv, io) }
 }
 
 export async function runWallet (argv: string[], io: CliIo): Promise<number> {
