@@ -5,6 +5,9 @@ import { ApiError } from './api-error.js'
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024
 
+// decode() without { stream } keeps no state between calls: one decoder serves every request
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 function isJsonContentType (header: string | undefined): boolean {
   if (header === undefined) return false
   const type = header.split(';')[0].trim().toLowerCase()
@@ -56,7 +59,7 @@ export async function readJsonBody (req: IncomingMessage, limit = DEFAULT_BODY_L
   }
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    text = UTF8.decode(bytes)
   } catch {
     throw new ApiError(400, 'bad-json', 'the request body is not UTF-8 text')
   }
