@@ -42,7 +42,8 @@ export async function readBody (req: IncomingMessage, limit: number): Promise<Bu
     req.on('data', onData)
     req.once('end', () => finish(null, Buffer.concat(chunks, size)))
     req.once('error', (err) => finish(err))
-    req.once('close', () => finish(new ApiError(400, 'aborted', 'the request was aborted')))
+    // 'close' also follows every completed request: build the error (and its stack) only when it is one
+    req.once('close', () => { if (!done) finish(new ApiError(400, 'aborted', 'the request was aborted')) })
   })
 }
 
