@@ -10,7 +10,7 @@ import { blockSignatureVerdict } from './block-signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { type CoinLookup, CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
-import { type Coin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from './records.js'
+import { type Coin, decodeCoin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from './records.js'
 import type { BatchOp, ChainStore, PreparedBatch } from './store.js'
 import { addressKey, coinKey, key, META_TIP, Prefix, u32be } from './db-layout.js'
 import type { IndexEntry } from './block-index.js'
@@ -51,29 +51,35 @@ function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: bo
   return ops
 }
 
+export interface ConnectOptions {
+  /** Reads the UTXO set as of the tip (the coin cache); default: the store. */
+  coins?: CoinLookup
+  /** Stage the ops in the store while the signatures are verified (result.batch: only the write is left). */
+  stage?: boolean
+}
+
 export interface ConnectResult {
   ops: BatchOp[]
-  /** The ops, staged in the store while the signatures were verified: only the write is left. */
-  batch: PreparedBatch
+  /** With `stage`: the ops, staged; write() it or discard() it. */
+  batch?: PreparedBatch
   fees: bigint
 }
 
 /**
  * Full contextual validation of a block on top of the current tip, and the
- * batch that applies it, staged. Throws ValidationError when the block is
- * invalid (nothing staged is left behind). `coins` reads the UTXO set as of
- * the tip (the coin cache, then the database).
+ * batch that applies it (staged with `opts.stage`). Throws ValidationError
+ * when the block is invalid (nothing staged is left behind).
  */
 export async function connectBlock (
   block: Block,
   entry: IndexEntry,
-  coins: CoinLookup,
   store: ChainStore,
   verifier: SignatureVerifier,
-  p: NetworkParams
+  p: NetworkParams,
+  opts: ConnectOptions = {}
 ): Promise<ConnectResult> {
   const height = entry.height
-  const view = new CoinView(coins)
+  const view = new CoinView(opts.coins ?? { getCoin: (id, index) => { const v = store.get(coinKey(id, index)); return v === undefined ? undefined : decodeCoin(v) } })
   const spentByTx: Coin[][] = []
   const undo: Coin[] = []
   let fees = 0n
@@ -108,18 +114,18 @@ export async function connectBlock (
   ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
   ops.push(...indexOps(block, entry, spentByTx, true))
   ops.push({ type: 'put', key: META_TIP, value: entry.hash })
-  const batch = store.prepare(ops)
+  const batch = opts.stage === true ? store.prepare(ops) : undefined
 
   let bad: number
   try {
     bad = await verdict
   } catch (err) {
-    batch.discard()
+    batch?.discard()
     throw err
   }
   // [REJECT] every input signature verifies
   if (bad !== -1) {
-    batch.discard()
+    batch?.discard()
     throw new ValidationError('tx-bad-signature', `transaction ${bad} has an invalid signature`)
   }
   return { ops, batch, fees }

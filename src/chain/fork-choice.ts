@@ -101,8 +101,9 @@ export class ForkChoice {
     for (const entry of path) {
       const block = this.readBlock(entry)
       try {
-        const { batch } = await connectBlock(block, entry, this.p.coins, store, verifier, params)
-        await batch.write()
+        // staged while the signatures verify: only the write is left after the verdict
+        const { batch } = await connectBlock(block, entry, store, verifier, params, { coins: this.p.coins, stage: true })
+        await batch!.write()
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
         await this.markInvalid(entry, err)
