@@ -3,7 +3,7 @@ import { CoinCache } from '../../src/chain/coin-cache.js'
 import { Chain } from '../../src/chain/chain.js'
 import { coinKey, type BatchOp } from '../../src/chain/db-layout.js'
 import { encodeCoin, type Coin } from '../../src/chain/records.js'
-import { ChainStore } from '../../src/chain/store.js'
+import { ChainStore, StorageError } from '../../src/chain/store.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { regtest } from '../../src/core/params.js'
 import { toHex } from '../../src/core/bytes.js'
@@ -96,6 +96,16 @@ describe('ChainStore: a staged batch', () => {
     expect(store.get(coinKey(id(1), 0))).toBeDefined()
     expect(seen).toEqual([1])
     await expect(prepared.write()).rejects.toThrow(/once/)
+  })
+
+  it('is refused after a storage failure, like every write, and tells nobody', async () => {
+    const seen: number[] = []
+    store.onCommitted = ops => seen.push(ops.length)
+    const prepared = store.prepare([put(1, 0, coin(5n))])
+    store.failure = new StorageError('chain database', dir.path, 'write', new Error('disk full'))
+    await expect(prepared.write()).rejects.toBe(store.failure)
+    expect(store.get(coinKey(id(1), 0))).toBeUndefined()
+    expect(seen).toEqual([])
   })
 
   it('leaves no trace when discarded', async () => {
