@@ -5,6 +5,9 @@ import { ApiError } from './api-error.js'
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024
 
+// decode() without { stream } keeps no state between calls: one decoder serves every request
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 function isJsonContentType (header: string | undefined): boolean {
   if (header === undefined) return false
   const type = header.split(';')[0].trim().toLowerCase()
@@ -39,7 +42,8 @@ export async function readBody (req: IncomingMessage, limit: number): Promise<Bu
     req.on('data', onData)
     req.once('end', () => finish(null, Buffer.concat(chunks, size)))
     req.once('error', (err) => finish(err))
-    req.once('close', () => finish(new ApiError(400, 'aborted', 'the request was aborted')))
+    // 'close' also follows every completed request: build the error (and its stack) only when it is one
+    req.once('close', () => { if (!done) finish(new ApiError(400, 'aborted', 'the request was aborted')) })
   })
 }
 
@@ -56,7 +60,7 @@ export async function readJsonBody (req: IncomingMessage, limit = DEFAULT_BODY_L
   }
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    text = UTF8.decode(bytes)
   } catch {
     throw new ApiError(400, 'bad-json', 'the request body is not UTF-8 text')
   }

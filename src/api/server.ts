@@ -100,6 +100,20 @@ function clientAddress (req: IncomingMessage): string {
   return a.toLowerCase().startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a
 }
 
+// A plain path (letters, digits, '/', '-', '_', no dot segment, no query)
+// is its own pathname: most API requests, e.g. POST /api/tx, skip the URL
+// parser. Anything else goes through it, as before.
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-]*)+$/
+
+function parseTarget (rawUrl: string): { pathname: string, searchParams: URLSearchParams } | undefined {
+  if (PLAIN_PATH.test(rawUrl)) return { pathname: rawUrl, searchParams: new URLSearchParams() }
+  try {
+    return new URL(`http://localhost${rawUrl}`)
+  } catch {
+    return undefined
+  }
+}
+
 type PageHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<void> | void
 
 export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer> {
@@ -140,12 +154,8 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     const rawUrl = req.url ?? ''
     if (!rawUrl.startsWith('/')) return sendError(res, 400, 'bad-request', 'the request target must be a path')
     if (!hostAllowed(req, allowedHosts)) return sendError(res, 403, 'forbidden-host', 'this API answers requests addressed to localhost, an IP address or a name in api.allowedHosts only')
-    let url: URL
-    try {
-      url = new URL(`http://localhost${rawUrl}`)
-    } catch {
-      return sendError(res, 400, 'bad-request', 'malformed request path')
-    }
+    const url = parseTarget(rawUrl)
+    if (url === undefined) return sendError(res, 400, 'bad-request', 'malformed request path')
     const pathname = url.pathname
     const crossSite = crossSiteRefusal(req, pathname)
     if (crossSite !== undefined) return sendError(res, 403, 'cross-site', `refused ${crossSite}`)

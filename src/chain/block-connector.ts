@@ -1,18 +1,35 @@
 // Builds the storage batch that connects or disconnects one block: UTXO
 // changes, undo data and indexes together, so a crash can never leave the
 // tip, the UTXO set and the indexes disagreeing.
+import { equalBytes, toHex } from '../core/bytes.js'
 import { ValidationError } from '../core/errors.js'
 import { blockReward, type NetworkParams } from '../core/params.js'
 import { coinbaseHeight, isCoinbase, outputsTotal, txid } from '../core/tx.js'
 import type { Block } from '../core/types.js'
 import { blockSignatureVerdict } from './block-signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
-import { CoinView } from './coin-view.js'
+import { type CoinLookup, CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
-import { type Coin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from './records.js'
-import type { BatchOp, ChainStore } from './store.js'
+import { type Coin, decodeCoin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from './records.js'
+import type { BatchOp, ChainStore, PreparedBatch } from './store.js'
 import { addressKey, coinKey, key, META_TIP, Prefix, u32be } from './db-layout.js'
 import type { IndexEntry } from './block-index.js'
+
+/** The addresses a transaction pays or spends from, each once (few: compared pairwise, no strings; many: a map). */
+function distinctAddresses (outputs: ReadonlyArray<{ address: Uint8Array }>, spent: readonly Coin[]): Uint8Array[] {
+  const all = outputs.length + spent.length
+  if (all > 16) {
+    const byHex = new Map<string, Uint8Array>()
+    for (const o of outputs) byHex.set(toHex(o.address), o.address)
+    for (const c of spent) byHex.set(toHex(c.address), c.address)
+    return [...byHex.values()]
+  }
+  const out: Uint8Array[] = []
+  const note = (a: Uint8Array): void => { if (!out.some(b => equalBytes(a, b))) out.push(a) }
+  for (const o of outputs) note(o.address)
+  for (const c of spent) note(c.address)
+  return out
+}
 
 /** Index ops shared by connect (put) and disconnect (del): tx locations and address history. */
 function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean): BatchOp[] {
@@ -20,13 +37,11 @@ function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: bo
   block.transactions.forEach((tx, i) => {
     const id = txid(tx)
     const pos = u32be(i)
-    const addresses = new Map<string, Uint8Array>()
-    for (const o of tx.outputs) addresses.set(Buffer.from(o.address).toString('hex'), o.address)
-    for (const c of spentByTx[i] ?? []) addresses.set(Buffer.from(c.address).toString('hex'), c.address)
+    const addresses = distinctAddresses(tx.outputs, spentByTx[i] ?? [])
     const txKey = key(Prefix.tx, id)
     if (put) ops.push({ type: 'put', key: txKey, value: encodeTxLocation({ blockHash: entry.hash, height: entry.height, index: i }) })
     else ops.push({ type: 'del', key: txKey })
-    for (const a of addresses.values()) {
+    for (const a of addresses) {
       const k = addressKey(a, entry.height, id)
       ops.push(put ? { type: 'put', key: k, value: pos } : { type: 'del', key: k })
     }
@@ -36,24 +51,35 @@ function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: bo
   return ops
 }
 
+export interface ConnectOptions {
+  /** Reads the UTXO set as of the tip (the coin cache); default: the store. */
+  coins?: CoinLookup
+  /** Stage the ops in the store while the signatures are verified (result.batch: only the write is left). */
+  stage?: boolean
+}
+
 export interface ConnectResult {
   ops: BatchOp[]
+  /** With `stage`: the ops, staged; write() it or discard() it. */
+  batch?: PreparedBatch
   fees: bigint
 }
 
 /**
  * Full contextual validation of a block on top of the current tip, and the
- * batch that applies it. Throws ValidationError when the block is invalid.
+ * batch that applies it (staged with `opts.stage`). Throws ValidationError
+ * when the block is invalid (nothing staged is left behind).
  */
 export async function connectBlock (
   block: Block,
   entry: IndexEntry,
   store: ChainStore,
   verifier: SignatureVerifier,
-  p: NetworkParams
+  p: NetworkParams,
+  opts: ConnectOptions = {}
 ): Promise<ConnectResult> {
   const height = entry.height
-  const view = new CoinView({ getCoin: (id, index) => { const v = store.get(coinKey(id, index)); return v === undefined ? undefined : decodeCoinValue(v) } })
+  const view = new CoinView(opts.coins ?? { getCoin: (id, index) => { const v = store.get(coinKey(id, index)); return v === undefined ? undefined : decodeCoin(v) } })
   const spentByTx: Coin[][] = []
   const undo: Coin[] = []
   let fees = 0n
@@ -64,7 +90,7 @@ export async function connectBlock (
 
   // Signatures need no chain state: the worker pool checks them (or has
   // checked them, when the block was preverified) while this thread looks up
-  // and spends the inputs.
+  // and spends the inputs, and builds and stages the batch.
   const verdict = blockSignatureVerdict(block, verifier, p)
 
   block.transactions.forEach((tx, i) => {
@@ -82,23 +108,27 @@ export async function connectBlock (
   // [REJECT] the coinbase claims more than reward + fees
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
-  const bad = await verdict
-  // [REJECT] every input signature verifies
-  if (bad !== -1) throw new ValidationError('tx-bad-signature', `transaction ${bad} has an invalid signature`)
-
   const ops: BatchOp[] = []
   for (const s of view.spent.values()) ops.push({ type: 'del', key: coinKey(s.txid, s.index) })
   for (const a of view.added.values()) ops.push({ type: 'put', key: coinKey(a.txid, a.index), value: encodeCoin(a.coin) })
   ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
   ops.push(...indexOps(block, entry, spentByTx, true))
   ops.push({ type: 'put', key: META_TIP, value: entry.hash })
-  return { ops, fees }
-}
+  const batch = opts.stage === true ? store.prepare(ops) : undefined
 
-function decodeCoinValue (v: Uint8Array): Coin {
-  // kept local so the view's lookups stay allocation-light
-  const view = new DataView(v.buffer, v.byteOffset, v.byteLength)
-  return { amount: view.getBigUint64(0), address: v.subarray(8, 28), height: view.getUint32(28), coinbase: v[32] === 1 }
+  let bad: number
+  try {
+    bad = await verdict
+  } catch (err) {
+    batch?.discard()
+    throw err
+  }
+  // [REJECT] every input signature verifies
+  if (bad !== -1) {
+    batch?.discard()
+    throw new ValidationError('tx-bad-signature', `transaction ${bad} has an invalid signature`)
+  }
+  return { ops, batch, fees }
 }
 
 /** The batch that undoes the tip block using its undo data. */

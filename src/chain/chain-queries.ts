@@ -10,6 +10,7 @@ import type { BlockIndex } from './block-index.js'
 import { coinKey, key, Prefix, u32be } from './db-layout.js'
 import { type Coin, decodeCoin, decodeTxLocation, type TxLocation } from './records.js'
 import type { ChainStore } from './store.js'
+import type { CoinCache } from './coin-cache.js'
 
 export interface AddressHistoryItem {
   txid: Uint8Array
@@ -19,7 +20,7 @@ export interface AddressHistoryItem {
 }
 
 export class ChainQueries {
-  constructor (private readonly store: ChainStore, private readonly index: BlockIndex) {}
+  constructor (private readonly store: ChainStore, private readonly index: BlockIndex, private readonly coinCache?: CoinCache) {}
 
   getBlock (hash: Uint8Array | string): Block | undefined {
     const bytes = this.getBlockBytes(hash)
@@ -31,6 +32,7 @@ export class ChainQueries {
   }
 
   getCoin (id: Uint8Array, index: number): Coin | undefined {
+    if (this.coinCache !== undefined) return this.coinCache.getCoin(id, index)
     const v = this.store.get(coinKey(id, index))
     return v === undefined ? undefined : decodeCoin(v)
   }

@@ -17,6 +17,7 @@ import { antiDosWorkThreshold } from './header-presync.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
+import { CoinCache } from './coin-cache.js'
 import { indexRecordOp, key, Prefix, u32be } from './db-layout.js'
 import { ForkChoice } from './fork-choice.js'
 import { precheckHeader } from './header-precheck.js'
@@ -34,6 +35,8 @@ export type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResu
 export interface ChainOptions extends HeaderTreeOptions {
   verifier: SignatureVerifier
   maxOrphans?: number
+  /** Coins kept in memory in front of the UTXO set (default DEFAULT_MAX_COINS). */
+  maxCachedCoins?: number
 }
 
 /** Presync key for headers whose sender is not named. */
@@ -54,6 +57,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   }
 
   readonly orphans: OrphanPool
+  /** Recent coins in memory in front of the UTXO set (coin-cache.ts). */
+  readonly coinCache: CoinCache
   private readonly queries: ChainQueries
   private readonly verifier: SignatureVerifier
   /** Why blocks were found invalid (bounded). */
@@ -64,7 +69,10 @@ export class Chain extends HeaderTree<ChainEvents> {
 
   private constructor (opts: ChainOptions) {
     super(opts, 'chain database')
-    this.queries = new ChainQueries(this.store, this.index)
+    this.coinCache = new CoinCache(k => this.store.get(k), opts.maxCachedCoins)
+    // write-through: the cache follows every batch once it is on disk
+    this.store.onCommitted = ops => { this.coinCache.committed(ops) }
+    this.queries = new ChainQueries(this.store, this.index, this.coinCache)
     this.verifier = opts.verifier
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
     this.invalid = new InvalidBlocks(this.index)
@@ -72,6 +80,7 @@ export class Chain extends HeaderTree<ChainEvents> {
       index: this.index,
       store: this.store,
       queries: this.queries,
+      coins: this.coinCache,
       verifier: this.verifier,
       params: this.params,
       invalid: this.invalid,
@@ -84,6 +93,7 @@ export class Chain extends HeaderTree<ChainEvents> {
   }
 
   protected storageFailed (err: StorageError): void {
+    this.coinCache.clear()
     this.emit('storageError', err)
   }
 
@@ -204,6 +214,8 @@ export class Chain extends HeaderTree<ChainEvents> {
     // Disk first, then memory: the index learns of the block (or that it has
     // its data) only once its record and bytes are stored, so a failed write
     // leaves no trace that a later block or a peer could build on.
+    // A block on the tip connects next: its signatures are verified while its bytes are stored.
+    if (parent === this.tip) preverifyBlock(block, this.verifier, this.params)
     const entry: IndexEntry = existing === undefined
       ? BlockIndex.create(block.header, parent, STATUS_HAVE_DATA)
       : { ...existing, status: existing.status | STATUS_HAVE_DATA }

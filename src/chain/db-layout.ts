@@ -19,7 +19,6 @@
 //
 // The reads live in chain-queries.ts (blocks, coins, txs, undo, address
 // history) and index-loader.ts (index records and meta at start-up).
-import { concatBytes } from '../core/bytes.js'
 import type { IndexEntry } from './block-index.js'
 import { encodeIndexRecord } from './records.js'
 
@@ -38,7 +37,14 @@ export const Prefix = {
 } as const
 
 export function key (prefix: number, ...parts: Uint8Array[]): Uint8Array {
-  return concatBytes(new Uint8Array([prefix]), ...parts)
+  let length = 1
+  for (const p of parts) length += p.length
+  // one allocation: a block's batch builds tens of thousands of keys
+  const k = new Uint8Array(length)
+  k[0] = prefix
+  let at = 1
+  for (const p of parts) { k.set(p, at); at += p.length }
+  return k
 }
 
 export function u32be (n: number): Uint8Array {
@@ -56,7 +62,12 @@ export function coinKey (txid: Uint8Array, index: number): Uint8Array {
 }
 
 export function addressKey (address: Uint8Array, height: number, id: Uint8Array): Uint8Array {
-  return key(Prefix.address, address, u32be(height), id)
+  const k = new Uint8Array(1 + address.length + 4 + id.length)
+  k[0] = Prefix.address
+  k.set(address, 1)
+  new DataView(k.buffer).setUint32(1 + address.length, height)
+  k.set(id, 5 + address.length)
+  return k
 }
 
 export const META_TIP = key(Prefix.meta, new TextEncoder().encode('tip'))

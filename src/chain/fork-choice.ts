@@ -12,6 +12,7 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-index.js'
 import { connectBlock, disconnectBlock } from './block-connector.js'
 import type { ChainQueries } from './chain-queries.js'
+import type { CoinLookup } from './coin-view.js'
 import type { ChainEvents } from './chain-types.js'
 import { indexRecordOp } from './db-layout.js'
 import type { InvalidBlocks } from './invalid-blocks.js'
@@ -22,6 +23,8 @@ export interface ForkChoiceParts {
   index: BlockIndex
   store: ChainStore
   queries: ChainQueries
+  /** The UTXO set as of the tip (the coin cache in front of the store). */
+  coins: CoinLookup
   verifier: SignatureVerifier
   params: NetworkParams
   invalid: InvalidBlocks
@@ -98,8 +101,9 @@ export class ForkChoice {
     for (const entry of path) {
       const block = this.readBlock(entry)
       try {
-        const { ops } = await connectBlock(block, entry, store, verifier, params)
-        await store.write(ops)
+        // staged while the signatures verify: only the write is left after the verdict
+        const { batch } = await connectBlock(block, entry, store, verifier, params, { coins: this.p.coins, stage: true })
+        await batch!.write()
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
         await this.markInvalid(entry, err)

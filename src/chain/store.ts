@@ -53,6 +53,12 @@ export const CHAIN_DB_OPTIONS = {
   maxOpenFiles: 256
 } as const
 
+/** A staged batch (ChainStore.prepare): written once, or discarded. */
+export interface PreparedBatch {
+  write: () => Promise<void>
+  discard: () => void
+}
+
 export class ChainStore {
   readonly db: ClassicLevel<Uint8Array, Uint8Array>
   readonly location: string
@@ -62,6 +68,8 @@ export class ChainStore {
   failure: StorageError | undefined
   /** Told about the first failure (the owner stops taking changes and the node stops). */
   onFailure: ((err: StorageError) => void) | undefined
+  /** Told of every batch once it is written (the coin cache follows the disk through it). */
+  onCommitted: ((ops: readonly BatchOp[]) => void) | undefined
 
   constructor (location: string, what = 'chain database') {
     this.location = location
@@ -96,6 +104,42 @@ export class ChainStore {
       await this.db.batch(ops)
     } catch (err) {
       throw this.failed(new StorageError(this.what, this.location, 'write', err))
+    }
+    this.onCommitted?.(ops)
+  }
+
+  /**
+   * Stages a batch now, so that writing it later costs only the write: a
+   * block's batch is staged while its signatures are verified. Nothing
+   * reaches the disk until write(); discard() drops it.
+   */
+  prepare (ops: BatchOp[]): PreparedBatch {
+    const batch = this.db.batch()
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value)
+      else batch.del(op.key)
+    }
+    let done = false
+    return {
+      write: async () => {
+        if (done) throw new Error('a prepared batch is written once')
+        done = true
+        if (this.failure !== undefined) {
+          await batch.close()
+          throw this.failure
+        }
+        try {
+          await batch.write()
+        } catch (err) {
+          throw this.failed(new StorageError(this.what, this.location, 'write', err))
+        }
+        this.onCommitted?.(ops)
+      },
+      discard: () => {
+        if (done) return
+        done = true
+        batch.close().catch(() => {})
+      }
     }
   }
 

@@ -32,8 +32,15 @@ export function checkInputOwners (tx: Transaction, spentAddresses: readonly Uint
   if (spentAddresses.length !== tx.inputs.length) {
     throw new RangeError(`${spentAddresses.length} spent addresses given for ${tx.inputs.length} inputs`)
   }
+  // inputs signed by the same key (coins of one address) hash it once
+  let lastKey: Uint8Array | undefined
+  let lastHash: Uint8Array | undefined
   tx.inputs.forEach((input, i) => {
-    if (!equalBytes(hash160(input.publicKey), spentAddresses[i])) {
+    if (lastKey === undefined || !equalBytes(lastKey, input.publicKey)) {
+      lastKey = input.publicKey
+      lastHash = hash160(input.publicKey)
+    }
+    if (!equalBytes(lastHash as Uint8Array, spentAddresses[i])) {
       throw new ValidationError('tx-pubkey-mismatch', `input ${i}: public key does not hash to the address of the output it spends`)
     }
   })

@@ -137,11 +137,11 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     checkTransaction(tx, this.params)
     // [REJECT] a coinbase only exists inside its block
     if (isCoinbase(tx)) throw new ValidationError('tx-coinbase-loose', 'a coinbase cannot be relayed on its own')
-    if (this.chain.getTxLocation(id) !== undefined) throw new ValidationError('txn-already-confirmed', `transaction ${idHex} is already in the chain`, 'ignore')
+    // [IGNORE] already confirmed: asked only when an input is missing (checkPoolInputs)
 
     const versionBefore = this.store.version
     // inputs, fee and chain limits first: all cheaper than the signatures
-    const first = this.checkInputs(tx, true)
+    const first = this.checkInputs(tx, id, true)
     const results = await this.verifier.verifyBatch(first.checks)
     const bad = results.indexOf(false)
     // [REJECT] every signature verifies
@@ -149,7 +149,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
 
     // Other transactions or blocks may have arrived while signatures were checked.
     if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
-    const checked = this.store.version === versionBefore ? first : this.checkInputs(tx, false)
+    const checked = this.store.version === versionBefore ? first : this.checkInputs(tx, id, false)
 
     const entry = this.newEntry(tx, id, idHex, this.now())
     this.store.insert(entry, checked)
@@ -170,8 +170,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /** The contextual checks against chain + pool (pool-inputs.ts); signature checks only when `withChecks`. */
-  private checkInputs (tx: Transaction, withChecks: boolean): InputsChecked {
-    return checkPoolInputs(tx, this.chain, this.store, { minFeeRate: this.minFeeRate, limits: this.limits }, withChecks)
+  private checkInputs (tx: Transaction, id: Uint8Array, withChecks: boolean): InputsChecked {
+    return checkPoolInputs(tx, id, this.chain, this.store, { minFeeRate: this.minFeeRate, limits: this.limits }, withChecks)
   }
 
   private trimToSize (): void {
@@ -264,7 +264,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private admitVerified (tx: Transaction, entry: MempoolEntry): MempoolEntry | undefined {
     if (this.entries.has(entry.txidHex) || this.chain.getTxLocation(entry.txid) !== undefined) return undefined
     try {
-      this.store.insert(entry, this.checkInputs(tx, false))
+      this.store.insert(entry, this.checkInputs(tx, entry.txid, false))
       return entry
     } catch (err) {
       if (err instanceof ValidationError) return undefined

@@ -22,8 +22,15 @@ export interface PoolPolicy {
   limits: MempoolLimits
 }
 
-/** Throws ValidationError ('ignore' for what is merely unwanted now); signature checks only when `withChecks`. */
-export function checkPoolInputs (tx: Transaction, chain: Chain, store: PoolStore, policy: PoolPolicy, withChecks: boolean): InputsChecked {
+/**
+ * Throws ValidationError ('ignore' for what is merely unwanted now); signature checks only when `withChecks`.
+ *
+ * "Already confirmed?" is asked only when an input is missing: a transaction
+ * in the active chain has spent every outpoint it names (txids are unique,
+ * BIP34), so one whose inputs all exist in the UTXO set or the pool cannot
+ * be confirmed. That saves a database read on every valid transaction.
+ */
+export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, store: PoolStore, policy: PoolPolicy, withChecks: boolean): InputsChecked {
   const parents = new Set<MempoolEntry>()
   const spendHeight = chain.height + 1
   let heightSensitive = tx.lockTime > 0
@@ -48,8 +55,12 @@ export function checkPoolInputs (tx: Transaction, chain: Chain, store: PoolStore
   try {
     result = checkTxInputs(tx, lookup, spendHeight, chain.params, withChecks)
   } catch (err) {
-    // An unknown input may be a parent we have not seen yet: not the sender's fault.
-    if (err instanceof ValidationError && err.code === 'tx-missing-inputs') throw new ValidationError(err.code, err.message, 'ignore')
+    if (err instanceof ValidationError && err.code === 'tx-missing-inputs') {
+      // [IGNORE] already confirmed: its inputs are spent by itself
+      if (chain.getTxLocation(id) !== undefined) throw new ValidationError('txn-already-confirmed', `transaction ${toHex(id)} is already in the chain`, 'ignore')
+      // An unknown input may be a parent we have not seen yet: not the sender's fault.
+      throw new ValidationError(err.code, err.message, 'ignore')
+    }
     throw err
   }
   const size = txSize(tx)

@@ -2,9 +2,9 @@
 // wallet views at a bounded cost per request, and the payments it makes.
 // FullNode (full-node.ts) assembles the parts and runs their lifecycle.
 import { fromHex, toHex } from '../core/bytes.js'
-import { decodeTx, encodeTx } from '../core/encoding.js'
+import { decodeTx } from '../core/encoding.js'
 import { isValidationError, ValidationError } from '../core/errors.js'
-import { txid } from '../core/tx.js'
+import { txBytes, txid } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import { SerialLock } from '../chain/serial-lock.js'
@@ -188,7 +188,8 @@ export class FullNodeApi extends RoleBase implements NodeApi {
       if (err instanceof ValidationError) throw new NodeError(err.code === 'txn-already-known' ? 'conflict' : 'invalid', err.code, err.message)
       throw err
     }
-    this.gossip.publish('tx', encodeTx(tx))
+    // the canonical bytes decodeTx or txid already produced, not a second encoding
+    this.gossip.publish('tx', txBytes(tx))
     return { txid: toHex(txid(tx)) }
   }
 

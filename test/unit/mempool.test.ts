@@ -64,6 +64,19 @@ describe('mempool acceptance', () => {
     expect(await code(tx)).toBe('txn-already-known')
   })
 
+  it('refuses a confirmed transaction as already confirmed, and one spending a spent coin as missing inputs', async () => {
+    const tx = pay(coins[0], 1000n)
+    const other = spend([coins[1], coins[2]], [{ address: miner.address, amount: coins[1].amount + coins[2].amount - 1000n }])
+    expect((await chain.processBlock(mineBlock(tip, [tx, other], miner, { fees: 2000n }))).status).toBe('connected')
+    expect(pool.size).toBe(0)
+    expect(await code(tx)).toBe('txn-already-confirmed')
+    expect(await code(other)).toBe('txn-already-confirmed')
+    // a different transaction spending one of the same coins: not confirmed, its input is gone
+    expect(await code(pay(coins[0], 2000n))).toBe('tx-missing-inputs')
+    // one input confirmed-spent, the other unspent: still a missing input, not "confirmed"
+    expect(await code(spend([coins[1], coins[3]], [{ address: miner.address, amount: 1000n }]))).toBe('tx-missing-inputs')
+  })
+
   it('lets the first seen spend win a double spend', async () => {
     const a = pay(coins[0], 1000n)
     const b = pay(coins[0], 5000n, newKey())

@@ -1,0 +1,84 @@
+// Coins in memory in front of the UTXO set in LevelDB, as Bitcoin Core's
+// CCoinsViewCache keeps them, but write-through: the database stays the
+// only truth. The cache learns of a change only from a batch that has been
+// written (ChainStore.onCommitted), so a crash loses nothing but the cache,
+// and a batch that failed changes nothing in it. Coins a block creates are
+// remembered at once: they are the ones the next transactions spend (the
+// mempool's lookups, then the next block's). Bounded: the oldest go first.
+import type { CoinLookup } from './coin-view.js'
+import type { Coin } from './records.js'
+import { decodeCoin } from './records.js'
+import { coinKey, Prefix, type BatchOp } from './db-layout.js'
+
+/** ~200 bytes each (key string, 33-byte value and its buffer): at most ~10 MiB. */
+export const DEFAULT_MAX_COINS = 50_000
+
+const COIN_KEY_BYTES = 37
+
+/** The map key of a coin: its database key as a latin1 string (cheaper than hex). */
+function mapKey (k: Uint8Array): string {
+  return Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1')
+}
+
+export class CoinCache implements CoinLookup {
+  /** Encoded coins (records.ts), decoded when asked for: most created coins are not asked for soon. */
+  private readonly coins = new Map<string, Uint8Array>()
+  /** Lookups answered from memory / from the database (for tests and benches). */
+  hits = 0
+  misses = 0
+
+  constructor (
+    /** A point read of the database. */
+    private readonly read: (key: Uint8Array) => Uint8Array | undefined,
+    readonly maxCoins = DEFAULT_MAX_COINS
+  ) {}
+
+  get size (): number {
+    return this.coins.size
+  }
+
+  /** The unspent output, or undefined. */
+  getCoin (id: Uint8Array, index: number): Coin | undefined {
+    const k = coinKey(id, index)
+    const s = mapKey(k)
+    const cached = this.coins.get(s)
+    if (cached !== undefined) {
+      this.hits++
+      return decodeCoin(cached)
+    }
+    this.misses++
+    const v = this.read(k)
+    if (v === undefined) return undefined
+    this.remember(s, v)
+    return decodeCoin(v)
+  }
+
+  /**
+   * A batch reached the disk: its coin writes now hold. Called after the
+   * write, on this thread, so a lookup before it read the state before the
+   * batch (or after, the same answer for those keys), and one after sees this.
+   */
+  committed (ops: readonly BatchOp[]): void {
+    for (const op of ops) {
+      const k = op.key
+      if (k.length !== COIN_KEY_BYTES || k[0] !== Prefix.coin) continue
+      const s = mapKey(k)
+      this.coins.delete(s)
+      if (op.type === 'put') this.remember(s, op.value)
+    }
+  }
+
+  /** Forgets everything (after a failed write the disk's state is not known for sure). */
+  clear (): void {
+    this.coins.clear()
+  }
+
+  private remember (s: string, value: Uint8Array): void {
+    this.coins.set(s, value)
+    if (this.coins.size > this.maxCoins) {
+      // Map iterates in insertion order: the first key is the oldest
+      const oldest = this.coins.keys().next().value as string
+      this.coins.delete(oldest)
+    }
+  }
+}
