@@ -30,6 +30,8 @@
 // announced chain as unverified until its headers arrive, and times out a
 // headers sync that does not finish within 15 min + 1 ms per header.)
 import { blockHash, blockHashHex } from '../core/block.js'
+import { toHex } from '../core/bytes.js'
+import type { Block } from '../core/types.js'
 import { ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
 import { hasData, isInvalid, type IndexEntry } from '../chain/block-index.js'
@@ -94,6 +96,8 @@ export class BlockFetcher {
   private readonly inFlight = new Set<string>()
   /** Header syncs running, one per peer at most. */
   private readonly headerSyncs = new Map<string, Promise<HeaderSyncResult>>()
+  /** Settled (and replaced) whenever a downloaded block was processed or a batch let go of its blocks. */
+  private progress = promiseWithResolve()
 
   constructor (opts: BlockFetcherOptions) {
     this.chain = opts.chain
@@ -276,6 +280,11 @@ export class BlockFetcher {
             reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
             return
           }
+          // in chain order: a block whose parent another worker is still
+          // processing waits for it, so each block connects as it is
+          // stored (one write) with the signatures verified on arrival
+          await this.parentProcessed(block, batch)
+          if (this.stopped) return
           try {
             await this.chain.processBlock(block)
           } catch (err) {
@@ -286,6 +295,7 @@ export class BlockFetcher {
             if (!(err instanceof ValidationError)) throw err
           }
           this.opts.onBlock?.()
+          this.madeProgress()
         }
         if (res.blocks.length === 0) failures++
       } catch (err) {
@@ -294,7 +304,37 @@ export class BlockFetcher {
         this.opts.log.debug('block download failed', { peer: peerId, err: (err as Error).message })
       } finally {
         for (const e of batch) this.inFlight.delete(e.hashHex)
+        this.madeProgress()
       }
     }
   }
+
+  private madeProgress (): void {
+    this.progress.resolve()
+    this.progress = promiseWithResolve()
+  }
+
+  /**
+   * Waits while the block's parent is being fetched or processed by another
+   * worker. That worker either processes it or lets go of it (a failed
+   * request ends at the request timeout), so the wait is bounded; a parent
+   * nobody holds does not hold the block back (it is then stored, and
+   * connects when its parent arrives).
+   */
+  private async parentProcessed (block: Block, own: IndexEntry[]): Promise<void> {
+    const parentHex = toHex(block.header.prevHash)
+    if (own.some(e => e.hashHex === parentHex)) return
+    for (;;) {
+      if (this.stopped || !this.inFlight.has(parentHex)) return
+      const parent = this.chain.getEntry(parentHex)
+      if (parent === undefined || hasData(parent)) return
+      await this.progress.promise
+    }
+  }
+}
+
+function promiseWithResolve (): { promise: Promise<void>, resolve: () => void } {
+  let resolve: () => void = () => {}
+  const promise = new Promise<void>(r => { resolve = r })
+  return { promise, resolve }
 }
