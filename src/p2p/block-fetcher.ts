@@ -31,6 +31,7 @@
 // headers sync that does not finish within 15 min + 1 ms per header.)
 import { blockHash, blockHashHex } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
+import { blockBytes } from '../core/encoding.js'
 import type { Block } from '../core/types.js'
 import { ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
@@ -53,6 +54,14 @@ const MAX_PROBES = 8
 /** A header sync must finish within this plus HEADER_SYNC_PER_HEADER_MS per header claimed (Core: 15 min + 1 ms). */
 const HEADER_SYNC_BASE_MS = 15 * 60_000
 const HEADER_SYNC_PER_HEADER_MS = 1
+/**
+ * Bytes of blocks one request asks for, at most: each worker holds its reply
+ * decoded (several times its bytes in objects) while its blocks connect and
+ * their signatures are verified, so this bounds a syncing node's memory
+ * whatever the blocks' size, while a reply of small blocks still fills
+ * blocksPerReply (footprint_chain in BENCHMARKS.md).
+ */
+const REPLY_TARGET_BYTES = 1024 * 1024
 /** How often a worker with nothing to take looks for blocks another worker handed back. */
 const HAND_BACK_POLL_MS = 20
 /** A header sync ended: 'ok' when the peer delivered what it claimed. */
@@ -96,6 +105,8 @@ export class BlockFetcher {
   private readonly inFlight = new Set<string>()
   /** Header syncs running, one per peer at most. */
   private readonly headerSyncs = new Map<string, Promise<HeaderSyncResult>>()
+  /** Average size of the blocks received so far (bytes), for how many to ask for at once. */
+  private blockBytesSeen = { blocks: 0, bytes: 0 }
   /** Settled (and replaced) whenever a downloaded block was processed or a batch let go of its blocks. */
   private progress = promiseWithResolve()
 
@@ -238,7 +249,10 @@ export class BlockFetcher {
   /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
   private takeBatch (queue: IndexEntry[], has: Set<string>): IndexEntry[] {
     const batch: IndexEntry[] = []
-    for (let i = 0; i < queue.length && batch.length < this.limits.blocksPerReply; i++) {
+    const seen = this.blockBytesSeen
+    const average = seen.blocks === 0 ? 0 : seen.bytes / seen.blocks
+    const max = Math.max(1, Math.min(this.limits.blocksPerReply, Math.floor(REPLY_TARGET_BYTES / Math.max(average, 1))))
+    for (let i = 0; i < queue.length && batch.length < max; i++) {
       const e = queue[i]
       if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
       if (!has.has(e.hashHex) || this.inFlight.has(e.hashHex)) continue
@@ -269,6 +283,7 @@ export class BlockFetcher {
         const res = await this.opts.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
         if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
         const wanted = new Set(batch.map(e => e.hashHex))
+        this.noteSizes(res.blocks)
         const hashes = res.blocks.map(b => blockHashHex(b.header))
         // a pipeline: these blocks' signatures are verified in the worker
         // pool while the blocks before them (this reply's and the other
@@ -307,6 +322,13 @@ export class BlockFetcher {
         this.madeProgress()
       }
     }
+  }
+
+  /** Keeps the average block size of the recent replies (recent blocks weigh more as the count is halved). */
+  private noteSizes (blocks: Block[]): void {
+    const seen = this.blockBytesSeen
+    for (const b of blocks) { seen.blocks++; seen.bytes += blockBytes(b).length }
+    if (seen.blocks > 256) { seen.blocks /= 2; seen.bytes /= 2 }
   }
 
   private madeProgress (): void {
