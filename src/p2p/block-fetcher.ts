@@ -120,6 +120,8 @@ export class BlockFetcher {
   /** Stops asking at once: requests failing from now on are not the peers' fault. */
   halt (): void {
     this.stopped = true
+    // workers waiting for another's block stop waiting
+    this.madeProgress()
   }
 
   /** Resolves once every header sync has ended. */
