@@ -62,6 +62,8 @@ const HEADER_SYNC_PER_HEADER_MS = 1
  * blocksPerReply (footprint_chain in BENCHMARKS.md).
  */
 const REPLY_TARGET_BYTES = 1024 * 1024
+/** Blocks asked for before any block's size is known. */
+const FIRST_REQUEST_BLOCKS = 2
 /** How often a worker with nothing to take looks for blocks another worker handed back. */
 const HAND_BACK_POLL_MS = 20
 /** A header sync ended: 'ok' when the peer delivered what it claimed. */
@@ -253,7 +255,8 @@ export class BlockFetcher {
     const batch: IndexEntry[] = []
     const seen = this.blockBytesSeen
     const average = seen.blocks === 0 ? 0 : seen.bytes / seen.blocks
-    const max = Math.max(1, Math.min(this.limits.blocksPerReply, Math.floor(REPLY_TARGET_BYTES / Math.max(average, 1))))
+    // before the first reply the size is unknown: a small first request (two workers would otherwise hold 2 x blocksPerReply full blocks)
+    const max = seen.blocks === 0 ? FIRST_REQUEST_BLOCKS : Math.max(1, Math.min(this.limits.blocksPerReply, Math.floor(REPLY_TARGET_BYTES / Math.max(average, 1))))
     for (let i = 0; i < queue.length && batch.length < max; i++) {
       const e = queue[i]
       if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
