@@ -31,7 +31,6 @@
 // headers sync that does not finish within 15 min + 1 ms per header.)
 import { blockHash, blockHashHex } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
-import { blockBytes } from '../core/encoding.js'
 import type { Block } from '../core/types.js'
 import { ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
@@ -43,6 +42,7 @@ import type { PeerReputation } from './reputation.js'
 import { PeerAction, type PeerActionSpec } from './peer-actions.js'
 import type { PeerChainState, PeerStatus, SyncRequestFn } from './peer-status.js'
 import type { SyncResponse } from './sync-messages.js'
+import { ChangeSignal, ReplySizer } from './download-pacing.js'
 
 /**
  * Untrusted peers probed for headers at the same time: more simultaneous
@@ -54,16 +54,6 @@ const MAX_PROBES = 8
 /** A header sync must finish within this plus HEADER_SYNC_PER_HEADER_MS per header claimed (Core: 15 min + 1 ms). */
 const HEADER_SYNC_BASE_MS = 15 * 60_000
 const HEADER_SYNC_PER_HEADER_MS = 1
-/**
- * Bytes of blocks one request asks for, at most: each worker holds its reply
- * decoded (several times its bytes in objects) while its blocks connect and
- * their signatures are verified, so this bounds a syncing node's memory
- * whatever the blocks' size, while a reply of small blocks still fills
- * blocksPerReply (footprint_chain in BENCHMARKS.md).
- */
-const REPLY_TARGET_BYTES = 1024 * 1024
-/** Blocks asked for before any block's size is known. */
-const FIRST_REQUEST_BLOCKS = 2
 /** How often a worker with nothing to take looks for blocks another worker handed back. */
 const HAND_BACK_POLL_MS = 20
 /** A header sync ended: 'ok' when the peer delivered what it claimed. */
@@ -107,23 +97,24 @@ export class BlockFetcher {
   private readonly inFlight = new Set<string>()
   /** Header syncs running, one per peer at most. */
   private readonly headerSyncs = new Map<string, Promise<HeaderSyncResult>>()
-  /** Average size of the blocks received so far (bytes), for how many to ask for at once. */
-  private blockBytesSeen = { blocks: 0, bytes: 0 }
-  /** Settled (and replaced) whenever a downloaded block was processed or a batch let go of its blocks. */
-  private progress = promiseWithResolve()
+  /** How many blocks a request asks for. */
+  private readonly sizer: ReplySizer
+  /** Notified whenever a downloaded block was processed or a batch let go of its blocks. */
+  private readonly progress = new ChangeSignal()
 
   constructor (opts: BlockFetcherOptions) {
     this.chain = opts.chain
     this.limits = opts.limits
     this.peers = opts.peers
     this.opts = opts
+    this.sizer = new ReplySizer(opts.limits.blocksPerReply)
   }
 
   /** Stops asking at once: requests failing from now on are not the peers' fault. */
   halt (): void {
     this.stopped = true
     // workers waiting for another's block stop waiting
-    this.madeProgress()
+    this.progress.notify()
   }
 
   /** Resolves once every header sync has ended. */
@@ -253,10 +244,7 @@ export class BlockFetcher {
   /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
   private takeBatch (queue: IndexEntry[], has: Set<string>): IndexEntry[] {
     const batch: IndexEntry[] = []
-    const seen = this.blockBytesSeen
-    const average = seen.blocks === 0 ? 0 : seen.bytes / seen.blocks
-    // before the first reply the size is unknown: a small first request (two workers would otherwise hold 2 x blocksPerReply full blocks)
-    const max = seen.blocks === 0 ? FIRST_REQUEST_BLOCKS : Math.max(1, Math.min(this.limits.blocksPerReply, Math.floor(REPLY_TARGET_BYTES / Math.max(average, 1))))
+    const max = this.sizer.count
     for (let i = 0; i < queue.length && batch.length < max; i++) {
       const e = queue[i]
       if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
@@ -288,7 +276,7 @@ export class BlockFetcher {
         const res = await this.opts.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
         if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
         const wanted = new Set(batch.map(e => e.hashHex))
-        this.noteSizes(res.blocks)
+        this.sizer.note(res.blocks)
         const hashes = res.blocks.map(b => blockHashHex(b.header))
         // a pipeline: these blocks' signatures are verified in the worker
         // pool while the blocks before them (this reply's and the other
@@ -315,7 +303,7 @@ export class BlockFetcher {
             if (!(err instanceof ValidationError)) throw err
           }
           this.opts.onBlock?.()
-          this.madeProgress()
+          this.progress.notify()
         }
         if (res.blocks.length === 0) failures++
       } catch (err) {
@@ -324,21 +312,9 @@ export class BlockFetcher {
         this.opts.log.debug('block download failed', { peer: peerId, err: (err as Error).message })
       } finally {
         for (const e of batch) this.inFlight.delete(e.hashHex)
-        this.madeProgress()
+        this.progress.notify()
       }
     }
-  }
-
-  /** Keeps the average block size of the recent replies (recent blocks weigh more as the count is halved). */
-  private noteSizes (blocks: Block[]): void {
-    const seen = this.blockBytesSeen
-    for (const b of blocks) { seen.blocks++; seen.bytes += blockBytes(b).length }
-    if (seen.blocks > 256) { seen.blocks /= 2; seen.bytes /= 2 }
-  }
-
-  private madeProgress (): void {
-    this.progress.resolve()
-    this.progress = promiseWithResolve()
   }
 
   /**
@@ -355,13 +331,7 @@ export class BlockFetcher {
       if (this.stopped || !this.inFlight.has(parentHex)) return
       const parent = this.chain.getEntry(parentHex)
       if (parent === undefined || hasData(parent)) return
-      await this.progress.promise
+      await this.progress.changed()
     }
   }
-}
-
-function promiseWithResolve (): { promise: Promise<void>, resolve: () => void } {
-  let resolve: () => void = () => {}
-  const promise = new Promise<void>(r => { resolve = r })
-  return { promise, resolve }
 }
