@@ -183,3 +183,15 @@ function varint (n: number): number[] {
   out.push(n)
   return out
 }
+
+describe('fixture signatures on libsecp256k1', () => {
+  it('are the bytes @noble makes (RFC 6979, low S)', async () => {
+    const { sign, newKey } = await import('../../bench/support/chain-fixtures.js')
+    const { signDigest } = await import('../../src/crypto/keys.js')
+    for (let i = 0; i < 50; i++) {
+      const key = newKey()
+      const digest = rand(32)
+      expect(u8(sign(digest, key.priv))).toEqual(u8(signDigest(digest, key.priv)))
+    }
+  })
+})
