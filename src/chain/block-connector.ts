@@ -56,6 +56,8 @@ export interface ConnectOptions {
   coins?: CoinLookup
   /** Stage the ops in the store while the signatures are verified (result.batch: only the write is left). */
   stage?: boolean
+  /** With `stage`: ops staged in the same batch ahead of the block's (its own data, when it arrives on the tip). */
+  alongside?: BatchOp[]
 }
 
 export interface ConnectResult {
@@ -114,7 +116,7 @@ export async function connectBlock (
   ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
   ops.push(...indexOps(block, entry, spentByTx, true))
   ops.push({ type: 'put', key: META_TIP, value: entry.hash })
-  const batch = opts.stage === true ? store.prepare(ops) : undefined
+  const batch = opts.stage === true ? store.prepare(opts.alongside !== undefined ? [...opts.alongside, ...ops] : ops) : undefined
 
   let bad: number
   try {

@@ -5,7 +5,7 @@
 import { blockHash } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
 import { medianTimePast, type AncestorLookup } from '../core/contextual.js'
-import { encodeBlock } from '../core/encoding.js'
+import { blockBytes, encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
 import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
@@ -26,7 +26,7 @@ import { InvalidBlocks } from './invalid-blocks.js'
 import { OrphanPool } from './orphans.js'
 import { emitToEach, logListenerError } from './safe-emit.js'
 import { type Coin, encodeTxLocation, STATUS_HAVE_DATA, type TxLocation } from './records.js'
-import type { StorageError } from './store.js'
+import type { BatchOp, StorageError } from './store.js'
 import type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult } from './chain-types.js'
 
 export type { AddressHistoryItem }
@@ -219,17 +219,28 @@ export class Chain extends HeaderTree<ChainEvents> {
     const entry: IndexEntry = existing === undefined
       ? BlockIndex.create(block.header, parent, STATUS_HAVE_DATA)
       : { ...existing, status: existing.status | STATUS_HAVE_DATA }
-    await this.store.write([
+    const dataOps: BatchOp[] = [
       indexRecordOp(entry),
-      { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(block) }
-    ])
-    if (existing === undefined) {
-      this.index.insert(entry)
-      this.noteHeader(entry)
-    } else {
-      existing.status = entry.status
+      // the bytes the block arrived as (canonical: the decoder checked), not encoded again
+      { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) }
+    ]
+    const remember = (): IndexEntry => {
+      if (existing === undefined) {
+        this.index.insert(entry)
+        this.noteHeader(entry)
+      } else {
+        existing.status = entry.status
+      }
+      return existing ?? entry
     }
-    this.forkChoice.stored(existing ?? entry, block)
+    // the next block of the active chain (a sync, a new block): its data and
+    // its connection go to disk in one batch
+    if (parent === this.tip && this.forkChoice.wouldConnectFirst(entry)) {
+      await this.forkChoice.connectArriving(entry, block, dataOps, remember)
+      return { status: 'pending', hash: hashHex }
+    }
+    await this.store.write(dataOps)
+    this.forkChoice.stored(remember(), block)
     return { status: 'pending', hash: hashHex }
   }
 

@@ -10,6 +10,7 @@ import { DecodeError } from './errors.js'
 import { equalBytes } from './bytes.js'
 import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types.js'
 import { HEADER_BYTES } from './types.js'
+import { readLengthDelimited } from './wire-walk.js'
 
 // The generated shapes: a field renamed in the .proto fails to compile here.
 type WireTx = minicoin.v1.Transaction.$Properties
@@ -143,9 +144,56 @@ export function encodeBlock (block: Block): Uint8Array {
   return wire.Block.encode(blockToWire(block)).finish()
 }
 
+// The canonical bytes a decoded block arrived as, so storing or serving it
+// never encodes it again (a decoded block is never mutated).
+const blockBytesCache = new WeakMap<Block, Uint8Array>()
+
+/** The canonical bytes of a block: as it was decoded, or encoded now. */
+export function blockBytes (block: Block): Uint8Array {
+  return blockBytesCache.get(block) ?? encodeBlock(block)
+}
+
 export function decodeBlock (bytes: Uint8Array, maxBytes: number): Block {
+  if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
+    const fast = decodeCanonicalBlock(bytes, maxBytes)
+    if (fast !== undefined) return fast
+  }
+  // not in the canonical shape (or not bytes): the full decoder names what is wrong
   const block = blockFromWire(decodeWire(wire.Block, bytes, maxBytes, 'block'))
   requireCanonical(bytes, encodeBlock(block), 'block')
+  blockBytesCache.set(block, bytes.slice())
+  return block
+}
+
+/**
+ * A block in its canonical encoding, decoded part by part: the header field
+ * first, then one field per transaction, each with a one-byte tag and a
+ * minimal length, each part canonical itself (decodeTx and
+ * decodeHeaderMessage re-encode and compare). Those are exactly the bytes
+ * encodeBlock writes, so the whole block is canonical without encoding it
+ * again, and each transaction keeps its own bytes for txid and sighash.
+ * Undefined when the bytes are not in that shape or a part does not decode.
+ */
+function decodeCanonicalBlock (bytes: Uint8Array, maxBytes: number): Block | undefined {
+  const head = readLengthDelimited(bytes, 0)
+  if (head === undefined || head.tag !== BLOCK_HEADER_TAG) return undefined
+  let block: Block
+  try {
+    const header = decodeHeaderMessage(bytes.subarray(head.start, head.end))
+    const transactions: Transaction[] = []
+    for (let pos = head.end; pos < bytes.length;) {
+      const f = readLengthDelimited(bytes, pos)
+      if (f === undefined || f.tag !== BLOCK_TX_TAG) return undefined
+      transactions.push(decodeTx(bytes.subarray(f.start, f.end), maxBytes))
+      pos = f.end
+    }
+    block = { header, transactions }
+  } catch {
+    // a bad part: the full decoder reports it as it always has
+    return undefined
+  }
+  // a copy: a subarray would keep the whole message it came in (a sync reply) alive
+  blockBytesCache.set(block, bytes.slice())
   return block
 }
 

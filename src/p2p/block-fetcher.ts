@@ -30,6 +30,8 @@
 // announced chain as unverified until its headers arrive, and times out a
 // headers sync that does not finish within 15 min + 1 ms per header.)
 import { blockHash, blockHashHex } from '../core/block.js'
+import { toHex } from '../core/bytes.js'
+import type { Block } from '../core/types.js'
 import { ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
 import { hasData, isInvalid, type IndexEntry } from '../chain/block-index.js'
@@ -40,6 +42,7 @@ import type { PeerReputation } from './reputation.js'
 import { PeerAction, type PeerActionSpec } from './peer-actions.js'
 import type { PeerChainState, PeerStatus, SyncRequestFn } from './peer-status.js'
 import type { SyncResponse } from './sync-messages.js'
+import { ChangeSignal, ReplySizer } from './download-pacing.js'
 
 /**
  * Untrusted peers probed for headers at the same time: more simultaneous
@@ -94,17 +97,24 @@ export class BlockFetcher {
   private readonly inFlight = new Set<string>()
   /** Header syncs running, one per peer at most. */
   private readonly headerSyncs = new Map<string, Promise<HeaderSyncResult>>()
+  /** How many blocks a request asks for. */
+  private readonly sizer: ReplySizer
+  /** Notified whenever a downloaded block was processed or a batch let go of its blocks. */
+  private readonly progress = new ChangeSignal()
 
   constructor (opts: BlockFetcherOptions) {
     this.chain = opts.chain
     this.limits = opts.limits
     this.peers = opts.peers
     this.opts = opts
+    this.sizer = new ReplySizer(opts.limits.blocksPerReply)
   }
 
   /** Stops asking at once: requests failing from now on are not the peers' fault. */
   halt (): void {
     this.stopped = true
+    // workers waiting for another's block stop waiting
+    this.progress.notify()
   }
 
   /** Resolves once every header sync has ended. */
@@ -234,7 +244,8 @@ export class BlockFetcher {
   /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
   private takeBatch (queue: IndexEntry[], has: Set<string>): IndexEntry[] {
     const batch: IndexEntry[] = []
-    for (let i = 0; i < queue.length && batch.length < this.limits.blocksPerReply; i++) {
+    const max = this.sizer.count
+    for (let i = 0; i < queue.length && batch.length < max; i++) {
       const e = queue[i]
       if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
       if (!has.has(e.hashHex) || this.inFlight.has(e.hashHex)) continue
@@ -265,6 +276,7 @@ export class BlockFetcher {
         const res = await this.opts.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
         if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
         const wanted = new Set(batch.map(e => e.hashHex))
+        this.sizer.note(res.blocks)
         const hashes = res.blocks.map(b => blockHashHex(b.header))
         // a pipeline: these blocks' signatures are verified in the worker
         // pool while the blocks before them (this reply's and the other
@@ -276,6 +288,11 @@ export class BlockFetcher {
             reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
             return
           }
+          // in chain order: a block whose parent another worker is still
+          // processing waits for it, so each block connects as it is
+          // stored (one write) with the signatures verified on arrival
+          await this.parentProcessed(block, batch)
+          if (this.stopped) return
           try {
             await this.chain.processBlock(block)
           } catch (err) {
@@ -286,6 +303,7 @@ export class BlockFetcher {
             if (!(err instanceof ValidationError)) throw err
           }
           this.opts.onBlock?.()
+          this.progress.notify()
         }
         if (res.blocks.length === 0) failures++
       } catch (err) {
@@ -294,7 +312,26 @@ export class BlockFetcher {
         this.opts.log.debug('block download failed', { peer: peerId, err: (err as Error).message })
       } finally {
         for (const e of batch) this.inFlight.delete(e.hashHex)
+        this.progress.notify()
       }
+    }
+  }
+
+  /**
+   * Waits while the block's parent is being fetched or processed by another
+   * worker. That worker either processes it or lets go of it (a failed
+   * request ends at the request timeout), so the wait is bounded; a parent
+   * nobody holds does not hold the block back (it is then stored, and
+   * connects when its parent arrives).
+   */
+  private async parentProcessed (block: Block, own: IndexEntry[]): Promise<void> {
+    const parentHex = toHex(block.header.prevHash)
+    if (own.some(e => e.hashHex === parentHex)) return
+    for (;;) {
+      if (this.stopped || !this.inFlight.has(parentHex)) return
+      const parent = this.chain.getEntry(parentHex)
+      if (parent === undefined || hasData(parent)) return
+      await this.progress.changed()
     }
   }
 }

@@ -5,7 +5,8 @@
 // the decoded message is encoded again and must give the same bytes.
 import protobuf from 'protobufjs/minimal.js'
 import { bigIntToBytes, bytesToBigInt, equalBytes } from '../core/bytes.js'
-import { blockFromWire, bytesOf, decodeWire, encodeBlock, headerFromWire, headerToWire } from '../core/encoding.js'
+import { blockFromWire, bytesOf, decodeBlock, decodeWire, encodeBlock, headerFromWire, headerToWire } from '../core/encoding.js'
+import { readLengthDelimited } from '../core/wire-walk.js'
 import { DecodeError } from '../core/errors.js'
 import { wire, type minicoin } from '../core/wire/schema.js'
 import type { Block, BlockHeader } from '../core/types.js'
@@ -120,6 +121,10 @@ export function encodeSyncResponse (r: SyncResponse): Uint8Array {
 }
 
 export function decodeSyncResponse (bytes: Uint8Array, maxBytes: number, maxHeaders: number, maxBlocks: number): SyncResponse {
+  if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
+    const blocks = decodeCanonicalBlocksReply(bytes, maxBytes, maxBlocks)
+    if (blocks !== undefined) return blocks
+  }
   const res = decodeSyncResponseFields(bytes, maxBytes, maxHeaders, maxBlocks)
   let canonical: Uint8Array
   try {
@@ -147,4 +152,40 @@ function decodeSyncResponseFields (bytes: Uint8Array, maxBytes: number, maxHeade
   }
   if (m.error != null) return { kind: 'error', code: m.error.code ?? '', message: m.error.message ?? '' }
   throw new DecodeError('decode-empty', 'sync response has no body')
+}
+
+const BLOCKS_REPLY_TAG = (3 << 3) | 2
+const REPLY_BLOCK_TAG = (1 << 3) | 2
+const REPLY_NOT_FOUND_TAG = (2 << 3) | 2
+
+/**
+ * A blocks reply in the one shape encodeBlocksResponse writes (one-byte
+ * tags, minimal lengths, blocks before not-found hashes, each block
+ * canonical: decodeBlock), decoded block by block without encoding the
+ * reply again; each block keeps the bytes it came as, which the chain
+ * stores. Undefined for anything else: the full decoder then gives the
+ * precise error (or decodes another kind of reply).
+ */
+function decodeCanonicalBlocksReply (bytes: Uint8Array, maxBytes: number, maxBlocks: number): SyncResponse | undefined {
+  const outer = readLengthDelimited(bytes, 0)
+  if (outer === undefined || outer.tag !== BLOCKS_REPLY_TAG || outer.end !== bytes.length) return undefined
+  const blocks: Block[] = []
+  const notFound: Uint8Array[] = []
+  try {
+    for (let pos = outer.start; pos < outer.end;) {
+      const f = readLengthDelimited(bytes, pos, outer.end)
+      if (f === undefined) return undefined
+      if (f.tag === REPLY_BLOCK_TAG && notFound.length === 0 && blocks.length < maxBlocks) {
+        blocks.push(decodeBlock(bytes.subarray(f.start, f.end), maxBytes))
+      } else if (f.tag === REPLY_NOT_FOUND_TAG && notFound.length < maxBlocks && f.end - f.start === 32) {
+        notFound.push(bytes.slice(f.start, f.end))
+      } else {
+        return undefined
+      }
+      pos = f.end
+    }
+  } catch {
+    return undefined
+  }
+  return { kind: 'blocks', blocks, notFound }
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
+import { hasData, isInvalid } from '../../src/chain/block-index.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { regtest } from '../../src/core/params.js'
 import { blockHashHex } from '../../src/core/block.js'
@@ -54,6 +55,29 @@ describe('chain: connecting blocks', () => {
     const history = await chain.addressHistory(miner.address, 0, 100)
     expect(history.map(h => h.height)).toEqual([1, 2, 3, 4, 5])
     expect((await chain.processBlock(blocks[2])).status).toBe('duplicate')
+  })
+
+  it('stores and connects a block that extends the tip in one write, and stores one that fails to connect as invalid', async () => {
+    const { blocks } = mineChain(genesisTip(), 3, miner)
+    // every batch that reaches the disk, written at once or staged first
+    const store = (chain as unknown as { store: { onCommitted: ((ops: unknown[]) => void) | undefined } }).store
+    const committed = store.onCommitted
+    let writes = 0
+    store.onCommitted = (ops) => { writes++; committed?.(ops) }
+    await chain.processBlock(blocks[0])
+    expect(writes).toBe(1)
+    // the coinbase claims too much: checked only when it connects
+    const greedy = mineBlock(tipOf(blocks[0], 1), [], miner, { coinbaseAmount: 10n ** 15n })
+    expect(await rejectCode(greedy)).toBe('cb-amount-too-large')
+    expect(chain.height).toBe(1)
+    await chain.close()
+    chain = await open()
+    const entry = chain.getEntry(blockHashHex(greedy.header))
+    expect(entry !== undefined && isInvalid(entry) && hasData(entry)).toBe(true)
+    expect(chain.getBlock(blockHashHex(greedy.header))).toBeDefined()
+    expect(await rejectCode(greedy)).not.toBe('accepted')
+    await connectAll(blocks.slice(1))
+    expect(chain.height).toBe(3)
   })
 
   it('spends a mature coinbase, pays the fee to the miner and indexes both sides', async () => {

@@ -36,6 +36,8 @@ let fetcher: BlockFetcher
 let asked: Array<{ peer: string, req: SyncRequest }>
 /** Per peer, how it answers (default: honestly, from `source`). */
 let behaviour: Map<string, (req: SyncRequest) => Promise<SyncResponse>>
+/** The fake request function the fetcher is given. */
+let request: (peer: PeerId, req: SyncRequest) => Promise<SyncResponse>
 
 function peerId (id: string): PeerId {
   return { toString: () => id } as unknown as PeerId
@@ -77,7 +79,7 @@ beforeEach(async () => {
   reputation = new PeerReputation({ now: () => 1_000_000 })
   asked = []
   behaviour = new Map()
-  const request = async (peer: PeerId, req: SyncRequest): Promise<SyncResponse> => {
+  request = async (peer: PeerId, req: SyncRequest): Promise<SyncResponse> => {
     asked.push({ peer: peer.toString(), req })
     return await (behaviour.get(peer.toString()) ?? honest)(req)
   }
@@ -136,10 +138,34 @@ describe('block download', () => {
     expect(await fetcher.downloadBlocks()).toBe(true)
     expect(chain.height).toBe(HEIGHT)
     const blocksAsked = (peer: string): Set<string> => new Set(asked.filter(a => a.peer === peer && a.req.kind === 'getBlocks').flatMap(a => a.req.kind === 'getBlocks' ? a.req.hashes.map(toHex) : []))
-    // the failing peer's workers were first in line and took every block...
-    expect(blocksAsked('failing').size).toBe(HEIGHT)
+    // the failing peer's workers were first in line and took blocks...
+    expect(blocksAsked('failing').size).toBeGreaterThan(0)
     // ...and every one of them came from the other peer
     expect(blocksAsked('good')).toEqual(new Set(blocks.map(b => blockHashHex(b.header))))
+    for (const hash of blocksAsked('failing')) expect(blocksAsked('good').has(hash)).toBe(true)
+  })
+
+  it('connects each block as it is processed when a later reply arrives first (one write per block, signatures verified on arrival)', async () => {
+    // replies of two blocks, so the peer's two workers share the chain; the
+    // first reply is held back until the second has arrived
+    fetcher = new BlockFetcher({ chain, limits: { ...limits, blocksPerReply: 2 }, peers, reputation, request: async (peer, req) => await request(peer, req), log: silentLogger, schedule: () => {} })
+    claimSourceChain('peer')
+    let second: () => void = () => {}
+    const secondArrived = new Promise<void>(resolve => { second = resolve })
+    let replies = 0
+    behaviour.set('peer', async (req) => {
+      const n = replies++
+      const res = await honest(req)
+      if (n === 0) await secondArrived
+      if (n === 1) setImmediate(second)
+      return res
+    })
+    const statuses: string[] = []
+    chain.on('processed', status => statuses.push(status))
+    expect(await fetcher.downloadBlocks()).toBe(true)
+    expect(chain.height).toBe(HEIGHT)
+    // no block was stored ahead of its parent ('side') to be read back and connected later
+    expect(statuses).toEqual(Array(HEIGHT).fill('connected'))
   })
 
   it('charges a peer for a block it was not asked for, and stores none of its reply', async () => {
