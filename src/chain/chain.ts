@@ -1,19 +1,16 @@
 // The chain engine: block index with side branches, most-work fork choice,
 // reorganisation with undo data, orphans. All state changes run one at a
-// time through a lock. Reads of the database are in chain-queries.ts (the
-// key layout: db-layout.ts), start-up in index-loader.ts.
-import { blockHash } from '../core/block.js'
-import { toHex } from '../core/bytes.js'
+// time through a lock. A block's arrival is in block-acceptance.ts, reads of
+// the database in chain-queries.ts (the key layout: db-layout.ts), start-up
+// in index-loader.ts.
 import { medianTimePast, type AncestorLookup } from '../core/contextual.js'
-import { blockBytes, encodeBlock } from '../core/encoding.js'
+import { encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
 import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
-import { checkBlock } from '../core/validate.js'
-import { workForBits } from '../core/pow.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
-import { BlockIndex, hasData, isInvalid, type IndexEntry } from './block-index.js'
-import { antiDosWorkThreshold } from './header-presync.js'
+import { hasData, isInvalid, type IndexEntry } from './block-index.js'
+import { BlockAcceptance } from './block-acceptance.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
@@ -26,7 +23,7 @@ import { InvalidBlocks } from './invalid-blocks.js'
 import { OrphanPool } from './orphans.js'
 import { emitToEach, logListenerError } from './safe-emit.js'
 import { type Coin, encodeTxLocation, STATUS_HAVE_DATA, type TxLocation } from './records.js'
-import type { BatchOp, StorageError } from './store.js'
+import type { StorageError } from './store.js'
 import type { BlockStatus, ChainEvents, HeaderBatch, HeaderPrecheck, ProcessResult } from './chain-types.js'
 
 export type { AddressHistoryItem }
@@ -64,6 +61,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   /** Why blocks were found invalid (bounded). */
   private readonly invalid: InvalidBlocks
   private readonly forkChoice: ForkChoice
+  /** A block's arrival: checks, then store or store-and-connect (block-acceptance.ts). */
+  private readonly acceptance: BlockAcceptance
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
 
@@ -85,6 +84,17 @@ export class Chain extends HeaderTree<ChainEvents> {
       params: this.params,
       invalid: this.invalid,
       emit: (event, ...args) => { this.emit(event, ...args) }
+    })
+    this.acceptance = new BlockAcceptance({
+      index: this.index,
+      store: this.store,
+      orphans: this.orphans,
+      invalid: this.invalid,
+      forkChoice: this.forkChoice,
+      verifier: this.verifier,
+      params: this.params,
+      precheckHeader: header => this.precheckHeader(header),
+      noteHeader: entry => { this.noteHeader(entry) }
     })
   }
 
@@ -168,10 +178,10 @@ export class Chain extends HeaderTree<ChainEvents> {
 
   private async processBlockLocked (block: Block): Promise<ProcessResult> {
     return await this.lock.run(async () => {
-      const result = await this.acceptBlock(block)
+      const result = await this.acceptance.accept(block)
       if (result.status !== 'orphan' && result.status !== 'duplicate') {
         await this.forkChoice.activateBestChain()
-        await this.connectOrphans(result.hash)
+        await this.acceptance.connectOrphans(result.hash)
         const entry = this.index.get(result.hash)!
         if (isInvalid(entry)) {
           throw this.invalid.reasonFor(entry.hashHex) ?? new ValidationError('block-invalid-parent', `block ${entry.hashHex} builds on an invalid block`)
@@ -185,78 +195,6 @@ export class Chain extends HeaderTree<ChainEvents> {
   /** The checks a block's header must pass before anything is spent on its body (header-precheck.ts). */
   precheckHeader (header: BlockHeader): HeaderPrecheck {
     return precheckHeader(header, { index: this.index, invalid: this.invalid, orphans: this.orphans, params: this.params, now: this.now() })
-  }
-
-  private async acceptBlock (block: Block): Promise<ProcessResult> {
-    const hash = blockHash(block.header)
-    const hashHex = toHex(hash)
-    let precheck: HeaderPrecheck
-    try {
-      precheck = this.precheckHeader(block.header)
-    } catch (err) {
-      if (err instanceof ValidationError && err.code === 'block-invalid-parent') this.invalid.remember(hashHex, err)
-      throw err
-    }
-    if (precheck === 'duplicate') return { status: 'duplicate', hash: hashHex }
-    // the body: size, Merkle root, every transaction's stateless rules
-    checkBlock(block, this.params)
-    const existing = this.index.get(hashHex)
-    const parent = this.index.get(toHex(block.header.prevHash))
-    if (parent === undefined) {
-      this.orphans.add(block)
-      return { status: 'orphan', hash: hashHex, missing: this.orphans.rootOf(hashHex) }
-    }
-    // [IGNORE] a block on a branch that cannot win is not stored (the header
-    // anti-DoS rule of processHeaders; Core stores no unrequested block with
-    // less work than its tip)
-    const work = existing?.work ?? parent.work + workForBits(block.header.bits)
-    if (work < antiDosWorkThreshold(this.tip)) throw new ValidationError('block-low-work', `block ${hashHex} is on a branch with too little work to be stored`, 'ignore')
-    // Disk first, then memory: the index learns of the block (or that it has
-    // its data) only once its record and bytes are stored, so a failed write
-    // leaves no trace that a later block or a peer could build on.
-    // A block on the tip connects next: its signatures are verified while its bytes are stored.
-    if (parent === this.tip) preverifyBlock(block, this.verifier, this.params)
-    const entry: IndexEntry = existing === undefined
-      ? BlockIndex.create(block.header, parent, STATUS_HAVE_DATA)
-      : { ...existing, status: existing.status | STATUS_HAVE_DATA }
-    const dataOps: BatchOp[] = [
-      indexRecordOp(entry),
-      // the bytes the block arrived as (canonical: the decoder checked), not encoded again
-      { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) }
-    ]
-    const remember = (): IndexEntry => {
-      if (existing === undefined) {
-        this.index.insert(entry)
-        this.noteHeader(entry)
-      } else {
-        existing.status = entry.status
-      }
-      return existing ?? entry
-    }
-    // the next block of the active chain (a sync, a new block): its data and
-    // its connection go to disk in one batch
-    if (parent === this.tip && this.forkChoice.wouldConnectFirst(entry)) {
-      await this.forkChoice.connectArriving(entry, block, dataOps, remember)
-      return { status: 'pending', hash: hashHex }
-    }
-    await this.store.write(dataOps)
-    this.forkChoice.stored(remember(), block)
-    return { status: 'pending', hash: hashHex }
-  }
-
-  private async connectOrphans (parentHex: string): Promise<void> {
-    const queue = [parentHex]
-    while (queue.length > 0) {
-      for (const child of this.orphans.takeChildren(queue.shift()!)) {
-        try {
-          const r = await this.acceptBlock(child)
-          await this.forkChoice.activateBestChain()
-          queue.push(r.hash)
-        } catch (err) {
-          if (!(err instanceof ValidationError)) throw err
-        }
-      }
-    }
   }
 
   /**

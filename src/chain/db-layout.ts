@@ -4,9 +4,9 @@
 // numbers in keys are u32 big-endian so that keys sort by them.
 //
 //   prefix         key bytes                        value bytes                         written by
-//   'h' index      0x68 | block hash (32)           IndexRecord (records.ts)            Chain.acceptBlock/processHeaders/markInvalid,
+//   'h' index      0x68 | block hash (32)           IndexRecord (records.ts)            BlockAcceptance.accept, Chain.processHeaders/markInvalid,
 //                                                                                       HeaderChain.commit, index-loader (genesis; deletes unlinked)
-//   'b' block      0x62 | block hash (32)           canonical block bytes               Chain.acceptBlock, index-loader (genesis; deletes unlinked)
+//   'b' block      0x62 | block hash (32)           canonical block bytes               BlockAcceptance.accept, index-loader (genesis; deletes unlinked)
 //   'u' undo       0x75 | block hash (32)           spent coins, 33 bytes each,         block-connector (put on connect, del on disconnect)
 //                                                   in input order (active chain)
 //   'c' coin       0x63 | txid (32) | index (u32)   Coin (records.ts)                   block-connector (the UTXO set)

@@ -1,5 +1,5 @@
 // The checks a block's header must pass before anything is spent on its
-// body, cheapest first. Shared by a block's arrival (Chain.acceptBlock) and
+// body, cheapest first. Shared by a block's arrival (BlockAcceptance.accept) and
 // the gossip validators, which run it on a block's header alone.
 import { blockHash } from '../core/block.js'
 import { toHex } from '../core/bytes.js'

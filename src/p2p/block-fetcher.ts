@@ -1,5 +1,6 @@
 // Headers-first download, then the blocks of the best header chain from
-// several peers in parallel. Gossip never carries history; this does.
+// several peers in parallel. Gossip never carries history; this does. The
+// header sync is here; the block download itself is in block-download.ts.
 //
 // Choosing whom to ask for headers. A peer's Status is a hint, never state
 // (peer-status.ts), so peers earn trust by delivering headers we verify and
@@ -29,12 +30,10 @@
 // behind every peer trusted before. (Bitcoin Core likewise treats a peer's
 // announced chain as unverified until its headers arrive, and times out a
 // headers sync that does not finish within 15 min + 1 ms per header.)
-import { blockHash, blockHashHex } from '../core/block.js'
-import { toHex } from '../core/bytes.js'
-import type { Block } from '../core/types.js'
+import { blockHash } from '../core/block.js'
 import { ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
-import { hasData, isInvalid, type IndexEntry } from '../chain/block-index.js'
+import type { IndexEntry } from '../chain/block-index.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { NodeMetrics } from '../telemetry/metrics.js'
 import type { WireLimits } from './protocols.js'
@@ -42,7 +41,7 @@ import type { PeerReputation } from './reputation.js'
 import { PeerAction, type PeerActionSpec } from './peer-actions.js'
 import type { PeerChainState, PeerStatus, SyncRequestFn } from './peer-status.js'
 import type { SyncResponse } from './sync-messages.js'
-import { ChangeSignal, ReplySizer } from './download-pacing.js'
+import { BlockDownload } from './block-download.js'
 
 /**
  * Untrusted peers probed for headers at the same time: more simultaneous
@@ -54,8 +53,6 @@ const MAX_PROBES = 8
 /** A header sync must finish within this plus HEADER_SYNC_PER_HEADER_MS per header claimed (Core: 15 min + 1 ms). */
 const HEADER_SYNC_BASE_MS = 15 * 60_000
 const HEADER_SYNC_PER_HEADER_MS = 1
-/** How often a worker with nothing to take looks for blocks another worker handed back. */
-const HAND_BACK_POLL_MS = 20
 /** A header sync ended: 'ok' when the peer delivered what it claimed. */
 type HeaderSyncResult = 'ok' | 'failed'
 
@@ -93,28 +90,23 @@ export class BlockFetcher {
   private readonly peers: PeerStatus
   private readonly opts: BlockFetcherOptions
   private stopped = false
-  /** Blocks being fetched by some worker. */
-  private readonly inFlight = new Set<string>()
   /** Header syncs running, one per peer at most. */
   private readonly headerSyncs = new Map<string, Promise<HeaderSyncResult>>()
-  /** How many blocks a request asks for. */
-  private readonly sizer: ReplySizer
-  /** Notified whenever a downloaded block was processed or a batch let go of its blocks. */
-  private readonly progress = new ChangeSignal()
+  /** The blocks of the best header chain, fetched once their headers are stored. */
+  private readonly download: BlockDownload
 
   constructor (opts: BlockFetcherOptions) {
     this.chain = opts.chain
     this.limits = opts.limits
     this.peers = opts.peers
     this.opts = opts
-    this.sizer = new ReplySizer(opts.limits.blocksPerReply)
+    this.download = new BlockDownload(opts)
   }
 
   /** Stops asking at once: requests failing from now on are not the peers' fault. */
   halt (): void {
     this.stopped = true
-    // workers waiting for another's block stop waiting
-    this.progress.notify()
+    this.download.halt()
   }
 
   /** Resolves once every header sync has ended. */
@@ -214,124 +206,8 @@ export class BlockFetcher {
     return 'ok'
   }
 
-  /** Downloads every missing block of the best header chain from peers that have it; true if our chain grew. */
+  /** Downloads every missing block of the best header chain from peers that have it (block-download.ts); true if our chain grew. */
   async downloadBlocks (): Promise<boolean> {
-    const startHeight = this.chain.height
-    // one walk of the header chain per round; workers share the queue
-    const queue = this.chain.missingBlocks(Number.MAX_SAFE_INTEGER)
-    if (queue.length === 0) return false
-    const workers: Array<Promise<void>> = []
-    for (const state of this.peers.states.values()) {
-      const has = this.blocksPeerHas(state)
-      if (has.size === 0) continue
-      // two requests in flight per peer keep each pipe busy
-      workers.push(this.downloadWorker(state, queue, has), this.downloadWorker(state, queue, has))
-    }
-    await Promise.all(workers)
-    return this.chain.height > startHeight
-  }
-
-  /**
-   * Blocks off our active chain that a peer holds: the branch below its tip.
-   * A peer's height alone says nothing about which branch it is on.
-   */
-  private blocksPeerHas (state: PeerChainState): Set<string> {
-    const has = new Set<string>()
-    for (let e = this.chain.getEntry(state.tip) ?? state.proven; e !== undefined && !this.chain.index.isActive(e); e = e.parent) has.add(e.hashHex)
-    return has
-  }
-
-  /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
-  private takeBatch (queue: IndexEntry[], has: Set<string>): IndexEntry[] {
-    const batch: IndexEntry[] = []
-    const max = this.sizer.count
-    for (let i = 0; i < queue.length && batch.length < max; i++) {
-      const e = queue[i]
-      if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
-      if (!has.has(e.hashHex) || this.inFlight.has(e.hashHex)) continue
-      batch.push(e)
-    }
-    return batch
-  }
-
-  /** Whether blocks this peer could serve are still being fetched by another worker. */
-  private othersFetching (queue: IndexEntry[], has: Set<string>): boolean {
-    return queue.some(e => !hasData(e) && has.has(e.hashHex) && this.inFlight.has(e.hashHex))
-  }
-
-  private async downloadWorker (state: PeerChainState, queue: IndexEntry[], has: Set<string>): Promise<void> {
-    const peerId = state.peer.toString()
-    const reputation = this.opts.reputation
-    let failures = 0
-    while (!this.stopped && failures < 3 && this.peers.states.has(peerId)) {
-      const batch = this.takeBatch(queue, has)
-      if (batch.length === 0) {
-        // another worker may fail and hand its blocks back: wait for it
-        if (!this.othersFetching(queue, has)) return
-        await new Promise(resolve => setTimeout(resolve, HAND_BACK_POLL_MS))
-        continue
-      }
-      for (const e of batch) this.inFlight.add(e.hashHex)
-      try {
-        const res = await this.opts.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
-        if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
-        const wanted = new Set(batch.map(e => e.hashHex))
-        this.sizer.note(res.blocks)
-        const hashes = res.blocks.map(b => blockHashHex(b.header))
-        // a pipeline: these blocks' signatures are verified in the worker
-        // pool while the blocks before them (this reply's and the other
-        // worker's) connect; only blocks we asked for, and only up to the first unrequested one
-        for (let i = 0; i < hashes.length && wanted.has(hashes[i]); i++) this.chain.preverify(res.blocks[i])
-        for (const [i, block] of res.blocks.entries()) {
-          const hash = hashes[i]
-          if (!wanted.has(hash)) {
-            reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
-            return
-          }
-          // in chain order: a block whose parent another worker is still
-          // processing waits for it, so each block connects as it is
-          // stored (one write) with the signatures verified on arrival
-          await this.parentProcessed(block, batch)
-          if (this.stopped) return
-          try {
-            await this.chain.processBlock(block)
-          } catch (err) {
-            if (err instanceof ValidationError && err.severity === 'reject') {
-              reputation.penalize(peerId, PeerAction.INVALID_BLOCK, `sync-${err.code}`)
-              return
-            }
-            if (!(err instanceof ValidationError)) throw err
-          }
-          this.opts.onBlock?.()
-          this.progress.notify()
-        }
-        if (res.blocks.length === 0) failures++
-      } catch (err) {
-        failures++
-        if (this.stopped) return
-        this.opts.log.debug('block download failed', { peer: peerId, err: (err as Error).message })
-      } finally {
-        for (const e of batch) this.inFlight.delete(e.hashHex)
-        this.progress.notify()
-      }
-    }
-  }
-
-  /**
-   * Waits while the block's parent is being fetched or processed by another
-   * worker. That worker either processes it or lets go of it (a failed
-   * request ends at the request timeout), so the wait is bounded; a parent
-   * nobody holds does not hold the block back (it is then stored, and
-   * connects when its parent arrives).
-   */
-  private async parentProcessed (block: Block, own: IndexEntry[]): Promise<void> {
-    const parentHex = toHex(block.header.prevHash)
-    if (own.some(e => e.hashHex === parentHex)) return
-    for (;;) {
-      if (this.stopped || !this.inFlight.has(parentHex)) return
-      const parent = this.chain.getEntry(parentHex)
-      if (parent === undefined || hasData(parent)) return
-      await this.progress.changed()
-    }
+    return await this.download.downloadBlocks()
   }
 }

@@ -1,4 +1,4 @@
-// Two small parts of the block download (block-fetcher.ts): how many blocks
+// Two small parts of the block download (block-download.ts): how many blocks
 // one request asks for, and the signal a worker waiting for another
 // worker's block sleeps on.
 import { blockBytes } from '../core/encoding.js'

@@ -1,0 +1,176 @@
+// The block half of the download, split out of block-fetcher.ts (which keeps
+// the header sync): the blocks of the best header chain that we lack, fetched
+// from several peers in parallel, two workers per peer sharing one queue.
+// Blocks are processed in chain order so each connects as it is stored (one
+// write) with its signatures verified on arrival; a worker whose request
+// fails hands its blocks back to the others.
+import { blockHashHex } from '../core/block.js'
+import { toHex } from '../core/bytes.js'
+import { ValidationError } from '../core/errors.js'
+import type { Block } from '../core/types.js'
+import type { Chain } from '../chain/chain.js'
+import { hasData, isInvalid, type IndexEntry } from '../chain/block-index.js'
+import type { Logger } from '../telemetry/logger.js'
+import type { WireLimits } from './protocols.js'
+import type { PeerReputation } from './reputation.js'
+import { PeerAction } from './peer-actions.js'
+import type { PeerChainState, PeerStatus, SyncRequestFn } from './peer-status.js'
+import { ChangeSignal, ReplySizer } from './download-pacing.js'
+
+/** How often a worker with nothing to take looks for blocks another worker handed back. */
+const HAND_BACK_POLL_MS = 20
+
+export interface BlockDownloadParts {
+  chain: Chain
+  limits: WireLimits
+  peers: PeerStatus
+  reputation: PeerReputation
+  request: SyncRequestFn
+  log: Logger
+  /** A downloaded block was processed. */
+  onBlock?: () => void
+}
+
+export class BlockDownload {
+  private stopped = false
+  /** Blocks being fetched by some worker. */
+  private readonly inFlight = new Set<string>()
+  /** How many blocks a request asks for. */
+  private readonly sizer: ReplySizer
+  /** Notified whenever a downloaded block was processed or a batch let go of its blocks. */
+  private readonly progress = new ChangeSignal()
+
+  constructor (private readonly p: BlockDownloadParts) {
+    this.sizer = new ReplySizer(p.limits.blocksPerReply)
+  }
+
+  /** Stops asking at once: requests failing from now on are not the peers' fault. */
+  halt (): void {
+    this.stopped = true
+    // workers waiting for another's block stop waiting
+    this.progress.notify()
+  }
+
+  /** Downloads every missing block of the best header chain from peers that have it; true if our chain grew. */
+  async downloadBlocks (): Promise<boolean> {
+    const chain = this.p.chain
+    const startHeight = chain.height
+    // one walk of the header chain per round; workers share the queue
+    const queue = chain.missingBlocks(Number.MAX_SAFE_INTEGER)
+    if (queue.length === 0) return false
+    const workers: Array<Promise<void>> = []
+    for (const state of this.p.peers.states.values()) {
+      const has = this.blocksPeerHas(state)
+      if (has.size === 0) continue
+      // two requests in flight per peer keep each pipe busy
+      workers.push(this.downloadWorker(state, queue, has), this.downloadWorker(state, queue, has))
+    }
+    await Promise.all(workers)
+    return chain.height > startHeight
+  }
+
+  /**
+   * Blocks off our active chain that a peer holds: the branch below its tip.
+   * A peer's height alone says nothing about which branch it is on.
+   */
+  private blocksPeerHas (state: PeerChainState): Set<string> {
+    const chain = this.p.chain
+    const has = new Set<string>()
+    for (let e = chain.getEntry(state.tip) ?? state.proven; e !== undefined && !chain.index.isActive(e); e = e.parent) has.add(e.hashHex)
+    return has
+  }
+
+  /** Takes up to a reply's worth of blocks this peer has from the front of the queue. */
+  private takeBatch (queue: IndexEntry[], has: Set<string>): IndexEntry[] {
+    const batch: IndexEntry[] = []
+    const max = this.sizer.count
+    for (let i = 0; i < queue.length && batch.length < max; i++) {
+      const e = queue[i]
+      if (hasData(e) || isInvalid(e)) { queue.splice(i--, 1); continue }
+      if (!has.has(e.hashHex) || this.inFlight.has(e.hashHex)) continue
+      batch.push(e)
+    }
+    return batch
+  }
+
+  /** Whether blocks this peer could serve are still being fetched by another worker. */
+  private othersFetching (queue: IndexEntry[], has: Set<string>): boolean {
+    return queue.some(e => !hasData(e) && has.has(e.hashHex) && this.inFlight.has(e.hashHex))
+  }
+
+  private async downloadWorker (state: PeerChainState, queue: IndexEntry[], has: Set<string>): Promise<void> {
+    const peerId = state.peer.toString()
+    const reputation = this.p.reputation
+    let failures = 0
+    while (!this.stopped && failures < 3 && this.p.peers.states.has(peerId)) {
+      const batch = this.takeBatch(queue, has)
+      if (batch.length === 0) {
+        // another worker may fail and hand its blocks back: wait for it
+        if (!this.othersFetching(queue, has)) return
+        await new Promise(resolve => setTimeout(resolve, HAND_BACK_POLL_MS))
+        continue
+      }
+      for (const e of batch) this.inFlight.add(e.hashHex)
+      try {
+        const res = await this.p.request(state.peer, { kind: 'getBlocks', hashes: batch.map(e => e.hash) })
+        if (res.kind !== 'blocks') throw new Error(`unexpected ${res.kind} reply to getBlocks`)
+        const wanted = new Set(batch.map(e => e.hashHex))
+        this.sizer.note(res.blocks)
+        const hashes = res.blocks.map(b => blockHashHex(b.header))
+        // a pipeline: these blocks' signatures are verified in the worker
+        // pool while the blocks before them (this reply's and the other
+        // worker's) connect; only blocks we asked for, and only up to the first unrequested one
+        for (let i = 0; i < hashes.length && wanted.has(hashes[i]); i++) this.p.chain.preverify(res.blocks[i])
+        for (const [i, block] of res.blocks.entries()) {
+          const hash = hashes[i]
+          if (!wanted.has(hash)) {
+            reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
+            return
+          }
+          // in chain order: a block whose parent another worker is still
+          // processing waits for it, so each block connects as it is
+          // stored (one write) with the signatures verified on arrival
+          await this.parentProcessed(block, batch)
+          if (this.stopped) return
+          try {
+            await this.p.chain.processBlock(block)
+          } catch (err) {
+            if (err instanceof ValidationError && err.severity === 'reject') {
+              reputation.penalize(peerId, PeerAction.INVALID_BLOCK, `sync-${err.code}`)
+              return
+            }
+            if (!(err instanceof ValidationError)) throw err
+          }
+          this.p.onBlock?.()
+          this.progress.notify()
+        }
+        if (res.blocks.length === 0) failures++
+      } catch (err) {
+        failures++
+        if (this.stopped) return
+        this.p.log.debug('block download failed', { peer: peerId, err: (err as Error).message })
+      } finally {
+        for (const e of batch) this.inFlight.delete(e.hashHex)
+        this.progress.notify()
+      }
+    }
+  }
+
+  /**
+   * Waits while the block's parent is being fetched or processed by another
+   * worker. That worker either processes it or lets go of it (a failed
+   * request ends at the request timeout), so the wait is bounded; a parent
+   * nobody holds does not hold the block back (it is then stored, and
+   * connects when its parent arrives).
+   */
+  private async parentProcessed (block: Block, own: IndexEntry[]): Promise<void> {
+    const parentHex = toHex(block.header.prevHash)
+    if (own.some(e => e.hashHex === parentHex)) return
+    for (;;) {
+      if (this.stopped || !this.inFlight.has(parentHex)) return
+      const parent = this.p.chain.getEntry(parentHex)
+      if (parent === undefined || hasData(parent)) return
+      await this.progress.changed()
+    }
+  }
+}
