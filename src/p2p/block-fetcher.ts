@@ -34,14 +34,12 @@ import { blockHash } from '../core/block.js'
 import { ValidationError } from '../core/errors.js'
 import type { Chain } from '../chain/chain.js'
 import type { IndexEntry } from '../chain/block-index.js'
-import type { Logger } from '../telemetry/logger.js'
 import type { NodeMetrics } from '../telemetry/metrics.js'
 import type { WireLimits } from './protocols.js'
-import type { PeerReputation } from './reputation.js'
 import { PeerAction, type PeerActionSpec } from './peer-actions.js'
-import type { PeerChainState, PeerStatus, SyncRequestFn } from './peer-status.js'
+import type { PeerChainState, PeerStatus } from './peer-status.js'
 import type { SyncResponse } from './sync-messages.js'
-import { BlockDownload } from './block-download.js'
+import { BlockDownload, type BlockDownloadParts } from './block-download.js'
 
 /**
  * Untrusted peers probed for headers at the same time: more simultaneous
@@ -70,18 +68,11 @@ export function headersPenalty (err: ValidationError): { action: PeerActionSpec,
   return { action: err.severity === 'reject' ? PeerAction.INVALID_BLOCK : PeerAction.USELESS_DATA, reason: `sync-${err.code}` }
 }
 
-export interface BlockFetcherOptions {
-  chain: Chain
-  limits: WireLimits
-  peers: PeerStatus
-  reputation: PeerReputation
-  request: SyncRequestFn
-  log: Logger
+/** What the block download needs (chain, peers, requests, log, onBlock), and for the header sync: */
+export interface BlockFetcherOptions extends BlockDownloadParts {
   metrics?: NodeMetrics
   /** Starts (or repeats) a sync round: new headers arrived. */
   schedule: () => void
-  /** A downloaded block was processed. */
-  onBlock?: () => void
 }
 
 export class BlockFetcher {
