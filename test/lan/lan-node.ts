@@ -1,6 +1,7 @@
 // One node of the LAN test, run inside a network namespace. Prints JSON
-// lines on stdout: `start` once, `c` (block connected: hash, time) on every
-// connect of a full node's chain, `s` (status: peers, height, tip, RSS, CPU
+// lines on stdout: `start` once, `r` (block received: validated and stored,
+// on any branch), `c` (block connected: hash, time) on every connect of a
+// full node's chain, `s` (status: peers, height, tip, RSS, CPU
 // µs) every second. Reads commands on stdin: `mine 1` / `mine 0`. On
 // regtest a block takes milliseconds, so `mine 1` finds blocks the way proof
 // of work spaces them: one after an exponentially distributed wait (mean
@@ -19,6 +20,10 @@ const out = (o: object): void => { process.stdout.write(JSON.stringify({ ...o, t
 const node = config.role === 'spv' ? await SpvNode.start(config, log) : await FullNode.start(config, log)
 out({ e: 'start', peerId: node.peerId, role: config.role })
 if (node instanceof FullNode) {
+  // `r`: the node has the block (validated and stored), on its active chain or a side branch
+  node.chain.on('processed', (result, _seconds, hash) => {
+    if (hash !== undefined && (result === 'connected' || result === 'side' || result === 'pending')) out({ e: 'r', h: hash })
+  })
   node.chain.on('connect', (_block, entry) => { out({ e: 'c', h: entry.hashHex, height: entry.height }) })
   node.chain.on('disconnect', (_block, entry) => { out({ e: 'd', h: entry.hashHex, height: entry.height }) })
 }
