@@ -2,7 +2,8 @@
 // default 12), mDNS only, three competing miners, SPV node(s), the rest full
 // nodes. Every node is discovered, every block of the final chain reaches
 // every full node, side branches are resolved and all nodes end on one tip
-// once mining stops. Figures (discovery time, peers per node, tip reach
+// once mining stops (a tie at the last height, which only a next block can
+// settle, as in Bitcoin, is settled by one last block of one miner). Figures (discovery time, peers per node, tip reach
 // p50/p90/max, time to one tip, RSS, idle CPU, load) are printed as one JSON
 // line `LAN-REPORT {...}`. Tip reach is the time from a block being found
 // until a full node has it (validated and stored, whether or not it is that
@@ -133,6 +134,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     const peersAtDiscovery = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
 
     const h0 = Math.max(...full.map(h => h.status!.height))
+    const cpuAtMineFrom = hosts.map(h => ({ cpu: h.status!.cpu, t: h.status!.t }))
     const mineFrom = Date.now()
     for (const m of miners) m.child.stdin?.write('mine 1\n')
     // a block needs its miner's worker thread started, which takes seconds on a loaded machine
@@ -140,14 +142,31 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       .catch((err: Error) => { throw new Error(`${err.message}; heights: ${hosts.map(h => `${h.i}/${h.role}:${h.status?.height}`).join(' ')}`) })
     for (const m of miners) m.child.stdin?.write('mine 0\n')
     const mineStop = Date.now()
+    const miningCpu = hosts.map((h, i) => (h.status!.cpu - cpuAtMineFrom[i].cpu) / 1000 / (h.status!.t - cpuAtMineFrom[i].t)).sort((a, b) => a - b)
+    const fresh = (h: Host, since: number): boolean => (h.status?.t ?? 0) > since + 1500
+    const where = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.height}/${h.status?.tip.slice(0, 8)}`).join(' ')
+    // two blocks at one height stay a tie until a block builds on one of them
+    // (as in Bitcoin): once every full node is at one height, one miner mines
+    // one last block, which every node must then follow
+    const settled = await waitFor(() => {
+      const heights = full.map(h => fresh(h, mineStop) ? h.status!.height : -1)
+      return Math.min(...heights) === Math.max(...heights) && heights[0] >= h0 + BLOCKS ? heights[0] : false
+    }, 'every full node at one height after mining stops', stepMs, 200).catch((err: Error) => { throw new Error(`${err.message}; height/tip: ${where()}`) })
+    const settledMs = Date.now() - mineStop
+    const tiedTips = new Set(full.map(h => h.status!.tip)).size
+    const last = miners[0]
+    last.child.stdin?.write('mine 1\n')
+    await waitFor(() => (last.status?.height ?? 0) > settled, 'the last block', stepMs, 100)
+    last.child.stdin?.write('mine 0\n')
+    const finalAt = Math.max(...last.received.values())
     const oneTip = (): string | false => {
       const tips = new Set(hosts.map(h => h.status?.tip))
       const heights = full.map(h => h.status?.height ?? 0)
-      // a tip reported after mining stopped (status lines come every second)
-      return tips.size === 1 && hosts.every(h => (h.status?.t ?? 0) > mineStop + 1500) && Math.min(...heights) >= h0 + BLOCKS ? [...tips][0]! : false
+      // a tip reported after the last block (status lines come every second)
+      return tips.size === 1 && hosts.every(h => fresh(h, finalAt)) && Math.min(...heights) > settled ? [...tips][0]! : false
     }
-    const tip = await waitFor(oneTip, 'every node on one tip after mining stops', stepMs, 200)
-    const oneTipMs = Date.now() - mineStop
+    const tip = await waitFor(oneTip, 'every node on one tip after the last block', stepMs, 200).catch((err: Error) => { throw new Error(`${err.message}; height/tip: ${where()}`) })
+    const oneTipMs = Date.now() - finalAt
 
     // blocks of the final chain: connected on every full node, not disconnected since
     const main = [...full[0].connected.keys()].filter(hash => full.every(h => h.connected.has(hash) && !h.disconnected.has(hash)))
@@ -192,8 +211,10 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       runner: runner.how,
       tipReachMs: { samples: reach.length, p50: percentile(reach, 0.5), p90: percentile(reach, 0.9), max: reach.at(-1) },
       onActiveChainMs: { samples: reachConnected.length, p50: percentile(reachConnected, 0.5), p90: percentile(reachConnected, 0.9), max: reachConnected.at(-1) },
-      oneTipAfterMiningStopMs: oneTipMs,
+      // mining stopped: every full node at one height after (tips tied at it), then one tip after one last block
+      afterMiningStop: { oneHeightMs: settledMs, tipsAtThatHeight: tiedTips, oneTipAfterLastBlockMs: oneTipMs },
       rssMiB: { min: Math.round(rss[0]), median: Math.round(percentile(rss, 0.5)), max: Math.round(rss.at(-1)!) },
+      miningCpuPercentOfCore: { median: +(100 * percentile(miningCpu, 0.5)).toFixed(1), max: +(100 * miningCpu.at(-1)!).toFixed(1) },
       idleCpuPercentOfCore: { median: +(100 * percentile(idleCpu, 0.5)).toFixed(1), max: +(100 * idleCpu.at(-1)!).toFixed(1) },
       // mDNS events per node per second over the run: all heard, and passed on to libp2p
       mdnsEventsPerNodePerS: (() => {
@@ -206,6 +227,10 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       load1DuringRun: { max: +Math.max(...loads).toFixed(2), mean: +(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2) }
     }
     process.stdout.write(`LAN-REPORT ${JSON.stringify(report)}\n`)
+    // LAN_DUMP=file: every node's block times, for a closer look at reach
+    if (process.env.LAN_DUMP !== undefined) {
+      writeFileSync(process.env.LAN_DUMP, JSON.stringify({ t0, mineFrom, mineStop, main, hosts: hosts.map(h => ({ i: h.i, role: h.role, peerId: h.peerId, peers: h.status?.peers, received: Object.fromEntries(h.received), connected: Object.fromEntries(h.connected), heights: Object.fromEntries(h.heights) })) }))
+    }
     expect(hosts.every(h => h.status!.tip === tip)).toBe(true)
     expect(main.length).toBeGreaterThanOrEqual(BLOCKS)
     expect(Math.min(...spvFullPeers)).toBeGreaterThanOrEqual(Math.min(3, full.length))
