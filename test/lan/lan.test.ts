@@ -43,6 +43,8 @@ interface Host {
   heights: Map<string, number>
   disconnected: Set<string>
   stderr: string
+  /** Warnings and errors the node logged (JSON lines on stderr), counted by message and reason. */
+  warnings: Map<string, number>
 }
 
 function roleOf (i: number, n: number): Role {
@@ -59,7 +61,7 @@ function spawnHost (lan: Lan, runner: Runner, i: number): Host {
   const file = join(dir, 'config.json')
   writeFileSync(file, JSON.stringify(config))
   const child = spawn('ip', ['netns', 'exec', lan.hosts[i], process.execPath, ...runner.args, file], { stdio: ['pipe', 'pipe', 'pipe'], cwd: process.cwd() })
-  const host: Host = { i, role, child, connected: new Map(), received: new Map(), heights: new Map(), disconnected: new Set(), stderr: '' }
+  const host: Host = { i, role, child, connected: new Map(), received: new Map(), warnings: new Map(), heights: new Map(), disconnected: new Set(), stderr: '' }
   let buffered = ''
   child.stdout?.on('data', (chunk: Buffer) => {
     buffered += chunk.toString()
@@ -78,7 +80,20 @@ function spawnHost (lan: Lan, runner: Runner, i: number): Host {
       } else if (m.e === 'd') host.disconnected.add(m.h)
     }
   })
-  child.stderr?.on('data', (c: Buffer) => { if (host.stderr.length < 4000) host.stderr += c.toString() })
+  let errBuffered = ''
+  child.stderr?.on('data', (c: Buffer) => {
+    if (host.stderr.length < 4000) host.stderr += c.toString()
+    errBuffered += c.toString()
+    const lines = errBuffered.split('\n')
+    errBuffered = lines.pop()!
+    for (const line of lines) {
+      try {
+        const m = JSON.parse(line)
+        const key = `${m.msg as string}${m.reason !== undefined ? ` (${m.reason as string})` : ''}`
+        host.warnings.set(key, (host.warnings.get(key) ?? 0) + 1)
+      } catch {}
+    }
+  })
   child.on('exit', (code) => { if (code !== 0 && code !== null) process.stderr.write(`host ${i} (${role}) exited ${code}: ${host.stderr}\n`) })
   cleanup.add(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -86,6 +101,13 @@ function spawnHost (lan: Lan, runner: Runner, i: number): Host {
     await waitFor(() => child.exitCode !== null || child.signalCode !== null, `host ${i} to stop`, 20_000).catch(() => child.kill('SIGKILL'))
   })
   return host
+}
+
+/** Warnings of all nodes, most frequent first. */
+function warningsOf (hosts: Host[]): Record<string, number> {
+  const all = new Map<string, number>()
+  for (const h of hosts) for (const [k, n] of h.warnings) all.set(k, (all.get(k) ?? 0) + n)
+  return Object.fromEntries([...all].sort((a, b) => b[1] - a[1]).slice(0, 12))
 }
 
 function percentile (sorted: number[], p: number): number {
@@ -128,7 +150,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
         full.every(h => (h.status?.peers.length ?? 0) >= want) &&
         spv.every(h => (h.status?.peers.filter(p => ids.has(p)).length ?? 0) >= Math.min(3, full.length))
     }
-    const peerCounts = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.peers.length}(dials ${(h.status as any)?.dials}, mdns ${JSON.stringify(h.status?.mdns)})`).join(' ')
+    const peerCounts = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.peers.length}(dials ${(h.status as any)?.dials}, mdns ${JSON.stringify(h.status?.mdns)}, conns ${JSON.stringify((h.status as any)?.conns)})`).join(' ') + `; dial errors of host 0: ${JSON.stringify((hosts[0].status as any)?.dialErrors)}; warnings: ${JSON.stringify(warningsOf(hosts))}`
     await waitFor(discovered, 'every node to be discovered', stepMs, 200).catch((err: Error) => { throw new Error(`${err.message}; peers: ${peerCounts()}`) })
     const discoveryMs = Date.now() - t0
     const peersAtDiscovery = full.map(h => h.status!.peers.length).sort((a, b) => a - b)
@@ -144,7 +166,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     const mineStop = Date.now()
     const miningCpu = hosts.map((h, i) => (h.status!.cpu - cpuAtMineFrom[i].cpu) / 1000 / (h.status!.t - cpuAtMineFrom[i].t)).sort((a, b) => a - b)
     const fresh = (h: Host, since: number): boolean => (h.status?.t ?? 0) > since + 1500
-    const where = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.height}/${h.status?.tip.slice(0, 8)}`).join(' ')
+    const where = (): string => hosts.map(h => `${h.i}/${h.role}:${h.status?.height}/${h.status?.tip.slice(0, 8)}`).join(' ') + `; warnings: ${JSON.stringify(warningsOf(hosts))}`
     // two blocks at one height stay a tie until a block builds on one of them
     // (as in Bitcoin): once every full node is at one height, one miner mines
     // one last block, which every node must then follow
@@ -224,6 +246,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
         return { heard: +(heard.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2), passed: +(passed.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2) }
       })(),
       loadavg: loadavg().map(l => +l.toFixed(2)),
+      warnings: warningsOf(hosts),
       load1DuringRun: { max: +Math.max(...loads).toFixed(2), mean: +(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2) }
     }
     process.stdout.write(`LAN-REPORT ${JSON.stringify(report)}\n`)
