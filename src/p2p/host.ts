@@ -80,6 +80,17 @@ const RECONNECT = { reconnectRetries: 5, reconnectRetryInterval: 1000, reconnect
  * while it waits, so a long queue only turns into timeouts on a busy machine.
  */
 const DIALS = { maxParallelDials: 16, maxDialQueueLength: 64 }
+/**
+ * Patience with a busy machine. A LAN test of 16 hosts on a loaded 2-core
+ * machine (load average ~29) lost most of its handshakes and connections to
+ * libp2p's defaults: a dial or an inbound upgrade aborted after 10 s, at most
+ * 10 inbound upgrades pending (the next refused: "remote closed connection
+ * during opening"), and a connection aborted when one ping took 5 s. A slow
+ * handshake is not a dead peer; Core waits 60 s for a handshake and 20 min
+ * for a ping.
+ */
+const PATIENCE = { dialTimeout: 30_000, inboundUpgradeTimeout: 30_000, maxIncomingPendingConnections: 32 }
+const CONNECTION_MONITOR = { pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 } }
 
 export class P2PHost {
   readonly node: Node
@@ -154,7 +165,8 @@ export class P2PHost {
           denyInboundUpgradedConnection: (peer: PeerId, maConn: MultiaddrConnection) => gate.refuse(peer, maConn)
         },
         // exempt addresses skip libp2p's own per-host rate and pruning too
-        connectionManager: { maxConnections: opts.maxPeers * 2, allow: policy.allowMultiaddrs(), ...RECONNECT, ...DIALS },
+        connectionManager: { maxConnections: opts.maxPeers * 2, allow: policy.allowMultiaddrs(), ...RECONNECT, ...DIALS, ...PATIENCE },
+        connectionMonitor: CONNECTION_MONITOR,
         metrics: opts.metricsRegistry !== undefined ? prometheusMetrics({ registry: opts.metricsRegistry, preserveExistingMetrics: true, collectDefaultMetrics: false }) : undefined,
         services: {
           identify: identify(),
