@@ -132,8 +132,10 @@ export class P2PHost {
     const peerDiscovery = []
     // bootstrap peers get a KEEP_ALIVE tag as soon as they are known: re-dialled whenever they drop
     if (opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: opts.bootstrap, timeout: 100, tagName: TAG_BOOTSTRAP, tagValue: 100 }))
-    const mdnsCounts = { passed: 0, dropped: 0 }
-    if (opts.mdns) peerDiscovery.push(lanDiscovery(mdnsCounts))
+    const mdnsCounts = { passed: 0, dropped: 0, queries: 0 }
+    // the host exists only after libp2p: until then, mDNS may query
+    let self: P2PHost | undefined
+    if (opts.mdns) peerDiscovery.push(lanDiscovery(mdnsCounts, { wantsPeers: () => self === undefined || self.freeOutbound() > 0 }))
     const ip = opts.listenHost.includes(':') ? 'ip6' : 'ip4'
     const slots = slotLimitsFor(opts.maxPeers, opts.maxInboundPerIp)
     const bootstrapIds = new Set(opts.bootstrap.map(peerIdInMultiaddr).filter((id): id is string => id !== undefined))
@@ -191,6 +193,7 @@ export class P2PHost {
     }
     gate.attach(node)
     const host = new P2PHost(node, opts, slots, bootstrapIds, datastore, mdnsCounts)
+    self = host
     host.wire()
     return host
   }
@@ -200,7 +203,7 @@ export class P2PHost {
    * full-relay outbound), not every free peer slot, so a LAN of N hosts
    * makes ~8N connections, not N²/2; the other slots are for inbound peers.
    */
-  private freeOutbound (): number {
+  freeOutbound (): number {
     const outbound = new Set(this.node.getConnections().filter(c => c.direction === 'outbound').map(c => c.remotePeer.toString()))
     const free = this.slots.outbound - outbound.size
     const short = this.minServing === undefined ? 0 : Math.min(this.minServing.count - this.serving.size, this.maxPeers - this.node.getPeers().length)

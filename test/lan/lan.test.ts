@@ -30,7 +30,7 @@ const cleanup = new Cleanup()
 afterAll(async () => { await cleanup.run() })
 
 type Role = 'miner' | 'full' | 'spv'
-interface Status { peers: string[], height: number, tip: string, rss: number, cpu: number, t: number, mdns: { passed: number, dropped: number } }
+interface Status { peers: string[], height: number, tip: string, rss: number, cpu: number, t: number, mdns: { passed: number, dropped: number, queries?: number } }
 interface Host {
   i: number
   role: Role
@@ -95,12 +95,16 @@ function spawnHost (lan: Lan, runner: Runner, i: number): Host {
     }
   })
   child.on('exit', (code) => { if (code !== 0 && code !== null) process.stderr.write(`host ${i} (${role}) exited ${code}: ${host.stderr}\n`) })
-  cleanup.add(async () => {
+  return host
+}
+
+/** Stops every node at once (one by one, 50 slow stops overran the cleanup hook and left the namespaces). */
+async function stopAll (hosts: Host[]): Promise<void> {
+  await Promise.all(hosts.map(async ({ i, child }) => {
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
-    await waitFor(() => child.exitCode !== null || child.signalCode !== null, `host ${i} to stop`, 20_000).catch(() => child.kill('SIGKILL'))
-  })
-  return host
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, `host ${i} to stop`, 30_000, 100).catch(() => child.kill('SIGKILL'))
+  }))
 }
 
 /** Warnings of all nodes, most frequent first. */
@@ -124,6 +128,7 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
     lan.create()
     const t0 = Date.now()
     const hosts = lan.hosts.map((_, i) => spawnHost(lan, runner, i))
+    cleanup.add(async () => { await stopAll(hosts) })
     // load average over the run (start, discovery, mining), sampled every 5 s
     const loads: number[] = [loadavg()[0]]
     const loadTimer = setInterval(() => { loads.push(loadavg()[0]) }, 5000)
@@ -238,12 +243,13 @@ describe('a LAN of HOSTS machines, mDNS only', () => {
       rssMiB: { min: Math.round(rss[0]), median: Math.round(percentile(rss, 0.5)), max: Math.round(rss.at(-1)!) },
       miningCpuPercentOfCore: { median: +(100 * percentile(miningCpu, 0.5)).toFixed(1), max: +(100 * miningCpu.at(-1)!).toFixed(1) },
       idleCpuPercentOfCore: { median: +(100 * percentile(idleCpu, 0.5)).toFixed(1), max: +(100 * idleCpu.at(-1)!).toFixed(1) },
-      // mDNS events per node per second over the run: all heard, and passed on to libp2p
+      // mDNS answers per node per second over the run: all heard, and passed on to libp2p; periodic queries sent (only while a node wants peers)
       mdnsEventsPerNodePerS: (() => {
         const secs = (Date.now() - t0) / 1000
         const heard = hosts.map(h => h.status!.mdns.passed + h.status!.mdns.dropped)
         const passed = hosts.map(h => h.status!.mdns.passed)
-        return { heard: +(heard.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2), passed: +(passed.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2) }
+        const queries = hosts.map(h => h.status!.mdns.queries ?? 0)
+        return { heard: +(heard.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2), passed: +(passed.reduce((a, b) => a + b, 0) / hosts.length / secs).toFixed(2), periodicQueriesPerNode: +(queries.reduce((a, b) => a + b, 0) / hosts.length).toFixed(1) }
       })(),
       loadavg: loadavg().map(l => +l.toFixed(2)),
       warnings: warningsOf(hosts),
