@@ -99,6 +99,11 @@ export interface QueryPolicy {
   intervalMs: number
 }
 
+/** The filter and query policy around a discovery that behaves like @libp2p/mdns (exported for tests). */
+export function quietDiscovery (inner: Inner, counts: DiscoveryCounts, policy: Partial<QueryPolicy> = {}): PeerDiscovery & Startable {
+  return new QuietDiscovery(inner, counts, { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, ...policy }) as unknown as PeerDiscovery & Startable
+}
+
 /** mDNS for libp2p's `peerDiscovery`, with the quieting filter above. */
 export function lanDiscovery (counts: DiscoveryCounts, policy: Partial<QueryPolicy> = {}): (components: any) => PeerDiscovery {
   const opts: QueryPolicy = { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, ...policy }
