@@ -8,7 +8,8 @@ export default defineConfig({
     setupFiles: ['./src/polyfill.ts'],
     include: ['test/lan/**/*.test.ts'],
     testTimeout: 3_600_000,
-    hookTimeout: 120_000,
+    // the cleanup stops every node (in parallel, up to 30 s) before deleting the namespaces
+    hookTimeout: 300_000,
     pool: 'forks',
     reporters: ['default']
   }

@@ -26,8 +26,8 @@ export interface ChainEvents {
   tip: [entry: IndexEntry]
   reorg: [info: { from: IndexEntry, to: IndexEntry, fork: IndexEntry, disconnected: number }]
   invalid: [entry: IndexEntry, err: ValidationError]
-  /** Every processBlock call: its status or 'rejected'/'ignored', and how long it took. */
-  processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number]
+  /** Every processBlock call: its status or 'rejected'/'ignored', how long it took, and the block's hash when it got one. */
+  processed: [result: BlockStatus | 'rejected' | 'ignored', seconds: number, hashHex?: string]
   /** A listener of another event threw; the other listeners still ran. */
   listenerError: [event: string, err: unknown]
   /** A read or write of the database failed: the chain takes no more changes; the node must stop. */

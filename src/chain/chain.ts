@@ -168,7 +168,7 @@ export class Chain extends HeaderTree<ChainEvents> {
     const start = performance.now()
     try {
       const result = await this.processBlockLocked(block)
-      this.emit('processed', result.status, (performance.now() - start) / 1000)
+      this.emit('processed', result.status, (performance.now() - start) / 1000, result.hash)
       return result
     } catch (err) {
       if (err instanceof ValidationError) this.emit('processed', err.severity === 'reject' ? 'rejected' : 'ignored', (performance.now() - start) / 1000)

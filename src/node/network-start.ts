@@ -6,13 +6,16 @@ import type { NetworkParams } from '../core/params.js'
 import { GossipService } from '../p2p/gossip.js'
 import { P2PHost } from '../p2p/host.js'
 import { loadOrCreatePeerKey } from '../p2p/identity.js'
-import { limitsFor, topicsFor } from '../p2p/protocols.js'
+import { limitsFor, protocolsFor, topicsFor } from '../p2p/protocols.js'
 import { PeerReputation } from '../p2p/reputation.js'
 import type { NodeConfig } from './config.js'
 import { DemoPayments, userAgentFor, type DemoPayee } from './demo.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { NodeMetrics } from '../telemetry/metrics.js'
 import type { Role } from './node-api.js'
+
+/** Full nodes an SPV node keeps connections to at least, when the network has them. */
+export const SPV_MIN_FULL_NODES = 3
 
 export interface Network {
   reputation: PeerReputation
@@ -46,6 +49,8 @@ export async function createNetwork (opts: NetworkOptions): Promise<Network> {
     // the address book survives restarts (the data dir's lock keeps it to one node)
     peerStoreDir: join(config.dataDir, 'peers'),
     mdns: config.p2p.mdns,
+    // an SPV node needs full nodes: it keeps three, or as many as it can reach, whatever its outbound slots hold
+    minServing: opts.role === 'spv' ? { protocol: protocolsFor(params.id).spv, count: SPV_MIN_FULL_NODES } : undefined,
     maxPeers: config.p2p.maxPeers,
     topics,
     maxMessageBytes: limitsFor(params).gossipFrameBytes,

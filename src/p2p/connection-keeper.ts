@@ -3,20 +3,25 @@
 // drops, a few times, and its start-up dials KEEP_ALIVE peers once; neither
 // retries a peer that was never reached (a bootstrap peer still down when we
 // start), and the queue gives up after its retries. This loop (Bitcoin
-// Core's ThreadOpenConnections, simplified) covers the rest: every tick it
+// Core's ThreadOpenConnections, simplified) covers the rest, and it is the
+// only dialler of discovered peers (mDNS, bootstrap, peer exchange: the host
+// records them in the address book and wakes the keeper): every tick it
 // dials a few address-book candidates that are not connected and whose
-// backoff has run out: bootstrap peers always, others while outbound slots
-// are free. Backoff per peer is exponential with jitter, capped (bootstrap
-// peers at BOOTSTRAP_MAX_DELAY_MS, so one that comes up is reached within
-// seconds), and never ends while the node runs.
+// backoff has run out, bootstrap peers always, others only while outbound
+// slots are free, counting the dials in flight as taken. So N discoveries
+// start at most MAX_IN_FLIGHT dials at once, never N (a LAN of 50 hosts that
+// dialled every discovered peer at once drowned in ~2,450 handshakes).
+// Backoff per peer is exponential with jitter, capped (bootstrap peers at
+// BOOTSTRAP_MAX_DELAY_MS, so one that comes up is reached within seconds),
+// and never ends while the node runs.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Logger } from '../telemetry/logger.js'
 import type { PeerBook } from './peer-book.js'
 
 export const TICK_MS = 1000
 /** Dials started per tick, and in flight at most. */
-const DIALS_PER_TICK = 2
-const MAX_IN_FLIGHT = 4
+export const DIALS_PER_TICK = 2
+export const MAX_IN_FLIGHT = 4
 const FIRST_DELAY_MS = 1000
 export const BOOTSTRAP_MAX_DELAY_MS = 8_000
 const MAX_DELAY_MS = 5 * 60_000
@@ -36,8 +41,8 @@ export interface KeeperOptions {
   node: Libp2p
   book: PeerBook
   bootstrapIds: ReadonlySet<string>
-  /** Whether a connection we open has a slot. */
-  wantsOutbound: () => boolean
+  /** Outbound connections we may still open (free outbound slots). */
+  freeOutbound: () => number
   log: Logger
 }
 
@@ -78,7 +83,12 @@ export class ConnectionKeeper {
   private needsDials (): boolean {
     const connected = new Set(this.opts.node.getPeers().map(p => p.toString()))
     for (const id of this.opts.bootstrapIds) if (!connected.has(id)) return true
-    return this.opts.wantsOutbound()
+    return this.roomForOutbound()
+  }
+
+  /** Free outbound slots not already taken by a dial in flight. */
+  private roomForOutbound (): boolean {
+    return this.opts.freeOutbound() - this.inFlight.size > 0
   }
 
   async tick (): Promise<void> {
@@ -95,7 +105,7 @@ export class ConnectionKeeper {
         if (this.inFlight.has(id) || this.opts.node.getConnections(peer.id).length > 0) continue
         const due = this.backoff.get(id)?.nextAt ?? 0
         if (due > now) { nextDue = Math.min(nextDue, due); continue }
-        if (!bootstrap && !this.opts.wantsOutbound()) continue
+        if (!bootstrap && !this.roomForOutbound()) continue
         started++
         this.dial(peer.id, bootstrap)
       }

@@ -47,6 +47,12 @@ export interface HostOptions {
   userAgent: string
   /** Network id, part of the peer-exchange protocol id (default: taken from the topics). */
   network?: string
+  /**
+   * Connections to peers serving this protocol that the node keeps at least
+   * (an SPV node: three full nodes), dialling past its outbound slots (never
+   * past maxPeers) while it has fewer.
+   */
+  minServing?: { protocol: string, count: number }
   /** Directory of the persistent address book (LevelDB); in memory when absent. */
   peerStoreDir?: string
   /** Inbound connections at most from one IP (loopback and trusted addresses exempt); default 3. */
@@ -66,7 +72,25 @@ function peerIdInMultiaddr (addr: string): string | undefined {
 }
 
 /** libp2p's reconnect queue: quick re-dials of a dropped KEEP_ALIVE peer; the keeper takes over after. */
-const RECONNECT = { reconnectRetries: 5, reconnectRetryInterval: 1000, reconnectBackoffFactor: 2, maxParallelReconnects: 16 }
+const RECONNECT = { reconnectRetries: 5, reconnectRetryInterval: 1000, reconnectBackoffFactor: 2, maxParallelReconnects: 4 }
+/**
+ * libp2p's dial queue, sized to what we start: the keeper's few dials, the
+ * reconnect queue's and the start-up re-dial of KEEP_ALIVE peers (libp2p's
+ * defaults are 100 parallel dials, 500 queued). A queued dial's timeout runs
+ * while it waits, so a long queue only turns into timeouts on a busy machine.
+ */
+const DIALS = { maxParallelDials: 16, maxDialQueueLength: 64 }
+/**
+ * Patience with a busy machine. A LAN test of 16 hosts on a loaded 2-core
+ * machine (load average ~29) lost most of its handshakes and connections to
+ * libp2p's defaults: a dial or an inbound upgrade aborted after 10 s, at most
+ * 10 inbound upgrades pending (the next refused: "remote closed connection
+ * during opening"), and a connection aborted when one ping took 5 s. A slow
+ * handshake is not a dead peer; Core waits 60 s for a handshake and 20 min
+ * for a ping.
+ */
+const PATIENCE = { dialTimeout: 30_000, inboundUpgradeTimeout: 30_000, maxIncomingPendingConnections: 32 }
+const CONNECTION_MONITOR = { pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 } }
 
 export class P2PHost {
   readonly node: Node
@@ -79,6 +103,9 @@ export class P2PHost {
   private readonly log: Logger
   private readonly reputation: PeerReputation
   private readonly maxPeers: number
+  private readonly minServing: { protocol: string, count: number } | undefined
+  /** Connected peers that identify serving `minServing.protocol`. */
+  private readonly serving = new Set<string>()
   private readonly bootstrapIds: Set<string>
   private readonly datastore: LevelDatastore | undefined
   private pruneTimer: NodeJS.Timeout | undefined
@@ -90,22 +117,25 @@ export class P2PHost {
     this.log = opts.log
     this.reputation = opts.reputation
     this.maxPeers = opts.maxPeers
+    this.minServing = opts.minServing
     this.slots = slots
     this.bootstrapIds = bootstrapIds
     this.datastore = datastore
     const isBanned = (id: string): boolean => opts.reputation.isBanned(id)
     this.book = new PeerBook({ peerStore: node.peerStore, self: node.peerId, bootstrapIds, maxKnown: Math.max(64, 2 * opts.maxPeers), isBanned, log: opts.log })
-    this.keeper = new ConnectionKeeper({ node, book: this.book, bootstrapIds, wantsOutbound: () => this.wantsOutbound(), log: opts.log })
+    this.keeper = new ConnectionKeeper({ node, book: this.book, bootstrapIds, freeOutbound: () => this.freeOutbound(), log: opts.log })
     const network = opts.network ?? opts.topics.block.split('/')[2]
-    this.exchange = new PeerExchange({ node, protocol: protocolsFor(network).peers, reputation: opts.reputation, wantsPeers: () => this.wantsOutbound(), onLearnt: () => { this.keeper.wake() }, log: opts.log })
+    this.exchange = new PeerExchange({ node, protocol: protocolsFor(network).peers, reputation: opts.reputation, wantsPeers: () => this.freeOutbound() > 0, onLearnt: () => { this.keeper.wake() }, log: opts.log })
   }
 
   static async create (opts: HostOptions): Promise<P2PHost> {
     const peerDiscovery = []
     // bootstrap peers get a KEEP_ALIVE tag as soon as they are known: re-dialled whenever they drop
     if (opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: opts.bootstrap, timeout: 100, tagName: TAG_BOOTSTRAP, tagValue: 100 }))
-    const mdnsCounts = { passed: 0, dropped: 0 }
-    if (opts.mdns) peerDiscovery.push(lanDiscovery(mdnsCounts))
+    const mdnsCounts = { passed: 0, dropped: 0, queries: 0 }
+    // the host exists only after libp2p: until then, mDNS may query
+    let self: P2PHost | undefined
+    if (opts.mdns) peerDiscovery.push(lanDiscovery(mdnsCounts, { wantsPeers: () => self === undefined || self.freeOutbound() > 0 }))
     const ip = opts.listenHost.includes(':') ? 'ip6' : 'ip4'
     const slots = slotLimitsFor(opts.maxPeers, opts.maxInboundPerIp)
     const bootstrapIds = new Set(opts.bootstrap.map(peerIdInMultiaddr).filter((id): id is string => id !== undefined))
@@ -137,7 +167,8 @@ export class P2PHost {
           denyInboundUpgradedConnection: (peer: PeerId, maConn: MultiaddrConnection) => gate.refuse(peer, maConn)
         },
         // exempt addresses skip libp2p's own per-host rate and pruning too
-        connectionManager: { maxConnections: opts.maxPeers * 2, allow: policy.allowMultiaddrs(), ...RECONNECT },
+        connectionManager: { maxConnections: opts.maxPeers * 2, allow: policy.allowMultiaddrs(), ...RECONNECT, ...DIALS, ...PATIENCE },
+        connectionMonitor: CONNECTION_MONITOR,
         metrics: opts.metricsRegistry !== undefined ? prometheusMetrics({ registry: opts.metricsRegistry, preserveExistingMetrics: true, collectDefaultMetrics: false }) : undefined,
         services: {
           identify: identify(),
@@ -162,14 +193,21 @@ export class P2PHost {
     }
     gate.attach(node)
     const host = new P2PHost(node, opts, slots, bootstrapIds, datastore, mdnsCounts)
+    self = host
     host.wire()
     return host
   }
 
-  /** Room for a connection we open: our outbound slots, or any free peer slot. */
-  private wantsOutbound (): boolean {
+  /**
+   * Outbound connections we may still open: a target count (Core: 8
+   * full-relay outbound), not every free peer slot, so a LAN of N hosts
+   * makes ~8N connections, not N²/2; the other slots are for inbound peers.
+   */
+  freeOutbound (): number {
     const outbound = new Set(this.node.getConnections().filter(c => c.direction === 'outbound').map(c => c.remotePeer.toString()))
-    return outbound.size < this.slots.outbound || this.node.getPeers().length < this.maxPeers
+    const free = this.slots.outbound - outbound.size
+    const short = this.minServing === undefined ? 0 : Math.min(this.minServing.count - this.serving.size, this.maxPeers - this.node.getPeers().length)
+    return Math.max(0, free, short)
   }
 
   private hangUpAndForget (peer: PeerId): void {
@@ -184,16 +222,25 @@ export class P2PHost {
     this.reputation.onIpBan = (ip) => {
       for (const c of node.getConnections()) if (ipOfMultiaddr(c.remoteAddr) === ip) this.hangUpAndForget(c.remotePeer)
     }
+    // discovery only records the peer and wakes the keeper, which dials at
+    // its own pace while outbound slots are free: dialling every discovered
+    // peer at once (50 hosts: ~2,450 Noise handshakes on 2 cores) overran
+    // libp2p's dial and upgrade timeouts and left every node with no peers
     node.addEventListener('peer:discovery', (evt) => {
       const { id, multiaddrs } = evt.detail
       if (id.equals(node.peerId) || this.reputation.isBanned(id.toString())) return
-      if (node.getConnections(id).length > 0 || !this.wantsOutbound()) return
       // loopback addresses only when the peer has nothing else (one machine)
       const reachable = multiaddrs.filter(ma => (!isLoopbackAddr(ma) || multiaddrs.every(isLoopbackAddr)) && !this.reputation.isAddressBanned(ma))
       if (reachable.length === 0) return
-      void node.peerStore.merge(id, { multiaddrs: reachable }).then(async () => await node.dial(id)).catch(err => {
-        this.log.debug('dial of discovered peer failed', { peer: id.toString(), err: (err as Error).message })
+      void node.peerStore.merge(id, { multiaddrs: reachable }).then(() => { this.keeper.wake() }, err => {
+        this.log.debug('discovered peer not recorded', { peer: id.toString(), err: (err as Error).message })
       })
+    })
+    node.addEventListener('peer:identify', (evt) => {
+      if (this.minServing !== undefined && evt.detail.protocols.includes(this.minServing.protocol)) this.serving.add(evt.detail.peerId.toString())
+    })
+    node.addEventListener('peer:disconnect', (evt) => {
+      this.serving.delete(evt.detail.toString())
     })
     node.addEventListener('connection:open', (evt) => {
       const c = evt.detail

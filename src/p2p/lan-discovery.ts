@@ -9,6 +9,14 @@
 // new, its addresses changed, or it was last passed on long ago; and drops
 // the loopback addresses each host announces (unreachable from other hosts)
 // before libp2p stores them.
+//
+// That filter still parses every answer, and answers are what scale: a query
+// from any host makes all N hosts answer by multicast, so with every host
+// querying every I seconds each node parses N²/I answers a second. A 50-host
+// LAN on 2 cores (~250 a second per node) never completed a handshake. So a
+// node queries only while it wants peers (outbound slots free), like Core,
+// which asks its DNS seeds only when its address book cannot fill its
+// outbound slots; it always answers, so newcomers still find everyone.
 import { peerDiscoverySymbol, type PeerDiscovery, type PeerInfo, type Startable } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -29,11 +37,13 @@ class QuietDiscovery extends EventTarget implements Startable {
   private readonly inner: Inner
   private readonly seen = new Map<string, { addrs: string, at: number }>()
   private readonly counts: DiscoveryCounts
+  private readonly opts: QueryPolicy
 
-  constructor (inner: Inner, counts: DiscoveryCounts) {
+  constructor (inner: Inner, counts: DiscoveryCounts, opts: QueryPolicy) {
     super()
     this.inner = inner
     this.counts = counts
+    this.opts = opts
     inner.addEventListener('peer', (evt) => { this.onPeer(evt.detail) })
   }
 
@@ -52,18 +62,52 @@ class QuietDiscovery extends EventTarget implements Startable {
     this.dispatchEvent(new CustomEvent<PeerInfo>('peer', { detail: { id: peer.id, multiaddrs: reachable } }))
   }
 
-  async start (): Promise<void> { await this.inner.start() }
+  async start (): Promise<void> {
+    await this.inner.start()
+    // @libp2p/mdns queried once at start and set its own timer: ours asks
+    // only while the node wants peers (its stop() clears whichever is set)
+    const inner = this.inner as unknown as MdnsInternals
+    if (inner._queryInterval === undefined || inner.mdns === undefined || inner.serviceTag === undefined) return
+    if (inner._queryInterval !== null) clearInterval(inner._queryInterval)
+    const { mdns, serviceTag } = inner
+    inner._queryInterval = setInterval(() => {
+      if (!this.opts.wantsPeers()) return
+      this.counts.queries++
+      mdns.query({ questions: [{ name: serviceTag, type: 'PTR' }] })
+    }, this.opts.intervalMs)
+  }
+
   async stop (): Promise<void> {
     await this.inner.stop()
     this.seen.clear()
   }
 }
 
-export interface DiscoveryCounts { passed: number, dropped: number }
+/** What this module touches inside @libp2p/mdns 12 (checked at start; without it, libp2p's own timer stays). */
+interface MdnsInternals {
+  _queryInterval?: ReturnType<typeof setInterval> | null
+  mdns?: { query: (q: { questions: Array<{ name: string, type: string }> }) => void }
+  serviceTag?: string
+}
 
-/** mDNS for libp2p's `peerDiscovery`, with the quieting filter above; `counts` are its events passed on and dropped. */
-export function lanDiscovery (counts: DiscoveryCounts, intervalMs = MDNS_INTERVAL_MS): (components: any) => PeerDiscovery {
-  const factory = mdns({ interval: intervalMs })
-  return (components) => new QuietDiscovery(factory(components) as Inner, counts) as unknown as PeerDiscovery
+/** Answers passed on and dropped, and periodic queries sent (the one at start not counted). */
+export interface DiscoveryCounts { passed: number, dropped: number, queries: number }
+
+export interface QueryPolicy {
+  /** Whether to query now (the node has free outbound slots). */
+  wantsPeers: () => boolean
+  intervalMs: number
+}
+
+/** The filter and query policy around a discovery that behaves like @libp2p/mdns (exported for tests). */
+export function quietDiscovery (inner: Inner, counts: DiscoveryCounts, policy: Partial<QueryPolicy> = {}): PeerDiscovery & Startable {
+  return new QuietDiscovery(inner, counts, { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, ...policy }) as unknown as PeerDiscovery & Startable
+}
+
+/** mDNS for libp2p's `peerDiscovery`, with the quieting filter above. */
+export function lanDiscovery (counts: DiscoveryCounts, policy: Partial<QueryPolicy> = {}): (components: any) => PeerDiscovery {
+  const opts: QueryPolicy = { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, ...policy }
+  const factory = mdns({ interval: opts.intervalMs })
+  return (components) => new QuietDiscovery(factory(components) as Inner, counts, opts) as unknown as PeerDiscovery
 }
 

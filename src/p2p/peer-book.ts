@@ -83,12 +83,13 @@ export class PeerBook {
 
   /**
    * Peers with addresses, not banned, not ourselves: the ones worth dialling.
-   * Chosen (KEEP_ALIVE) peers first, then the rest by last successful dial.
+   * Chosen (KEEP_ALIVE) peers first, then the rest by last successful dial;
+   * ties in random order (Core picks from addrman at random): the store
+   * lists peers by id, so every host of a LAN would dial the same few first.
    */
-  async candidates (): Promise<Peer[]> {
+  async candidates (random = Math.random): Promise<Peer[]> {
     const peers = await this.opts.peerStore.all()
-    return peers
-      .filter(p => !p.id.equals(this.opts.self) && p.addresses.length > 0 && !this.opts.isBanned(p.id.toString()))
+    return shuffle(peers.filter(p => !p.id.equals(this.opts.self) && p.addresses.length > 0 && !this.opts.isBanned(p.id.toString())), random)
       .sort((a, b) => Number(hasTag(b, KEEP_ALIVE)) - Number(hasTag(a, KEEP_ALIVE)) || lastSuccess(b) - lastSuccess(a))
   }
 
@@ -115,4 +116,15 @@ export class PeerBook {
 /** Peers we chose outrank peers merely heard of. */
 function rank (p: Peer): number {
   return hasTag(p, KEEP_ALIVE) ? 2 : hasTag(p, TAG_HEARD) ? 0 : 1
+}
+
+/** Fisher-Yates, in place; the sort after it is stable, so equals stay shuffled. */
+function shuffle<T> (items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const t = items[i]
+    items[i] = items[j]
+    items[j] = t
+  }
+  return items
 }

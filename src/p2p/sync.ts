@@ -178,6 +178,7 @@ export class SyncManager {
 
   private async run (): Promise<void> {
     this.reportProgress(false)
+    const tipBefore = this.chain.tip.hashHex
     try {
       for (let round = 0; round < 100 && !this.stopped; round++) {
         const bestBefore = this.chain.bestHeader()
@@ -193,6 +194,20 @@ export class SyncManager {
       if (!this.stopped) this.log.warn('sync round failed', { err: (err as Error).message })
     }
     this.reportProgress(true)
+    if (this.chain.tip.hashHex !== tipBefore && !this.stopped) this.announceTip()
+  }
+
+  /**
+   * Blocks we synced rather than received by gossip are not relayed by
+   * gossip: a block whose parent we lacked (it built on a block that lost a
+   * race here) was ignored as an orphan, and gossip's seen-cache keeps us
+   * from publishing it or its header later. So, as Core announces every new
+   * tip to its peers, we send our status to every peer once a sync round
+   * moved our tip; one that lacks the blocks syncs them from us and does
+   * the same. Without it such blocks spread by the 10 s status refresh.
+   */
+  private announceTip (): void {
+    for (const p of this.peers.syncPeers()) void this.exchangeStatus(p)
   }
 
   /**

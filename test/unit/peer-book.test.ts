@@ -41,4 +41,21 @@ describe('address book', () => {
     for (const p of chosen) expect(left.has(p.toString())).toBe(true)
     expect(heard.filter(p => left.has(p.toString())).length).toBe(2)
   })
+
+  it('candidates of equal rank come in random order (every host of a LAN would otherwise dial the same few first), chosen peers first', async () => {
+    node = await createLibp2p({ start: false })
+    const [chosen, ...rest] = await somePeers(21)
+    await node.peerStore.merge(chosen, { multiaddrs: [multiaddr('/ip4/10.0.1.1/tcp/4001')], tags: { [TAG_CHOSEN]: { value: 50 } } })
+    for (const [i, p] of rest.entries()) await node.peerStore.merge(p, { multiaddrs: [multiaddr(`/ip4/10.0.0.${i + 1}/tcp/4001`)] })
+    const book = new PeerBook({ peerStore: node.peerStore, self: node.peerId, bootstrapIds: new Set(), maxKnown: 64, isBanned: () => false, log: testLogger('book') })
+    const seconds = new Set<string>()
+    for (let i = 0; i < 10; i++) {
+      const order = (await book.candidates()).map(p => p.id.toString())
+      expect(order[0]).toBe(chosen.toString())
+      expect(new Set(order).size).toBe(21)
+      seconds.add(order[1])
+    }
+    // 20 equals: the same one second ten times in a row has probability 20^-9
+    expect(seconds.size).toBeGreaterThan(1)
+  })
 })
