@@ -17,6 +17,12 @@
 // node queries only while it wants peers (outbound slots free), like Core,
 // which asks its DNS seeds only when its address book cannot fill its
 // outbound slots; it always answers, so newcomers still find everyone.
+// Wanting peers is not enough either: while starved nodes fail their
+// handshakes, every one of them wants peers and keeps asking, and the
+// answers starve them further. A node that has heard enough hosts recently
+// (ENOUGH_HEARD within HEARD_WINDOW_MS) has candidates in its address book
+// for the connection keeper to dial, so it does not ask; once it has heard
+// too few for a while (nobody asked, hosts left) it asks again.
 import { peerDiscoverySymbol, type PeerDiscovery, type PeerInfo, type Startable } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -26,6 +32,9 @@ import { isLoopbackAddr } from './peer-address.js'
 export const MDNS_INTERVAL_MS = 10_000
 /** A peer already passed on is passed on again (for a new dial attempt) after this long. */
 const REPEAT_AFTER_MS = 30_000
+/** Hosts heard within HEARD_WINDOW_MS that make a query unnecessary (twice the keeper's outbound target). */
+export const ENOUGH_HEARD = 16
+const HEARD_WINDOW_MS = 5 * 60_000
 /** Peers remembered by the filter; beyond it the oldest are forgotten (and may be passed on again). */
 const MAX_REMEMBERED = 1024
 
@@ -71,10 +80,18 @@ class QuietDiscovery extends EventTarget implements Startable {
     if (inner._queryInterval !== null) clearInterval(inner._queryInterval)
     const { mdns, serviceTag } = inner
     inner._queryInterval = setInterval(() => {
-      if (!this.opts.wantsPeers()) return
+      if (!this.opts.wantsPeers() || this.heardRecently() >= this.opts.enoughHeard) return
       this.counts.queries++
       mdns.query({ questions: [{ name: serviceTag, type: 'PTR' }] })
     }, this.opts.intervalMs)
+  }
+
+  /** Distinct hosts whose answer was passed on within the window. */
+  private heardRecently (): number {
+    const since = Date.now() - HEARD_WINDOW_MS
+    let n = 0
+    for (const { at } of this.seen.values()) if (at >= since) n++
+    return n
   }
 
   async stop (): Promise<void> {
@@ -97,16 +114,18 @@ export interface QueryPolicy {
   /** Whether to query now (the node has free outbound slots). */
   wantsPeers: () => boolean
   intervalMs: number
+  /** Hosts heard recently enough that asking is not needed. */
+  enoughHeard: number
 }
 
 /** The filter and query policy around a discovery that behaves like @libp2p/mdns (exported for tests). */
 export function quietDiscovery (inner: Inner, counts: DiscoveryCounts, policy: Partial<QueryPolicy> = {}): PeerDiscovery & Startable {
-  return new QuietDiscovery(inner, counts, { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, ...policy }) as unknown as PeerDiscovery & Startable
+  return new QuietDiscovery(inner, counts, { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, enoughHeard: ENOUGH_HEARD, ...policy }) as unknown as PeerDiscovery & Startable
 }
 
 /** mDNS for libp2p's `peerDiscovery`, with the quieting filter above. */
 export function lanDiscovery (counts: DiscoveryCounts, policy: Partial<QueryPolicy> = {}): (components: any) => PeerDiscovery {
-  const opts: QueryPolicy = { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, ...policy }
+  const opts: QueryPolicy = { wantsPeers: () => true, intervalMs: MDNS_INTERVAL_MS, enoughHeard: ENOUGH_HEARD, ...policy }
   const factory = mdns({ interval: opts.intervalMs })
   return (components) => new QuietDiscovery(factory(components) as Inner, counts, opts) as unknown as PeerDiscovery
 }

@@ -3,6 +3,9 @@
 // (No real mDNS here: multicast must never leave this machine; the inner
 // discovery is a stand-in shaped like @libp2p/mdns 12.)
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { quietDiscovery } from '../../src/p2p/lan-discovery.js'
 
 afterEach(() => { vi.useRealTimers() })
@@ -49,5 +52,29 @@ describe('LAN discovery (mDNS) queries', () => {
     await discovery.stop()
     await vi.advanceTimersByTimeAsync(5_000)
     expect(queries()).toBe(4)
+  })
+
+  it('does not ask while it has heard enough hosts recently, and asks again once they fall silent', async () => {
+    vi.useFakeTimers()
+    const { inner } = fakeMdns()
+    const counts = { passed: 0, dropped: 0, queries: 0 }
+    const discovery = quietDiscovery(inner, counts, { wantsPeers: () => true, intervalMs: 1000, enoughHeard: 3 })
+    await discovery.start()
+    const hear = async (i: number): Promise<void> => {
+      const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+      inner.dispatchEvent(new CustomEvent('peer', { detail: { id, multiaddrs: [multiaddr(`/ip4/10.0.0.${i}/tcp/4001`)] } }))
+    }
+    // wanting peers and knowing too few: it asks every interval
+    await hear(1); await hear(2)
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(counts.queries).toBe(2)
+    // a third host heard: the keeper has candidates enough, no more queries
+    await hear(3)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(counts.queries).toBe(2)
+    // five minutes without hearing them: it asks again
+    await vi.advanceTimersByTimeAsync(5 * 60_000)
+    expect(counts.queries).toBeGreaterThan(2)
+    await discovery.stop()
   })
 })
