@@ -6,11 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Libp2p } from 'libp2p'
 import { lpStream } from '@libp2p/utils'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { FullNode } from '../../src/node/full-node.js'
-import { limitsFor, protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
+import { limitsFor, protocolsFor } from '../../src/p2p/protocols.js'
 import { decodeSyncResponse, encodeSyncRequest } from '../../src/p2p/sync-messages.js'
 import { P2PHost } from '../../src/p2p/host.js'
+import { loopbackHostOptions } from '../support/loopback-host.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
 import { serveWithinLimits, type ServeBudget } from '../../src/p2p/rpc.js'
@@ -84,20 +84,7 @@ describe('the byte budget of the shared serving path', () => {
   async function server (reputation: PeerReputation): Promise<{ host: P2PHost, metrics: NodeMetrics, served: () => number }> {
     const metrics = new NodeMetrics()
     const log = testLogger('server')
-    const host = await P2PHost.create({
-      privateKey: await generateKeyPair('Ed25519'),
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      bootstrap: [],
-      mdns: false,
-      maxPeers: 16,
-      maxInboundPerIp: 8,
-      topics: topicsFor('regtest'),
-      maxMessageBytes: 64 * 1024,
-      reputation,
-      userAgent: 'test',
-      log
-    })
+    const host = await P2PHost.create(await loopbackHostOptions('server', { maxPeers: 16, maxInboundPerIp: 8, reputation, log }))
     await host.start()
     cleanup.add(async () => await host.stop())
     let served = 0

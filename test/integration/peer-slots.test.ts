@@ -5,12 +5,11 @@
 // 127.0.0.x source addresses stand for different machines.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Libp2p } from 'libp2p'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { P2PHost } from '../../src/p2p/host.js'
+import { loopbackHostOptions } from '../support/loopback-host.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
-import { topicsFor } from '../../src/p2p/protocols.js'
 import { ipOfMultiaddr } from '../../src/p2p/peer-address.js'
-import { Cleanup, testLogger } from '../../bench/support/nodes.js'
+import { Cleanup } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
 import { plainPeer } from '../support/plain-peer.js'
 
@@ -18,20 +17,7 @@ const cleanup = new Cleanup()
 afterEach(async () => { await cleanup.run() })
 
 async function victim (maxPeers: number, maxInboundPerIp: number, reputation = new PeerReputation({ exemptLoopback: false })): Promise<P2PHost> {
-  const host = await P2PHost.create({
-    privateKey: await generateKeyPair('Ed25519'),
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    bootstrap: [],
-    mdns: false,
-    maxPeers,
-    maxInboundPerIp,
-    topics: topicsFor('regtest'),
-    maxMessageBytes: 64 * 1024,
-    reputation,
-    userAgent: 'victim',
-    log: testLogger('victim')
-  })
+  const host = await P2PHost.create(await loopbackHostOptions('victim', { maxPeers, maxInboundPerIp, reputation }))
   await host.start()
   cleanup.add(async () => await host.stop())
   return host

@@ -5,11 +5,10 @@
 // Loopback only, mDNS off: the SPV node learns of the hosts through its
 // address book, as it would from mDNS or peer exchange.
 import { afterEach, describe, expect, it } from 'vitest'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { P2PHost } from '../../src/p2p/host.js'
-import { PeerReputation } from '../../src/p2p/reputation.js'
-import { protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
-import { Cleanup, testLogger } from '../../bench/support/nodes.js'
+import { loopbackHostOptions } from '../support/loopback-host.js'
+import { protocolsFor } from '../../src/p2p/protocols.js'
+import { Cleanup } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
 
 const cleanup = new Cleanup()
@@ -18,20 +17,7 @@ afterEach(async () => { await cleanup.run() })
 const SPV_PROTOCOL = protocolsFor('regtest').spv
 
 async function host (name: string, maxPeers: number, minServing?: { protocol: string, count: number }): Promise<P2PHost> {
-  const h = await P2PHost.create({
-    privateKey: await generateKeyPair('Ed25519'),
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    bootstrap: [],
-    mdns: false,
-    maxPeers,
-    topics: topicsFor('regtest'),
-    maxMessageBytes: 64 * 1024,
-    reputation: new PeerReputation(),
-    userAgent: name,
-    minServing,
-    log: testLogger(name)
-  })
+  const h = await P2PHost.create(await loopbackHostOptions(name, { maxPeers, minServing }))
   await h.start()
   cleanup.add(async () => await h.stop())
   return h

@@ -13,8 +13,8 @@ import { silentLogger } from '../../src/telemetry/logger.js'
 import { FullNode } from '../../src/node/full-node.js'
 import { SpvNode } from '../../src/node/spv-node.js'
 import { P2PHost } from '../../src/p2p/host.js'
-import { loadOrCreatePeerKey } from '../../src/p2p/identity.js'
-import { limitsFor, protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
+import { loopbackHostOptions } from '../support/loopback-host.js'
+import { limitsFor, protocolsFor } from '../../src/p2p/protocols.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { decodeSpvRequest, decodeSpvResponse, encodeSpvResponse, spvLimitsOf, type SpvRequest, type SpvResponse } from '../../src/p2p/spv-messages.js'
 import { SpvServer } from '../../src/p2p/spv-server.js'
@@ -59,19 +59,7 @@ async function honest (full: FullNode, req: SpvRequest): Promise<SpvResponse> {
 
 /** A plain libp2p node answering the SPV protocol however `answer` says (it may never answer). */
 async function startServer (answer: (req: SpvRequest) => Promise<SpvResponse>): Promise<P2PHost> {
-  const host = await P2PHost.create({
-    privateKey: await loadOrCreatePeerKey(cleanup.tempDir()),
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    bootstrap: [],
-    mdns: false,
-    maxPeers: 8,
-    topics: topicsFor(regtest.id),
-    maxMessageBytes: limits.blockMessageBytes,
-    reputation: new PeerReputation(),
-    userAgent: 'minicoin/0.1.0 (full)',
-    log: testLogger('hostile')
-  })
+  const host = await P2PHost.create(await loopbackHostOptions('hostile', { maxPeers: 8, maxMessageBytes: limits.blockMessageBytes, userAgent: 'minicoin/0.1.0 (full)' }))
   cleanup.add(async () => await host.stop())
   await host.node.handle(protocolsFor(regtest.id).spv, async (stream) => {
     try {

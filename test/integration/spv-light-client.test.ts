@@ -13,9 +13,8 @@ import type { Block } from '../../src/core/types.js'
 import { FullNode } from '../../src/node/full-node.js'
 import { SpvNode } from '../../src/node/spv-node.js'
 import { P2PHost } from '../../src/p2p/host.js'
-import { loadOrCreatePeerKey } from '../../src/p2p/identity.js'
-import { limitsFor, protocolsFor, topicsFor } from '../../src/p2p/protocols.js'
-import { PeerReputation } from '../../src/p2p/reputation.js'
+import { loopbackHostOptions } from '../support/loopback-host.js'
+import { limitsFor, protocolsFor } from '../../src/p2p/protocols.js'
 import { decodeSpvRequest, encodeSpvResponse, spvLimitsOf, type SpvRequest, type SpvResponse } from '../../src/p2p/spv-messages.js'
 import { encodeAddress } from '../../src/wallet/address.js'
 import { Wallet } from '../../src/wallet/wallet.js'
@@ -273,19 +272,7 @@ describe('light client against full nodes', () => {
 /** A plain libp2p node answering the SPV protocol however `answer` says. */
 async function startForger (answer: (req: SpvRequest) => SpvResponse): Promise<P2PHost> {
   const limits = limitsFor(regtest)
-  const forger = await P2PHost.create({
-    privateKey: await loadOrCreatePeerKey(cleanup.tempDir()),
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    bootstrap: [],
-    mdns: false,
-    maxPeers: 8,
-    topics: topicsFor(regtest.id),
-    maxMessageBytes: limits.blockMessageBytes,
-    reputation: new PeerReputation(),
-    userAgent: 'minicoin/0.1.0 (full)',
-    log: testLogger('forger')
-  })
+  const forger = await P2PHost.create(await loopbackHostOptions('forger', { maxPeers: 8, maxMessageBytes: limits.blockMessageBytes, userAgent: 'minicoin/0.1.0 (full)' }))
   cleanup.add(async () => await forger.stop())
   await forger.node.handle(protocolsFor(regtest.id).spv, async (stream) => {
     const lp = lpStream(stream)

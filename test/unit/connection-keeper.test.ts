@@ -9,9 +9,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
 import { ConnectionKeeper, MAX_IN_FLIGHT } from '../../src/p2p/connection-keeper.js'
 import { P2PHost } from '../../src/p2p/host.js'
+import { loopbackHostOptions } from '../support/loopback-host.js'
 import type { PeerBook } from '../../src/p2p/peer-book.js'
-import { topicsFor } from '../../src/p2p/protocols.js'
-import { PeerReputation } from '../../src/p2p/reputation.js'
 import { Cleanup, testLogger } from '../../bench/support/nodes.js'
 import { waitFor } from '../../bench/support/wait.js'
 
@@ -78,19 +77,7 @@ describe('connection keeper', () => {
   it('a host that discovers forty peers dials them through the keeper: a few at a time, not all at once', async () => {
     // the keeper's MAX_IN_FLIGHT, spelled out so the check does not depend on the module under test
     const AT_ONCE = 4
-    const host = await P2PHost.create({
-      privateKey: await generateKeyPair('Ed25519'),
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      bootstrap: [],
-      mdns: false,
-      maxPeers: 50,
-      topics: topicsFor('regtest'),
-      maxMessageBytes: 64 * 1024,
-      reputation: new PeerReputation(),
-      userAgent: 'test',
-      log: testLogger('host')
-    })
+    const host = await P2PHost.create(await loopbackHostOptions('host', { maxPeers: 50 }))
     cleanup.add(async () => { dials.settleAll(false); await host.stop() })
     const dials = new HeldDials()
     host.node.dial = dials.dial as unknown as typeof host.node.dial
