@@ -67,7 +67,11 @@ export class FullNodeApi extends RoleBase implements NodeApi {
     this.roleParts = { kind: 'full', chain: this.chain, pool: this.pool, explorer: this.explorer, wallet: this.nodeWallet, sync: this.sync }
     this.watch = new NetworkWatch(hash => this.chain.getEntry(hash) !== undefined)
     this.watch.attach(this.host.node, this.gossip.topics)
-    this.sync.onPeerStatus = (peerId, s) => this.watch.noteClaim(peerId, { height: s.height, tip: toHex(s.tip), work: s.work })
+    // a claim that names a new tip is an event: the LAN view refreshes when peers tell their
+    // tips, not only on its timer or our own tip changes (at which moment every claim is a block old)
+    this.sync.onPeerStatus = (peerId, s) => {
+      if (this.watch.noteClaim(peerId, { height: s.height, tip: toHex(s.tip), work: s.work })) this.events.emit('peer', { type: 'status', peerId })
+    }
     this.chain.on('connect', (_block, entry) => this.watch.noteLocal(entry.hashHex, 'connected'))
   }
 

@@ -96,15 +96,20 @@ export class NetworkWatch {
     while (this.messageIds.size > 2 * this.limits.blocks) this.messageIds.delete(this.messageIds.keys().next().value as string)
   }
 
-  /** A peer's chain status (sync status exchange in either direction, or a height an SPV peer showed). */
-  noteClaim (peerId: string, claim: { height: number, tip?: string, work?: bigint }, now = Date.now()): void {
+  /**
+   * A peer's chain status (sync status exchange in either direction, or a height an SPV peer showed).
+   * True when it names a chain other than the one this peer claimed last, so a view can refresh then.
+   */
+  noteClaim (peerId: string, claim: { height: number, tip?: string, work?: bigint }, now = Date.now()): boolean {
     const old = this.claims.get(peerId)
-    const since = old !== undefined && old.tip === claim.tip && old.height === claim.height ? old.since : now
+    const same = old !== undefined && old.tip === claim.tip && old.height === claim.height
+    const since = same ? old.since : now
     // re-inserted: the map's order is least recently heard first
     this.claims.delete(peerId)
     this.claims.set(peerId, { ...claim, since, heardAt: now })
     while (this.claims.size > this.limits.claims) this.claims.delete(this.claims.keys().next().value as string)
     if (claim.tip !== undefined && this.known(claim.tip)) this.noteArrival(claim.tip, peerId, 'status', since)
+    return !same
   }
 
   claim (peerId: string): PeerClaim | undefined {

@@ -240,7 +240,8 @@ export interface NodeEvents {
   tx: [tx: TxView]
   /** A transaction left the mempool. */
   txRemoved: [txid: string, reason: string]
-  peer: [event: { type: 'connect' | 'disconnect', peerId: string }]
+  /** A peer connected or disconnected, or (full nodes) a peer's status exchange named a new tip of its chain. */
+  peer: [event: { type: 'connect' | 'disconnect' | 'status', peerId: string }]
   /** SPV: a payment proven by a Merkle proof. */
   proof: [tx: WalletTxView]
 }

@@ -55,6 +55,30 @@ describe('full nodes over loopback', () => {
     const wallet = await full.wallet()
     expect(BigInt(wallet.balance.confirmed)).toBe(12_345n)
   })
+
+  it('tells its event stream when a peer\'s status names a new tip, so the LAN view refreshes then', async () => {
+    const miner = await startNode('miner')
+    const full = await startNode('full', [addressOf(miner)])
+    const heard: string[] = []
+    miner.events.on('peer', e => { if (e.type === 'status') heard.push(e.peerId) })
+    await waitFor(() => miner.watch.claim(full.peerId) !== undefined, 'the first status exchange')
+    await waitFor(() => full.host.node.getPeers().length === 1, 'the connection on the full node')
+    const minerId = full.host.node.getPeers()[0]
+    // the same tip again is no news
+    const before = heard.length
+    await full.sync.exchangeStatus(minerId)
+    expect(heard.length).toBe(before)
+    // a block both have, then the full node's next exchange names it: one event, and the view agrees
+    expect(miner.chain.height).toBe(0)
+    const { blocks } = mineChain(genesisTip(), 1, newKey())
+    await miner.chain.processBlock(blocks[0])
+    await full.chain.processBlock(blocks[0])
+    await full.sync.exchangeStatus(minerId)
+    await waitFor(() => heard.length > before, 'a status event for the new tip')
+    expect(heard.slice(before)).toEqual([full.peerId])
+    const row = (await miner.network()).nodes.find(n => n.peerId === full.peerId)
+    expect(row).toMatchObject({ agreement: 'same-tip', height: 1 })
+  })
 })
 
 describe('partitions', () => {

@@ -308,6 +308,8 @@ const chainChanged = throttle(() => refreshParts([...CHAIN_PARTS, ['detail', () 
 const walletChanged = throttle(() => guarded('wallet', refreshWallet), 700)
 const mempoolChanged = throttle(() => guarded('mempool', refreshMempool), 700)
 const peersChanged = throttle(async () => { await Promise.all([guarded('peers', refreshPeers), guarded('status', refreshStatus), guarded('network', refreshNetwork)]) }, 700)
+// a peer told us a new tip (full nodes): only the LAN view shows that
+const claimsChanged = throttle(() => guarded('network', refreshNetwork), 700)
 
 function onTipChanged () {
   chainChanged()
@@ -352,7 +354,8 @@ function onEvent (name, data) {
       walletChanged()
       break
     case 'peer':
-      peersChanged()
+      if (data?.type === 'status') claimsChanged()
+      else peersChanged()
       break
     case 'proof':
       walletChanged()
