@@ -15,7 +15,7 @@
 // of one. dist/build-info.json records when the build started: bin/minicoin.js
 // treats any file in src/ changed after that as a stale build.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -101,9 +101,45 @@ async function bundle (out) {
     banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
     logLevel: 'warning'
   })
+  await bundleScript(esbuild, out)
   // Workers are started by URL relative to the module that starts them, now the bundle.
   for (const file of readdirSync(SRC, { recursive: true })) {
     if (file.endsWith('.mjs')) copyFileSync(join(SRC, file), join(out, 'cli', file.split('/').pop()))
   }
-  return 'bundled into dist/cli/minicoin.bundle.js and its chunks'
+  return 'bundled into dist/cli/minicoin.bundle.js and its chunks, and dist/cli/minicoin.script.js'
+}
+
+/**
+ * The daemon's build (`minicoin node`): the same program as one script that
+ * bin/minicoin.js compiles with a V8 code cache (scripts/code-cache.mjs),
+ * which Node 20 offers for scripts but not for ES modules. A function
+ * expression taking what a CommonJS module gets, plus import.meta.url; the
+ * modules main.ts and start-node.ts import on demand stay unevaluated
+ * until then (esbuild's lazy module wrappers), as in the split bundle.
+ */
+async function bundleScript (esbuild, out) {
+  const file = join(out, 'cli', 'minicoin.script.js')
+  await esbuild.build({
+    entryPoints: [join(out, 'cli', 'main.js')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['secp256k1'],
+    plugins: [nativeBindingsOutside()],
+    define: { 'import.meta.url': 'minicoinImportMetaUrl' },
+    // ES modules are strict mode: so is the script that holds them.
+    banner: { js: "(function (exports, require, module, __filename, __dirname, minicoinImportMetaUrl) { 'use strict';" },
+    footer: { js: '})' },
+    // Less text to read and hash at every start; names are kept (no
+    // identifier minification), so stack traces still name functions.
+    minifyWhitespace: true,
+    logLevel: 'warning'
+  })
+  // code-cache.mjs reads the script as latin1: every character must be
+  // ASCII. esbuild escapes strings and regular expressions; what is left
+  // (legal comments) is escaped here, which keeps the meaning anywhere.
+  const text = readFileSync(file, 'utf8')
+  if (/[^\x00-\x7f]/.test(text)) writeFileSync(file, text.replace(/[^\x00-\x7f]/g, c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')))
 }
