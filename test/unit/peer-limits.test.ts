@@ -6,7 +6,8 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AddressPolicy, ipOfMultiaddr, parseAddressRange } from '../../src/p2p/peer-address.js'
+import { isIP } from 'node:net'
+import { AddressPolicy, ipOfMultiaddr, ipVersion, parseAddressRange } from '../../src/p2p/peer-address.js'
 import { TokenBuckets } from '../../src/p2p/rate-limiter.js'
 import { chooseEviction, slotLimitsFor, type EvictionCandidate } from '../../src/p2p/inbound-slots.js'
 import { gossipScoreParams } from '../../src/p2p/gossip-scoring.js'
@@ -27,6 +28,14 @@ describe('AddressPolicy', () => {
     const p = new AddressPolicy({ exemptLoopback: false })
     expect(p.isExempt('127.0.0.1')).toBe(false)
     expect(p.allowMultiaddrs()).toEqual([])
+  })
+
+  it('tells IPv4 from IPv6 from neither exactly as net.isIP does', () => {
+    const inputs = ['127.0.0.1', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.', ' 1.2.3.4', '1.2.3.4 ',
+      '::', '::1', ':::', '::1::', '1::2::3', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '12345::1',
+      'fe80::1', 'FE80::ABCD', 'g::1', '::ffff:1.2.3.4', '::ffff:1.2.3.04', '::ffff:256.2.3.4', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+      'fe80::1%eth0', 'fe80::1%', 'fe80::1%@', '::1%1', ':', '', 'localhost', '::1 ', '[::1]', '::1/128', '1.2.3.4%eth0']
+    for (const s of inputs) expect(ipVersion(s), JSON.stringify(s)).toBe(isIP(s))
   })
 
   it('parses addresses and ranges strictly and reads the IP of a multiaddr', () => {
