@@ -70,6 +70,20 @@ function nativeBindingsOutside () {
   }
 }
 
+/**
+ * @chainsafe/is-ip (multiaddr's and libp2p's IP checks) resolves to our
+ * src/p2p/is-ip.ts: the same answers as its Node build (node:net), without
+ * the first run of isIPv6's regular expression at every start.
+ */
+function isIpFromSource (out) {
+  return {
+    name: 'is-ip-from-source',
+    setup (build) {
+      build.onResolve({ filter: /^@chainsafe\/is-ip$/ }, () => ({ path: join(out, 'p2p', 'is-ip.js') }))
+    }
+  }
+}
+
 /** Bundles scratch/cli/main.js into scratch/cli/minicoin.bundle.js; returns what it did. */
 async function bundle (out) {
   let esbuild
@@ -96,7 +110,7 @@ async function bundle (out) {
     // is bundled, so that Node's CommonJS loader does not resolve and read
     // its ~30 files at every start.
     external: ['secp256k1'],
-    plugins: [nativeBindingsOutside()],
+    plugins: [nativeBindingsOutside(), isIpFromSource(out)],
     // Bundled CommonJS packages call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
     logLevel: 'warning'
@@ -127,7 +141,7 @@ async function bundleScript (esbuild, out) {
     format: 'cjs',
     target: 'node20',
     external: ['secp256k1'],
-    plugins: [nativeBindingsOutside()],
+    plugins: [nativeBindingsOutside(), isIpFromSource(out)],
     define: { 'import.meta.url': 'minicoinImportMetaUrl' },
     // ES modules are strict mode: so is the script that holds them.
     banner: { js: "(function (exports, require, module, __filename, __dirname, minicoinImportMetaUrl) { 'use strict';" },

@@ -6,11 +6,10 @@
 // say "expected …, got …" in the config tests' wording) and its meta; then
 // `npm run config-table` rewrites the README table, which a unit test checks.
 import { z } from 'zod'
-import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_MONEY, NETWORK_IDS } from '../core/params.js'
-import { parseAddressRange } from '../p2p/peer-address.js'
+import { ipVersion, parseAddressRange } from '../p2p/peer-address.js'
 import { MAX_CONFIRMATIONS } from '../wallet/confirmations.js'
 import { LOG_LEVELS } from '../telemetry/logger.js'
 
@@ -56,11 +55,11 @@ export const oneOf = <const T extends readonly [string, ...string[]]>(values: T)
 
 export const ipHost = (): z.ZodType<string> => {
   const e = expected('an IPv4 or IPv6 address such as "0.0.0.0"')
-  return z.string(e).refine(v => isIP(v) !== 0, e)
+  return z.string(e).refine(v => ipVersion(v) !== 0, e)
 }
 const apiHost = (): z.ZodType<string> => {
   const e = expected('an IP address such as "127.0.0.1" (or "localhost")')
-  return z.string(e).refine(v => v === 'localhost' || isIP(v) !== 0, e)
+  return z.string(e).refine(v => v === 'localhost' || ipVersion(v) !== 0, e)
 }
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i
 const hostName = (): z.ZodType<string, string> => {

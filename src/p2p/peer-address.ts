@@ -3,30 +3,13 @@
 // and inbound connection counts are kept per IP as well as per peer id.
 // Loopback is exempt by default (a one-machine devnet runs every node on
 // 127.0.0.1), and so are the operator's configured trusted addresses.
-import { BlockList, SocketAddress, isIP, isIPv4 } from 'node:net'
+import { BlockList } from 'node:net'
+import { ipVersion } from './is-ip.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export const LOOPBACK_RANGES = ['127.0.0.0/8', '::1/128'] as const
+export { ipVersion }
 
-/**
- * 4, 6, or 0 when `s` is neither: what net.isIP answers. IPv6 is checked by
- * libuv's parser (SocketAddress) rather than isIPv6, whose one large
- * regular expression costs ~15 ms of CPU the first time it runs, at every
- * node start (the loopback range ::1/128).
- */
-export function ipVersion (s: string): 0 | 4 | 6 {
-  if (isIPv4(s)) return 4
-  if (!s.includes(':')) return 0
-  // libuv ignores a zone id ("%eth0") whatever it holds; isIPv6 checks it
-  if (s.includes('%')) return isIP(s) as 0 | 6
-  try {
-    // eslint-disable-next-line no-new
-    new SocketAddress({ address: s, family: 'ipv6' })
-    return 6
-  } catch {
-    return 0
-  }
-}
+export const LOOPBACK_RANGES = ['127.0.0.0/8', '::1/128'] as const
 
 /** An IP address or CIDR range ("10.0.0.7", "192.168.1.0/24", "fd00::/8"), or undefined when it is neither. */
 export function parseAddressRange (s: string): { address: string, prefix: number, family: 'ipv4' | 'ipv6' } | undefined {
