@@ -26,7 +26,7 @@ const HASH = 32
 const HEADER = MAGIC.length + 2 * HASH
 
 /** The key a cache must carry for this script on this Node. */
-function cacheKey (bytes) {
+export function cacheKey (bytes) {
   return createHash('sha256').update(bytes).update(`\0${process.version}\0${process.arch}`).digest()
 }
 
@@ -54,7 +54,7 @@ export function writeCache (cacheFile, key, data) {
     renameSync(tmp, cacheFile)
     return true
   } catch {
-    rmSync(tmp, { force: true })
+    try { rmSync(tmp, { force: true }) } catch {} // ENOTDIR and the like: there is no file
     return false
   }
 }
@@ -86,9 +86,11 @@ export function runCachedScript (file, { cacheFile = file.replace(/\.js$/, '') +
     // function the start compiled goes into the cache.
     saved = new Promise(resolve => {
       process.once(readyEvent, () => setImmediate(() => {
-        let data
-        try { data = script.createCachedData() } catch { resolve(false); return }
-        resolve(writeCache(cacheFile, key, data))
+        try {
+          resolve(writeCache(cacheFile, key, script.createCachedData()))
+        } catch {
+          resolve(false) // never an uncaught exception in the daemon for a cache
+        }
       }))
     })
   }
