@@ -84,6 +84,24 @@ function isIpFromSource (out) {
   }
 }
 
+/**
+ * prom-client's index requires its Pushgateway client, and with it https
+ * (TLS, ~10-20 ms of CPU at every start) and zlib, which minicoin never
+ * uses (Prometheus scrapes /metrics): the build puts a stub in its place.
+ */
+function noPushgateway () {
+  return {
+    name: 'no-pushgateway',
+    setup (build) {
+      build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, args => /[\\/]prom-client[\\/]index\.js$/.test(args.importer) ? { path: 'pushgateway', namespace: 'minicoin-stub' } : undefined)
+      build.onLoad({ filter: /.*/, namespace: 'minicoin-stub' }, () => ({
+        contents: "module.exports = class Pushgateway { constructor () { throw new Error('prom-client\\'s Pushgateway is not part of the minicoin build') } }",
+        loader: 'js'
+      }))
+    }
+  }
+}
+
 /** Bundles scratch/cli/main.js into scratch/cli/minicoin.bundle.js; returns what it did. */
 async function bundle (out) {
   let esbuild
@@ -110,7 +128,7 @@ async function bundle (out) {
     // is bundled, so that Node's CommonJS loader does not resolve and read
     // its ~30 files at every start.
     external: ['secp256k1'],
-    plugins: [nativeBindingsOutside(), isIpFromSource(out)],
+    plugins: [nativeBindingsOutside(), isIpFromSource(out), noPushgateway()],
     // Bundled CommonJS packages call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
     logLevel: 'warning'
@@ -141,7 +159,7 @@ async function bundleScript (esbuild, out) {
     format: 'cjs',
     target: 'node20',
     external: ['secp256k1'],
-    plugins: [nativeBindingsOutside(), isIpFromSource(out)],
+    plugins: [nativeBindingsOutside(), isIpFromSource(out), noPushgateway()],
     define: { 'import.meta.url': 'minicoinImportMetaUrl' },
     // ES modules are strict mode: so is the script that holds them.
     banner: { js: "(function (exports, require, module, __filename, __dirname, minicoinImportMetaUrl) { 'use strict';" },
