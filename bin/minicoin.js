@@ -5,13 +5,24 @@
 // through tsx instead, which costs ~1.5 s more CPU at every start.
 // MINICOIN_FROM_SOURCE=1 forces the sources.
 import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { buildState } from '../scripts/build-state.mjs'
 
 const root = new URL('../', import.meta.url)
 if (process.env.MINICOIN_FROM_SOURCE !== '1' && buildState(root) === 'current') {
-  // The bundle when the build made one (it starts ~1 s of CPU faster), else tsc's modules.
+  const script = new URL('dist/cli/minicoin.script.js', root)
   const bundle = new URL('dist/cli/minicoin.bundle.js', root)
-  await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js')
+  // The daemon runs the one-script build with a V8 code cache
+  // (scripts/code-cache.mjs; MINICOIN_CODE_CACHE=0 leaves the cache out);
+  // other commands the split bundle, which loads only what the command
+  // needs (`--version` reads 5 KB). tsc's modules when nothing was bundled.
+  const command = process.argv.slice(2).find(a => a !== '--debug')
+  if (command === 'node' && existsSync(script)) {
+    const { runCachedScript } = await import('../scripts/code-cache.mjs')
+    runCachedScript(fileURLToPath(script), { enabled: process.env.MINICOIN_CODE_CACHE !== '0' })
+  } else {
+    await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js')
+  }
 } else {
   let register
   try {

@@ -15,7 +15,7 @@
 // of one. dist/build-info.json records when the build started: bin/minicoin.js
 // treats any file in src/ changed after that as a stale build.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -70,6 +70,38 @@ function nativeBindingsOutside () {
   }
 }
 
+/**
+ * @chainsafe/is-ip (multiaddr's and libp2p's IP checks) resolves to our
+ * src/p2p/is-ip.ts: the same answers as its Node build (node:net), without
+ * the first run of isIPv6's regular expression at every start.
+ */
+function isIpFromSource (out) {
+  return {
+    name: 'is-ip-from-source',
+    setup (build) {
+      build.onResolve({ filter: /^@chainsafe\/is-ip$/ }, () => ({ path: join(out, 'p2p', 'is-ip.js') }))
+    }
+  }
+}
+
+/**
+ * prom-client's index requires its Pushgateway client, and with it https
+ * (TLS, ~10-20 ms of CPU at every start) and zlib, which minicoin never
+ * uses (Prometheus scrapes /metrics): the build puts a stub in its place.
+ */
+function noPushgateway () {
+  return {
+    name: 'no-pushgateway',
+    setup (build) {
+      build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, args => /[\\/]prom-client[\\/]index\.js$/.test(args.importer) ? { path: 'pushgateway', namespace: 'minicoin-stub' } : undefined)
+      build.onLoad({ filter: /.*/, namespace: 'minicoin-stub' }, () => ({
+        contents: "module.exports = class Pushgateway { constructor () { throw new Error('prom-client\\'s Pushgateway is not part of the minicoin build') } }",
+        loader: 'js'
+      }))
+    }
+  }
+}
+
 /** Bundles scratch/cli/main.js into scratch/cli/minicoin.bundle.js; returns what it did. */
 async function bundle (out) {
   let esbuild
@@ -96,14 +128,50 @@ async function bundle (out) {
     // is bundled, so that Node's CommonJS loader does not resolve and read
     // its ~30 files at every start.
     external: ['secp256k1'],
-    plugins: [nativeBindingsOutside()],
+    plugins: [nativeBindingsOutside(), isIpFromSource(out), noPushgateway()],
     // Bundled CommonJS packages call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as minicoinCreateRequire } from 'node:module'; const require = minicoinCreateRequire(import.meta.url);" },
     logLevel: 'warning'
   })
+  await bundleScript(esbuild, out)
   // Workers are started by URL relative to the module that starts them, now the bundle.
   for (const file of readdirSync(SRC, { recursive: true })) {
     if (file.endsWith('.mjs')) copyFileSync(join(SRC, file), join(out, 'cli', file.split('/').pop()))
   }
-  return 'bundled into dist/cli/minicoin.bundle.js and its chunks'
+  return 'bundled into dist/cli/minicoin.bundle.js and its chunks, and dist/cli/minicoin.script.js'
+}
+
+/**
+ * The daemon's build (`minicoin node`): the same program as one script that
+ * bin/minicoin.js compiles with a V8 code cache (scripts/code-cache.mjs),
+ * which Node 20 offers for scripts but not for ES modules. A function
+ * expression taking what a CommonJS module gets, plus import.meta.url; the
+ * modules main.ts and start-node.ts import on demand stay unevaluated
+ * until then (esbuild's lazy module wrappers), as in the split bundle.
+ */
+async function bundleScript (esbuild, out) {
+  const file = join(out, 'cli', 'minicoin.script.js')
+  await esbuild.build({
+    entryPoints: [join(out, 'cli', 'main.js')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['secp256k1'],
+    plugins: [nativeBindingsOutside(), isIpFromSource(out), noPushgateway()],
+    define: { 'import.meta.url': 'minicoinImportMetaUrl' },
+    // ES modules are strict mode: so is the script that holds them.
+    banner: { js: "(function (exports, require, module, __filename, __dirname, minicoinImportMetaUrl) { 'use strict';" },
+    footer: { js: '})' },
+    // Less text to read and hash at every start; names are kept (no
+    // identifier minification), so stack traces still name functions.
+    minifyWhitespace: true,
+    logLevel: 'warning'
+  })
+  // code-cache.mjs reads the script as latin1: every character must be
+  // ASCII. esbuild escapes strings and regular expressions; what is left
+  // (legal comments) is escaped here, which keeps the meaning anywhere.
+  const text = readFileSync(file, 'utf8')
+  if (/[^\x00-\x7f]/.test(text)) writeFileSync(file, text.replace(/[^\x00-\x7f]/g, c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')))
 }

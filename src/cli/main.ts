@@ -85,9 +85,10 @@ export async function main (argv: string[], io: CliIo = processIo): Promise<numb
 }
 
 // Only when run as the program (bin/minicoin.js), not when imported by tests.
+// No top-level await: the daemon's build is a script compiled with a V8 code
+// cache (scripts/code-cache.mjs), which cannot await at its top level.
 const entry = process.argv[1] ?? ''
 if (/(?:^|[\\/])(?:minicoin(?:\.js)?|main\.ts)$/.test(entry)) {
   guardStdio()
-  const code = await main(process.argv.slice(2))
-  process.exit(code)
+  void main(process.argv.slice(2)).then(code => process.exit(code))
 }

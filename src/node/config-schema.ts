@@ -6,11 +6,10 @@
 // say "expected …, got …" in the config tests' wording) and its meta; then
 // `npm run config-table` rewrites the README table, which a unit test checks.
 import { z } from 'zod'
-import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_MONEY, NETWORK_IDS } from '../core/params.js'
-import { parseAddressRange } from '../p2p/peer-address.js'
+import { ipVersion, parseAddressRange } from '../p2p/peer-address.js'
 import { MAX_CONFIRMATIONS } from '../wallet/confirmations.js'
 import { LOG_LEVELS } from '../telemetry/logger.js'
 
@@ -22,6 +21,8 @@ export { LOG_LEVELS }
 // a type literal (not an interface) so it fits zod's meta record
 export type KeyDoc = { kind: string, defaultText?: string, description?: string }
 const doc = (kind: string, description = '', defaultText?: string): KeyDoc => ({ kind, description, ...(defaultText !== undefined ? { defaultText } : {}) })
+// Registered on the key's own schema (what .meta() reads back), rather than
+// .meta(doc), which copies the schema first.
 
 // ---- leaf checkers ------------------------------------------------------------
 
@@ -37,13 +38,15 @@ export function describeValue (v: unknown): string {
 export const expected = (what: string): { error: (iss: { input?: unknown }) => string } =>
   ({ error: iss => `expected ${what}, got ${describeValue(iss.input)}` })
 
+// The checks in one .check() call, not chained: each zod method call builds
+// a whole new schema object, and the ~170 of this file cost start CPU.
 export const int = (min: number, max: number): z.ZodNumber => {
   const e = expected(`an integer from ${min} to ${max}`)
-  return z.number(e).int(e).min(min, e).max(max, e)
+  return z.number(e).check(z.int(e), z.gte(min, e), z.lte(max, e))
 }
 const number = (min: number, max: number): z.ZodNumber => {
   const e = expected(`a number from ${min} to ${max}`)
-  return z.number(e).min(min, e).max(max, e)
+  return z.number(e).check(z.gte(min, e), z.lte(max, e))
 }
 export const bool = (): z.ZodBoolean => z.boolean(expected('true or false'))
 export const port = (): z.ZodNumber => int(0, 65535)
@@ -56,11 +59,11 @@ export const oneOf = <const T extends readonly [string, ...string[]]>(values: T)
 
 export const ipHost = (): z.ZodType<string> => {
   const e = expected('an IPv4 or IPv6 address such as "0.0.0.0"')
-  return z.string(e).refine(v => isIP(v) !== 0, e)
+  return z.string(e).refine(v => ipVersion(v) !== 0, e)
 }
 const apiHost = (): z.ZodType<string> => {
   const e = expected('an IP address such as "127.0.0.1" (or "localhost")')
-  return z.string(e).refine(v => v === 'localhost' || isIP(v) !== 0, e)
+  return z.string(e).refine(v => v === 'localhost' || ipVersion(v) !== 0, e)
 }
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i
 const hostName = (): z.ZodType<string, string> => {
@@ -119,56 +122,56 @@ function section<S extends z.ZodRawShape> (shape: S): z.ZodObject<S, z.core.$str
 // ---- the schema -----------------------------------------------------------------
 
 const topLevel = {
-  role: oneOf(ROLES).meta(doc(ROLES.map(r => `\`${r}\``).join(' \\| '), '', 'required')),
-  network: oneOf(NETWORKS).meta(doc(NETWORKS.map(n => `\`${n}\``).join(' \\| '), 'see *Networks*', 'required')),
+  role: oneOf(ROLES).register(z.globalRegistry, doc(ROLES.map(r => `\`${r}\``).join(' \\| '), '', 'required')),
+  network: oneOf(NETWORKS).register(z.globalRegistry, doc(NETWORKS.map(n => `\`${n}\``).join(' \\| '), 'see *Networks*', 'required')),
   // absent: ~/.minicoin/<network>/<role> (config.ts fills it in; relative paths resolve against the file's directory)
-  dataDir: nonEmptyString().optional().meta(doc('path', 'chain database, wallet, peer key, cookie', '`~/.minicoin/<network>/<role>`')),
+  dataDir: nonEmptyString().optional().register(z.globalRegistry, doc('path', 'chain database, wallet, peer key, cookie', '`~/.minicoin/<network>/<role>`')),
   p2p: section({
-    host: ipHost().default('0.0.0.0').meta(doc('IP', 'libp2p listen address')),
-    port: port().default(0).meta(doc('0–65535', 'libp2p TCP port', '0 (any)')),
-    bootstrap: z.array(bootstrapAddr(), expected('an array of multiaddr strings')).default([]).meta(doc('multiaddrs with `/p2p/<id>`', 'peers to dial at start and keep')),
-    mdns: bool().default(true).meta(doc('boolean', 'LAN discovery (multicast)')),
-    maxPeers: int(1, 1000).default(50).meta(doc('1–1000', 'up to 8 of them kept for peers we dial (see *Peer limits*)')),
+    host: ipHost().default('0.0.0.0').register(z.globalRegistry, doc('IP', 'libp2p listen address')),
+    port: port().default(0).register(z.globalRegistry, doc('0–65535', 'libp2p TCP port', '0 (any)')),
+    bootstrap: z.array(bootstrapAddr(), expected('an array of multiaddr strings')).default([]).register(z.globalRegistry, doc('multiaddrs with `/p2p/<id>`', 'peers to dial at start and keep')),
+    mdns: bool().default(true).register(z.globalRegistry, doc('boolean', 'LAN discovery (multicast)')),
+    maxPeers: int(1, 1000).default(50).register(z.globalRegistry, doc('1–1000', 'up to 8 of them kept for peers we dial (see *Peer limits*)')),
     // absent stays absent: loopback alone is exempt
     trustedAddresses: z.array(addressRange(), expected('an array of IP addresses or CIDR ranges')).optional()
-      .meta(doc('IPs or CIDR ranges', 'exempt from per-IP limits and IP bans, like loopback, e.g. `["192.168.1.0/24"]`', 'none'))
+      .register(z.globalRegistry, doc('IPs or CIDR ranges', 'exempt from per-IP limits and IP bans, like loopback, e.g. `["192.168.1.0/24"]`', 'none'))
   }).prefault({}),
   api: section({
-    host: apiHost().default('127.0.0.1').meta(doc('IP', 'non-loopback is allowed with a warning')),
-    port: port().default(0).meta(doc('0–65535', 'JSON API, `/metrics`, dashboard')),
+    host: apiHost().default('127.0.0.1').register(z.globalRegistry, doc('IP', 'non-loopback is allowed with a warning')),
+    port: port().default(0).register(z.globalRegistry, doc('0–65535', 'JSON API, `/metrics`, dashboard')),
     allowedHosts: z.array(hostName(), expected('an array of host names such as ["mynode.lan"]')).default([])
-      .meta(doc('host names', 'names (besides `localhost` and IP addresses) browsers may reach the API by, e.g. `["mynode.lan"]`; see *HTTP API*'))
+      .register(z.globalRegistry, doc('host names', 'names (besides `localhost` and IP addresses) browsers may reach the API by, e.g. `["mynode.lan"]`; see *HTTP API*'))
   }).prefault({}),
   mining: section({
-    enabled: bool().default(false).meta(doc('boolean', 'miner role only')),
-    threads: int(1, 64).default(1).meta(doc('1–64', 'nonce-search worker threads')),
+    enabled: bool().default(false).register(z.globalRegistry, doc('boolean', 'miner role only')),
+    threads: int(1, 64).default(1).register(z.globalRegistry, doc('1–64', 'nonce-search worker threads')),
     // checked against the network's address prefix in config.ts
-    payout: z.string(expected('an address string or null')).trim().nullable().default(null).meta(doc('address \\| `null`', '`null` = the wallet\'s first address'))
+    payout: z.string(expected('an address string or null')).trim().nullable().default(null).register(z.globalRegistry, doc('address \\| `null`', '`null` = the wallet\'s first address'))
   }).prefault({}),
   wallet: section({
-    file: nonEmptyString().default('wallet.json').meta(doc('path', 'relative to `dataDir`')),
-    password: nonEmptyString().nullable().default(null).meta(doc('string \\| `null`',
+    file: nonEmptyString().default('wallet.json').register(z.globalRegistry, doc('path', 'relative to `dataDir`')),
+    password: nonEmptyString().nullable().default(null).register(z.globalRegistry, doc('string \\| `null`',
       '`null` = unencrypted daemon wallet, protected only by file mode 0600; a config file holding a password must itself be owner-only (`chmod 600`), else the node refuses to start')),
     // absent: the network's default (config.ts fills it in)
-    confirmations: int(1, MAX_CONFIRMATIONS).optional().meta(doc(`1–${MAX_CONFIRMATIONS}`,
+    confirmations: int(1, MAX_CONFIRMATIONS).optional().register(z.globalRegistry, doc(`1–${MAX_CONFIRMATIONS}`,
       'depth at which a received payment counts as `confirmed` (Bitcoin\'s 6); below it, it is `pending`. The wallet\'s own change counts after 1 block, as Core trusts its own change', '6 (regtest 1)'))
   }).prefault({}),
   log: section({
-    level: oneOf(LOG_LEVELS).default('info').meta(doc(LOG_LEVELS.map(l => `\`${l}\``).join('\\|'), 'JSON lines when piped, readable on a terminal'))
+    level: oneOf(LOG_LEVELS).default('info').register(z.globalRegistry, doc(LOG_LEVELS.map(l => `\`${l}\``).join('\\|'), 'JSON lines when piped, readable on a terminal'))
   }).prefault({}),
   /** Demo mode: small payments to peers' addresses every few seconds. */
   demo: section({
-    enabled: bool().default(false).meta(doc('boolean', 'send small payments to peers every few seconds')),
-    intervalSeconds: number(1, 3600).default(10).meta(doc('1–3600 (seconds)', '')),
-    amount: positiveAmount().default('1000000').meta(doc('decimal string', 'base units per payment', '`"1000000"`'))
+    enabled: bool().default(false).register(z.globalRegistry, doc('boolean', 'send small payments to peers every few seconds')),
+    intervalSeconds: number(1, 3600).default(10).register(z.globalRegistry, doc('1–3600 (seconds)', '')),
+    amount: positiveAmount().default('1000000').register(z.globalRegistry, doc('decimal string', 'base units per payment', '`"1000000"`'))
   }).prefault({}),
   // Bitcoin Core's -maxmempool, -limitancestorcount/-limitancestorsize/-limitdescendantcount/-limitdescendantsize
   mempool: section({
-    maxBytes: int(100_000, 2 ** 31).default(32 * 1024 * 1024).meta(doc('bytes', 'lowest fee rates are evicted beyond this', '32 MiB')),
-    maxAncestors: int(1, 1000).default(25).meta(doc('1–1000', 'most unconfirmed ancestors of a pending transaction, counting itself')),
-    maxAncestorBytes: int(1000, 10_000_000).default(101_000).meta(doc('bytes', 'most bytes of a pending transaction with its unconfirmed ancestors', '101,000')),
-    maxDescendants: int(1, 1000).default(25).meta(doc('1–1000', 'most unconfirmed descendants of a pending transaction, counting itself')),
-    maxDescendantBytes: int(1000, 10_000_000).default(101_000).meta(doc('bytes', 'most bytes of a pending transaction with its unconfirmed descendants', '101,000'))
+    maxBytes: int(100_000, 2 ** 31).default(32 * 1024 * 1024).register(z.globalRegistry, doc('bytes', 'lowest fee rates are evicted beyond this', '32 MiB')),
+    maxAncestors: int(1, 1000).default(25).register(z.globalRegistry, doc('1–1000', 'most unconfirmed ancestors of a pending transaction, counting itself')),
+    maxAncestorBytes: int(1000, 10_000_000).default(101_000).register(z.globalRegistry, doc('bytes', 'most bytes of a pending transaction with its unconfirmed ancestors', '101,000')),
+    maxDescendants: int(1, 1000).default(25).register(z.globalRegistry, doc('1–1000', 'most unconfirmed descendants of a pending transaction, counting itself')),
+    maxDescendantBytes: int(1000, 10_000_000).default(101_000).register(z.globalRegistry, doc('bytes', 'most bytes of a pending transaction with its unconfirmed descendants', '101,000'))
   }).prefault({})
 }
 

@@ -35,7 +35,7 @@ export function configKeys (): Row[] {
       const meta = z.globalRegistry.get(schema) as KeyDoc | undefined
       const inner = shapeOf(schema)
       if (meta === undefined && inner !== undefined) { walk(inner, `${key}.`); continue }
-      if (meta === undefined) throw new Error(`config key ${key} has no .meta() documentation`)
+      if (meta === undefined) throw new Error(`config key ${key} has no documentation (.register(z.globalRegistry, doc(...)))`)
       rows.push({ key, doc: meta, defaultValue: defaultOf(schema) })
     }
   }

@@ -3,8 +3,11 @@
 // and inbound connection counts are kept per IP as well as per peer id.
 // Loopback is exempt by default (a one-machine devnet runs every node on
 // 127.0.0.1), and so are the operator's configured trusted addresses.
-import { BlockList, isIP } from 'node:net'
+import { BlockList } from 'node:net'
+import { ipVersion } from './is-ip.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+export { ipVersion }
 
 export const LOOPBACK_RANGES = ['127.0.0.0/8', '::1/128'] as const
 
@@ -12,7 +15,7 @@ export const LOOPBACK_RANGES = ['127.0.0.0/8', '::1/128'] as const
 export function parseAddressRange (s: string): { address: string, prefix: number, family: 'ipv4' | 'ipv6' } | undefined {
   const [address, prefixText, ...rest] = s.trim().split('/')
   if (rest.length > 0) return undefined
-  const v = isIP(address)
+  const v = ipVersion(address)
   if (v === 0) return undefined
   const bits = v === 4 ? 32 : 128
   if (prefixText === undefined) return { address, prefix: bits, family: v === 4 ? 'ipv4' : 'ipv6' }
@@ -57,7 +60,7 @@ export class AddressPolicy {
   /** Exempt from per-IP limits, IP bans and gossipsub's IP colocation penalty. */
   isExempt (ip: string): boolean {
     const n = normalizeIp(ip)
-    const v = isIP(n)
+    const v = ipVersion(n)
     if (v === 0) return false
     return this.exempt.check(n, v === 4 ? 'ipv4' : 'ipv6')
   }

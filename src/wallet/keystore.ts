@@ -18,8 +18,7 @@
 // backups. Use it for hot wallets holding small amounts; the config decides.
 //
 // Reading and writing the file: keystore-file.ts.
-import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto'
-import { gcm } from '@noble/ciphers/aes.js'
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto'
 import { sha256 } from '../core/hash.js'
 import { equalBytes, fromHex, toHex } from '../core/bytes.js'
 import { isValidPrivateKey } from '../crypto/keys.js'
@@ -208,6 +207,31 @@ function associatedData (file: Pick<EncryptedKeystoreFile, 'format' | 'version' 
   return new TextEncoder().encode(JSON.stringify([file.format, file.version, file.encryption, kdf.name, kdf.N, kdf.r, kdf.p, kdf.salt]))
 }
 
+const TAG_BYTES = 16
+
+// AES-256-GCM laid out as @noble/ciphers' gcm() writes it (the format's
+// first writer): the ciphertext, then the 16-byte tag. node:crypto's
+// OpenSSL, where @noble/ciphers built its AES tables at every node start.
+function gcmSeal (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES })
+  cipher.setAAD(aad)
+  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+}
+
+/** Throws unless `sealed` authenticates; nothing of an unauthenticated plaintext is returned. */
+function gcmOpen (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  if (sealed.length < TAG_BYTES) throw new Error('the ciphertext is shorter than its tag')
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES })
+  decipher.setAAD(aad)
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
+  const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES))
+  try {
+    return Buffer.concat([head, decipher.final()])
+  } finally {
+    head.fill(0)
+  }
+}
+
 /** The file for a secret; `key` null writes it unencrypted. */
 export function sealKeystore (secret: WalletSecret, key: KeystoreKey | null): KeystoreFile {
   const json = secretToJson(secret)
@@ -215,7 +239,7 @@ export function sealKeystore (secret: WalletSecret, key: KeystoreKey | null): Ke
   const nonce = randomBytes(NONCE_BYTES)
   const header = { format: KEYSTORE_FORMAT, version: KEYSTORE_VERSION, encryption: 'scrypt-aes-256-gcm', kdf: { ...key.kdf } } as const
   const plaintext = new TextEncoder().encode(JSON.stringify(json))
-  const ciphertext = gcm(key.encryptionKey, nonce, associatedData(header)).encrypt(plaintext)
+  const ciphertext = gcmSeal(key.encryptionKey, nonce, associatedData(header), plaintext)
   plaintext.fill(0)
   return {
     ...header,
@@ -232,7 +256,7 @@ export function openKeystore (file: KeystoreFile, key: KeystoreKey | null): Wall
   if (!equalBytes(key.passwordCheck, fromHex(file.passwordCheck))) throw new KeystoreError('wrong-password', 'wrong password')
   let plaintext: Uint8Array
   try {
-    plaintext = gcm(key.encryptionKey, fromHex(file.cipher.nonce), associatedData(file)).decrypt(fromHex(file.ciphertext))
+    plaintext = gcmOpen(key.encryptionKey, fromHex(file.cipher.nonce), associatedData(file), fromHex(file.ciphertext))
   } catch (err) {
     throw new KeystoreError('tampered', 'the password is right but the keystore does not authenticate: the file was altered or damaged', { cause: err })
   }

@@ -6,7 +6,9 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AddressPolicy, ipOfMultiaddr, parseAddressRange } from '../../src/p2p/peer-address.js'
+import { isIP, isIPv4 as netIsIPv4, isIPv6 as netIsIPv6 } from 'node:net'
+import * as isIp from '../../src/p2p/is-ip.js'
+import { AddressPolicy, ipOfMultiaddr, ipVersion, parseAddressRange } from '../../src/p2p/peer-address.js'
 import { TokenBuckets } from '../../src/p2p/rate-limiter.js'
 import { chooseEviction, slotLimitsFor, type EvictionCandidate } from '../../src/p2p/inbound-slots.js'
 import { gossipScoreParams } from '../../src/p2p/gossip-scoring.js'
@@ -27,6 +29,18 @@ describe('AddressPolicy', () => {
     const p = new AddressPolicy({ exemptLoopback: false })
     expect(p.isExempt('127.0.0.1')).toBe(false)
     expect(p.allowMultiaddrs()).toEqual([])
+  })
+
+  it('tells IPv4 from IPv6 from neither exactly as net.isIP does (and src/p2p/is-ip.ts as @chainsafe/is-ip)', () => {
+    const inputs = ['127.0.0.1', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.', ' 1.2.3.4', '1.2.3.4 ',
+      '::', '::1', ':::', '::1::', '1::2::3', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '12345::1',
+      'fe80::1', 'FE80::ABCD', 'g::1', '::ffff:1.2.3.4', '::ffff:1.2.3.04', '::ffff:256.2.3.4', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+      'fe80::1%eth0', 'fe80::1%', 'fe80::1%@', '::1%1', ':', '', 'localhost', '::1 ', '[::1]', '::1/128', '1.2.3.4%eth0']
+    for (const s of inputs) {
+      expect(ipVersion(s), JSON.stringify(s)).toBe(isIP(s))
+      // what the build puts in place of @chainsafe/is-ip (whose Node build is node:net's)
+      expect([isIp.isIPv4(s), isIp.isIPv6(s), isIp.isIP(s), isIp.ipVersion(s)], JSON.stringify(s)).toEqual([netIsIPv4(s), netIsIPv6(s), isIP(s) !== 0, isIP(s)])
+    }
   })
 
   it('parses addresses and ranges strictly and reads the IP of a multiaddr', () => {

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generatePrivateKey } from '../../src/crypto/keys.js'
 import { generateMnemonic } from '../../src/wallet/mnemonic.js'
+import { gcm } from '@noble/ciphers/aes.js'
+import { fromHex, toHex } from '../../src/core/bytes.js'
 import {
-  DEFAULT_SCRYPT, KeystoreError, createKeystore, decryptKeystore,
+  DEFAULT_SCRYPT, KeystoreError, createKeystore, decryptKeystore, deriveKeystoreKey,
   parseKeystore, serializeKeystore, type EncryptedKeystoreFile, type WalletSecret
 } from '../../src/wallet/keystore.js'
 import { keystorePermissionWarning, loadKeystore, saveKeystore } from '../../src/wallet/keystore-file.js'
@@ -93,6 +95,24 @@ describe('encrypted keystore', () => {
     }
     expect(await codeOf(decryptKeystore({ ...file, ciphertext: file.ciphertext.slice(0, -2) }, PASSWORD))).toBe('tampered')
     expect(await codeOf(decryptKeystore({ ...file, cipher: { ...file.cipher, nonce: flip(file.cipher.nonce) } }, PASSWORD))).toBe('tampered')
+  })
+
+  it('keeps the AES-256-GCM layout of @noble/ciphers, which wrote the first keystores: each opens the other\'s', async () => {
+    const s = secret()
+    const file = await encryptedFile(s)
+    const { encryptionKey } = await deriveKeystoreKey(PASSWORD, file.kdf)
+    const { kdf } = file
+    const aad = new TextEncoder().encode(JSON.stringify([file.format, file.version, file.encryption, kdf.name, kdf.N, kdf.r, kdf.p, kdf.salt]))
+    const opened = JSON.parse(new TextDecoder().decode(gcm(encryptionKey, fromHex(file.cipher.nonce), aad).decrypt(fromHex(file.ciphertext))))
+    expect(opened.hd.mnemonic).toBe(s.hd!.mnemonic)
+    // and a ciphertext written by @noble/ciphers (another secret, same header) opens here
+    const other = secret()
+    const json = { hd: other.hd, imported: other.imported.map(toHex) }
+    const sealed = gcm(encryptionKey, fromHex(file.cipher.nonce), aad).encrypt(new TextEncoder().encode(JSON.stringify(json)))
+    expect((await decryptKeystore({ ...file, ciphertext: toHex(sealed) }, PASSWORD)).secret).toEqual(other)
+    // shorter than the 16-byte tag
+    expect(await codeOf(decryptKeystore({ ...file, ciphertext: file.ciphertext.slice(0, 30) }, PASSWORD))).toBe('tampered')
+    expect(await codeOf(decryptKeystore({ ...file, ciphertext: '' }, PASSWORD))).toBe('tampered')
   })
 
   it('altered KDF parameters or check read as a wrong password, never as success', async () => {

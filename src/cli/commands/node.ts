@@ -2,6 +2,7 @@
 // stops the API and the node cleanly (exit 0); a second one exits at once.
 // Under `minicoin devnet` the parent holds an IPC channel: when it goes away
 // (even killed), the daemon stops too instead of running on as an orphan.
+import type { EventEmitter } from 'node:events'
 import { ConfigError, loadConfig, type CliOverrides, type LoadedConfig } from '../../node/config.js'
 import { LOG_LEVELS, createLogger, type Logger } from '../../telemetry/logger.js'
 import { COMMON_OPTIONS, parse, parsePort, wantsHelp } from '../args.js'
@@ -10,6 +11,9 @@ import { CliError, EXIT_USAGE, UsageError } from '../errors.js'
 import type { CliIo } from '../io.js'
 import { webDir } from '../paths.js'
 import { onStopSignals, signalExitCode } from '../signals.js'
+
+/** Emitted on `process` once the daemon's API answers and node.json is written. */
+export const DAEMON_READY_EVENT = 'minicoin:ready'
 
 export const NODE_HELP = `Usage: minicoin node --config <file> [options]
 
@@ -149,6 +153,9 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
   }
   log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir })
   for (const addr of daemon.info.listen) log.info('listening', { addr })
+  // bin/minicoin.js writes the daemon's V8 code cache on this, once the start ran (scripts/code-cache.mjs)
+  const processEvents: EventEmitter = process
+  processEvents.emit(DAEMON_READY_EVENT)
   // a failed write to the data dir: stop cleanly and exit 1 (the node logged what failed)
   void daemon.node.fatal?.then(err => requests.fail(`storage failure: ${err.message}`))
 
