@@ -109,18 +109,27 @@ export const benches: Bench[] = [
           await verifier.verifyBatch(checks)
           sigRate = Math.max(sigRate, checks.length / ((performance.now() - v0) / 1000))
         }
-        const pool = new Mempool({ chain, verifier })
-        const start = performance.now()
-        // peers deliver many transactions at once: accept them concurrently in windows
-        for (let i = 0; i < w.txs.length; i += 500) {
-          await Promise.all(w.txs.slice(i, i + 500).map(async tx => await pool.accept(tx)))
+        // Two passes, each into its own empty pool over the same chain (a
+        // pool changes nothing in the chain), each verifying every signature:
+        // the first runs the acceptance code cold (interpreted, then
+        // compiled as it goes), the second as a running node does, compiled;
+        // the limit above is the better of two rounds too. Both are printed.
+        const rates: number[] = []
+        for (let pass = 0; pass < 2; pass++) {
+          const pool = new Mempool({ chain, verifier })
+          const start = performance.now()
+          // peers deliver many transactions at once: accept them concurrently in windows
+          for (let i = 0; i < w.txs.length; i += 500) {
+            await Promise.all(w.txs.slice(i, i + 500).map(async tx => await pool.accept(tx)))
+          }
+          const seconds = (performance.now() - start) / 1000
+          if (pool.size !== w.txs.length) throw new Error(`only ${pool.size} accepted`)
+          rates.push(w.txs.length / seconds)
         }
-        const seconds = (performance.now() - start) / 1000
-        if (pool.size !== w.txs.length) throw new Error(`only ${pool.size} accepted`)
-        const txRate = w.txs.length / seconds
+        const [coldRate, txRate] = rates
         const limit = sigRate / 2
         return [
-          { bench: 'mempool_accept', value: round(txRate), unit: 'tx/s', inputs: 2, mark: '>= 60% of the signature limit', reference: 'mempool_signature_limit', of_limit: round(txRate / limit, 2) },
+          { bench: 'mempool_accept', value: round(txRate), unit: 'tx/s', inputs: 2, mark: '>= 60% of the signature limit', reference: 'mempool_signature_limit', of_limit: round(txRate / limit, 2), first_pass: round(coldRate), first_pass_of_limit: round(coldRate / limit, 2), note: 'second pass of the same 3,000 transactions into an empty pool; first_pass: the code cold' },
           { bench: 'mempool_signature_limit', value: round(limit), unit: 'tx/s', sig_per_s: round(sigRate), note: 'the same pool verifying these transactions\' signatures alone, two per transaction' }
         ]
       } finally {
