@@ -136,8 +136,10 @@ export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): void {
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
   if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
     // A copy of its own: the transaction's fields and its remembered bytes
-    // are views of it, never of a buffer the caller may reuse.
-    const own = new Uint8Array(bytes)
+    // are views of it, never of a buffer the caller may reuse. A Buffer (its
+    // own memory, not the shared pool), as the protobuf codec hands out.
+    const own = Buffer.allocUnsafeSlow(bytes.length)
+    own.set(bytes)
     const fast = readCanonicalTx(own)
     if (fast !== undefined) {
       rememberTxBytes(fast, own)
