@@ -97,7 +97,7 @@ export async function connectBlock (
 
   block.transactions.forEach((tx, i) => {
     if (!isCoinbase(tx)) {
-      const r = checkTxInputs(tx, (id, index) => view.spend(id, index), height, p, false)
+      const r = checkTxInputs(tx, view, height, p, false)
       fees += r.fee
       spentByTx[i] = r.spent
       undo.push(...r.spent)

@@ -57,7 +57,11 @@ export function coinKey (txid: Uint8Array, index: number): Uint8Array {
   const k = new Uint8Array(37)
   k[0] = Prefix.coin
   k.set(txid, 1)
-  new DataView(k.buffer).setUint32(33, index)
+  // big-endian, written by hand: a DataView per key costs more than the key (every coin lookup makes one)
+  k[33] = index >>> 24
+  k[34] = (index >>> 16) & 0xff
+  k[35] = (index >>> 8) & 0xff
+  k[36] = index & 0xff
   return k
 }
 

@@ -17,11 +17,17 @@ export interface InputsResult {
 
 /**
  * `spend` returns the coin an outpoint refers to (marking it spent when the
- * caller tracks that) or undefined when it is missing or already spent.
+ * caller tracks that) or undefined when it is missing or already spent. An
+ * object rather than a callback: callers pass what they have (a CoinView,
+ * the mempool's lookup) without making a closure for every transaction.
  */
+export interface CoinSpender {
+  spend: (txid: Uint8Array, index: number) => Coin | undefined
+}
+
 export function checkTxInputs (
   tx: Transaction,
-  spend: (txid: Uint8Array, index: number) => Coin | undefined,
+  coins: CoinSpender,
   spendHeight: number,
   p: NetworkParams,
   /** false when the caller already has the signature checks (a block verifies them up front). */
@@ -30,9 +36,10 @@ export function checkTxInputs (
   // [REJECT] lock time not reached (lock time is a block height)
   if (tx.lockTime > spendHeight) throw new ValidationError('tx-not-final', `transaction is locked until height ${tx.lockTime}`)
   const spent: Coin[] = []
+  const owners: Uint8Array[] = []
   let totalIn = 0n
   for (const input of tx.inputs) {
-    const coin = spend(input.prevTxid, input.prevIndex)
+    const coin = coins.spend(input.prevTxid, input.prevIndex)
     // [REJECT] in a block; the mempool may treat it as an orphan
     if (coin === undefined) throw new ValidationError('tx-missing-inputs', `input ${toHex(input.prevTxid)}:${input.prevIndex} is unknown or already spent`)
     // [REJECT] coinbase outputs need maturity
@@ -41,10 +48,11 @@ export function checkTxInputs (
     }
     totalIn += coin.amount
     spent.push(coin)
+    owners.push(coin.address)
   }
   const totalOut = outputsTotal(tx)
   // [REJECT] outputs exceed inputs
   if (totalIn < totalOut) throw new ValidationError('tx-insufficient-input', `outputs ${totalOut} exceed inputs ${totalIn}`)
-  checkInputOwners(tx, spent.map(c => c.address))
+  checkInputOwners(tx, owners)
   return { fee: totalIn - totalOut, spent, checks: withChecks ? inputSignatureChecks(tx, p.id) : [] }
 }

@@ -11,6 +11,7 @@ import { equalBytes } from './bytes.js'
 import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types.js'
 import { HEADER_BYTES } from './types.js'
 import { readLengthDelimited } from './wire-walk.js'
+import { readCanonicalTx } from './tx-canonical.js'
 
 // The generated shapes: a field renamed in the .proto fails to compile here.
 type WireTx = minicoin.v1.Transaction.$Properties
@@ -133,6 +134,24 @@ export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): void {
 }
 
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
+  if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
+    // A copy of its own: the transaction's fields and its remembered bytes
+    // are views of it, never of a buffer the caller may reuse. A Buffer (its
+    // own memory, not the shared pool), as the protobuf codec hands out.
+    const own = Buffer.allocUnsafeSlow(bytes.length)
+    own.set(bytes)
+    const fast = readCanonicalTx(own)
+    if (fast !== undefined) {
+      rememberTxBytes(fast, own)
+      return fast
+    }
+  }
+  // not canonical (or not bytes): the generic decoder says what is wrong
+  return decodeTxFully(bytes, maxBytes)
+}
+
+/** The generic path: protobuf decode, encode again, compare. Exported for tests. */
+export function decodeTxFully (bytes: Uint8Array, maxBytes: number): Transaction {
   const tx = txFromWire(decodeWire(wire.Transaction, bytes, maxBytes, 'transaction'))
   const canonical = encodeTx(tx)
   requireCanonical(bytes, canonical, 'transaction')

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto'
 import { ripemd160 } from '@noble/hashes/legacy.js'
+import { hash160Key, KEY_BYTES } from './hash160-key.js'
 
 // crypto.hash is the one-shot form: about a third faster than createHash for
 // the small inputs (headers, Merkle nodes) that dominate here.
@@ -29,6 +30,8 @@ const nativeRipemd = ((): boolean => {
 
 /** RIPEMD-160(SHA-256(x)): the 20-byte address hash of a public key. */
 export function hash160 (data: Uint8Array): Uint8Array {
+  // a compressed key, what every input carries: plain JS, ~2x faster than two native calls
+  if (data.length === KEY_BYTES) return hash160Key(data)
   if (!nativeRipemd) return ripemd160(sha256(data))
   const out = hash('ripemd160', sha256Buffer(data), 'buffer') as unknown as Buffer
   return new Uint8Array(out.buffer, out.byteOffset, 20)

@@ -21,7 +21,9 @@ export function inputSignatureChecks (tx: Transaction, networkId: string): Signa
   if (tx.inputs.length === 0) return []
   // Every input signs the same digest, so compute it once.
   const digest = sighash(tx, networkId)
-  return tx.inputs.map(input => ({ digest, signature: input.signature, publicKey: input.publicKey }))
+  const checks: SignatureCheck[] = new Array(tx.inputs.length)
+  for (let i = 0; i < checks.length; i++) checks[i] = { digest, signature: tx.inputs[i].signature, publicKey: tx.inputs[i].publicKey }
+  return checks
 }
 
 /**
@@ -35,15 +37,16 @@ export function checkInputOwners (tx: Transaction, spentAddresses: readonly Uint
   // inputs signed by the same key (coins of one address) hash it once
   let lastKey: Uint8Array | undefined
   let lastHash: Uint8Array | undefined
-  tx.inputs.forEach((input, i) => {
-    if (lastKey === undefined || !equalBytes(lastKey, input.publicKey)) {
-      lastKey = input.publicKey
-      lastHash = hash160(input.publicKey)
+  for (let i = 0; i < tx.inputs.length; i++) {
+    const publicKey = tx.inputs[i].publicKey
+    if (lastKey === undefined || !equalBytes(lastKey, publicKey)) {
+      lastKey = publicKey
+      lastHash = hash160(publicKey)
     }
     if (!equalBytes(lastHash as Uint8Array, spentAddresses[i])) {
       throw new ValidationError('tx-pubkey-mismatch', `input ${i}: public key does not hash to the address of the output it spends`)
     }
-  })
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { txSize } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import type { Coin } from '../chain/records.js'
-import { checkTxInputs } from '../chain/tx-verify.js'
+import { checkTxInputs, type CoinSpender } from '../chain/tx-verify.js'
 import type { MempoolEntry } from './entry.js'
 import { ancestorsWithinLimits, type MempoolLimits } from './limits.js'
 import type { InsertFacts, PoolStore } from './pool-store.js'
@@ -31,26 +31,8 @@ export interface PoolPolicy {
  * be confirmed. That saves a database read on every valid transaction.
  */
 export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, store: PoolStore, policy: PoolPolicy, withChecks: boolean): InputsChecked {
-  const parents = new Set<MempoolEntry>()
   const spendHeight = chain.height + 1
-  let heightSensitive = tx.lockTime > 0
-  const lookup = (prev: Uint8Array, index: number): Coin | undefined => {
-    const prevHex = toHex(prev)
-    const key = prevHex + ':' + index
-    const other = store.spentBy.get(key)
-    // [IGNORE] first seen wins a double spend
-    if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
-    const parent = store.entries.get(prevHex)
-    if (parent !== undefined) {
-      const out = parent.tx.outputs[index]
-      if (out === undefined) return undefined
-      parents.add(parent)
-      return { amount: out.amount, address: out.address, height: spendHeight, coinbase: false }
-    }
-    const coin = chain.getCoin(prev, index)
-    if (coin?.coinbase === true) heightSensitive = true
-    return coin
-  }
+  const lookup = new PoolCoins(chain, store, spendHeight, tx.lockTime > 0)
   let result
   try {
     result = checkTxInputs(tx, lookup, spendHeight, chain.params, withChecks)
@@ -68,6 +50,41 @@ export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, 
   // [IGNORE] policy: pays too little to relay
   if (result.fee < minFee) throw new ValidationError('tx-fee-too-low', `fee ${result.fee} is below the minimum ${minFee} (${policy.minFeeRate}/byte)`, 'ignore')
   // [IGNORE] policy: too many or too large unconfirmed ancestors or descendants
-  const ancestors = ancestorsWithinLimits(parents, size, policy.limits)
-  return { fee: result.fee, parents, ancestors, heightSensitive, checks: result.checks }
+  const ancestors = ancestorsWithinLimits(lookup.parents, size, policy.limits)
+  return { fee: result.fee, parents: lookup.parents, ancestors, heightSensitive: lookup.heightSensitive, checks: result.checks }
+}
+
+/**
+ * An input's coin from the pool (a pending parent's output) or the chain,
+ * refusing an outpoint another pending transaction spends; notes the parents
+ * and whether the answer depends on the height. A class, not a closure per
+ * call: acceptance is the hot path.
+ */
+class PoolCoins implements CoinSpender {
+  readonly parents = new Set<MempoolEntry>()
+
+  constructor (
+    private readonly chain: Chain,
+    private readonly store: PoolStore,
+    private readonly spendHeight: number,
+    public heightSensitive: boolean
+  ) {}
+
+  spend (prev: Uint8Array, index: number): Coin | undefined {
+    const prevHex = toHex(prev)
+    const key = prevHex + ':' + index
+    const other = this.store.spentBy.get(key)
+    // [IGNORE] first seen wins a double spend
+    if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
+    const parent = this.store.entries.get(prevHex)
+    if (parent !== undefined) {
+      const out = parent.tx.outputs[index]
+      if (out === undefined) return undefined
+      this.parents.add(parent)
+      return { amount: out.amount, address: out.address, height: this.spendHeight, coinbase: false }
+    }
+    const coin = this.chain.getCoin(prev, index)
+    if (coin?.coinbase === true) this.heightSensitive = true
+    return coin
+  }
 }

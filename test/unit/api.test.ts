@@ -381,11 +381,19 @@ describe('HTTP API', () => {
       r = await post('/api/tx', { hex: 'ff00' })
       expect(r.status).toBe(400)
       expect(r.json.error.code).toBe('tx-rejected')
-      for (const hex of ['abc', '', 'zz', 12, null]) {
+      // a bad pair after good ones, a non-ASCII character, a sign: all refused whole
+      for (const hex of ['abc', '', 'zz', '00zz', '0a0Z', 'a\u00e9', '+a0b', ' 0a0b', 12, null]) {
         r = await post('/api/tx', { hex })
         expect(r.status).toBe(400)
         expect(r.json.error.code).toBe('bad-hex')
       }
+      // the route's quick path takes only {hex}; anything else is the schema's
+      r = await post('/api/tx', { hex: '00', more: 1 })
+      expect(r.json.error.code).toBe('unknown-field')
+      r = await post('/api/tx', {})
+      expect(r.json.error.code).toBe('missing-field')
+      r = await post('/api/tx', ['00'])
+      expect(r.json.error.code).toBe('bad-body')
       // A transaction bigger than the default body limit still fits this route.
       r = await post('/api/tx', { hex: '00'.repeat(50_000) })
       expect(r.status).toBe(200)
