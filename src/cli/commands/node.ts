@@ -5,6 +5,7 @@
 import { ConfigError, loadConfig, type CliOverrides, type LoadedConfig } from '../../node/config.js'
 import { LOG_LEVELS, createLogger, type Logger } from '../../telemetry/logger.js'
 import { COMMON_OPTIONS, parse, parsePort, wantsHelp } from '../args.js'
+import { boundHeapGrowth } from '../heap-growth.js'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../daemon.js'
 import { CliError, EXIT_USAGE, UsageError } from '../errors.js'
 import type { CliIo } from '../io.js'
@@ -136,6 +137,7 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
   const config = loadOrExplain(args)
   const log = createLogger({ level: config.log.level, pretty: prettyLogs(io.env) })
   for (const warning of config.warnings) log.warn(warning)
+  const heapGrowingPercent = boundHeapGrowth(io.env)
 
   const requests = stopRequests(log)
   let daemon: RunningDaemon
@@ -147,7 +149,7 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
     if (err instanceof CliError) throw err
     throw new CliError(`the node failed to start: ${(err as Error)?.message ?? String(err)}`, 1, { cause: err })
   }
-  log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir })
+  log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir, heapGrowingPercent })
   for (const addr of daemon.info.listen) log.info('listening', { addr })
   // a failed write to the data dir: stop cleanly and exit 1 (the node logged what failed)
   void daemon.node.fatal?.then(err => requests.fail(`storage failure: ${err.message}`))
