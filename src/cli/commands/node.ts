@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events'
 import { ConfigError, loadConfig, type CliOverrides, type LoadedConfig } from '../../node/config.js'
 import { LOG_LEVELS, createLogger, type Logger } from '../../telemetry/logger.js'
 import { COMMON_OPTIONS, parse, parsePort, wantsHelp } from '../args.js'
+import { boundHeapGrowth } from '../heap-growth.js'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../daemon.js'
 import { CliError, EXIT_USAGE, UsageError } from '../errors.js'
 import type { CliIo } from '../io.js'
@@ -140,6 +141,7 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
   const config = loadOrExplain(args)
   const log = createLogger({ level: config.log.level, pretty: prettyLogs(io.env) })
   for (const warning of config.warnings) log.warn(warning)
+  const heapGrowingPercent = boundHeapGrowth(io.env)
 
   const requests = stopRequests(log)
   let daemon: RunningDaemon
@@ -151,7 +153,7 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
     if (err instanceof CliError) throw err
     throw new CliError(`the node failed to start: ${(err as Error)?.message ?? String(err)}`, 1, { cause: err })
   }
-  log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir })
+  log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir, heapGrowingPercent })
   for (const addr of daemon.info.listen) log.info('listening', { addr })
   // bin/minicoin.js writes the daemon's V8 code cache on this, once the start ran (scripts/code-cache.mjs)
   const processEvents: EventEmitter = process
