@@ -18,8 +18,8 @@ if (process.env.MINICOIN_FROM_SOURCE !== '1' && buildState(root) === 'current') 
   // needs (`--version` reads 5 KB). tsc's modules when nothing was bundled.
   const command = process.argv.slice(2).find(a => a !== '--debug')
   if (command === 'node' && existsSync(script)) {
-    const { runCachedScript } = await import('../scripts/code-cache.mjs')
-    runCachedScript(fileURLToPath(script), { enabled: process.env.MINICOIN_CODE_CACHE !== '0' })
+    const { runDaemonScript } = await import('../scripts/daemon-script.mjs')
+    runDaemonScript(fileURLToPath(script))
   } else {
     await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js')
   }

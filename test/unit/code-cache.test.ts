@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import vm from 'node:vm'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { cacheKey, runCachedScript, writeCache } from '../../scripts/code-cache.mjs'
 import { DAEMON_READY_EVENT } from '../../src/cli/commands/node.js'
 
+const execFileAsync = promisify(execFile)
 let dir: string
 let events = 0
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'minicoin-code-cache-')) })
@@ -112,6 +115,23 @@ describe('code cache', () => {
       expect(await start(file, { cacheFile })).toMatchObject({ cache: 'missing', saved: false, exports: { value: 42 } })
       expect(leftovers()).toEqual([])
     }
+  })
+
+  it('the daemon\'s own V8 flag (heap growth) is set before the script compiles, so the next start uses the cache that start wrote', async () => {
+    // each start in a fresh process, as a daemon starts: the flag stays set within one process
+    const file = writeScript(42)
+    const daemonStart = async (): Promise<string> => {
+      const code = `const { runDaemonScript } = await import(${JSON.stringify(new URL('../../scripts/daemon-script.mjs', import.meta.url).href)})
+const run = runDaemonScript(${JSON.stringify(file)}, { env: {}, readyEvent: 'ready' })
+process.emit('ready')
+await run.saved
+process.stdout.write(run.cache)`
+      const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', code])
+      return stdout
+    }
+    expect(await daemonStart()).toBe('missing')
+    expect(await daemonStart()).toBe('used') // 'rejected' when the flag was set after compiling
+    expect(await daemonStart()).toBe('used')
   })
 
   it('MINICOIN_CODE_CACHE=0 (enabled: false) neither reads nor writes it', async () => {

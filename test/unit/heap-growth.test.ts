@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { boundHeapGrowth, HEAP_GROWING_PERCENT } from '../../src/cli/heap-growth.js'
+import { boundHeapGrowth, HEAP_GROWING_PERCENT } from '../../src/cli/heap-growth.mjs'
 
 describe('the daemon heap growing factor', () => {
   it('sets the default percent when nothing else is given', () => {

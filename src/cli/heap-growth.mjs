@@ -15,12 +15,16 @@
 // does not accept this flag in NODE_OPTIONS anyway). MINICOIN_HEAP_GROWING_PERCENT
 // sets another percent (0: V8's own heuristic); a `--heap-growing-percent`
 // on Node's command line wins over both.
+//
+// Plain JavaScript because bin/minicoin.js sets it before it compiles the
+// daemon's script: V8 rejects a code cache made under other flags, and the
+// cache is made after this is set (scripts/daemon-script.mjs).
 import v8 from 'node:v8'
 
 export const HEAP_GROWING_PERCENT = 20
 
 /** Sets V8's heap growing factor unless Node was given one; returns the percent in force (undefined: V8's own heuristic). */
-export function boundHeapGrowth (env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): number | undefined {
+export function boundHeapGrowth (env = process.env, execArgv = process.execArgv) {
   const given = execArgv.find(a => /^--heap[-_]growing[-_]percent=/.test(a))
   if (given !== undefined) return percentOrDefault(given.split('=')[1])
   const percent = env.MINICOIN_HEAP_GROWING_PERCENT === undefined ? HEAP_GROWING_PERCENT : percentOrDefault(env.MINICOIN_HEAP_GROWING_PERCENT)
@@ -29,7 +33,7 @@ export function boundHeapGrowth (env: NodeJS.ProcessEnv = process.env, execArgv:
 }
 
 /** A whole percent from 1 to 1000; anything else (0, garbage) leaves V8's heuristic. */
-function percentOrDefault (text: string): number | undefined {
+function percentOrDefault (text) {
   const n = Number(text)
   return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : undefined
 }
