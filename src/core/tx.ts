@@ -65,12 +65,17 @@ function networkPrefix (networkId: string): Uint8Array {
  */
 export function sighash (tx: Transaction, networkId: string): Uint8Array {
   const known = knownTxBytes(tx)
-  const body = (known !== undefined ? blankSignatures(known) : undefined) ?? encodeTx({ ...tx, inputs: tx.inputs.map(i => ({ ...i, signature: EMPTY })) })
   const net = networkPrefix(networkId)
-  const msg = new Uint8Array(SIGHASH_TAG.length + net.length + body.length)
+  const lead = SIGHASH_TAG.length + net.length
+  // the blanked bytes are cut straight into the message, after room for the tags
+  let msg = known !== undefined ? blankSignatures(known, lead) : undefined
+  if (msg === undefined) {
+    const body = encodeTx({ ...tx, inputs: tx.inputs.map(i => ({ ...i, signature: EMPTY })) })
+    msg = new Uint8Array(lead + body.length)
+    msg.set(body, lead)
+  }
   msg.set(SIGHASH_TAG, 0)
   msg.set(net, SIGHASH_TAG.length)
-  msg.set(body, SIGHASH_TAG.length + net.length)
   return dsha256(msg)
 }
 
@@ -116,9 +121,9 @@ function signatureStart (bytes: Uint8Array, start: number, end: number): number 
  * loses its signature field and its length shrinks by as much, and every
  * other byte is kept. Undefined if the bytes are not in that shape (the
  * caller then encodes; test/unit/sighash-bytes.test.ts checks the digests
- * are the same).
+ * are the same). The result starts with `lead` bytes left for the caller.
  */
-function blankSignatures (bytes: Uint8Array): Uint8Array | undefined {
+function blankSignatures (bytes: Uint8Array, lead: number): Uint8Array | undefined {
   const end = bytes.length
   let pos = 0
   if (bytes[0] === VERSION_TAG) pos = skipVarint(bytes, 1, end)
@@ -135,11 +140,10 @@ function blankSignatures (bytes: Uint8Array): Uint8Array | undefined {
     size += fieldLength(keep - f.start)
     pos = f.end
   }
-  if (inputs.length === 0) return bytes
   size += end - pos
-  const out = new Uint8Array(size)
-  out.set(bytes.subarray(0, prefix), 0)
-  let at = prefix
+  const out = new Uint8Array(lead + size)
+  out.set(bytes.subarray(0, prefix), lead)
+  let at = lead + prefix
   for (const input of inputs) {
     out[at++] = INPUTS_TAG
     at = writeVarint(out, at, input.keep - input.start)
