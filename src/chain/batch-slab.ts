@@ -27,6 +27,13 @@ export class Slab {
     this.at += n
     return out
   }
+
+  /** latin1(bytes) for bytes taken from this slab's current chunk, without a Buffer object per call. */
+  latin1 (bytes: Uint8Array): string {
+    if (bytes.buffer !== this.chunk.buffer) return latin1(bytes)
+    const start = bytes.byteOffset - this.chunk.byteOffset
+    return this.chunk.toString('latin1', start, start + bytes.byteLength)
+  }
 }
 
 /** The bytes as a latin1 string (one char per byte): a map key without hex. */

@@ -126,8 +126,8 @@ export async function connectBlock (
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
   const ops: BatchOp[] = opts.alongside !== undefined ? [...opts.alongside] : []
-  for (const k of view.spent.values()) ops.push({ type: 'del', key: k })
-  for (const a of view.added.values()) ops.push({ type: 'put', key: a.key, value: encodeCoin(a.coin, values.take(COIN_BYTES)) })
+  for (const [text, k] of view.spent) ops.push({ type: 'del', key: k, text })
+  for (const [text, a] of view.added) ops.push({ type: 'put', key: a.key, value: encodeCoin(a.coin, values.take(COIN_BYTES)), text })
   ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
   indexOps(ops, block, entry, spentByTx, true, slab)
   ops.push({ type: 'put', key: META_TIP, value: entry.hash })

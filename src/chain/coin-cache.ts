@@ -63,7 +63,7 @@ export class CoinCache implements CoinLookup {
     for (const op of ops) {
       const k = op.key
       if (k.length !== COIN_KEY_BYTES || k[0] !== Prefix.coin) continue
-      const s = mapKey(k)
+      const s = op.text ?? mapKey(k)
       this.coins.delete(s)
       if (op.type === 'put') this.remember(s, op.value)
     }

@@ -2,7 +2,7 @@
 // creates, before it is written. Outpoints are keyed by their database key
 // (built once, into the block's slab) as a latin1 string, so the same bytes
 // serve the lookup, the coin cache and the batch.
-import { latin1, type Slab } from './batch-slab.js'
+import type { Slab } from './batch-slab.js'
 import { COIN_KEY_BYTES, coinKey } from './db-layout.js'
 import type { Coin } from './records.js'
 
@@ -22,13 +22,13 @@ export class CoinView {
 
   add (txid: Uint8Array, index: number, coin: Coin): void {
     const k = coinKey(txid, index, this.slab.take(COIN_KEY_BYTES))
-    this.added.set(latin1(k), { key: k, coin })
+    this.added.set(this.slab.latin1(k), { key: k, coin })
   }
 
   /** Spends an outpoint; returns the coin, or undefined when missing or already spent. */
   spend (txid: Uint8Array, index: number): Coin | undefined {
     const k = coinKey(txid, index, this.slab.take(COIN_KEY_BYTES))
-    const s = latin1(k)
+    const s = this.slab.latin1(k)
     const added = this.added.get(s)
     if (added !== undefined) {
       this.added.delete(s)

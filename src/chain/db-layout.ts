@@ -22,8 +22,11 @@
 import type { IndexEntry } from './block-index.js'
 import { encodeIndexRecord } from './records.js'
 
-/** One write of an atomic batch to the chain database. */
-export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
+/**
+ * One write of an atomic batch to the chain database. `text`: the key as
+ * latin1, when whoever built the op has it (the coin cache's map key).
+ */
+export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array, text?: string } | { type: 'del', key: Uint8Array, text?: string }
 
 export const Prefix = {
   index: 0x68,
