@@ -26,9 +26,12 @@ function distinctAddresses (outputs: ReadonlyArray<{ address: Uint8Array }>, spe
     return [...byHex.values()]
   }
   const out: Uint8Array[] = []
-  const note = (a: Uint8Array): void => { if (!out.some(b => equalBytes(a, b))) out.push(a) }
-  for (const o of outputs) note(o.address)
-  for (const c of spent) note(c.address)
+  for (let i = 0; i < all; i++) {
+    const a = i < outputs.length ? outputs[i].address : spent[i - outputs.length].address
+    let seen = false
+    for (let j = 0; j < out.length && !seen; j++) seen = equalBytes(a, out[j])
+    if (!seen) out.push(a)
+  }
   return out
 }
 

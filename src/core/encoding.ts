@@ -122,14 +122,28 @@ export function encodeTx (tx: Transaction): Uint8Array {
 
 // Canonical bytes of transactions already encoded or decoded, so txid and
 // size never encode the same (immutable) transaction twice.
-const txBytesCache = new WeakMap<Transaction, Uint8Array>()
-
-export function knownTxBytes (tx: Transaction): Uint8Array | undefined {
-  return txBytesCache.get(tx)
+/** What is known of a transaction object: its canonical bytes, and its txid once asked for (tx.ts). */
+export interface TxMemo {
+  bytes: Uint8Array
+  id: Uint8Array | undefined
 }
 
-export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): void {
-  txBytesCache.set(tx, bytes)
+// one entry per transaction for both: a WeakMap lookup is not free, and a
+// block's transactions are asked for their bytes and txid many times
+const txMemos = new WeakMap<Transaction, TxMemo>()
+
+export function txMemo (tx: Transaction): TxMemo | undefined {
+  return txMemos.get(tx)
+}
+
+export function knownTxBytes (tx: Transaction): Uint8Array | undefined {
+  return txMemos.get(tx)?.bytes
+}
+
+export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): TxMemo {
+  const memo: TxMemo = { bytes, id: undefined }
+  txMemos.set(tx, memo)
+  return memo
 }
 
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {

@@ -1,21 +1,18 @@
-import { encodeTx, knownTxBytes, rememberTxBytes } from './encoding.js'
+import { encodeTx, knownTxBytes, rememberTxBytes, txMemo, type TxMemo } from './encoding.js'
 import { dsha256 } from './hash.js'
 import { readU32le, toHex } from './bytes.js'
 import { fieldLength, readLengthDelimited, writeVarint } from './wire-walk.js'
 import type { Transaction } from './types.js'
 
-// Transactions are treated as immutable once built; these caches make txid,
-// size and signature hash free to ask for repeatedly.
-const idCache = new WeakMap<Transaction, Uint8Array>()
+// Transactions are treated as immutable once built; their memo (encoding.ts)
+// makes txid, size and signature hash free to ask for repeatedly.
+function memoOf (tx: Transaction): TxMemo {
+  return txMemo(tx) ?? rememberTxBytes(tx, encodeTx(tx))
+}
 
 /** Canonical bytes of the transaction (its wire encoding). */
 export function txBytes (tx: Transaction): Uint8Array {
-  let bytes = knownTxBytes(tx)
-  if (bytes === undefined) {
-    bytes = encodeTx(tx)
-    rememberTxBytes(tx, bytes)
-  }
-  return bytes
+  return memoOf(tx).bytes
 }
 
 export function txSize (tx: Transaction): number {
@@ -23,12 +20,8 @@ export function txSize (tx: Transaction): number {
 }
 
 export function txid (tx: Transaction): Uint8Array {
-  let id = idCache.get(tx)
-  if (id === undefined) {
-    id = dsha256(txBytes(tx))
-    idCache.set(tx, id)
-  }
-  return id
+  const memo = memoOf(tx)
+  return (memo.id ??= dsha256(memo.bytes))
 }
 
 export function txidHex (tx: Transaction): string {
