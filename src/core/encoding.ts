@@ -11,6 +11,7 @@ import { equalBytes } from './bytes.js'
 import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types.js'
 import { HEADER_BYTES } from './types.js'
 import { readLengthDelimited } from './wire-walk.js'
+import { parseCanonicalTx } from './tx-parse.js'
 
 // The generated shapes: a field renamed in the .proto fails to compile here.
 type WireTx = minicoin.v1.Transaction.$Properties
@@ -147,6 +148,14 @@ export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): TxMemo {
 }
 
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
+  // canonical bytes read directly (tx-parse.ts); anything else the old way, for its verdict and error
+  if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
+    const parsed = parseCanonicalTx(bytes)
+    if (parsed !== undefined) {
+      rememberTxBytes(parsed, bytes)
+      return parsed
+    }
+  }
   const tx = txFromWire(decodeWire(wire.Transaction, bytes, maxBytes, 'transaction'))
   const canonical = encodeTx(tx)
   requireCanonical(bytes, canonical, 'transaction')
