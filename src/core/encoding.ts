@@ -12,6 +12,7 @@ import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types
 import { HEADER_BYTES } from './types.js'
 import { readLengthDelimited } from './wire-walk.js'
 import { parseCanonicalTx } from './tx-parse.js'
+import { rememberTxBytes } from './tx-memo.js'
 
 // The generated shapes: a field renamed in the .proto fails to compile here.
 type WireTx = minicoin.v1.Transaction.$Properties
@@ -123,30 +124,6 @@ export function encodeTx (tx: Transaction): Uint8Array {
 
 // Canonical bytes of transactions already encoded or decoded, so txid and
 // size never encode the same (immutable) transaction twice.
-/** What is known of a transaction object: its canonical bytes, and its txid once asked for (tx.ts). */
-export interface TxMemo {
-  bytes: Uint8Array
-  id: Uint8Array | undefined
-}
-
-// one entry per transaction for both: a WeakMap lookup is not free, and a
-// block's transactions are asked for their bytes and txid many times
-const txMemos = new WeakMap<Transaction, TxMemo>()
-
-export function txMemo (tx: Transaction): TxMemo | undefined {
-  return txMemos.get(tx)
-}
-
-export function knownTxBytes (tx: Transaction): Uint8Array | undefined {
-  return txMemos.get(tx)?.bytes
-}
-
-export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): TxMemo {
-  const memo: TxMemo = { bytes, id: undefined }
-  txMemos.set(tx, memo)
-  return memo
-}
-
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
   // canonical bytes read directly (tx-parse.ts); anything else the old way, for its verdict and error
   if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {

@@ -1,4 +1,5 @@
-import { encodeTx, knownTxBytes, rememberTxBytes, txMemo, type TxMemo } from './encoding.js'
+import { encodeTx } from './encoding.js'
+import { knownTxBytes, rememberTxBytes, txMemo, type TxMemo } from './tx-memo.js'
 import { dsha256 } from './hash.js'
 import { readU32le, toHex } from './bytes.js'
 import { fieldLength, readLengthDelimited, writeVarint } from './wire-walk.js'

@@ -94,14 +94,11 @@ interface Slot {
   lastError?: Error
 }
 
-// At least two chunks per worker: one being verified, the next already in
-// its port, so the worker never idles for a message round trip. And up to
-// ~100 ms of checks: the main thread hands over the next chunk only when it
-// is free, and connecting a block keeps it busy for tens of ms at a time
-// (sighashes, then the inputs and the batch); with two chunks of a large
-// block, or two blocks of a sync (50 checks each), the workers went idle
-// meanwhile (BENCHMARKS.md, issue 12 session 4). The queue is first in,
-// first out either way, so no check waits longer for it.
+// At least two chunks per worker (one being verified, the next in its port:
+// no idle round trip), and up to ~100 ms of checks: the main thread hands
+// over the next chunk only when free, and connecting a block keeps it busy
+// for tens of ms at a time, which left the workers idle (BENCHMARKS.md,
+// issue 12 session 4). The queue is first in, first out either way.
 const MIN_CHUNKS_PER_WORKER = 2
 const MAX_CHECKS_PER_WORKER = 2048
 

@@ -6,16 +6,13 @@
 //
 // It follows the chain one block at a time: each 'tip' event walks from the
 // state's block to the chain's tip (disconnecting back to the fork, then
-// connecting forward), one batch per block that touches the wallet. A block
-// that touches none of its coins or addresses changes only the state's tip,
-// which is written with the next block that does, or after
-// TIP_WRITE_EVERY such blocks, or at close: during a sync most blocks are
-// not the wallet's, and their write was ~5% of the main thread
-// (BENCHMARKS.md). The stored tip is then an ancestor with the same coins
-// and history, so a crash costs at most that many blocks read again at the
-// next open, never a wrong state. Opening does the same from
-// where the state is, so a restart costs nothing when the state is current
-// and only the missing blocks when it is behind; a missing state, one for
+// connecting forward), one batch per block that touches the wallet; the
+// tip alone (most blocks of a sync) is written with the next such block,
+// after TIP_WRITE_EVERY blocks or at close, so a crash re-reads at most
+// that many blocks, never a wrong state (BENCHMARKS.md, issue 12).
+// Opening does the same from where the state is, so a restart costs nothing
+// when the state is current and only the missing blocks when it is behind;
+// a missing state, one for
 // another wallet, or one at a block the chain does not know is rebuilt
 // from genesis. The state is derived from the chain, so losing it loses
 // nothing: a storage error is still fatal (the node stops, see StorageError).
