@@ -65,8 +65,16 @@ export const benches: Bench[] = [
       const verifier = await createVerifier({ backend: 'native' })
       const bytes = encodeBlock(w.big)
       const times: number[] = []
+      const verifyTimes: number[] = []
+      // the raw reference: verifying the block's 6,000 signatures alone, on
+      // the same pool, once before each trial (on a shared machine one
+      // sample of either moved the ratio by 2x)
+      const checks = allChecks(w.txs)
       try {
         for (let trial = 0; trial < 3; trial++) {
+          const vStart = performance.now()
+          await verifier.verifyBatch(checks)
+          verifyTimes.push(performance.now() - vStart)
           // the chain's own pool from the start (swapping it in afterwards no
           // longer reaches the fork choice, which holds its own reference)
           const { chain, remove } = await freshChain(w, verifier)
@@ -77,15 +85,12 @@ export const benches: Bench[] = [
           await chain.close()
           remove()
         }
-        // the raw reference: verifying the block's 6,000 signatures alone
-        const checks = allChecks(w.txs)
-        const vStart = performance.now()
-        await verifier.verifyBatch(checks)
-        const verifyMs = performance.now() - vStart
         times.sort((a, b) => a - b)
+        verifyTimes.sort((a, b) => a - b)
+        const verifyMs = verifyTimes[1]
         return [
           { bench: 'block_connect_3000tx', value: round(times[1], 1), unit: 'ms', bytes: blockSize(w.big), signatures: checks.length, mark: '<= 1.5x block_verify_signatures_only', reference: 'block_verify_signatures_only', ratio: round(times[1] / verifyMs, 2) },
-          { bench: 'block_verify_signatures_only', value: round(verifyMs, 1), unit: 'ms' }
+          { bench: 'block_verify_signatures_only', value: round(verifyMs, 1), unit: 'ms', note: 'median of 3, one before each connect' }
         ]
       } finally {
         await verifier.close()

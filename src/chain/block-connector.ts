@@ -10,9 +10,10 @@ import { blockSignatureVerdict } from './block-signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { type CoinLookup, CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
-import { type Coin, decodeCoin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo } from './records.js'
+import { type Coin, COIN_BYTES, decodeCoin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo, TX_LOCATION_BYTES } from './records.js'
 import type { BatchOp, ChainStore, PreparedBatch } from './store.js'
-import { addressKey, coinKey, key, META_TIP, Prefix, u32be } from './db-layout.js'
+import { addressKey, addressKeyBytes, coinKey, key, META_TIP, Prefix, txKey, u32be } from './db-layout.js'
+import { Slab } from './batch-slab.js'
 import type { IndexEntry } from './block-index.js'
 
 /** The addresses a transaction pays or spends from, each once (few: compared pairwise, no strings; many: a map). */
@@ -25,30 +26,39 @@ function distinctAddresses (outputs: ReadonlyArray<{ address: Uint8Array }>, spe
     return [...byHex.values()]
   }
   const out: Uint8Array[] = []
-  const note = (a: Uint8Array): void => { if (!out.some(b => equalBytes(a, b))) out.push(a) }
-  for (const o of outputs) note(o.address)
-  for (const c of spent) note(c.address)
+  for (let i = 0; i < all; i++) {
+    const a = i < outputs.length ? outputs[i].address : spent[i - outputs.length].address
+    let seen = false
+    for (let j = 0; j < out.length && !seen; j++) seen = equalBytes(a, out[j])
+    if (!seen) out.push(a)
+  }
   return out
 }
 
 /** Index ops shared by connect (put) and disconnect (del): tx locations and address history. */
-function indexOps (block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean): BatchOp[] {
-  const ops: BatchOp[] = []
-  block.transactions.forEach((tx, i) => {
+function indexOps (ops: BatchOp[], block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean, slab: Slab): void {
+  const txs = block.transactions
+  for (let i = 0; i < txs.length; i++) {
+    const tx = txs[i]
     const id = txid(tx)
-    const pos = u32be(i)
     const addresses = distinctAddresses(tx.outputs, spentByTx[i] ?? [])
-    const txKey = key(Prefix.tx, id)
-    if (put) ops.push({ type: 'put', key: txKey, value: encodeTxLocation({ blockHash: entry.hash, height: entry.height, index: i }) })
-    else ops.push({ type: 'del', key: txKey })
+    const tk = txKey(id, slab.take(1 + id.length))
+    if (put) ops.push({ type: 'put', key: tk, value: encodeTxLocation({ blockHash: entry.hash, height: entry.height, index: i }, slab.take(TX_LOCATION_BYTES)) })
+    else ops.push({ type: 'del', key: tk })
+    const pos = put ? u32be(i, slab.take(4)) : undefined
     for (const a of addresses) {
-      const k = addressKey(a, entry.height, id)
-      ops.push(put ? { type: 'put', key: k, value: pos } : { type: 'del', key: k })
+      const k = addressKey(a, entry.height, id, slab.take(addressKeyBytes(a, id)))
+      ops.push(pos !== undefined ? { type: 'put', key: k, value: pos } : { type: 'del', key: k })
     }
-  })
+  }
   const heightKey = key(Prefix.height, u32be(entry.height))
   ops.push(put ? { type: 'put', key: heightKey, value: entry.hash } : { type: 'del', key: heightKey })
-  return ops
+}
+
+/** The UTXO set read straight from the store (no coin cache). */
+function storeCoins (store: ChainStore): CoinLookup {
+  const at = (k: Uint8Array): Coin | undefined => { const v = store.get(k); return v === undefined ? undefined : decodeCoin(v) }
+  return { getCoin: (id, index) => at(coinKey(id, index)), getCoinAt: at }
 }
 
 export interface ConnectOptions {
@@ -81,12 +91,17 @@ export async function connectBlock (
   opts: ConnectOptions = {}
 ): Promise<ConnectResult> {
   const height = entry.height
-  const view = new CoinView(opts.coins ?? { getCoin: (id, index) => { const v = store.get(coinKey(id, index)); return v === undefined ? undefined : decodeCoin(v) } })
+  // keys and index values in one slab; coin values in their own, since the
+  // coin cache keeps them (and with them only their chunk)
+  const slab = new Slab()
+  const values = new Slab()
+  const view = new CoinView(opts.coins ?? storeCoins(store), slab)
   const spentByTx: Coin[][] = []
   const undo: Coin[] = []
   let fees = 0n
 
-  const coinbase = block.transactions[0]
+  const txs = block.transactions
+  const coinbase = txs[0]
   // [REJECT] the coinbase commits to its height (BIP34), so coinbase txids stay unique
   if (coinbaseHeight(coinbase) !== height) throw new ValidationError('cb-bad-height', `coinbase says height ${coinbaseHeight(coinbase)}, block is at ${height}`)
 
@@ -95,28 +110,30 @@ export async function connectBlock (
   // and spends the inputs, and builds and stages the batch.
   const verdict = blockSignatureVerdict(block, verifier, p)
 
-  block.transactions.forEach((tx, i) => {
+  for (let i = 0; i < txs.length; i++) {
+    const tx = txs[i]
     if (!isCoinbase(tx)) {
       const r = checkTxInputs(tx, view, height, p, false)
       fees += r.fee
       spentByTx[i] = r.spent
-      undo.push(...r.spent)
+      for (const c of r.spent) undo.push(c)
     }
     const id = txid(tx)
-    tx.outputs.forEach((o, index) => view.add(id, index, { amount: o.amount, address: o.address, height, coinbase: i === 0 }))
-  })
+    const outputs = tx.outputs
+    for (let index = 0; index < outputs.length; index++) view.add(id, index, { amount: outputs[index].amount, address: outputs[index].address, height, coinbase: i === 0 })
+  }
 
   const allowed = blockReward(height, p) + fees
   // [REJECT] the coinbase claims more than reward + fees
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
-  const ops: BatchOp[] = []
-  for (const s of view.spent.values()) ops.push({ type: 'del', key: coinKey(s.txid, s.index) })
-  for (const a of view.added.values()) ops.push({ type: 'put', key: coinKey(a.txid, a.index), value: encodeCoin(a.coin) })
+  const ops: BatchOp[] = opts.alongside !== undefined ? [...opts.alongside] : []
+  for (const [text, k] of view.spent) ops.push({ type: 'del', key: k, text })
+  for (const [text, a] of view.added) ops.push({ type: 'put', key: a.key, value: encodeCoin(a.coin, values.take(COIN_BYTES)), text })
   ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
-  ops.push(...indexOps(block, entry, spentByTx, true))
+  indexOps(ops, block, entry, spentByTx, true, slab)
   ops.push({ type: 'put', key: META_TIP, value: entry.hash })
-  const batch = opts.stage === true ? store.prepare(opts.alongside !== undefined ? [...opts.alongside, ...ops] : ops) : undefined
+  const batch = opts.stage === true ? store.prepare(ops) : undefined
 
   let bad: number
   try {
@@ -161,7 +178,7 @@ export function disconnectBlock (block: Block, entry: IndexEntry, store: ChainSt
     })
   })
   ops.push({ type: 'del', key: key(Prefix.undo, entry.hash) })
-  ops.push(...indexOps(block, entry, spentByTx, false))
+  indexOps(ops, block, entry, spentByTx, false, new Slab())
   ops.push({ type: 'put', key: META_TIP, value: entry.parent!.hash })
   return ops
 }

@@ -8,17 +8,14 @@
 import type { CoinLookup } from './coin-view.js'
 import type { Coin } from './records.js'
 import { decodeCoin } from './records.js'
-import { coinKey, Prefix, type BatchOp } from './db-layout.js'
+import { COIN_KEY_BYTES, coinKey, Prefix, type BatchOp } from './db-layout.js'
+import { latin1 } from './batch-slab.js'
 
 /** ~200 bytes each (key string, 33-byte value and its buffer): at most ~10 MiB. */
 export const DEFAULT_MAX_COINS = 50_000
 
-const COIN_KEY_BYTES = 37
-
 /** The map key of a coin: its database key as a latin1 string (cheaper than hex). */
-function mapKey (k: Uint8Array): string {
-  return Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1')
-}
+const mapKey = latin1
 
 export class CoinCache implements CoinLookup {
   /** Encoded coins (records.ts), decoded when asked for: most created coins are not asked for soon. */
@@ -40,7 +37,11 @@ export class CoinCache implements CoinLookup {
   /** The unspent output, or undefined. */
   getCoin (id: Uint8Array, index: number): Coin | undefined {
     const k = coinKey(id, index)
-    const s = mapKey(k)
+    return this.getCoinAt(k, mapKey(k))
+  }
+
+  /** getCoin by the coin's database key `k` and `s`, that key as latin1 (a block's lookups have both already). */
+  getCoinAt (k: Uint8Array, s: string): Coin | undefined {
     const cached = this.coins.get(s)
     if (cached !== undefined) {
       this.hits++
@@ -62,7 +63,7 @@ export class CoinCache implements CoinLookup {
     for (const op of ops) {
       const k = op.key
       if (k.length !== COIN_KEY_BYTES || k[0] !== Prefix.coin) continue
-      const s = mapKey(k)
+      const s = op.text ?? mapKey(k)
       this.coins.delete(s)
       if (op.type === 'put') this.remember(s, op.value)
     }

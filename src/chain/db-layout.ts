@@ -22,8 +22,11 @@
 import type { IndexEntry } from './block-index.js'
 import { encodeIndexRecord } from './records.js'
 
-/** One write of an atomic batch to the chain database. */
-export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
+/**
+ * One write of an atomic batch to the chain database. `text`: the key as
+ * latin1, when whoever built the op has it (the coin cache's map key).
+ */
+export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array, text?: string } | { type: 'del', key: Uint8Array, text?: string }
 
 export const Prefix = {
   index: 0x68,
@@ -47,31 +50,45 @@ export function key (prefix: number, ...parts: Uint8Array[]): Uint8Array {
   return k
 }
 
-export function u32be (n: number): Uint8Array {
-  const b = new Uint8Array(4)
-  new DataView(b.buffer).setUint32(0, n)
-  return b
+export function u32be (n: number, out: Uint8Array = new Uint8Array(4)): Uint8Array {
+  setU32be(out, 0, n)
+  return out
 }
 
-export function coinKey (txid: Uint8Array, index: number): Uint8Array {
-  const k = new Uint8Array(37)
-  k[0] = Prefix.coin
-  k.set(txid, 1)
-  // big-endian, written by hand: a DataView per key costs more than the key (every coin lookup makes one)
-  k[33] = index >>> 24
-  k[34] = (index >>> 16) & 0xff
-  k[35] = (index >>> 8) & 0xff
-  k[36] = index & 0xff
-  return k
+export const COIN_KEY_BYTES = 37
+
+function setU32be (b: Uint8Array, at: number, n: number): void {
+  b[at] = n >>> 24
+  b[at + 1] = (n >>> 16) & 0xff
+  b[at + 2] = (n >>> 8) & 0xff
+  b[at + 3] = n & 0xff
 }
 
-export function addressKey (address: Uint8Array, height: number, id: Uint8Array): Uint8Array {
-  const k = new Uint8Array(1 + address.length + 4 + id.length)
-  k[0] = Prefix.address
-  k.set(address, 1)
-  new DataView(k.buffer).setUint32(1 + address.length, height)
-  k.set(id, 5 + address.length)
-  return k
+/** `out`: where to build it (a view of a block's slab, batch-slab.ts); by default its own array. */
+export function coinKey (txid: Uint8Array, index: number, out: Uint8Array = new Uint8Array(COIN_KEY_BYTES)): Uint8Array {
+  out[0] = Prefix.coin
+  out.set(txid, 1)
+  setU32be(out, 33, index)
+  return out
+}
+
+export function addressKeyBytes (address: Uint8Array, id: Uint8Array): number {
+  return 1 + address.length + 4 + id.length
+}
+
+export function addressKey (address: Uint8Array, height: number, id: Uint8Array, out: Uint8Array = new Uint8Array(addressKeyBytes(address, id))): Uint8Array {
+  out[0] = Prefix.address
+  out.set(address, 1)
+  setU32be(out, 1 + address.length, height)
+  out.set(id, 5 + address.length)
+  return out
+}
+
+/** 0x74 | txid: where a transaction is (records.ts TxLocation). */
+export function txKey (id: Uint8Array, out: Uint8Array = new Uint8Array(1 + id.length)): Uint8Array {
+  out[0] = Prefix.tx
+  out.set(id, 1)
+  return out
 }
 
 export const META_TIP = key(Prefix.meta, new TextEncoder().encode('tip'))

@@ -14,6 +14,11 @@ export function fromHex (hex: string, what = 'hex string'): Uint8Array {
 
 export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
+  // hashes, addresses and keys: a loop is cheaper than a Buffer object and a native call
+  if (a.length <= 64) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+    return true
+  }
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 }
 

@@ -11,7 +11,8 @@ import { equalBytes } from './bytes.js'
 import type { Block, BlockHeader, Transaction, TxInput, TxOutput } from './types.js'
 import { HEADER_BYTES } from './types.js'
 import { readLengthDelimited } from './wire-walk.js'
-import { readCanonicalTx } from './tx-canonical.js'
+import { parseCanonicalTx } from './tx-parse.js'
+import { rememberTxBytes } from './tx-memo.js'
 
 // The generated shapes: a field renamed in the .proto fails to compile here.
 type WireTx = minicoin.v1.Transaction.$Properties
@@ -123,35 +124,15 @@ export function encodeTx (tx: Transaction): Uint8Array {
 
 // Canonical bytes of transactions already encoded or decoded, so txid and
 // size never encode the same (immutable) transaction twice.
-const txBytesCache = new WeakMap<Transaction, Uint8Array>()
-
-export function knownTxBytes (tx: Transaction): Uint8Array | undefined {
-  return txBytesCache.get(tx)
-}
-
-export function rememberTxBytes (tx: Transaction, bytes: Uint8Array): void {
-  txBytesCache.set(tx, bytes)
-}
-
 export function decodeTx (bytes: Uint8Array, maxBytes: number): Transaction {
+  // canonical bytes read directly (tx-parse.ts); anything else the old way, for its verdict and error
   if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
-    // A copy of its own: the transaction's fields and its remembered bytes
-    // are views of it, never of a buffer the caller may reuse. A Buffer (its
-    // own memory, not the shared pool), as the protobuf codec hands out.
-    const own = Buffer.allocUnsafeSlow(bytes.length)
-    own.set(bytes)
-    const fast = readCanonicalTx(own)
-    if (fast !== undefined) {
-      rememberTxBytes(fast, own)
-      return fast
+    const parsed = parseCanonicalTx(bytes)
+    if (parsed !== undefined) {
+      rememberTxBytes(parsed, bytes)
+      return parsed
     }
   }
-  // not canonical (or not bytes): the generic decoder says what is wrong
-  return decodeTxFully(bytes, maxBytes)
-}
-
-/** The generic path: protobuf decode, encode again, compare. Exported for tests. */
-export function decodeTxFully (bytes: Uint8Array, maxBytes: number): Transaction {
   const tx = txFromWire(decodeWire(wire.Transaction, bytes, maxBytes, 'transaction'))
   const canonical = encodeTx(tx)
   requireCanonical(bytes, canonical, 'transaction')

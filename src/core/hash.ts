@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto'
 import { ripemd160 } from '@noble/hashes/legacy.js'
 import { hash160Key, KEY_BYTES } from './hash160-key.js'
+import { sha256Of32Into } from './merkle-hash.js'
 
 // crypto.hash is the one-shot form: about a third faster than createHash for
 // the small inputs (headers, Merkle nodes) that dominate here.
@@ -12,10 +13,13 @@ export function sha256 (data: Uint8Array): Uint8Array {
   return new Uint8Array(sha256Buffer(data))
 }
 
-/** Double SHA-256: the hash of transactions, block headers and Merkle nodes. */
+/**
+ * Double SHA-256: the hash of transactions, block headers and Merkle nodes.
+ * The second hash (of 32 bytes) in JavaScript: a native call costs more than
+ * its one compression.
+ */
 export function dsha256 (data: Uint8Array): Uint8Array {
-  const out = sha256Buffer(sha256Buffer(data))
-  return new Uint8Array(out.buffer, out.byteOffset, 32)
+  return sha256Of32Into(sha256Buffer(data), new Uint8Array(32))
 }
 
 // OpenSSL's RIPEMD-160 is ~3x noble's; OpenSSL builds without it (it moved

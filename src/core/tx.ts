@@ -1,21 +1,19 @@
-import { encodeTx, knownTxBytes, rememberTxBytes } from './encoding.js'
+import { encodeTx } from './encoding.js'
+import { knownTxBytes, rememberTxBytes, txMemo, type TxMemo } from './tx-memo.js'
 import { dsha256 } from './hash.js'
 import { readU32le, toHex } from './bytes.js'
 import { fieldLength, readLengthDelimited, writeVarint } from './wire-walk.js'
 import type { Transaction } from './types.js'
 
-// Transactions are treated as immutable once built; these caches make txid,
-// size and signature hash free to ask for repeatedly.
-const idCache = new WeakMap<Transaction, Uint8Array>()
+// Transactions are treated as immutable once built; their memo (encoding.ts)
+// makes txid, size and signature hash free to ask for repeatedly.
+function memoOf (tx: Transaction): TxMemo {
+  return txMemo(tx) ?? rememberTxBytes(tx, encodeTx(tx))
+}
 
 /** Canonical bytes of the transaction (its wire encoding). */
 export function txBytes (tx: Transaction): Uint8Array {
-  let bytes = knownTxBytes(tx)
-  if (bytes === undefined) {
-    bytes = encodeTx(tx)
-    rememberTxBytes(tx, bytes)
-  }
-  return bytes
+  return memoOf(tx).bytes
 }
 
 export function txSize (tx: Transaction): number {
@@ -23,12 +21,8 @@ export function txSize (tx: Transaction): number {
 }
 
 export function txid (tx: Transaction): Uint8Array {
-  let id = idCache.get(tx)
-  if (id === undefined) {
-    id = dsha256(txBytes(tx))
-    idCache.set(tx, id)
-  }
-  return id
+  const memo = memoOf(tx)
+  return (memo.id ??= dsha256(memo.bytes))
 }
 
 export function txidHex (tx: Transaction): string {
@@ -65,12 +59,17 @@ function networkPrefix (networkId: string): Uint8Array {
  */
 export function sighash (tx: Transaction, networkId: string): Uint8Array {
   const known = knownTxBytes(tx)
-  const body = (known !== undefined ? blankSignatures(known) : undefined) ?? encodeTx({ ...tx, inputs: tx.inputs.map(i => ({ ...i, signature: EMPTY })) })
   const net = networkPrefix(networkId)
-  const msg = new Uint8Array(SIGHASH_TAG.length + net.length + body.length)
+  const lead = SIGHASH_TAG.length + net.length
+  // the blanked bytes are cut straight into the message, after room for the tags
+  let msg = known !== undefined ? blankSignatures(known, lead) : undefined
+  if (msg === undefined) {
+    const body = encodeTx({ ...tx, inputs: tx.inputs.map(i => ({ ...i, signature: EMPTY })) })
+    msg = new Uint8Array(lead + body.length)
+    msg.set(body, lead)
+  }
   msg.set(SIGHASH_TAG, 0)
   msg.set(net, SIGHASH_TAG.length)
-  msg.set(body, SIGHASH_TAG.length + net.length)
   return dsha256(msg)
 }
 
@@ -116,9 +115,9 @@ function signatureStart (bytes: Uint8Array, start: number, end: number): number 
  * loses its signature field and its length shrinks by as much, and every
  * other byte is kept. Undefined if the bytes are not in that shape (the
  * caller then encodes; test/unit/sighash-bytes.test.ts checks the digests
- * are the same).
+ * are the same). The result starts with `lead` bytes left for the caller.
  */
-function blankSignatures (bytes: Uint8Array): Uint8Array | undefined {
+function blankSignatures (bytes: Uint8Array, lead: number): Uint8Array | undefined {
   const end = bytes.length
   let pos = 0
   if (bytes[0] === VERSION_TAG) pos = skipVarint(bytes, 1, end)
@@ -135,11 +134,10 @@ function blankSignatures (bytes: Uint8Array): Uint8Array | undefined {
     size += fieldLength(keep - f.start)
     pos = f.end
   }
-  if (inputs.length === 0) return bytes
   size += end - pos
-  const out = new Uint8Array(size)
-  out.set(bytes.subarray(0, prefix), 0)
-  let at = prefix
+  const out = new Uint8Array(lead + size)
+  out.set(bytes.subarray(0, prefix), lead)
+  let at = lead + prefix
   for (const input of inputs) {
     out[at++] = INPUTS_TAG
     at = writeVarint(out, at, input.keep - input.start)

@@ -96,7 +96,8 @@ export function checkBlock (block: Block, p: NetworkParams): void {
   // the size limit counts the block's canonical encoding, the very bytes
   // gossip and sync carry, so every valid block fits every wire limit
   let size = headerFieldBytes(block.header)
-  const ids = new Set<string>()
+  // txids by their first four bytes, compared in full on a match: no string per txid
+  const ids = new Map<number, Uint8Array[]>()
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i]
     if (i > 0 && tx.inputs.length === 0) fail('block-extra-coinbase', `transaction ${i} is a second coinbase`)
@@ -105,9 +106,12 @@ export function checkBlock (block: Block, p: NetworkParams): void {
     // [REJECT] size limit
     if (size > p.maxBlockSize) fail('block-oversize', `block exceeds ${p.maxBlockSize} bytes`)
     // [REJECT] duplicate txid (CVE-2012-2459: such a block shares its Merkle root with a valid one)
-    const id = toHex(txid(tx))
-    if (ids.has(id)) fail('block-duplicate-tx', `transaction ${id} appears twice`)
-    ids.add(id)
+    const id = txid(tx)
+    const head = ((id[0] << 24) | (id[1] << 16) | (id[2] << 8) | id[3]) >>> 0
+    const same = ids.get(head)
+    if (same === undefined) ids.set(head, [id])
+    else if (same.some(other => equalBytes(other, id))) fail('block-duplicate-tx', `transaction ${toHex(id)} appears twice`)
+    else same.push(id)
   }
   // [REJECT] the Merkle root commits to exactly these transactions
   if (!equalBytes(computeMerkleRoot(block), block.header.merkleRoot)) fail('block-bad-merkle-root', 'merkle root does not match the transactions')

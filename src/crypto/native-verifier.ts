@@ -94,9 +94,19 @@ interface Slot {
   lastError?: Error
 }
 
-// Two chunks per worker: one being verified, the next already in its port, so
-// the worker never idles for a message round trip.
-const CHUNKS_PER_WORKER = 2
+// At least two chunks per worker (one being verified, the next in its port:
+// no idle round trip), and up to ~100 ms of checks: the main thread hands
+// over the next chunk only when free, and connecting a block keeps it busy
+// for tens of ms at a time, which left the workers idle (BENCHMARKS.md,
+// issue 12 session 4). The queue is first in, first out either way.
+const MIN_CHUNKS_PER_WORKER = 2
+const MAX_CHECKS_PER_WORKER = 2048
+
+function checksInFlight (slot: Slot): number {
+  let n = 0
+  for (const chunk of slot.inFlight.values()) n += chunk.indices.length
+  return n
+}
 
 const WORKER_URL = new URL('./native-verify-worker.mjs', import.meta.url)
 
@@ -280,8 +290,10 @@ export class NativeVerifierPool implements SignatureVerifier {
   private pump (): void {
     while (this.queue.length > 0) {
       let target: Slot | undefined
+      let targetLoad = Infinity
       for (const slot of this.slots) {
-        if (slot.inFlight.size < CHUNKS_PER_WORKER && (target === undefined || slot.inFlight.size < target.inFlight.size)) target = slot
+        const load = checksInFlight(slot)
+        if ((slot.inFlight.size < MIN_CHUNKS_PER_WORKER || load < MAX_CHECKS_PER_WORKER) && load < targetLoad) { target = slot; targetLoad = load }
       }
       if (target === undefined) return
       const chunk = this.queue.shift() as Chunk

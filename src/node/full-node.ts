@@ -154,8 +154,11 @@ export class FullNode extends FullNodeApi {
     })
     chain.on('connect', (block, entry) => {
       // SPV peers follow the chain through header announcements; identical
-      // announcements from several full nodes are one gossip message.
-      this.gossip.publish('header', encodeHeaderAnnouncement(block.header))
+      // announcements from several full nodes are one gossip message. A block
+      // behind the best header this node knows is history it is catching up
+      // (an initial sync): not announced, as Bitcoin Core announces nothing in
+      // IBD; the block that reaches the best header is.
+      if (entry.work >= chain.bestHeader().work) this.gossip.publish('header', encodeHeaderAnnouncement(block.header))
       if (events.listenerCount('block') > 0) events.emit('block', blockView(block, entry, chain.height, true, this.params, undefined, false))
     })
     chain.on('reorg', r => this.log.warn('chain reorganisation', { from: r.from.height, to: r.to.height, fork: r.fork.height, disconnected: r.disconnected }))

@@ -90,3 +90,15 @@ describe('phantom positions', () => {
     expect(verifyMerkleBranch(leaves[2], branch, 3, root)).toBe(false)
   })
 })
+
+describe('dsha256 (second hash in JavaScript)', () => {
+  it('equals SHA-256 twice by node:crypto for inputs of every length up to 300 bytes', async () => {
+    const { createHash } = await import('node:crypto')
+    const { dsha256 } = await import('../../src/core/hash.js')
+    for (let n = 0; n <= 300; n++) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n * 7) & 0xff)
+      const expected = createHash('sha256').update(createHash('sha256').update(data).digest()).digest()
+      expect(Buffer.from(dsha256(data)).equals(expected)).toBe(true)
+    }
+  })
+})

@@ -106,6 +106,43 @@ describe('node wallet state', () => {
     expect((await behind.transactions(100))).toHaveLength(25)
   })
 
+  it('writes nothing for a block that does not touch it, and after a crash reopens correct from its last written tip', async () => {
+    const s = await setup()
+    for (let i = 0; i < 3; i++) await s.mine()
+    const w = await s.open()
+    const store = (w as unknown as { state: { store: { write: (ops: unknown[]) => Promise<void>, close: () => Promise<void> } } }).state.store
+    const writes = vi.spyOn(store, 'write')
+    // four blocks paying someone else: the state follows them without a write
+    const other = newKey()
+    for (let i = 0; i < 4; i++) await s.mine([], other)
+    await w.synced()
+    expect(w.height).toBe(7)
+    expect(writes).not.toHaveBeenCalled()
+    // one paying the wallet is written (with its tip)
+    await s.mine()
+    await s.mine([], other)
+    await w.synced()
+    expect(writes).toHaveBeenCalledTimes(1)
+    const before = snapshot(w)
+    const history = await w.transactions(100)
+    // a crash: the database closes without the state's close()
+    await store.close()
+    const reads = vi.spyOn(s.chain, 'getBlock')
+    const reopened = await s.open({ db: join(s.dir, 'wallet-db') })
+    expect(reads).toHaveBeenCalledTimes(1)
+    expect(reopened.height).toBe(9)
+    expect(snapshot(reopened)).toEqual(before)
+    expect(await reopened.transactions(100)).toEqual(history)
+    // a clean close writes the tip: the next open reads no block
+    await s.mine([], other)
+    await reopened.synced()
+    await reopened.close()
+    reads.mockClear()
+    const third = await s.open()
+    expect(reads).not.toHaveBeenCalled()
+    expect(third.height).toBe(10)
+  })
+
   it('follows connect and disconnect events: after a reorg its state equals one rebuilt from the chain', async () => {
     const s = await setup()
     const w = await s.open()

@@ -34,6 +34,8 @@ export function connectEffects (block: Block, entry: IndexEntry, coins: Readonly
     let touches = false
     let allOurs = tx.inputs.length > 0
     for (const input of tx.inputs) {
+      // a wallet without coins (a fresh node syncing) has nothing to look up: no outpoint string per input
+      if (coins.size === 0 && created.size === 0) { allOurs = false; continue }
       const k = outpoint(input.prevTxid, input.prevIndex)
       const mine = created.get(k) ?? coins.get(k)
       if (mine === undefined) { allOurs = false; continue }

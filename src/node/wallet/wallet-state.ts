@@ -6,9 +6,13 @@
 //
 // It follows the chain one block at a time: each 'tip' event walks from the
 // state's block to the chain's tip (disconnecting back to the fork, then
-// connecting forward), one batch per block. Opening does the same from
-// where the state is, so a restart costs nothing when the state is current
-// and only the missing blocks when it is behind; a missing state, one for
+// connecting forward), one batch per block that touches the wallet; the
+// tip alone (most blocks of a sync) is written with the next such block,
+// after TIP_WRITE_EVERY blocks or at close, so a crash re-reads at most
+// that many blocks, never a wrong state (BENCHMARKS.md, issue 12).
+// Opening does the same from where the state is, so a restart costs nothing
+// when the state is current and only the missing blocks when it is behind;
+// a missing state, one for
 // another wallet, or one at a block the chain does not know is rebuilt
 // from genesis. The state is derived from the chain, so losing it loses
 // nothing: a storage error is still fatal (the node stops, see StorageError).
@@ -29,6 +33,8 @@ import {
 /** Catching up, blocks per batch (and a cap on its ops). */
 const CATCH_UP_BATCH = 500
 const CATCH_UP_BATCH_OPS = 50_000
+/** Blocks that do not touch the wallet between two writes of its tip (see the top). */
+const TIP_WRITE_EVERY = 100
 /** Blocks from recent 'connect' events kept, so following the chain rarely decodes one. */
 const RECENT_BLOCKS = 64
 /** ... and at most this many transactions in them (a few full blocks). */
@@ -62,6 +68,8 @@ export class WalletState {
   private closed = false
   private readonly onTip = (): void => { this.scheduleSync() }
   private recentTxs = 0
+  /** Blocks connected since the stored tip was last written (all of them not the wallet's). */
+  private unwrittenTips = 0
   private readonly onConnect = (block: Block, entry: IndexEntry): void => {
     this.recent.set(entry.hashHex, block)
     this.recentTxs += block.transactions.length
@@ -108,6 +116,10 @@ export class WalletState {
     this.chain.off('connect', this.onConnect)
     this.chain.off('tip', this.onTip)
     await this.syncing.catch(() => {})
+    // the tip of blocks that did not touch the wallet, so the next open starts here
+    if (this.unwrittenTips > 0 && this.failed === undefined) {
+      await this.store.write([{ type: 'put', key: META_TIP, value: tipValue(this.at.hash, this.at.height) }]).catch(err => { this.fail(err) })
+    }
     await this.store.close()
   }
 
@@ -273,8 +285,16 @@ export class WalletState {
   private async connect (entry: IndexEntry, batch?: BatchOp[]): Promise<void> {
     const effects = connectEffects(this.blockOf(entry), entry, this.coins, a => this.wallet.isWatched(a))
     // disk first, then memory: what the wallet shows is what it has stored (catching up: up to one batch ahead)
-    if (batch === undefined) await this.store.write(effects.ops)
-    else batch.push(...effects.ops)
+    const tipOnly = effects.ops.length === 1 && effects.used.length === 0
+    if (batch !== undefined) {
+      batch.push(...effects.ops)
+      this.unwrittenTips = 0
+    } else if (tipOnly && this.unwrittenTips < TIP_WRITE_EVERY) {
+      this.unwrittenTips++
+    } else {
+      await this.store.write(effects.ops)
+      this.unwrittenTips = 0
+    }
     for (const k of effects.spent) this.coins.delete(k)
     for (const [k, c] of effects.created) this.coins.set(k, c)
     this.at = entry
@@ -289,6 +309,7 @@ export class WalletState {
     for await (const [k] of this.store.scan(historyKey(entry.height))) history.push(k)
     const effects = disconnectEffects(this.blockOf(entry), entry, parent, this.coins, this.store.get(undoKey(entry.hash)), history)
     await this.store.write(effects.ops)
+    this.unwrittenTips = 0
     for (const k of effects.removed) this.coins.delete(k)
     for (const c of effects.restored) this.coins.set(outpoint(c.txid, c.index), c)
     this.at = parent
