@@ -18,10 +18,11 @@
 // backups. Use it for hot wallets holding small amounts; the config decides.
 //
 // Reading and writing the file: keystore-file.ts.
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto'
+import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto'
 import { sha256 } from '../core/hash.js'
 import { equalBytes, fromHex, toHex } from '../core/bytes.js'
 import { isValidPrivateKey } from '../crypto/keys.js'
+import { gcmOpen, gcmSeal } from './aes-gcm.js'
 import { MnemonicError, validateMnemonic } from './mnemonic.js'
 
 export const KEYSTORE_FORMAT = 'minicoin-keystore'
@@ -205,31 +206,6 @@ function secretFromJson (v: unknown): WalletSecret {
 function associatedData (file: Pick<EncryptedKeystoreFile, 'format' | 'version' | 'encryption' | 'kdf'>): Uint8Array {
   const { kdf } = file
   return new TextEncoder().encode(JSON.stringify([file.format, file.version, file.encryption, kdf.name, kdf.N, kdf.r, kdf.p, kdf.salt]))
-}
-
-const TAG_BYTES = 16
-
-// AES-256-GCM laid out as @noble/ciphers' gcm() writes it (the format's
-// first writer): the ciphertext, then the 16-byte tag. node:crypto's
-// OpenSSL, where @noble/ciphers built its AES tables at every node start.
-function gcmSeal (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES })
-  cipher.setAAD(aad)
-  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
-}
-
-/** Throws unless `sealed` authenticates; nothing of an unauthenticated plaintext is returned. */
-function gcmOpen (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
-  if (sealed.length < TAG_BYTES) throw new Error('the ciphertext is shorter than its tag')
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES })
-  decipher.setAAD(aad)
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
-  const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES))
-  try {
-    return Buffer.concat([head, decipher.final()])
-  } finally {
-    head.fill(0)
-  }
 }
 
 /** The file for a secret; `key` null writes it unencrypted. */
