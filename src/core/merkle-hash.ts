@@ -48,8 +48,13 @@ export function merkleNodeHashInto (a: Uint8Array, b: Uint8Array, out: Uint8Arra
   expand(w, 16)
   compress(state, w)
   compress(state, PAD64)
-  // second hash: the 32-byte digest, 0x80, zeros, bit length 256
+  // second hash: of the 32-byte digest
   for (let i = 0; i < 8; i++) w[i] = state[i]
+  return hash32WordsInto(out)
+}
+
+/** SHA-256 of the 32-byte message in w[0..7] (one block: the message, 0x80, zeros, bit length 256), into `out`. */
+function hash32WordsInto (out: Uint8Array): Uint8Array {
   w[8] = 0x80000000 | 0
   for (let i = 9; i < 15; i++) w[i] = 0
   w[15] = 256
@@ -73,18 +78,5 @@ export function merkleNodeHashInto (a: Uint8Array, b: Uint8Array, out: Uint8Arra
  */
 export function sha256Of32Into (d: Uint8Array, out: Uint8Array): Uint8Array {
   for (let i = 0; i < 8; i++) w[i] = readBE32(d, i * 4)
-  w[8] = 0x80000000 | 0
-  for (let i = 9; i < 15; i++) w[i] = 0
-  w[15] = 256
-  expand(w, 16)
-  state.set(IV)
-  compress(state, w)
-  for (let i = 0; i < 8; i++) {
-    const x = state[i]
-    out[i * 4] = x >>> 24
-    out[i * 4 + 1] = (x >>> 16) & 0xff
-    out[i * 4 + 2] = (x >>> 8) & 0xff
-    out[i * 4 + 3] = x & 0xff
-  }
-  return out
+  return hash32WordsInto(out)
 }

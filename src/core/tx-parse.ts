@@ -42,55 +42,44 @@ function lengthDelimited (bytes: Uint8Array, end: number): number {
 const U32 = 2 ** 32
 const SAFE = 2 ** 53
 
+// An optional field of the message ending at `end`: its default when the
+// next tag is not `tag`, null when it is there but malformed.
+
+/** A bytes field (tag `tag`): empty when absent. */
+function bytesField (bytes: Uint8Array, end: number, tag: number): Uint8Array | null {
+  if (pos >= end || bytes[pos] !== tag) return new Uint8Array(0)
+  pos++
+  const e = lengthDelimited(bytes, end)
+  if (e < 0) return null
+  const value = bytes.subarray(pos, e)
+  pos = e
+  return value
+}
+
+/** A varint field (tag `tag`) below `limit`: 0 when absent, -1 when malformed. */
+function numberField (bytes: Uint8Array, end: number, tag: number, limit: number): number {
+  if (pos >= end || bytes[pos] !== tag) return 0
+  pos++
+  return varint(bytes, end, limit)
+}
+
 function input (bytes: Uint8Array, end: number): TxInput | undefined {
-  let prevTxid: Uint8Array = new Uint8Array(0)
-  let prevIndex = 0
-  let publicKey: Uint8Array = new Uint8Array(0)
-  let signature: Uint8Array = new Uint8Array(0)
-  if (pos < end && bytes[pos] === 0x0a) {
-    pos++
-    const e = lengthDelimited(bytes, end)
-    if (e < 0) return undefined
-    prevTxid = bytes.subarray(pos, e)
-    pos = e
-  }
-  if (pos < end && bytes[pos] === 0x10) {
-    pos++
-    prevIndex = varint(bytes, end, U32)
-    if (prevIndex < 0) return undefined
-  }
-  if (pos < end && bytes[pos] === 0x1a) {
-    pos++
-    const e = lengthDelimited(bytes, end)
-    if (e < 0) return undefined
-    publicKey = bytes.subarray(pos, e)
-    pos = e
-  }
-  if (pos < end && bytes[pos] === 0x22) {
-    pos++
-    const e = lengthDelimited(bytes, end)
-    if (e < 0) return undefined
-    signature = bytes.subarray(pos, e)
-    pos = e
-  }
+  const prevTxid = bytesField(bytes, end, 0x0a)
+  if (prevTxid === null) return undefined
+  const prevIndex = numberField(bytes, end, 0x10, U32)
+  if (prevIndex < 0) return undefined
+  const publicKey = bytesField(bytes, end, 0x1a)
+  if (publicKey === null) return undefined
+  const signature = bytesField(bytes, end, 0x22)
+  if (signature === null) return undefined
   return pos === end ? { prevTxid, prevIndex, publicKey, signature } : undefined
 }
 
 function output (bytes: Uint8Array, end: number): TxOutput | undefined {
-  let amount = 0
-  let address: Uint8Array = new Uint8Array(0)
-  if (pos < end && bytes[pos] === 0x08) {
-    pos++
-    amount = varint(bytes, end, SAFE)
-    if (amount < 0) return undefined
-  }
-  if (pos < end && bytes[pos] === 0x12) {
-    pos++
-    const e = lengthDelimited(bytes, end)
-    if (e < 0) return undefined
-    address = bytes.subarray(pos, e)
-    pos = e
-  }
+  const amount = numberField(bytes, end, 0x08, SAFE)
+  if (amount < 0) return undefined
+  const address = bytesField(bytes, end, 0x12)
+  if (address === null) return undefined
   return pos === end ? { amount: BigInt(amount), address } : undefined
 }
 
@@ -98,12 +87,8 @@ function output (bytes: Uint8Array, end: number): TxOutput | undefined {
 export function parseCanonicalTx (bytes: Uint8Array): Transaction | undefined {
   const end = bytes.length
   pos = 0
-  let version = 0
-  if (pos < end && bytes[pos] === 0x08) {
-    pos++
-    version = varint(bytes, end, U32)
-    if (version < 0) return undefined
-  }
+  const version = numberField(bytes, end, 0x08, U32)
+  if (version < 0) return undefined
   const inputs: TxInput[] = []
   while (pos < end && bytes[pos] === 0x12) {
     pos++
@@ -123,19 +108,9 @@ export function parseCanonicalTx (bytes: Uint8Array): Transaction | undefined {
     if (o === undefined) return undefined
     outputs.push(o)
   }
-  let lockTime = 0
-  if (pos < end && bytes[pos] === 0x20) {
-    pos++
-    lockTime = varint(bytes, end, U32)
-    if (lockTime < 0) return undefined
-  }
-  let coinbase: Uint8Array = new Uint8Array(0)
-  if (pos < end && bytes[pos] === 0x2a) {
-    pos++
-    const e = lengthDelimited(bytes, end)
-    if (e < 0) return undefined
-    coinbase = bytes.subarray(pos, e)
-    pos = e
-  }
+  const lockTime = numberField(bytes, end, 0x20, U32)
+  if (lockTime < 0) return undefined
+  const coinbase = bytesField(bytes, end, 0x2a)
+  if (coinbase === null) return undefined
   return pos === end ? { version, inputs, outputs, lockTime, coinbase } : undefined
 }
