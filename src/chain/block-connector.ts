@@ -91,10 +91,8 @@ export async function connectBlock (
   opts: ConnectOptions = {}
 ): Promise<ConnectResult> {
   const height = entry.height
-  // keys and index values in one slab; coin values in their own, since the
-  // coin cache keeps them (and with them only their chunk)
+  // keys and index values in one slab
   const slab = new Slab()
-  const values = new Slab()
   const view = new CoinView(opts.coins ?? storeCoins(store), slab)
   const spentByTx: Coin[][] = []
   const undo: Coin[] = []
@@ -129,6 +127,10 @@ export async function connectBlock (
 
   const ops: BatchOp[] = opts.alongside !== undefined ? [...opts.alongside] : []
   for (const [text, k] of view.spent) ops.push({ type: 'del', key: k, text })
+  // Coin values in a slab of their own, sized to this block's new coins: the
+  // coin cache keeps them, and with them their chunk, so a 64 KiB chunk per
+  // block would make a chain of small blocks hold 64 KiB per cached coin.
+  const values = new Slab(Math.max(1, view.added.size) * COIN_BYTES)
   for (const [text, a] of view.added) ops.push({ type: 'put', key: a.key, value: encodeCoin(a.coin, values.take(COIN_BYTES)), text })
   ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
   indexOps(ops, block, entry, spentByTx, true, slab)

@@ -34,6 +34,15 @@ export class CoinCache implements CoinLookup {
     return this.coins.size
   }
 
+  /** Bytes of memory the cached coins keep alive: the buffers their encodings are views of (for tests and benches). */
+  retainedBytes (): number {
+    const buffers = new Set<ArrayBufferLike>()
+    for (const v of this.coins.values()) buffers.add(v.buffer)
+    let total = 0
+    for (const b of buffers) total += b.byteLength
+    return total
+  }
+
   /** The unspent output, or undefined. */
   getCoin (id: Uint8Array, index: number): Coin | undefined {
     const k = coinKey(id, index)

@@ -169,6 +169,14 @@ describe('Chain with its coin cache', () => {
     expect(await expectCacheMatchesDisk([[c.txid, 0], [txid(toAlice), 0]])).toBe(coins)
   })
 
+  it('holds memory in proportion to the coins it caches, not a buffer chunk per block', async () => {
+    // forty blocks of one coin each, all cached
+    for (const b of mineChain(genesisTip(), 40, newKey()).blocks) await chain.processBlock(b)
+    expect(chain.coinCache.size).toBe(40)
+    // one block's coin values share one buffer sized to them (64 KiB each before)
+    expect(chain.coinCache.retainedBytes()).toBeLessThanOrEqual(40 * 256)
+  })
+
   it('a block with a bad signature changes nothing, in the cache or on disk', async () => {
     const miner = newKey()
     const base = mineChain(genesisTip(), regtest.coinbaseMaturity + 1, miner)
