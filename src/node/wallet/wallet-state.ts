@@ -25,6 +25,7 @@ import { type BatchOp, ChainStore, StorageError } from '../../chain/store.js'
 import { KeystoreError } from '../../wallet/keystore.js'
 import type { Wallet } from '../../wallet/wallet.js'
 import { connectEffects, disconnectEffects } from './block-effects.js'
+import { RecentBlocks } from './recent-blocks.js'
 import {
   decodeCoin, historyHeight, type HistoryJson, historyKey, META_OWNER, META_TIP,
   outpoint, P_COIN, P_HISTORY, parse, tipValue, undoKey, type WalletCoin
@@ -35,10 +36,6 @@ const CATCH_UP_BATCH = 500
 const CATCH_UP_BATCH_OPS = 50_000
 /** Blocks that do not touch the wallet between two writes of its tip (see the top). */
 const TIP_WRITE_EVERY = 100
-/** Blocks from recent 'connect' events kept, so following the chain rarely decodes one. */
-const RECENT_BLOCKS = 64
-/** ... and at most this many transactions in them (a few full blocks). */
-const RECENT_MAX_TXS = 4_000
 
 export interface WalletStateOptions {
   wallet: Wallet
@@ -61,28 +58,16 @@ export class WalletState {
   private readonly onWarning: (message: string, fields?: Record<string, unknown>) => void
   /** The block the state is at (an entry of the chain's index). */
   private at: IndexEntry
-  private readonly recent = new Map<string, Block>()
+  /** Blocks from recent 'connect' events (recent-blocks.ts). */
+  private readonly recent = new RecentBlocks()
   private syncing: Promise<void> = Promise.resolve()
   private syncRequested = false
   private failed: Error | undefined
   private closed = false
   private readonly onTip = (): void => { this.scheduleSync() }
-  private recentTxs = 0
   /** Blocks connected since the stored tip was last written (all of them not the wallet's). */
   private unwrittenTips = 0
-  private readonly onConnect = (block: Block, entry: IndexEntry): void => {
-    this.recent.set(entry.hashHex, block)
-    this.recentTxs += block.transactions.length
-    // A long sync runs ahead of the wallet: keep the cache bounded, in blocks
-    // and in transactions. A decoded 1,000-transaction block holds ~1.5 MiB
-    // of objects; 64 of them were most of a syncing node's memory
-    // (BENCHMARKS.md, footprint_chain), while decoding a block again costs ~5 ms.
-    while (this.recent.size > RECENT_BLOCKS || (this.recent.size > 1 && this.recentTxs > RECENT_MAX_TXS)) {
-      const [hash, old] = this.recent.entries().next().value as [string, Block]
-      this.recent.delete(hash)
-      this.recentTxs -= old.transactions.length
-    }
-  }
+  private readonly onConnect = (block: Block, entry: IndexEntry): void => { this.recent.add(entry.hashHex, block) }
 
   private constructor (opts: WalletStateOptions, store: ChainStore) {
     this.wallet = opts.wallet
@@ -271,7 +256,6 @@ export class WalletState {
       await flush()
     } finally {
       this.recent.clear()
-      this.recentTxs = 0
     }
   }
 
