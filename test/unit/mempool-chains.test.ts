@@ -165,6 +165,25 @@ describe('checks that hold while signatures are verified', () => {
     expect(pool.size).toBe(0)
     expect(pool.checkConsistency()).toEqual([])
   })
+
+  it('a block spending the same coin connected while a transaction is verified: it is checked again in full and refused', async () => {
+    const inner = new NobleVerifier()
+    let gate: Promise<void> | undefined
+    const verifier: SignatureVerifier = { backend: inner.backend, verifyBatch: async checks => { await gate; return await inner.verifyBatch(checks) }, close: async () => await inner.close() }
+    const pool = new Mempool({ chain, verifier })
+    // something in the pool, so that the coin lookups have a pool to look in too
+    expect(await outcome(pool, chainOf(coins[6], 1)[0])).toBe('accepted')
+    const [mine] = chainOf(coins[5], 1, 300n)
+    const [theirs] = chainOf(coins[5], 1, 700n)
+    let open!: () => void
+    gate = new Promise<void>(resolve => { open = resolve })
+    const pending = outcome(pool, mine)
+    expect((await chain.processBlock(mineBlock(tip, [theirs], miner, { fees: 700n }))).status).toBe('connected')
+    open()
+    expect(await pending).toBe('tx-missing-inputs')
+    expect(pool.has(toHex(txid(mine)))).toBe(false)
+    expect(pool.checkConsistency()).toEqual([])
+  })
 })
 
 describe('deep chains with the limits lifted: every walk is iterative', () => {
