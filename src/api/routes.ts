@@ -214,6 +214,30 @@ export interface RouteMatch { route: Route, params: Record<string, string> }
 
 /** The route for a path and method; `allowed` lists the methods of a path that exists under another method. */
 export function matchRoute (routes: readonly Route[], method: string, pathname: string): { match?: RouteMatch, allowed: string[] } {
+  const exact = exactRoutes(routes).get(`${method} ${pathname}`)
+  if (exact !== undefined) return { match: { route: exact, params: {} }, allowed: [] }
+  return scanRoutes(routes, method, pathname)
+}
+
+// A path without ':' segments (POST /api/tx, GET /api/status, ...) is found in
+// a map instead of by scanning the table: only where the scan would answer
+// with that same route (no earlier pattern with a parameter also matches it).
+const exactIndex = new WeakMap<readonly Route[], Map<string, Route>>()
+function exactRoutes (routes: readonly Route[]): Map<string, Route> {
+  let index = exactIndex.get(routes)
+  if (index === undefined) {
+    index = new Map()
+    for (const route of routes) {
+      if (route.pattern.includes(':')) continue
+      if (scanRoutes(routes, route.method, route.pattern).match?.route === route) index.set(`${route.method} ${route.pattern}`, route)
+    }
+    exactIndex.set(routes, index)
+  }
+  return index
+}
+
+/** The table in order: the first pattern and method that fit. */
+export function scanRoutes (routes: readonly Route[], method: string, pathname: string): { match?: RouteMatch, allowed: string[] } {
   const parts = pathname.split('/')
   const allowed: string[] = []
   for (const route of routes) {

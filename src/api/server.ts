@@ -69,6 +69,19 @@ function hostAllowed (req: IncomingMessage, allowedHosts: ReadonlySet<string>): 
   return isIP(name) !== 0 || isLoopbackHost(name) || allowedHosts.has(name)
 }
 
+// A client sends the same Host on every request: the last one allowed is
+// remembered (one string, the answer depends on nothing else).
+function hostCheck (allowedHosts: ReadonlySet<string>): (req: IncomingMessage) => boolean {
+  let lastAllowed: string | undefined
+  return req => {
+    const host = req.headers.host
+    if (host !== undefined && host === lastAllowed) return true
+    const ok = hostAllowed(req, allowedHosts)
+    if (ok && host !== undefined) lastAllowed = host
+    return ok
+  }
+}
+
 // Cross-site requests: the dashboard is served by this origin, so the API
 // answers only same-origin browser requests. Browsers say where a request
 // comes from in Sec-Fetch-Site (all current ones) and Origin (on POSTs and
@@ -121,6 +134,7 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
   const token = newToken()
   const events = new EventStream(node.events, { log, maxClients: opts.maxEventClients, maxClientsPerAddress: opts.maxEventClientsPerAddress, heartbeatMs: opts.heartbeatMs })
   const allowedHosts = new Set((opts.allowedHosts ?? []).map(h => h.toLowerCase()))
+  const hostOk = hostCheck(allowedHosts)
 
   // Non-JSON endpoints: GET only, each writes its own response.
   const pages: Array<{ matches: (path: string) => boolean, handler: PageHandler }> = [
@@ -148,12 +162,13 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     { matches: p => p.startsWith('/vendor/'), handler: async (_req, res, p) => await serveVendor(res, p.slice('/vendor/'.length)) }
   ]
 
+  // JSON responses (sendJson, sendError) carry the common headers themselves;
+  // pages write their own responses and get them here.
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setCommonHeaders(res)
     const method = req.method ?? ''
     const rawUrl = req.url ?? ''
     if (!rawUrl.startsWith('/')) return sendError(res, 400, 'bad-request', 'the request target must be a path')
-    if (!hostAllowed(req, allowedHosts)) return sendError(res, 403, 'forbidden-host', 'this API answers requests addressed to localhost, an IP address or a name in api.allowedHosts only')
+    if (!hostOk(req)) return sendError(res, 403, 'forbidden-host', 'this API answers requests addressed to localhost, an IP address or a name in api.allowedHosts only')
     const url = parseTarget(rawUrl)
     if (url === undefined) return sendError(res, 400, 'bad-request', 'malformed request path')
     const pathname = url.pathname
@@ -163,6 +178,7 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     const page = pages.find(p => p.matches(pathname))
     if (page !== undefined) {
       if (method !== 'GET') return sendError(res, 405, 'method-not-allowed', `${method} is not allowed here; use GET`, { Allow: 'GET' })
+      setCommonHeaders(res)
       return await page.handler(req, res, pathname)
     }
 
@@ -182,18 +198,21 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
 
   const server = createServer((req, res) => {
     const started = Date.now()
-    handle(req, res).catch((err: unknown) => {
-      const { status, body, internal } = errorResponse(err)
-      if (internal) log.error('API request failed', { method: req.method, url: req.url, err, stack: (err as Error)?.stack })
-      if (!canRespond(req, res)) {
-        res.destroy()
-        return
+    const logged = (): void => log.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started })
+    handle(req, res).then(logged, (err: unknown) => {
+      try {
+        const { status, body, internal } = errorResponse(err)
+        if (internal) log.error('API request failed', { method: req.method, url: req.url, err, stack: (err as Error)?.stack })
+        if (!canRespond(req, res)) {
+          res.destroy()
+          return
+        }
+        // The body may still be arriving: close the connection rather than read it.
+        if (status === 413) res.setHeader('Connection', 'close')
+        sendJson(res, status, body)
+      } finally {
+        logged()
       }
-      // The body may still be arriving: close the connection rather than read it.
-      if (status === 413) res.setHeader('Connection', 'close')
-      sendJson(res, status, body)
-    }).finally(() => {
-      log.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started })
     })
   })
   server.headersTimeout = 10_000

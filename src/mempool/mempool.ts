@@ -16,7 +16,7 @@ import { emitToEach, logListenerError } from '../chain/safe-emit.js'
 import { descendantsOf, topological } from './graph.js'
 import type { MempoolEntry } from './entry.js'
 import { outpoint, PoolStore } from './pool-store.js'
-import { checkPoolInputs, type InputsChecked } from './pool-inputs.js'
+import { checkPoolInputs, recheckAfterInsertions, type InputsChecked } from './pool-inputs.js'
 import { DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
 import { selectPackages } from './package-selection.js'
 
@@ -140,6 +140,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     // [IGNORE] already confirmed: asked only when an input is missing (checkPoolInputs)
 
     const versionBefore = this.store.version
+    const disruptionsBefore = this.store.disruptions
     // inputs, fee and chain limits first: all cheaper than the signatures
     const first = this.checkInputs(tx, id, true)
     const results = await this.verifier.verifyBatch(first.checks)
@@ -149,7 +150,11 @@ export class Mempool extends EventEmitter<MempoolEvents> {
 
     // Other transactions or blocks may have arrived while signatures were checked.
     if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
-    const checked = this.store.version === versionBefore ? first : this.checkInputs(tx, id, false)
+    // Only insertions since (concurrent submissions): the two things they can
+    // change are checked again; anything else, the whole check again.
+    const checked = this.store.version === versionBefore
+      ? first
+      : this.store.disruptions === disruptionsBefore ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
 
     const entry = this.newEntry(tx, id, idHex, this.now())
     this.store.insert(entry, checked)
@@ -217,6 +222,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   /** After the tip moves: expiry, and after a reorganisation the re-checks it calls for. */
   private onTip (): void {
     this.store.version++
+    this.store.disruptions++
     this.expire()
     if (this.disconnected.length > 0) this.afterReorg()
   }

@@ -10,10 +10,12 @@ import type { Coin } from '../chain/records.js'
 import { checkTxInputs, type CoinSpender } from '../chain/tx-verify.js'
 import type { MempoolEntry } from './entry.js'
 import { ancestorsWithinLimits, type MempoolLimits } from './limits.js'
-import type { InsertFacts, PoolStore } from './pool-store.js'
+import { outpoint, type InsertFacts, type PoolStore } from './pool-store.js'
 
 export interface InputsChecked extends InsertFacts {
   checks: ReturnType<typeof checkTxInputs>['checks']
+  /** The inputs' outpoint keys (pool-store's `outpoint`), made once for the re-check. */
+  outpoints: string[]
 }
 
 export interface PoolPolicy {
@@ -51,7 +53,27 @@ export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, 
   if (result.fee < minFee) throw new ValidationError('tx-fee-too-low', `fee ${result.fee} is below the minimum ${minFee} (${policy.minFeeRate}/byte)`, 'ignore')
   // [IGNORE] policy: too many or too large unconfirmed ancestors or descendants
   const ancestors = ancestorsWithinLimits(lookup.parents, size, policy.limits)
-  return { fee: result.fee, parents: lookup.parents, ancestors, heightSensitive: lookup.heightSensitive, checks: result.checks }
+  return { fee: result.fee, parents: lookup.parents, ancestors, heightSensitive: lookup.heightSensitive, checks: result.checks, outpoints: lookup.outpoints }
+}
+
+/**
+ * checkPoolInputs' verdict again for a transaction checked as `first`, when
+ * the pool has only gained transactions since (PoolStore.disruptions
+ * unchanged: no removal, no tip move). The coins found then are all still
+ * there (only a removal or a block takes one away), so the fee, maturity,
+ * lock time and parents stand; an insertion can only have spent one of the
+ * outpoints (a concurrent double spend) or grown the packages of the
+ * parents (the ancestor and descendant limits). Those two are checked again.
+ */
+export function recheckAfterInsertions (tx: Transaction, first: InputsChecked, store: PoolStore, limits: MempoolLimits): InputsChecked {
+  for (const key of first.outpoints) {
+    const other = store.spentBy.get(key)
+    // [IGNORE] first seen wins a double spend
+    if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
+  }
+  if (first.parents.size === 0) return first
+  // [IGNORE] policy: too many or too large unconfirmed ancestors or descendants
+  return { ...first, ancestors: ancestorsWithinLimits(first.parents, txSize(tx), limits) }
 }
 
 /**
@@ -62,6 +84,7 @@ export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, 
  */
 class PoolCoins implements CoinSpender {
   readonly parents = new Set<MempoolEntry>()
+  readonly outpoints: string[] = []
 
   constructor (
     private readonly chain: Chain,
@@ -72,7 +95,8 @@ class PoolCoins implements CoinSpender {
 
   spend (prev: Uint8Array, index: number): Coin | undefined {
     const prevHex = toHex(prev)
-    const key = prevHex + ':' + index
+    const key = outpoint(prevHex, index)
+    this.outpoints.push(key)
     const other = this.store.spentBy.get(key)
     // [IGNORE] first seen wins a double spend
     if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')

@@ -32,6 +32,12 @@ export class PoolStore {
   bytesUsed = 0
   /** Bumped on every change of the pool (and of the tip, by the mempool): an unchanged version means checks still hold. */
   version = 0
+  /**
+   * Bumped on every change but an insertion (a removal, a tip move): while it
+   * is unchanged the pool has only gained transactions, which can spend an
+   * outpoint or grow a package, but take no coin away (pool-inputs.ts).
+   */
+  disruptions = 0
   private seq = 0
   /** Lowest eviction score first; stale items are skipped when they surface. */
   private readonly evictIndex = new Heap<{ entry: MempoolEntry, key: number }>((a, b) => a.key < b.key)
@@ -91,6 +97,7 @@ export class PoolStore {
     for (const e of topological(set).reverse()) {
       if (!this.isLive(e)) continue
       this.version++
+      this.disruptions++
       this.entries.delete(e.txidHex)
       this.bytesUsed -= e.size
       for (const input of e.tx.inputs) {
@@ -177,6 +184,7 @@ export class PoolStore {
     this.expiryIndex.clear()
     this.bytesUsed = 0
     this.version++
+    this.disruptions++
     return all
   }
 

@@ -166,16 +166,13 @@ export class FullNode extends FullNodeApi {
     chain.on('listenerError', (event, err) => this.log.error('chain event listener failed', { event, err: err instanceof Error ? err.message : String(err) }))
     mempool.on('listenerError', (event, err) => this.log.error('mempool event listener failed', { event, err: err instanceof Error ? err.message : String(err) }))
     chain.on('invalid', (entry, err) => this.log.warn('invalid block', { hash: entry.hashHex, height: entry.height, code: err.code, reason: err.message }))
-    const mempoolGauges = (): void => {
-      metrics.mempoolTransactions.set(mempool.size)
-      metrics.mempoolBytes.set(mempool.bytes)
-    }
+    // the gauges read the pool when scraped: nothing to set per transaction
+    metrics.mempoolSource = () => ({ transactions: mempool.size, bytes: mempool.bytes })
     mempool.on('added', e => {
-      mempoolGauges()
       // the view costs more than some acceptances: built only for a listener (an open event stream)
       if (events.listenerCount('tx') > 0) events.emit('tx', this.pendingTxView(e.tx, e.time))
     })
-    mempool.on('removed', (e, reason) => { mempoolGauges(); events.emit('txRemoved', e.txidHex, reason) })
+    mempool.on('removed', (e, reason) => { events.emit('txRemoved', e.txidHex, reason) })
     reportPeerEvents(this.host, metrics, events, this.log.child('peers'))
     metrics.setTip(chain.height, chain.tip.header.time, difficultyOf(chain.tip.header.bits))
     metrics.mempoolMaxBytes.set(mempool.maxBytes)

@@ -50,6 +50,8 @@ export class NodeMetrics {
   readonly registry = new Registry()
   /** Read at every scrape: the miner's current hash rate. */
   hashRateSource: (() => number) | undefined
+  /** The mempool's size, read when the gauges are scraped (full nodes). */
+  mempoolSource: (() => { transactions: number, bytes: number }) | undefined
   readonly chainHeight: Gauge
   readonly peers: Gauge
   readonly mempoolTransactions: Gauge
@@ -79,8 +81,10 @@ export class NodeMetrics {
     for (const metric of processMetrics().getMetricsAsArray()) r.registerMetric(metric as unknown as Metric)
     this.chainHeight = new Gauge({ name: 'minicoin_chain_height', help: 'Height of the active chain (SPV: of the verified header chain)', registers: [r] })
     this.peers = new Gauge({ name: 'minicoin_peers', help: 'Connected peers', registers: [r] })
-    this.mempoolTransactions = new Gauge({ name: 'minicoin_mempool_transactions', help: 'Transactions waiting in the mempool', registers: [r] })
-    this.mempoolBytes = new Gauge({ name: 'minicoin_mempool_bytes', help: 'Summed size of mempool transactions', registers: [r] })
+    // read from the pool when scraped (mempoolSource), not set on every accepted transaction
+    const pool = (): { transactions: number, bytes: number } | undefined => this.mempoolSource?.()
+    this.mempoolTransactions = new Gauge({ name: 'minicoin_mempool_transactions', help: 'Transactions waiting in the mempool', registers: [r], collect () { const p = pool(); if (p !== undefined) this.set(p.transactions) } })
+    this.mempoolBytes = new Gauge({ name: 'minicoin_mempool_bytes', help: 'Summed size of mempool transactions', registers: [r], collect () { const p = pool(); if (p !== undefined) this.set(p.bytes) } })
     this.blocksTotal = new Counter({ name: 'minicoin_blocks_total', help: 'Blocks processed, by result', labelNames: ['result'], registers: [r] })
     this.transactionsTotal = new Counter({ name: 'minicoin_transactions_total', help: 'Transactions processed for the mempool, by result', labelNames: ['result'], registers: [r] })
     this.gossipMessagesTotal = new Counter({ name: 'minicoin_gossip_messages_total', help: 'Gossip messages validated, by topic and result', labelNames: ['topic', 'result'], registers: [r] })

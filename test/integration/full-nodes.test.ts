@@ -49,9 +49,14 @@ describe('full nodes over loopback', () => {
     const to = (await full.wallet()).addresses[0]
     const { txid } = await miner.send(to, 12_345n)
     await waitFor(() => full.pool.has(txid), 'the payment to reach the full node mempool')
+    // the mempool gauges read the pool when scraped
+    const gauge = async (): Promise<string> => await full.metrics.registry.getSingleMetricAsString('minicoin_mempool_transactions')
+    expect(await gauge()).toMatch(new RegExp(`^minicoin_mempool_transactions ${full.pool.size}$`, 'm'))
+    expect(full.pool.size).toBeGreaterThan(0)
     miner.mining!.setEnabled(true)
     await waitFor(() => full.tx(txid)?.block !== undefined, 'the payment to confirm on the full node')
     miner.mining!.setEnabled(false)
+    expect(await gauge()).toMatch(new RegExp(`^minicoin_mempool_transactions ${full.pool.size}$`, 'm'))
     const wallet = await full.wallet()
     expect(BigInt(wallet.balance.confirmed)).toBe(12_345n)
   })

@@ -94,6 +94,15 @@ describe('Host allow-list (DNS rebinding)', () => {
     }
   })
 
+  it('an allowed Host remembered from one request does not let another name through on the next', async () => {
+    const { port } = await start('127.0.0.1')
+    for (let i = 0; i < 3; i++) {
+      expect((await send(port, '/api/wallet', { Host: `localhost:${port}` })).status).toBe(200)
+      expect((await send(port, '/api/wallet', { Host: `evil.example:${port}` })).status).toBe(403)
+      expect((await send(port, '/api/wallet', { Host: `localhost.evil.example:${port}` })).status).toBe(403)
+    }
+  })
+
   it('holds on a loopback-bound server too', async () => {
     const { port } = await start('127.0.0.1')
     expect((await send(port, '/api/wallet', { Host: `evil.example:${port}` })).status).toBe(403)

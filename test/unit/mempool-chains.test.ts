@@ -132,6 +132,60 @@ describe('package limits', () => {
   })
 })
 
+describe('checks that hold while signatures are verified', () => {
+  beforeEach(openChain)
+
+  it('children submitted all at once still stop at the descendant limit', async () => {
+    const pool = new Mempool({ chain, verifier: new NobleVerifier() })
+    const parent = spend([coins[3]], Array.from({ length: 30 }, () => ({ address: miner.address, amount: (coins[3].amount - 10_000n) / 30n })))
+    expect(await outcome(pool, parent)).toBe('accepted')
+    const children = outputsOf(parent, miner).map(o => spend([o], [{ address: miner.address, amount: o.amount - 300n }]))
+    // every child passes its first check before any of them is inserted
+    const results = await Promise.all(children.map(async c => await outcome(pool, c)))
+    expect(results.filter(r => r === 'accepted')).toHaveLength(24)
+    expect(results.filter(r => r === 'too-long-mempool-chain')).toHaveLength(6)
+    expect(pool.get(toHex(txid(parent)))?.descCount).toBe(25)
+    expect(pool.checkConsistency()).toEqual([])
+  })
+
+  it('a parent removed while its child is verified: the child is checked again in full and refused', async () => {
+    // a verifier the test can hold between a transaction's first check and its insertion
+    const inner = new NobleVerifier()
+    let gate: Promise<void> | undefined
+    const verifier: SignatureVerifier = { backend: inner.backend, verifyBatch: async checks => { await gate; return await inner.verifyBatch(checks) }, close: async () => await inner.close() }
+    const pool = new Mempool({ chain, verifier })
+    const [parent, child] = chainOf(coins[4], 2)
+    expect(await outcome(pool, parent)).toBe('accepted')
+    let open!: () => void
+    gate = new Promise<void>(resolve => { open = resolve })
+    const childOutcome = outcome(pool, child)
+    pool.clear() // the parent goes (as a reorganisation or an eviction would take it)
+    open()
+    expect(await childOutcome).toBe('tx-missing-inputs')
+    expect(pool.size).toBe(0)
+    expect(pool.checkConsistency()).toEqual([])
+  })
+
+  it('a block spending the same coin connected while a transaction is verified: it is checked again in full and refused', async () => {
+    const inner = new NobleVerifier()
+    let gate: Promise<void> | undefined
+    const verifier: SignatureVerifier = { backend: inner.backend, verifyBatch: async checks => { await gate; return await inner.verifyBatch(checks) }, close: async () => await inner.close() }
+    const pool = new Mempool({ chain, verifier })
+    // something in the pool, so that the coin lookups have a pool to look in too
+    expect(await outcome(pool, chainOf(coins[6], 1)[0])).toBe('accepted')
+    const [mine] = chainOf(coins[5], 1, 300n)
+    const [theirs] = chainOf(coins[5], 1, 700n)
+    let open!: () => void
+    gate = new Promise<void>(resolve => { open = resolve })
+    const pending = outcome(pool, mine)
+    expect((await chain.processBlock(mineBlock(tip, [theirs], miner, { fees: 700n }))).status).toBe('connected')
+    open()
+    expect(await pending).toBe('tx-missing-inputs')
+    expect(pool.has(toHex(txid(mine)))).toBe(false)
+    expect(pool.checkConsistency()).toEqual([])
+  })
+})
+
 describe('deep chains with the limits lifted: every walk is iterative', () => {
   it('a chain deeper than the stack can recurse goes through accept, template, expiry, reorg and a double spend', async () => {
     // a small stack (150 KB holds ~1,500 frames) makes any per-level recursion overflow at 2,500
