@@ -2,9 +2,10 @@
 // when each slice reaches the verifier, when each worker starts and ends each
 // chunk, when the batch is staged, when the verdict and the write resolve,
 // and the main thread's GC pauses. The workload is bench/chain.bench.ts's.
-//   npx tsx scripts/connect-timeline.ts [connects=3]
+//   npx tsx scripts/connect-timeline.ts [connects=3] [-v: every chunk] [--prof: main-thread CPU profile of the connects, top functions by self time]
 import { readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { PerformanceObserver } from 'node:perf_hooks'
+import { Session } from 'node:inspector/promises'
 import { Chain } from '../src/chain/chain.js'
 import { ChainStore } from '../src/chain/store.js'
 import { decodeBlock, encodeBlock } from '../src/core/encoding.js'
@@ -81,9 +82,22 @@ for (const slot of (pool as any).slots) {
 const inner = pool.verifyBatch.bind(pool)
 pool.verifyBatch = async (c) => { mark(`slice of ${c.length} to the pool`); const r = await inner(c); mark(`slice of ${c.length} answered`); return r }
 
+const selfMs = new Map<string, number>()
+function tally (profile: any): void {
+  const byId = new Map<number, any>(profile.nodes.map((nd: any) => [nd.id, nd]))
+  for (let i = 0; i < profile.samples.length; i++) {
+    const nd = byId.get(profile.samples[i])
+    const f = nd.callFrame
+    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`
+    selfMs.set(name, (selfMs.get(name) ?? 0) + profile.timeDeltas[i] / 1000)
+  }
+}
 const n = Number(process.argv[2] ?? 3)
 const verbose = process.argv.includes('-v')
 let busy: Record<string, Array<[number, number]>> = {}
+const session = process.argv.includes('--prof') ? new Session() : undefined
+let profiled = 0
+if (session !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.setSamplingInterval', { interval: 200 }) }
 for (let trial = 0; trial < n; trial++) {
   origin = abs(); events.length = 0
   await inner(checks)
@@ -91,25 +105,36 @@ for (let trial = 0; trial < n; trial++) {
   const dir = tempDir('minicoin-timeline-')
   const chain = await Chain.open({ location: dir.path, params: regtest, verifier })
   for (const b of prefix) await chain.processBlock(b)
-  await new Promise(resolve => setTimeout(resolve, 50))
+  if (process.argv.includes('--settle')) await new Promise(resolve => setTimeout(resolve, 50))
   origin = abs(); events.length = 0; busy = {}
+  if (session !== undefined) await session.post('Profiler.start')
+  origin = abs()
+  const cpu0 = process.cpuUsage()
   const block = decodeBlock(bytes, regtest.maxBlockSize)
   mark('decoded')
   const r = await chain.processBlock(block)
   mark(`processBlock: ${r.status}`)
+  const cpu = process.cpuUsage(cpu0)
+  if (session !== undefined) { const { profile } = await session.post('Profiler.stop'); tally(profile); profiled += abs() - origin }
   await new Promise(resolve => setImmediate(resolve))
   events.sort((a, b) => a[0] - b[0])
   const total = events.find(e => e[1].startsWith('processBlock'))![0]
-  console.log(`--- connect ${trial}: ${total.toFixed(1)} ms; signatures alone before it ${sigsOnly.toFixed(1)} ms (${(total / sigsOnly).toFixed(2)}x); load ${(await import('node:os')).loadavg()[0].toFixed(2)}`)
+  console.log(`--- connect ${trial}: ${total.toFixed(1)} ms; signatures alone before it ${sigsOnly.toFixed(1)} ms (${(total / sigsOnly).toFixed(2)}x); CPU, all threads ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; load ${(await import('node:os')).loadavg()[0].toFixed(2)}`)
   for (const [t, what] of events) console.log(`${t.toFixed(1).padStart(7)}  ${what}`)
   // each worker: busy from its first chunk to its last, and the gaps over 2 ms
   for (const [w, spans] of Object.entries(busy)) {
     spans.sort((a, b) => a[0] - b[0])
     const sum = spans.reduce((s, [a, b]) => s + b - a, 0)
     const gaps = spans.slice(1).map(([a], i) => [spans[i][1], a]).filter(([a, b]) => b - a > 2).map(([a, b]) => `${a.toFixed(0)}-${b.toFixed(0)}`)
-    console.log(`  ${w}: ${spans.length} chunks, busy ${sum.toFixed(1)} ms from ${spans[0][0].toFixed(1)} to ${spans[spans.length - 1][1].toFixed(1)}; idle gaps: ${gaps.join(' ') || 'none'}`)
+    const idle = spans[spans.length - 1][1] - spans[0][0] - sum
+    console.log(`  ${w}: idle ${idle.toFixed(1)} ms between its first and last chunk, ${spans.length} chunks, busy ${sum.toFixed(1)} ms from ${spans[0][0].toFixed(1)} to ${spans[spans.length - 1][1].toFixed(1)}; idle gaps: ${gaps.join(' ') || 'none'}`)
   }
   await chain.close(); dir.remove()
+}
+if (session !== undefined) {
+  const top = [...selfMs.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)
+  console.log(`--- main thread, self time over ${n} connects (${profiled.toFixed(0)} ms wall)`)
+  for (const [name, ms] of top) console.log(`${ms.toFixed(1).padStart(8)} ms  ${name}`)
 }
 await verifier.close()
 gc.disconnect()
