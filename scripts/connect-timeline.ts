@@ -19,7 +19,7 @@ import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type K
 
 // the worker, timing each job in absolute time (timeOrigin + now)
 const workerSrc = new URL('../src/crypto/native-verify-worker.mjs', import.meta.url)
-const timedUrl = new URL('../src/crypto/.timeline-worker.mjs', import.meta.url)
+const timedUrl = new URL('./.timeline-worker.mjs', import.meta.url)
 const src = readFileSync(workerSrc, 'utf8')
   .replace("parentPort.on('message', (msg) => {", "parentPort.on('message', (msg) => {\n  const t0 = performance.timeOrigin + performance.now()")
   .replace(/parentPort\.postMessage\(\{ type: 'result', id: msg\.id, (.*?)\}/, "parentPort.postMessage({ type: 'result', id: msg.id, $1, t0, t1: performance.timeOrigin + performance.now() }")
