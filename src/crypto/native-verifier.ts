@@ -1,66 +1,29 @@
-// Native libsecp256k1 verification: the binding used in the calling thread,
-// and a pool of worker threads that spreads large batches over the cores.
+// A pool of worker threads that spreads large batches of signature checks
+// over the cores (native libsecp256k1; the binding itself: native-binding.ts).
 //
-// Consensus rule: 64-byte compact, low-S signatures over a 32-byte digest with
-// a 33-byte compressed key. libsecp256k1's ecdsa_verify rejects high-S itself
-// (as noble does with lowS: true); the shape rule is isWellFormedCheck().
-import { createRequire } from 'node:module'
+// Every chunk of a batch is posted to every worker and verified by the first
+// that claims it (a compare-and-swap on the chunk's word in shared memory);
+// the others skip it. So the workers share out the work among themselves,
+// without waiting for this thread. Before, chunks were handed out as answers
+// came in, and connecting a block keeps this thread busy for ~100 ms at a
+// stretch: a worker ran dry in the middle of a block, and the one whose
+// answers were read first was then handed the rest while the other sat idle
+// (BENCHMARKS.md, "Issue 12 mark 3: the verify workers").
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import {
-  DIGEST_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, isWellFormedCheck,
-  type SignatureCheck, type SignatureVerifier
-} from './verifier.js'
+import { CHECK_BYTES, loadNativeBinding, packChecks, verifyNative, type NativeBinding } from './native-binding.js'
+import { isWellFormedCheck, type SignatureCheck, type SignatureVerifier } from './verifier.js'
 
-/** The part of the `secp256k1` package's binding this module uses. */
-export interface NativeBinding {
-  /** true / false, or throws when the signature or key cannot be parsed. */
-  ecdsaVerify: (signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array) => boolean
-}
-
-/**
- * Loads libsecp256k1 through `secp256k1/bindings`, never the package's
- * index.js: that one silently falls back to pure-JS elliptic (~50x slower),
- * and whether to fall back is the caller's decision. Throws if unavailable.
- */
-export function loadNativeBinding (): NativeBinding {
-  return createRequire(import.meta.url)('secp256k1/bindings') as NativeBinding
-}
-
-/** Verifies one check in the calling thread: false for anything malformed, high-S or wrong. */
-export function verifyNative (binding: NativeBinding, check: SignatureCheck): boolean {
-  if (!isWellFormedCheck(check)) return false
-  try {
-    return binding.ecdsaVerify(check.signature, check.digest, check.publicKey) === true
-  } catch {
-    return false
-  }
-}
-
-/** Bytes per packed check; the worker (native-verify-worker.mjs) reads the same layout. */
-export const CHECK_BYTES = DIGEST_BYTES + SIGNATURE_BYTES + PUBLIC_KEY_BYTES
-
-/** Packs well-formed checks as digest | signature | public key, one record each. */
-export function packChecks (checks: SignatureCheck[]): ArrayBuffer {
-  const bytes = new Uint8Array(checks.length * CHECK_BYTES)
-  for (let i = 0; i < checks.length; i++) {
-    const at = i * CHECK_BYTES
-    const c = checks[i]
-    bytes.set(c.digest, at)
-    bytes.set(c.signature, at + DIGEST_BYTES)
-    bytes.set(c.publicKey, at + DIGEST_BYTES + SIGNATURE_BYTES)
-  }
-  return bytes.buffer
-}
+export { CHECK_BYTES, loadNativeBinding, packChecks, verifyNative, type NativeBinding }
 
 export interface NativeVerifierPoolOptions {
   /** Worker threads; default os.availableParallelism(). */
   threads?: number
   /** Batches with fewer well-formed checks than this run in the calling thread (no message round trip). Default 16; 0 sends everything to workers. */
   inlineBelow?: number
-  /** Most checks per message to a worker; smaller chunks balance load and limit redone work after a crash. Default 512. */
+  /** Most checks per chunk; small chunks keep the workers' finishing times close (64: ~3 ms each). Default 64. */
   maxChunk?: number
-  /** Tries per chunk: a chunk whose worker dies is redone on another worker until this many tries, then its batch rejects. Default 2. */
+  /** Tries per chunk: a chunk whose worker dies while verifying it is redone until this many tries, then its batch rejects. Default 2. */
   maxAttempts?: number
   /** Binding for the calling thread; default loadNativeBinding(). Workers load their own. */
   binding?: NativeBinding
@@ -68,44 +31,46 @@ export interface NativeVerifierPoolOptions {
   workerUrl?: URL
 }
 
+/** A chunk's claim word: 0 while unclaimed, -1 once its batch has failed, else the claiming worker's claim id. */
+const UNCLAIMED = 0
+const CANCELLED = -1
+
 interface Batch {
   results: boolean[]
   remaining: number // chunks not yet answered
   settled: boolean
   resolve: (results: boolean[]) => void
   reject: (err: Error) => void
+  chunks: Chunk[]
+}
+
+/** What a worker is sent; native-verify-worker.mjs reads the same fields. */
+interface VerifyMessage {
+  type: 'verify'
+  id: number
+  /** The batch's checks, packed when verifyBatch was called (a caller reusing its buffers afterwards cannot change what is verified). */
+  data: SharedArrayBuffer
+  /** The batch's claim words, one per chunk. */
+  claims: SharedArrayBuffer
+  claimAt: number
+  from: number // first record of the chunk in `data`
+  count: number
 }
 
 interface Chunk {
-  id: number
   batch: Batch
   indices: number[] // positions in the batch
-  // Packed when verifyBatch is called, so a caller reusing its buffers
-  // afterwards cannot change what is verified; kept to redo the chunk.
-  packed: Uint8Array
-  attempts: number
+  claims: Int32Array
+  message: VerifyMessage
+  failures: number // claimed by a worker that died
 }
 
 interface Slot {
   worker: Worker
-  inFlight: Map<number, Chunk>
+  claimId: number
   ready: boolean
   ready$: Promise<void>
   lastError?: Error
-}
-
-// At least two chunks per worker (one being verified, the next in its port:
-// no idle round trip), and up to ~100 ms of checks: the main thread hands
-// over the next chunk only when free, and connecting a block keeps it busy
-// for tens of ms at a time, which left the workers idle (BENCHMARKS.md,
-// issue 12 session 4). The queue is first in, first out either way.
-const MIN_CHUNKS_PER_WORKER = 2
-const MAX_CHECKS_PER_WORKER = 2048
-
-function checksInFlight (slot: Slot): number {
-  let n = 0
-  for (const chunk of slot.inFlight.values()) n += chunk.indices.length
-  return n
 }
 
 const WORKER_URL = new URL('./native-verify-worker.mjs', import.meta.url)
@@ -119,9 +84,11 @@ export class NativeVerifierPool implements SignatureVerifier {
   private readonly binding: NativeBinding
   private readonly workerUrl: URL
   private readonly slots: Slot[] = []
-  private readonly queue: Chunk[] = []
+  /** Posted and not answered yet, by chunk id. */
+  private readonly pending = new Map<number, Chunk>()
   private readonly initialReady: Promise<void>
   private nextChunkId = 0
+  private nextClaimId = 1
   private closed = false
   private broken?: Error // set when no worker could start
 
@@ -129,7 +96,7 @@ export class NativeVerifierPool implements SignatureVerifier {
   constructor (options: NativeVerifierPoolOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()))
     this.inlineBelow = options.inlineBelow ?? 16
-    this.maxChunk = Math.max(1, options.maxChunk ?? 512)
+    this.maxChunk = Math.max(1, options.maxChunk ?? 64)
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 2)
     this.binding = options.binding ?? loadNativeBinding()
     this.workerUrl = options.workerUrl ?? WORKER_URL
@@ -164,7 +131,7 @@ export class NativeVerifierPool implements SignatureVerifier {
     return this.slots.map(s => s.worker.threadId)
   }
 
-  /** @internal Test hook: the worker at `index` dies when it receives its next chunk. */
+  /** @internal Test hook: the worker at `index` dies on its next chunk, after claiming it if it can. */
   injectWorkerCrash (index: number): void {
     this.slots[index]?.worker.postMessage({ type: 'crash-on-next-job' })
   }
@@ -183,15 +150,24 @@ export class NativeVerifierPool implements SignatureVerifier {
     if (this.broken !== undefined) throw this.broken
 
     return await new Promise<boolean[]>((resolve, reject) => {
-      const batch: Batch = { results, remaining: 0, settled: false, resolve, reject }
       const size = Math.min(this.maxChunk, Math.ceil(indices.length / this.threads))
-      for (let from = 0; from < indices.length; from += size) {
-        const part = indices.slice(from, from + size)
-        batch.remaining++
-        const packed = new Uint8Array(packChecks(part.map(i => checks[i])))
-        this.queue.push({ id: this.nextChunkId++, batch, indices: part, packed, attempts: 0 })
+      const count = Math.ceil(indices.length / size)
+      const data = new SharedArrayBuffer(indices.length * CHECK_BYTES)
+      packChecks(indices.map(i => checks[i]), new Uint8Array(data))
+      const claimWords = new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT)
+      const claims = new Int32Array(claimWords)
+      const batch: Batch = { results, remaining: count, settled: false, resolve, reject, chunks: [] }
+      for (let c = 0; c < count; c++) {
+        const from = c * size
+        const id = this.nextChunkId++
+        const message: VerifyMessage = { type: 'verify', id, data, claims: claimWords, claimAt: c, from, count: Math.min(size, indices.length - from) }
+        const chunk: Chunk = { batch, indices: indices.slice(from, from + size), claims, message, failures: 0 }
+        batch.chunks.push(chunk)
+        this.pending.set(id, chunk)
+        for (const slot of this.slots) slot.worker.postMessage(message)
       }
-      this.pump()
+      // busy workers keep the process alive, or a pending batch could be abandoned by an exiting event loop
+      for (const slot of this.slots) slot.worker.ref()
     })
   }
 
@@ -199,30 +175,31 @@ export class NativeVerifierPool implements SignatureVerifier {
     if (this.closed) return
     this.closed = true
     const err = new Error('NativeVerifierPool closed before the batch was verified')
-    for (const chunk of this.queue) this.fail(chunk.batch, err)
-    this.queue.length = 0
+    for (const chunk of [...this.pending.values()]) this.fail(chunk.batch, err)
     const slots = this.slots.splice(0)
-    for (const slot of slots) for (const chunk of slot.inFlight.values()) this.fail(chunk.batch, err)
     await Promise.all(slots.map(async s => await s.worker.terminate()))
   }
 
   private spawn (): void {
+    const claimId = this.nextClaimId++
     // execArgv: [] keeps the parent's loader flags (tsx, vitest) out: the worker is plain JS.
-    const worker = new Worker(this.workerUrl, { execArgv: [] })
+    const worker = new Worker(this.workerUrl, { execArgv: [], workerData: { claimId } })
     let markReady!: () => void
     let failStart!: (err: Error) => void
     const ready$ = new Promise<void>((resolve, reject) => { markReady = resolve; failStart = reject })
     ready$.catch(() => {})
-    const slot: Slot = { worker, inFlight: new Map(), ready: false, ready$ }
+    const slot: Slot = { worker, claimId, ready: false, ready$ }
     this.slots.push(slot)
+    // a replacement takes its share of what is still unclaimed (it skips the rest)
+    for (const chunk of this.pending.values()) worker.postMessage(chunk.message)
 
     worker.on('message', (msg: { type: string, id?: number, results?: Uint8Array }) => {
       if (msg.type === 'ready') {
         slot.ready = true
         markReady()
-        if (slot.inFlight.size === 0) worker.unref()
+        if (this.pending.size === 0) worker.unref()
       } else if (msg.type === 'result' && msg.id !== undefined && msg.results !== undefined) {
-        this.complete(slot, msg.id, msg.results)
+        this.complete(msg.id, msg.results)
       }
     })
     worker.on('error', (err: Error) => { slot.lastError = err })
@@ -233,22 +210,22 @@ export class NativeVerifierPool implements SignatureVerifier {
     })
   }
 
-  private complete (slot: Slot, id: number, verdicts: Uint8Array): void {
-    const chunk = slot.inFlight.get(id)
-    if (chunk === undefined) return
-    slot.inFlight.delete(id)
-    // Idle workers must not keep the process alive; busy ones must, or a
-    // pending verifyBatch could be abandoned by an exiting event loop.
-    if (slot.inFlight.size === 0) slot.worker.unref()
-    const { batch } = chunk
-    if (!batch.settled) {
+  private complete (id: number, verdicts: Uint8Array): void {
+    const chunk = this.pending.get(id)
+    if (chunk === undefined) return // its batch failed, or a redo already answered
+    this.pending.delete(id)
+    if (verdicts.length !== chunk.indices.length) {
+      this.fail(chunk.batch, new Error(`verify worker answered ${verdicts.length} verdicts for ${chunk.indices.length} checks`))
+    } else {
+      const { batch } = chunk
       for (let i = 0; i < chunk.indices.length; i++) batch.results[chunk.indices[i]] = verdicts[i] === 1
-      if (--batch.remaining === 0) {
+      if (--batch.remaining === 0 && !batch.settled) {
         batch.settled = true
         batch.resolve(batch.results)
       }
     }
-    this.pump()
+    // idle workers must not keep the process alive
+    if (this.pending.size === 0) for (const slot of this.slots) slot.worker.unref()
   }
 
   private onWorkerExit (slot: Slot, reason: Error): void {
@@ -256,55 +233,39 @@ export class NativeVerifierPool implements SignatureVerifier {
     if (at === -1) return // terminated by close()
     this.slots.splice(at, 1)
 
-    // Redo the dead worker's chunks first, unless they have had their tries.
-    // A worker that never started never tried them: that does not count.
-    const redo = [...slot.inFlight.values()].reverse()
-    for (const chunk of redo) {
-      if (!slot.ready) chunk.attempts--
-      if (chunk.attempts >= this.maxAttempts) {
-        this.fail(chunk.batch, new Error(`signature verify worker crashed (${reason.message}); batch not verified after ${chunk.attempts} tries`))
+    // The chunks it claimed and never answered: claimable again, unless they have had their tries.
+    const redo: Chunk[] = []
+    for (const chunk of [...this.pending.values()]) {
+      if (Atomics.load(chunk.claims, chunk.message.claimAt) !== slot.claimId) continue
+      if (++chunk.failures >= this.maxAttempts) {
+        this.fail(chunk.batch, new Error(`signature verify worker crashed (${reason.message}); batch not verified after ${chunk.failures} tries`))
       } else {
-        this.queue.unshift(chunk)
+        Atomics.store(chunk.claims, chunk.message.claimAt, UNCLAIMED)
+        redo.push(chunk)
       }
     }
+    // the live workers may have passed these already
+    for (const other of this.slots) for (const chunk of redo) other.worker.postMessage(chunk.message)
 
     if (slot.ready) {
-      // It worked before: replace it.
+      // It worked before: replace it (the replacement is sent every pending chunk).
       this.spawn()
     } else if (this.slots.length === 0) {
       // Never started and nothing else runs: no replacement would do better.
       this.broken = new Error(`NativeVerifierPool has no working thread: ${reason.message}`)
-      for (const chunk of this.queue) this.fail(chunk.batch, this.broken)
-      this.queue.length = 0
+      for (const chunk of [...this.pending.values()]) this.fail(chunk.batch, this.broken)
     }
-    this.pump()
   }
 
+  /** Rejects the batch; its unclaimed chunks are cancelled, so no worker spends time on them. */
   private fail (batch: Batch, err: Error): void {
+    for (const chunk of batch.chunks) {
+      Atomics.compareExchange(chunk.claims, chunk.message.claimAt, UNCLAIMED, CANCELLED)
+      this.pending.delete(chunk.message.id)
+    }
+    if (this.pending.size === 0) for (const slot of this.slots) slot.worker.unref()
     if (batch.settled) return
     batch.settled = true
     batch.reject(err)
-  }
-
-  /** Hands queued chunks to the least busy workers. */
-  private pump (): void {
-    while (this.queue.length > 0) {
-      let target: Slot | undefined
-      let targetLoad = Infinity
-      for (const slot of this.slots) {
-        const load = checksInFlight(slot)
-        if ((slot.inFlight.size < MIN_CHUNKS_PER_WORKER || load < MAX_CHECKS_PER_WORKER) && load < targetLoad) { target = slot; targetLoad = load }
-      }
-      if (target === undefined) return
-      const chunk = this.queue.shift() as Chunk
-      if (chunk.batch.settled) continue // its batch already failed
-      chunk.attempts++
-      target.inFlight.set(chunk.id, chunk)
-      target.worker.ref()
-      // A copy is transferred, the chunk keeps its own for a redo (a memcpy,
-      // ~1/10000 of the verification time).
-      const buffer = chunk.packed.slice().buffer
-      target.worker.postMessage({ type: 'verify', id: chunk.id, buffer }, [buffer])
-    }
   }
 }
