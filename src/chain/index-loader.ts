@@ -6,7 +6,7 @@ import { fromHex, toHex } from '../core/bytes.js'
 import type { NetworkParams } from '../core/params.js'
 import { BlockIndex, type IndexEntry } from './block-index.js'
 import { indexRecordOp, key, META_NETWORK, META_TIP, Prefix } from './db-layout.js'
-import { decodeIndexRecord } from './records.js'
+import { decodeIndexRecord, view32 } from './records.js'
 import type { BatchOp, ChainStore } from './store.js'
 
 export interface IndexLoadOptions {
@@ -42,10 +42,13 @@ export async function loadIndex (opts: IndexLoadOptions): Promise<number> {
   if (toHex(network) !== p.genesisHash) {
     throw new Error(`this ${store.what} belongs to another network (genesis ${toHex(network)}), not ${p.id} (genesis ${p.genesisHash})`)
   }
-  for await (const [k, v] of store.scan(new Uint8Array([Prefix.index]))) {
-    const rec = decodeIndexRecord(v)
-    const hash = k.slice(1)
-    index.restore({ hash, hashHex: toHex(hash), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
+  // in chunks: a miner's or a synced node's index has thousands of records, and one await each was most of their cost
+  for await (const chunk of store.scanChunks(new Uint8Array([Prefix.index]))) {
+    for (const [k, v] of chunk) {
+      const rec = decodeIndexRecord(v)
+      const hash = view32(k, 1) // the key is this record's own copy
+      index.restore({ hash, hashHex: toHex(hash), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
+    }
   }
   // Every record must lead back to genesis through stored parents. Older
   // versions could write a block's record without its parent's (a header

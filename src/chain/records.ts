@@ -2,7 +2,7 @@
 // is stored in its canonical wire encoding; these are the node's own indexes.
 import { bigIntToBytes, bytesToBigInt } from '../core/bytes.js'
 import type { BlockHeader } from '../core/types.js'
-import { parseHeader, serializeHeader } from '../core/encoding.js'
+import { serializeHeader } from '../core/encoding.js'
 
 /** An unspent output and where it was created. */
 export interface Coin {
@@ -72,8 +72,10 @@ export interface IndexRecord {
   status: number
 }
 
+const INDEX_RECORD_BYTES = 80 + 4 + 32 + 1
+
 export function encodeIndexRecord (r: IndexRecord): Uint8Array {
-  const out: Uint8Array = new Uint8Array(80 + 4 + 32 + 1)
+  const out: Uint8Array = new Uint8Array(INDEX_RECORD_BYTES)
   out.set(serializeHeader(r.header), 0)
   const view = new DataView(out.buffer)
   view.setUint32(80, r.height)
@@ -82,10 +84,30 @@ export function encodeIndexRecord (r: IndexRecord): Uint8Array {
   return out
 }
 
+/** A plain Uint8Array over 32 bytes of `b` (a database read is a Buffer, whose subarray() builds a slower Buffer). */
+export function view32 (b: Uint8Array, offset: number): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset + offset, 32)
+}
+
+/**
+ * The record's header hashes are views into `bytes`, not copies: the caller
+ * hands over a record it does not reuse (a database read), and a node
+ * restoring thousands of entries at start allocated two buffers more each.
+ */
 export function decodeIndexRecord (bytes: Uint8Array): IndexRecord {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (bytes.length < INDEX_RECORD_BYTES) throw new RangeError(`an index record is ${INDEX_RECORD_BYTES} bytes, got ${bytes.length}`)
+  // the header as parseHeader reads it (little-endian fields), with views for its hashes
+  const header: BlockHeader = {
+    version: view.getUint32(0, true),
+    prevHash: view32(bytes, 4),
+    merkleRoot: view32(bytes, 36),
+    time: view.getUint32(68, true),
+    bits: view.getUint32(72, true),
+    nonce: view.getUint32(76, true)
+  }
   return {
-    header: parseHeader(bytes.subarray(0, 80)),
+    header,
     height: view.getUint32(80),
     work: bytesToBigInt(bytes.subarray(84, 116)),
     status: view.getUint8(116)

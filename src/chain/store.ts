@@ -175,6 +175,14 @@ export class ChainStore {
 
   /** Every [key, value] under a prefix (optionally a longer key prefix). */
   async * scan (prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    for await (const chunk of this.scanChunks(prefix)) yield * chunk
+  }
+
+  /**
+   * The same pairs in chunks of at most `size`: one await per chunk, not per
+   * pair, for reads of many small records (the block index at start-up).
+   */
+  async * scanChunks (prefix: Uint8Array, size = 1024): AsyncGenerator<Array<[Uint8Array, Uint8Array]>> {
     const upper = new Uint8Array(prefix)
     let i = upper.length - 1
     while (i >= 0 && upper[i] === 0xff) i--
@@ -182,7 +190,11 @@ export class ChainStore {
     if (lt !== undefined) lt[i]++
     const it = this.db.iterator(lt === undefined ? { gte: prefix } : { gte: prefix, lt })
     try {
-      for await (const entry of it) yield entry
+      for (;;) {
+        const chunk = await it.nextv(size)
+        if (chunk.length === 0) break
+        yield chunk
+      }
     } finally {
       await it.close()
     }

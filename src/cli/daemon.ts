@@ -110,6 +110,8 @@ export async function startDaemon (config: NodeConfig, log: Logger, opts: Daemon
     await unlock()
     throw new CliError(`cannot write ${config.dataDir}/node.json: ${(err as Error).message}`, 1, { cause: err })
   }
+  // work that need not delay readiness (a miner's search) starts now
+  node.ready?.()
 
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {

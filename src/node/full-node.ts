@@ -45,6 +45,7 @@ export class FullNode extends FullNodeApi {
   private spvServer: SpvServer | undefined
   private demo: DemoPayments | undefined
   private stopped = false
+  private miningOnReady = false
 
   private constructor (parts: FullNodeParts) {
     super(parts)
@@ -58,7 +59,13 @@ export class FullNode extends FullNodeApi {
   }
 
   /** `opts.params` lets tests run a network that no config can select (e.g. one with cheap retargeting proof of work). */
-  static async start (config: NodeConfig, log: Logger, opts: { params?: NetworkParams } = {}): Promise<FullNode> {
+  /**
+   * `opts.miningOnReady`: a configured miner starts its search only on
+   * ready() (the daemon calls it once its API answers and node.json is
+   * written), so the nonce worker's start and the first blocks do not delay
+   * the node's readiness; otherwise it starts with the services.
+   */
+  static async start (config: NodeConfig, log: Logger, opts: { params?: NetworkParams, miningOnReady?: boolean } = {}): Promise<FullNode> {
     const params = opts.params ?? getNetwork(config.network)
     mkdirSync(config.dataDir, { recursive: true })
     const metrics = new NodeMetrics({ network: params.id, role: config.role, targetBlockTime: params.targetBlockTime })
@@ -94,6 +101,7 @@ export class FullNode extends FullNodeApi {
       const { reputation, host, gossip } = await createNetwork({ config, role, params, metrics, log, demoAddress: keys.primaryAddress().address, closers })
       const sync = new SyncManager({ host, chain, protocols: protocolsFor(params.id), limits: limitsFor(params), reputation, metrics, log: log.child('sync') })
       const node = new FullNode({ role, config, log, params, metrics, verifier, chain, pool: mempool, nodeWallet: wallet, host, gossip, sync, reputation, fatal })
+      node.miningOnReady = opts.miningOnReady === true
       await node.startServices()
       return node
     })
@@ -134,7 +142,14 @@ export class FullNode extends FullNodeApi {
     miner.on('mined', block => this.onMined(block))
     miner.on('error', err => this.log.error('miner error', { err: err.message }))
     metrics.hashRateSource = () => miner.hashRate()
-    if (this.config.mining.enabled) this.mining.setEnabled(true)
+    if (this.config.mining.enabled && !this.miningOnReady) this.mining.setEnabled(true)
+  }
+
+  /** The daemon is ready: a miner started with `miningOnReady` starts mining now (once). */
+  ready (): void {
+    if (!this.miningOnReady || this.stopped) return
+    this.miningOnReady = false
+    if (this.config.mining.enabled) this.mining?.setEnabled(true)
   }
 
   private wireEvents (): void {

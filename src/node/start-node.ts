@@ -13,6 +13,8 @@ export interface RunningNode {
    * data dir): the daemon then stops it and exits non-zero.
    */
   fatal?: Promise<Error>
+  /** Called once the daemon is ready (API listening, node.json written): a miner starts mining then. */
+  ready?: () => void
 }
 
 export async function startNode (config: NodeConfig, log: Logger): Promise<RunningNode> {
@@ -22,6 +24,6 @@ export async function startNode (config: NodeConfig, log: Logger): Promise<Runni
     return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop(), fatal: node.fatal.promise }
   }
   const { FullNode } = await import('./full-node.js')
-  const node = await FullNode.start(config, log)
-  return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop(), fatal: node.fatal.promise }
+  const node = await FullNode.start(config, log, { miningOnReady: true })
+  return { api: node, peerId: node.peerId, get listen () { return node.listen }, stop: async () => await node.stop(), fatal: node.fatal.promise, ready: () => node.ready() }
 }

@@ -13,6 +13,17 @@ import {
 } from './sync-messages.js'
 
 /** Our active chain as a Status message tells it. */
+/**
+ * Block bytes one getBlocks reply carries, at most (a larger first block
+ * still goes alone). A client sizes its requests from the blocks it saw
+ * last, so where a chain turns from small blocks to full ones its two
+ * requests in flight ask for 16 full blocks each: ~32,000 transactions,
+ * ~60 MB of heap once decoded (a decoded transaction is ~20x its bytes).
+ * Replies of at most this bound what arrives at once, and what the server
+ * holds encoded per request; the blocks left out are asked for again.
+ */
+export const SERVE_REPLY_TARGET_BYTES = 512 * 1024
+
 export function chainStatusOf (chain: Chain): ChainStatus {
   const tip = chain.tip
   return { genesis: fromHex(chain.params.genesisHash), tip: tip.hash, height: tip.height, work: tip.work }
@@ -69,7 +80,7 @@ export class SyncServer {
     const notFound: Uint8Array[] = []
     // at most what the peer may be sent now (the first block always):
     // blocks left out are simply not in the reply, and asked for again
-    const maxBytes = Math.min(this.limits.blockReplyBytes, budget.maxBytes)
+    const maxBytes = Math.min(this.limits.blockReplyBytes, budget.maxBytes, SERVE_REPLY_TARGET_BYTES)
     let bytesOut = 0
     for (const h of hashes) {
       const block = this.chain.getBlockBytes(h)

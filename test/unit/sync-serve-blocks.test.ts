@@ -10,10 +10,10 @@ import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { limitsFor } from '../../src/p2p/protocols.js'
 import { InvalidRequestError } from '../../src/p2p/rpc.js'
 import { PeerAction } from '../../src/p2p/peer-actions.js'
-import { SyncServer } from '../../src/p2p/sync-server.js'
+import { SERVE_REPLY_TARGET_BYTES, SyncServer } from '../../src/p2p/sync-server.js'
 import { decodeSyncResponse, encodeSyncRequest } from '../../src/p2p/sync-messages.js'
 import type { Block } from '../../src/core/types.js'
-import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain
@@ -59,5 +59,29 @@ describe('getBlocks', () => {
     expect(await blocksServed(hashes, firstThree)).toBe(3)
     expect(await blocksServed(hashes, firstThree - 1)).toBe(2)
     expect(await blocksServed(hashes, 1)).toBe(1)
+  })
+
+  it('carries at most SERVE_REPLY_TARGET_BYTES of blocks whatever the peer may be sent, so a client gets full blocks a few at a time', async () => {
+    // five blocks of ~140 KB: each holds two fan-outs of 2,500 outputs (a transaction is at most 100 KB)
+    const key = newKey()
+    const mined = mineChain(genesisTip(), regtest.coinbaseMaturity + 10, key)
+    for (const b of mined.blocks) await chain.processBlock(b)
+    let tip = mined.tip
+    const big: Block[] = []
+    for (let i = 0; i < 5; i++) {
+      const txs = [mined.coinbases[2 * i], mined.coinbases[2 * i + 1]].map(cb => spend([cb], Array.from({ length: 2500 }, () => ({ address: key.address, amount: cb.amount / 2501n }))))
+      const fees = [mined.coinbases[2 * i], mined.coinbases[2 * i + 1]].reduce((f, cb) => f + cb.amount - (cb.amount / 2501n) * 2500n, 0n)
+      const block = mineBlock(tip, txs, key, { fees })
+      await chain.processBlock(block)
+      tip = tipOf(block, tip.height + 1)
+      big.push(block)
+    }
+    expect(chain.height).toBe(tip.height)
+    const sizes = big.map(b => encodeBlock(b).length)
+    expect(sizes[0]).toBeGreaterThan(120_000)
+    let fit = 0
+    for (let total = 0; fit < sizes.length && total + sizes[fit] <= SERVE_REPLY_TARGET_BYTES; fit++) total += sizes[fit]
+    expect(fit).toBeLessThan(5)
+    expect(await blocksServed(big.map(b => blockHash(b.header)), 1e9)).toBe(fit)
   })
 })

@@ -76,14 +76,15 @@ export function encodeCoin (c: WalletCoin): Uint8Array {
   return b
 }
 
+/** Its txid and address are views into `k` and `b` (records read from the database, not reused): two buffers fewer a coin when a miner's wallet loads thousands. */
 export function decodeCoin (k: Uint8Array, b: Uint8Array): WalletCoin {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
   const kv = new DataView(k.buffer, k.byteOffset, k.byteLength)
   return {
-    txid: k.slice(1, 33),
+    txid: new Uint8Array(k.buffer, k.byteOffset + 1, 32),
     index: kv.getUint32(33),
     amount: v.getBigUint64(0),
-    address: b.slice(8, 28),
+    address: new Uint8Array(b.buffer, b.byteOffset + 8, 20),
     height: v.getUint32(28),
     coinbase: (b[32] & FLAG_COINBASE) !== 0,
     own: (b[32] & FLAG_OWN) !== 0

@@ -187,8 +187,8 @@ export class WalletState {
       await it.close()
     }
     this.at = entry
-    // coins at addresses past the handed-out ones (a wallet file restored with fewer addresses): record them
-    for (const c of this.coins.values()) await this.noteAddress(c.address)
+    // coins at addresses past the handed-out ones (a wallet file restored with fewer addresses): record them, each address once (a miner's coinbases pay one)
+    for (const address of new Map([...this.coins.values()].map(c => [toHex(c.address), c.address])).values()) await this.noteAddress(address)
   }
 
   /** Empties the state: the wallet then rebuilds from genesis. */
