@@ -4,6 +4,7 @@
 // the database in chain-queries.ts (the key layout: db-layout.ts), start-up
 // in index-loader.ts.
 import { medianTimePast, type AncestorLookup } from '../core/contextual.js'
+import { blockHashHex } from '../core/block.js'
 import { encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
 import { txid } from '../core/tx.js'
@@ -11,6 +12,7 @@ import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { hasData, isInvalid, type IndexEntry } from './block-index.js'
 import { BlockAcceptance } from './block-acceptance.js'
+import { type BlockRunParts, connectRun, splitRuns } from './block-run.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
@@ -63,6 +65,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   private readonly forkChoice: ForkChoice
   /** A block's arrival: checks, then store or store-and-connect (block-acceptance.ts). */
   private readonly acceptance: BlockAcceptance
+  /** What a run of downloaded blocks connects with (block-run.ts). */
+  private readonly runParts: BlockRunParts
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
 
@@ -85,6 +89,16 @@ export class Chain extends HeaderTree<ChainEvents> {
       invalid: this.invalid,
       emit: (event, ...args) => { this.emit(event, ...args) }
     })
+    this.runParts = {
+      index: this.index,
+      store: this.store,
+      coins: this.coinCache,
+      forkChoice: this.forkChoice,
+      verifier: this.verifier,
+      params: this.params,
+      precheckHeader: header => this.precheckHeader(header),
+      emit: (event, ...args) => { this.emit(event, ...args) }
+    }
     this.acceptance = new BlockAcceptance({
       index: this.index,
       store: this.store,
@@ -190,6 +204,41 @@ export class Chain extends HeaderTree<ChainEvents> {
       }
       return result
     })
+  }
+
+  /**
+   * Consecutive blocks of a download, connected in runs of one write each
+   * (block-run.ts), bounded by RUN_MAX_BLOCKS and RUN_MAX_TXS. A block the
+   * run path does not take (not the plain case, or invalid) and those after
+   * it go through processBlock one by one. Each block's verdict in order:
+   * its result, or the ValidationError that refused it.
+   */
+  async processBlocks (blocks: Block[]): Promise<Array<ProcessResult | ValidationError>> {
+    const verdicts: Array<ProcessResult | ValidationError> = []
+    for (const run of splitRuns(blocks)) {
+      if (this.closed) throw new Error('chain is closed')
+      const start = performance.now()
+      const connected = await this.lock.run(async () => {
+        const n = await connectRun(run, this.runParts)
+        // orphans waiting on the run's blocks (rare in a headers-first sync)
+        for (const block of run.slice(0, n)) await this.acceptance.connectOrphans(blockHashHex(block.header))
+        return n
+      })
+      for (const block of run.slice(0, connected)) {
+        const hash = blockHashHex(block.header)
+        this.emit('processed', 'connected', (performance.now() - start) / 1000 / connected, hash)
+        verdicts.push({ status: 'connected', hash })
+      }
+      for (const block of run.slice(connected)) {
+        try {
+          verdicts.push(await this.processBlock(block))
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err
+          verdicts.push(err)
+        }
+      }
+    }
+    return verdicts
   }
 
   /** The checks a block's header must pass before anything is spent on its body (header-precheck.ts). */
