@@ -30,7 +30,7 @@ import type { CoinLookup } from './coin-view.js'
 import { COIN_KEY_BYTES, coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
 import { decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
-import type { BatchOp, ChainStore } from './store.js'
+import type { BatchOp, ChainStore, StagedBatch } from './store.js'
 
 /**
  * A run's bounds. 16 blocks: a sync reply's most (protocols.ts
@@ -105,10 +105,39 @@ class RunCoins implements Required<CoinLookup> {
  * a block (a failed write: then nothing in memory changed).
  */
 export async function connectRun (run: Block[], p: BlockRunParts): Promise<number> {
+  const { index } = p
+  // the run's batch, staged block by block as each passes
+  const batch = p.store.stage()
+  let staged: Staged[]
+  try {
+    staged = await stageRun(run, p, batch)
+  } catch (err) {
+    batch.discard()
+    throw err
+  }
+  if (staged.length === 0) {
+    batch.discard()
+    return 0
+  }
+  // disk first: one batch for the whole run (the coin cache follows it in store.onCommitted)
+  await batch.write()
+  // then memory and the events, block by block in chain order
+  for (const { block, entry } of staged) {
+    entry.status |= STATUS_HAVE_DATA
+    index.setTip(entry)
+    p.emit('connect', block, entry)
+    p.emit('tip', index.tip)
+  }
+  return staged.length
+}
+
+interface Staged { block: Block, entry: IndexEntry }
+
+/** Checks the run's blocks in order and stages each that passes; stops before the first that is not the plain case or fails. */
+async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch): Promise<Staged[]> {
   const { index, store, params } = p
   const coins = new RunCoins(p.coins)
-  const staged: Array<{ block: Block, entry: IndexEntry }> = []
-  const ops: BatchOp[] = []
+  const staged: Staged[] = []
   let tip = index.tip
   let txs = 0
   for (const block of run) {
@@ -135,21 +164,11 @@ export async function connectRun (run: Block[], p: BlockRunParts): Promise<numbe
     }
     coins.apply(blockOps)
     // its data (the bytes it arrived as) and its connection, as connectArriving writes them
-    ops.push(indexRecordOp(entry), { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) })
-    for (const op of blockOps) ops.push(op)
+    batch.add([indexRecordOp(entry), { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) }])
+    batch.add(blockOps)
     staged.push({ block, entry: existing })
     txs += block.transactions.length
     tip = existing
   }
-  if (staged.length === 0) return 0
-  // disk first: one batch for the whole run (the coin cache follows it in store.onCommitted)
-  await store.write(ops)
-  // then memory and the events, block by block in chain order
-  for (const { block, entry } of staged) {
-    entry.status |= STATUS_HAVE_DATA
-    index.setTip(entry)
-    p.emit('connect', block, entry)
-    p.emit('tip', index.tip)
-  }
-  return staged.length
+  return staged
 }
