@@ -14,7 +14,7 @@
 // is not the plain case or does not pass; the caller hands that one and the
 // rest to the single path, which gives them exactly today's verdicts (a bad
 // block is stored and marked invalid, the ones on it refused).
-import { blockHash } from '../core/block.js'
+import { blockHash, blockHashHex } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
 import { blockBytes } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
@@ -25,7 +25,7 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { latin1 } from './batch-slab.js'
 import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-index.js'
 import { connectBlock } from './block-connector.js'
-import type { ChainEvents, HeaderPrecheck } from './chain-types.js'
+import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.js'
 import type { CoinLookup } from './coin-view.js'
 import { COIN_KEY_BYTES, coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
@@ -57,6 +57,51 @@ export function splitRuns (blocks: Block[]): Block[][] {
   return runs
 }
 
+/** What processInRuns needs of the chain. */
+export interface RunIntake {
+  closed: () => boolean
+  /** Stages a run under the chain's lock (BlockRuns.stage). */
+  stage: (run: Block[]) => Promise<{ count: number, done: Promise<void> }>
+  /** Accepts orphans waiting on these blocks, under the lock. */
+  connectOrphans: (hashes: string[]) => Promise<void>
+  /** The single path (Chain.processBlock). */
+  processBlock: (block: Block) => Promise<ProcessResult>
+  /** A block of a run is connected ('processed' event). */
+  processed: (hash: string, seconds: number) => void
+}
+
+/**
+ * Chain.processBlocks: the blocks split into bounded runs; of each run the
+ * plain prefix connects in one write, the rest goes through the single path
+ * one by one. Each block's verdict in order: its result, or the
+ * ValidationError that refused it.
+ */
+export async function processInRuns (blocks: Block[], c: RunIntake): Promise<Array<ProcessResult | ValidationError>> {
+  const verdicts: Array<ProcessResult | ValidationError> = []
+  for (const run of splitRuns(blocks)) {
+    if (c.closed()) throw new Error('chain is closed')
+    const start = performance.now()
+    const { count, done } = await c.stage(run)
+    await done
+    const hashes = run.slice(0, count).map(b => blockHashHex(b.header))
+    // orphans waiting on the run's blocks (rare in a headers-first sync)
+    if (count > 0) await c.connectOrphans(hashes)
+    for (const hash of hashes) {
+      c.processed(hash, (performance.now() - start) / 1000 / count)
+      verdicts.push({ status: 'connected', hash })
+    }
+    for (const block of run.slice(count)) {
+      try {
+        verdicts.push(await c.processBlock(block))
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err
+        verdicts.push(err)
+      }
+    }
+  }
+  return verdicts
+}
+
 export interface BlockRunParts {
   index: BlockIndex
   store: ChainStore
@@ -69,12 +114,21 @@ export interface BlockRunParts {
   emit: <K extends keyof ChainEvents>(event: K, ...args: ChainEvents[K]) => void
 }
 
-/** The coins as the staged blocks leave them: their creations and spends over the tip's set. */
+/**
+ * The coins as the staged blocks leave them: their creations and spends
+ * over those of the run whose write is in flight (until it is on disk), over
+ * the tip's set.
+ */
 class RunCoins implements Required<CoinLookup> {
   /** By latin1 coin key: the coin a staged block created, or null for one it spent. */
   private readonly changed = new Map<string, Coin | null>()
 
-  constructor (private readonly base: Required<CoinLookup>) {}
+  constructor (private readonly base: Required<CoinLookup>, private previous: RunCoins | undefined) {}
+
+  /** The previous run is on disk and in the coin cache: its layer is no longer needed (so layers never chain up). */
+  dropPrevious (): void {
+    this.previous = undefined
+  }
 
   getCoin (id: Uint8Array, index: number): Coin | undefined {
     const k = coinKey(id, index)
@@ -82,7 +136,8 @@ class RunCoins implements Required<CoinLookup> {
   }
 
   getCoinAt (k: Uint8Array, s: string): Coin | undefined {
-    const c = this.changed.get(s)
+    let c = this.changed.get(s)
+    if (c === undefined && this.previous !== undefined) c = this.previous.changed.get(s)
     if (c !== undefined) return c ?? undefined
     return this.base.getCoinAt(k, s)
   }
@@ -97,48 +152,83 @@ class RunCoins implements Required<CoinLookup> {
   }
 }
 
+interface PendingRun {
+  coins: RunCoins
+  /** Its last block: the next run builds on it. */
+  tip: IndexEntry
+  /** Settles once its batch is on disk and memory and events followed (rejects when the write failed). */
+  done: Promise<void>
+}
+
 /**
- * Connects the longest plain prefix of `run` (consecutive blocks, at most
- * RUN_MAX_BLOCKS and RUN_MAX_TXS) in one write; returns how many blocks it
- * connected, their 'connect' and 'tip' events emitted in order after the
- * write. Call under the chain's lock. Throws only what is not a verdict on
- * a block (a failed write: then nothing in memory changed).
+ * Runs, pipelined one deep: the next run is checked and staged while the
+ * previous run's batch is being written (LevelDB writes on its own thread),
+ * on top of that run's coin changes; it starts its own write only once the
+ * previous is on disk and applied. So nothing in memory moves ahead of the
+ * disk, and at most two runs are held.
  */
-export async function connectRun (run: Block[], p: BlockRunParts): Promise<number> {
-  const { index } = p
-  // the run's batch, staged block by block as each passes
-  const batch = p.store.stage()
-  let staged: Staged[]
-  try {
-    staged = await stageRun(run, p, batch)
-  } catch (err) {
-    batch.discard()
-    throw err
+export class BlockRuns {
+  private pending: PendingRun | undefined
+
+  constructor (private readonly p: BlockRunParts) {}
+
+  /** Resolves once no run's write is in flight and its memory and events are applied (a failed one too). */
+  async settled (): Promise<void> {
+    while (this.pending !== undefined) await this.pending.done.catch(() => {})
   }
-  if (staged.length === 0) {
-    batch.discard()
-    return 0
+
+  /**
+   * Checks and stages the longest plain prefix of `run` (at most
+   * RUN_MAX_BLOCKS and RUN_MAX_TXS), then waits for the run in flight and
+   * starts this run's write; call under the chain's lock, and release it
+   * then. `done` settles once this run is on disk and each block's
+   * 'connect' and 'tip' were emitted, in order. Throws (and `done` rejects)
+   * only what is not a verdict on a block: a failed write, after which
+   * nothing in memory changed.
+   */
+  async stage (run: Block[]): Promise<{ count: number, done: Promise<void> }> {
+    const { index, store } = this.p
+    const previous = this.pending
+    const coins = new RunCoins(this.p.coins, previous?.coins)
+    // the run's batch, staged block by block as each passes
+    const batch = store.stage()
+    let staged: Staged[]
+    try {
+      staged = await stageRun(run, this.p, batch, coins, previous?.tip ?? index.tip)
+      // disk first: the previous run is written and applied before this one is written
+      if (previous !== undefined) await previous.done
+    } catch (err) {
+      batch.discard()
+      throw err
+    }
+    coins.dropPrevious()
+    if (staged.length === 0) {
+      batch.discard()
+      return { count: 0, done: Promise.resolve() }
+    }
+    // one batch for the whole run (the coin cache follows it in store.onCommitted), then memory and the events
+    const done = batch.write().then(() => {
+      for (const { block, entry } of staged) {
+        entry.status |= STATUS_HAVE_DATA
+        index.setTip(entry)
+        this.p.emit('connect', block, entry)
+        this.p.emit('tip', index.tip)
+      }
+    })
+    const pending: PendingRun = { coins, tip: staged[staged.length - 1].entry, done }
+    this.pending = pending
+    const clear = (): void => { if (this.pending === pending) this.pending = undefined }
+    done.then(clear, clear)
+    return { count: staged.length, done }
   }
-  // disk first: one batch for the whole run (the coin cache follows it in store.onCommitted)
-  await batch.write()
-  // then memory and the events, block by block in chain order
-  for (const { block, entry } of staged) {
-    entry.status |= STATUS_HAVE_DATA
-    index.setTip(entry)
-    p.emit('connect', block, entry)
-    p.emit('tip', index.tip)
-  }
-  return staged.length
 }
 
 interface Staged { block: Block, entry: IndexEntry }
 
 /** Checks the run's blocks in order and stages each that passes; stops before the first that is not the plain case or fails. */
-async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch): Promise<Staged[]> {
+async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coins: RunCoins, tip: IndexEntry): Promise<Staged[]> {
   const { index, store, params } = p
-  const coins = new RunCoins(p.coins)
   const staged: Staged[] = []
-  let tip = index.tip
   let txs = 0
   for (const block of run) {
     if (staged.length >= RUN_MAX_BLOCKS || (staged.length > 0 && txs + block.transactions.length > RUN_MAX_TXS)) break

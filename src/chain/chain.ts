@@ -4,7 +4,6 @@
 // the database in chain-queries.ts (the key layout: db-layout.ts), start-up
 // in index-loader.ts.
 import { medianTimePast, type AncestorLookup } from '../core/contextual.js'
-import { blockHashHex } from '../core/block.js'
 import { encodeBlock } from '../core/encoding.js'
 import { ValidationError } from '../core/errors.js'
 import { txid } from '../core/tx.js'
@@ -12,7 +11,7 @@ import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { hasData, isInvalid, type IndexEntry } from './block-index.js'
 import { BlockAcceptance } from './block-acceptance.js'
-import { type BlockRunParts, connectRun, splitRuns } from './block-run.js'
+import { BlockRuns, processInRuns } from './block-run.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
@@ -65,8 +64,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   private readonly forkChoice: ForkChoice
   /** A block's arrival: checks, then store or store-and-connect (block-acceptance.ts). */
   private readonly acceptance: BlockAcceptance
-  /** What a run of downloaded blocks connects with (block-run.ts). */
-  private readonly runParts: BlockRunParts
+  /** Runs of downloaded blocks, one write each (block-run.ts). */
+  private readonly runs: BlockRuns
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
 
@@ -89,16 +88,10 @@ export class Chain extends HeaderTree<ChainEvents> {
       invalid: this.invalid,
       emit: (event, ...args) => { this.emit(event, ...args) }
     })
-    this.runParts = {
-      index: this.index,
-      store: this.store,
-      coins: this.coinCache,
-      forkChoice: this.forkChoice,
-      verifier: this.verifier,
-      params: this.params,
-      precheckHeader: header => this.precheckHeader(header),
-      emit: (event, ...args) => { this.emit(event, ...args) }
-    }
+    this.runs = new BlockRuns({
+      index: this.index, store: this.store, coins: this.coinCache, forkChoice: this.forkChoice, verifier: this.verifier, params: this.params,
+      precheckHeader: header => this.precheckHeader(header), emit: (event, ...args) => { this.emit(event, ...args) }
+    })
     this.acceptance = new BlockAcceptance({
       index: this.index,
       store: this.store,
@@ -114,6 +107,22 @@ export class Chain extends HeaderTree<ChainEvents> {
 
   static async open (opts: ChainOptions): Promise<Chain> {
     return await HeaderTree.openLoaded(new Chain(opts))
+  }
+
+  /** Under the lock, once a run's write in flight is on disk and applied: every change but a run's staging starts here. */
+  private async locked<T> (fn: () => Promise<T>): Promise<T> {
+    return await this.lock.run(async () => {
+      await this.runs.settled()
+      return await fn()
+    })
+  }
+
+  /** Waits for the change under way and a run's write in flight, then closes the store. */
+  override async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.locked(async () => {})
+    await this.store.close()
   }
 
   protected storageFailed (err: StorageError): void {
@@ -191,7 +200,7 @@ export class Chain extends HeaderTree<ChainEvents> {
   }
 
   private async processBlockLocked (block: Block): Promise<ProcessResult> {
-    return await this.lock.run(async () => {
+    return await this.locked(async () => {
       const result = await this.acceptance.accept(block)
       if (result.status !== 'orphan' && result.status !== 'duplicate') {
         await this.forkChoice.activateBestChain()
@@ -207,38 +216,18 @@ export class Chain extends HeaderTree<ChainEvents> {
   }
 
   /**
-   * Consecutive blocks of a download, connected in runs of one write each
-   * (block-run.ts), bounded by RUN_MAX_BLOCKS and RUN_MAX_TXS. A block the
-   * run path does not take (not the plain case, or invalid) and those after
-   * it go through processBlock one by one. Each block's verdict in order:
-   * its result, or the ValidationError that refused it.
+   * Consecutive blocks of a download, in bounded runs of one write each
+   * (block-run.ts, processInRuns); each block's verdict in order.
    */
   async processBlocks (blocks: Block[]): Promise<Array<ProcessResult | ValidationError>> {
-    const verdicts: Array<ProcessResult | ValidationError> = []
-    for (const run of splitRuns(blocks)) {
-      if (this.closed) throw new Error('chain is closed')
-      const start = performance.now()
-      const connected = await this.lock.run(async () => {
-        const n = await connectRun(run, this.runParts)
-        // orphans waiting on the run's blocks (rare in a headers-first sync)
-        for (const block of run.slice(0, n)) await this.acceptance.connectOrphans(blockHashHex(block.header))
-        return n
-      })
-      for (const block of run.slice(0, connected)) {
-        const hash = blockHashHex(block.header)
-        this.emit('processed', 'connected', (performance.now() - start) / 1000 / connected, hash)
-        verdicts.push({ status: 'connected', hash })
-      }
-      for (const block of run.slice(connected)) {
-        try {
-          verdicts.push(await this.processBlock(block))
-        } catch (err) {
-          if (!(err instanceof ValidationError)) throw err
-          verdicts.push(err)
-        }
-      }
-    }
-    return verdicts
+    return await processInRuns(blocks, {
+      closed: () => this.closed,
+      // staged under the lock, written after it (the next run stages meanwhile)
+      stage: async run => await this.lock.run(async () => await this.runs.stage(run)),
+      connectOrphans: async hashes => { if (this.orphans.size > 0) await this.locked(async () => { for (const h of hashes) await this.acceptance.connectOrphans(h) }) },
+      processBlock: async block => await this.processBlock(block),
+      processed: (hash, seconds) => { this.emit('processed', 'connected', seconds, hash) }
+    })
   }
 
   /** The checks a block's header must pass before anything is spent on its body (header-precheck.ts). */
@@ -257,7 +246,7 @@ export class Chain extends HeaderTree<ChainEvents> {
    */
   async processHeaders (headers: BlockHeader[], peer: string = UNNAMED_PEER): Promise<HeaderBatch> {
     if (this.closed) throw new Error('chain is closed')
-    return await this.lock.run(async () => {
+    return await this.locked(async () => {
       const checked = this.presync.check(peer, headers, this.index, this.tip, this.now(), {
         refuseInvalid: (hashHex, parentHex) => this.invalid.refuse(hashHex, parentHex, 'header')
       })

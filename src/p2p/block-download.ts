@@ -38,6 +38,12 @@ export class BlockDownload {
   private readonly inFlight = new Set<string>()
   /** How many blocks a request asks for. */
   private readonly sizer: ReplySizer
+  /**
+   * Blocks handed to the chain and not yet processed: a run on one of them
+   * may be handed over too (the chain takes runs in call order, and stages
+   * the next while the previous one's write is in flight).
+   */
+  private readonly handed = new Set<string>()
   /** Notified whenever a downloaded block was processed or a batch let go of its blocks. */
   private readonly progress = new ChangeSignal()
 
@@ -135,8 +141,19 @@ export class BlockDownload {
           i = end
           await this.parentProcessed(run[0], batch)
           if (this.stopped) return
+          const runHashes = hashes.slice(i - run.length, i)
+          for (const h of runHashes) this.handed.add(h)
+          const processing = this.p.chain.processBlocks(run)
+          // the next worker's run may go to the chain now
+          this.progress.notify()
+          let verdicts
+          try {
+            verdicts = await processing
+          } finally {
+            for (const h of runHashes) this.handed.delete(h)
+          }
           // a verdict per block, as each was processed alone
-          for (const verdict of await this.p.chain.processBlocks(run)) {
+          for (const verdict of verdicts) {
             if (verdict instanceof ValidationError && verdict.severity === 'reject') {
               reputation.penalize(peerId, PeerAction.INVALID_BLOCK, `sync-${verdict.code}`)
               return
@@ -162,8 +179,8 @@ export class BlockDownload {
   }
 
   /**
-   * Waits while the block's parent is being fetched or processed by another
-   * worker. That worker either processes it or lets go of it (a failed
+   * Waits while the block's parent is being fetched by another worker, or
+   * held by it before it hands the parent to the chain. That worker either processes it or lets go of it (a failed
    * request ends at the request timeout), so the wait is bounded; a parent
    * nobody holds does not hold the block back (it is then stored, and
    * connects when its parent arrives).
@@ -172,7 +189,7 @@ export class BlockDownload {
     const parentHex = toHex(block.header.prevHash)
     if (own.some(e => e.hashHex === parentHex)) return
     for (;;) {
-      if (this.stopped || !this.inFlight.has(parentHex)) return
+      if (this.stopped || !this.inFlight.has(parentHex) || this.handed.has(parentHex)) return
       const parent = this.p.chain.getEntry(parentHex)
       if (parent === undefined || hasData(parent)) return
       await this.progress.changed()

@@ -209,4 +209,75 @@ describe('chain: a run of downloaded blocks', () => {
     expect(chain.height).toBe(tip.height + 30)
     expect(connects).toEqual(blocks.map((_, i) => tip.height + i + 1))
   })
+
+  it('pipelined: a second run stages while the first is written, on the first\'s coins, and is written after it; events in order, once each', async () => {
+    const { tip, coin } = await matureChain()
+    const { blocks, created } = spendingChain(tip, coin, 24)
+    await chain.processHeaders(blocks.map(b => b.header))
+    const store = storeOf(chain)
+    // hold the first run's write until the second run has been staged
+    let release: () => void = () => {}
+    const held = new Promise<void>(resolve => { release = resolve })
+    const order: string[] = []
+    const stage = store.stage.bind(store)
+    let stagedRuns = 0
+    store.stage = () => {
+      const batch = stage()
+      const n = ++stagedRuns
+      if (n === 2) release()
+      return { ...batch, write: async () => { if (n === 1) await held; order.push(`write ${n}`); await batch.write() } }
+    }
+    const events: string[] = []
+    chain.on('connect', (_b, entry) => events.push(`connect ${entry.height}`))
+    const first = chain.processBlocks(blocks.slice(0, 12))
+    const second = chain.processBlocks(blocks.slice(12))
+    const [a, b] = await Promise.all([first, second])
+    expect([...a, ...b].every(v => !(v instanceof ValidationError) && v.status === 'connected')).toBe(true)
+    expect(stagedRuns).toBe(2)
+    expect(order).toEqual(['write 1', 'write 2'])
+    expect(events).toEqual(blocks.map((_, i) => `connect ${tip.height + i + 1}`))
+    // the second run spent the coin the first run's last block created
+    expect(chain.getCoin(created[11].txid, created[11].index)).toBeUndefined()
+    expect(chain.getCoin(created[23].txid, created[23].index)?.amount).toBe(created[23].amount)
+    await chain.close()
+    chain = await open()
+    expect(chain.height).toBe(tip.height + 24)
+    expect(chain.getCoin(created[11].txid, created[11].index)).toBeUndefined()
+  })
+
+  it('pipelined: when the first run\'s write fails, the second (staged on it) is not written either, and nothing in memory moved', async () => {
+    const { tip, coin } = await matureChain()
+    const { blocks } = spendingChain(tip, coin, 24)
+    await chain.processHeaders(blocks.map(b => b.header))
+    const store = storeOf(chain)
+    const stage = store.stage.bind(store)
+    let stagedRuns = 0
+    let written = 0
+    store.stage = () => {
+      const batch = stage()
+      const n = ++stagedRuns
+      return {
+        ...batch,
+        write: async () => {
+          if (n === 1) { await new Promise(resolve => setTimeout(resolve, 20)); batch.discard(); throw new Error('disk full (simulated)') }
+          written++
+          await batch.write()
+        }
+      }
+    }
+    const events: string[] = []
+    chain.on('connect', (_b, entry) => events.push(`connect ${entry.height}`))
+    const first = chain.processBlocks(blocks.slice(0, 12))
+    const second = chain.processBlocks(blocks.slice(12))
+    await expect(first).rejects.toThrow(/disk full/)
+    await expect(second).rejects.toThrow(/disk full/)
+    expect(stagedRuns).toBe(2)
+    expect(written).toBe(0)
+    expect(events).toEqual([])
+    expect(chain.height).toBe(tip.height)
+    expect(chain.getCoin(coin.txid, coin.index)?.amount).toBe(coin.amount)
+    await chain.close()
+    chain = await open()
+    expect(chain.height).toBe(tip.height)
+  })
 })
