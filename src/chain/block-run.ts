@@ -1,7 +1,7 @@
 // A run of consecutive blocks connected in one batch: an initial sync hands
 // the chain the blocks of a reply together, and writing them once instead of
 // once per block takes the wait for each block's write off the critical path
-// (BENCHMARKS.md, "ibd_sync_tx: blocks connected in runs"). As Bitcoin Core
+// (BENCHMARKS.md, "Issue 12.4: initial sync in runs of blocks"). As Bitcoin Core
 // does not flush its chainstate per block in IBD, but disk first all the
 // same: the index tip, the coin cache and every event change only after the
 // batch of the whole run is on disk, then block by block in chain order.
