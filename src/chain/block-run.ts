@@ -74,7 +74,9 @@ export interface RunIntake {
  * Chain.processBlocks: the blocks split into bounded runs; of each run the
  * plain prefix connects in one write, the rest goes through the single path
  * one by one. Each block's verdict in order: its result, or the
- * ValidationError that refused it.
+ * ValidationError that refused it; the blocks after one refused as invalid
+ * are not processed (those built on it are marked invalid with it when it
+ * failed to connect).
  */
 export async function processInRuns (blocks: Block[], c: RunIntake): Promise<Array<ProcessResult | ValidationError>> {
   const verdicts: Array<ProcessResult | ValidationError> = []
@@ -96,6 +98,8 @@ export async function processInRuns (blocks: Block[], c: RunIntake): Promise<Arr
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err
         verdicts.push(err)
+        // an invalid block ends the call, as the download drops a reply at its first invalid block
+        if (err.severity === 'reject') return verdicts
       }
     }
   }
