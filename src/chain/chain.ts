@@ -11,6 +11,7 @@ import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { hasData, isInvalid, type IndexEntry } from './block-index.js'
 import { BlockAcceptance } from './block-acceptance.js'
+import { BlockRuns, processInRuns } from './block-run.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
@@ -63,6 +64,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   private readonly forkChoice: ForkChoice
   /** A block's arrival: checks, then store or store-and-connect (block-acceptance.ts). */
   private readonly acceptance: BlockAcceptance
+  /** Runs of downloaded blocks, one write each (block-run.ts). */
+  private readonly runs: BlockRuns
   /** Cache of bestHeader(); undefined or invalid means: scan again. */
   private best: IndexEntry | undefined
 
@@ -85,6 +88,10 @@ export class Chain extends HeaderTree<ChainEvents> {
       invalid: this.invalid,
       emit: (event, ...args) => { this.emit(event, ...args) }
     })
+    this.runs = new BlockRuns({
+      index: this.index, store: this.store, coins: this.coinCache, forkChoice: this.forkChoice, verifier: this.verifier, params: this.params,
+      precheckHeader: header => this.precheckHeader(header), emit: (event, ...args) => { this.emit(event, ...args) }
+    })
     this.acceptance = new BlockAcceptance({
       index: this.index,
       store: this.store,
@@ -100,6 +107,22 @@ export class Chain extends HeaderTree<ChainEvents> {
 
   static async open (opts: ChainOptions): Promise<Chain> {
     return await HeaderTree.openLoaded(new Chain(opts))
+  }
+
+  /** Under the lock, once a run's write in flight is on disk and applied: every change but a run's staging starts here. */
+  private async locked<T> (fn: () => Promise<T>): Promise<T> {
+    return await this.lock.run(async () => {
+      await this.runs.settled()
+      return await fn()
+    })
+  }
+
+  /** Waits for the change under way and a run's write in flight, then closes the store. */
+  override async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.locked(async () => {})
+    await this.store.close()
   }
 
   protected storageFailed (err: StorageError): void {
@@ -177,7 +200,7 @@ export class Chain extends HeaderTree<ChainEvents> {
   }
 
   private async processBlockLocked (block: Block): Promise<ProcessResult> {
-    return await this.lock.run(async () => {
+    return await this.locked(async () => {
       const result = await this.acceptance.accept(block)
       if (result.status !== 'orphan' && result.status !== 'duplicate') {
         await this.forkChoice.activateBestChain()
@@ -189,6 +212,21 @@ export class Chain extends HeaderTree<ChainEvents> {
         result.status = this.index.isActive(entry) ? 'connected' : 'side'
       }
       return result
+    })
+  }
+
+  /**
+   * Consecutive blocks of a download, in bounded runs of one write each
+   * (block-run.ts, processInRuns); each block's verdict in order.
+   */
+  async processBlocks (blocks: Block[]): Promise<Array<ProcessResult | ValidationError>> {
+    return await processInRuns(blocks, {
+      closed: () => this.closed,
+      // staged under the lock, written after it (the next run stages meanwhile)
+      stage: async run => await this.lock.run(async () => await this.runs.stage(run)),
+      connectOrphans: async hashes => { if (this.orphans.size > 0) await this.locked(async () => { for (const h of hashes) await this.acceptance.connectOrphans(h) }) },
+      processBlock: async block => await this.processBlock(block),
+      processed: (hash, seconds) => { this.emit('processed', 'connected', seconds, hash) }
     })
   }
 
@@ -208,7 +246,7 @@ export class Chain extends HeaderTree<ChainEvents> {
    */
   async processHeaders (headers: BlockHeader[], peer: string = UNNAMED_PEER): Promise<HeaderBatch> {
     if (this.closed) throw new Error('chain is closed')
-    return await this.lock.run(async () => {
+    return await this.locked(async () => {
       const checked = this.presync.check(peer, headers, this.index, this.tip, this.now(), {
         refuseInvalid: (hashHex, parentHex) => this.invalid.refuse(hashHex, parentHex, 'header')
       })

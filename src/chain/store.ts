@@ -65,6 +65,11 @@ export interface PreparedBatch {
   discard: () => void
 }
 
+/** A batch built up op by op (ChainStore.stage), then written once or discarded. */
+export interface StagedBatch extends PreparedBatch {
+  add: (ops: readonly BatchOp[]) => void
+}
+
 export class ChainStore {
   readonly db: ClassicLevel<Uint8Array, Uint8Array>
   readonly location: string
@@ -120,13 +125,31 @@ export class ChainStore {
    * reaches the disk until write(); discard() drops it.
    */
   prepare (ops: BatchOp[]): PreparedBatch {
+    const batch = this.stage()
+    batch.add(ops)
+    return batch
+  }
+
+  /**
+   * An empty batch that ops are added to as they are built (a run of blocks,
+   * block-run.ts), then written once. LevelDB's chained batch: an op costs a
+   * third of what it does in an array batch (abstract-level clones and
+   * checks each op of an array, and the binding reads it back property by
+   * property), and staging it does not need the whole array at once.
+   */
+  stage (): StagedBatch {
     const batch = this.db.batch()
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(op.key, op.value)
-      else batch.del(op.key)
-    }
+    const parts: Array<readonly BatchOp[]> = []
     let done = false
     return {
+      add: ops => {
+        if (done) throw new Error('a staged batch takes no ops after it is written or discarded')
+        for (const op of ops) {
+          if (op.type === 'put') batch.put(op.key, op.value)
+          else batch.del(op.key)
+        }
+        parts.push(ops)
+      },
       write: async () => {
         if (done) throw new Error('a prepared batch is written once')
         done = true
@@ -139,7 +162,7 @@ export class ChainStore {
         } catch (err) {
           throw this.failed(new StorageError(this.what, this.location, 'write', err))
         }
-        this.onCommitted?.(ops)
+        this.onCommitted?.(parts.length === 1 ? parts[0] : parts.flat())
       },
       discard: () => {
         if (done) return

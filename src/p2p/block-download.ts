@@ -1,9 +1,10 @@
 // The block half of the download, split out of block-fetcher.ts (which keeps
 // the header sync): the blocks of the best header chain that we lack, fetched
 // from several peers in parallel, two workers per peer sharing one queue.
-// Blocks are processed in chain order so each connects as it is stored (one
-// write) with its signatures verified on arrival; a worker whose request
-// fails hands its blocks back to the others.
+// Blocks are processed in chain order, a reply's consecutive blocks as one
+// run that connects as it is stored (one write, Chain.processBlocks), with
+// their signatures verified on arrival; a worker whose request fails hands
+// its blocks back to the others.
 import { blockHashHex } from '../core/block.js'
 import { toHex } from '../core/bytes.js'
 import { ValidationError } from '../core/errors.js'
@@ -37,6 +38,12 @@ export class BlockDownload {
   private readonly inFlight = new Set<string>()
   /** How many blocks a request asks for. */
   private readonly sizer: ReplySizer
+  /**
+   * Blocks handed to the chain and not yet processed: a run on one of them
+   * may be handed over too (the chain takes runs in call order, and stages
+   * the next while the previous one's write is in flight).
+   */
+  private readonly handed = new Set<string>()
   /** Notified whenever a downloaded block was processed or a batch let go of its blocks. */
   private readonly progress = new ChangeSignal()
 
@@ -117,32 +124,47 @@ export class BlockDownload {
         const wanted = new Set(batch.map(e => e.hashHex))
         this.sizer.note(res.blocks)
         const hashes = res.blocks.map(b => blockHashHex(b.header))
+        // only blocks we asked for, and only up to the first unrequested one
+        let requested = 0
+        while (requested < hashes.length && wanted.has(hashes[requested])) requested++
         // a pipeline: these blocks' signatures are verified in the worker
         // pool while the blocks before them (this reply's and the other
-        // worker's) connect; only blocks we asked for, and only up to the first unrequested one
-        for (let i = 0; i < hashes.length && wanted.has(hashes[i]); i++) this.p.chain.preverify(res.blocks[i])
-        for (const [i, block] of res.blocks.entries()) {
-          const hash = hashes[i]
-          if (!wanted.has(hash)) {
-            reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
-            return
-          }
-          // in chain order: a block whose parent another worker is still
-          // processing waits for it, so each block connects as it is
-          // stored (one write) with the signatures verified on arrival
-          await this.parentProcessed(block, batch)
+        // worker's) connect
+        for (let i = 0; i < requested; i++) this.p.chain.preverify(res.blocks[i])
+        for (let i = 0; i < requested;) {
+          // a run of blocks each on the one before connects in one write
+          // (Chain.processBlocks); in chain order: a run whose parent another
+          // worker is still processing waits for it
+          let end = i + 1
+          while (end < requested && toHex(res.blocks[end].header.prevHash) === hashes[end - 1]) end++
+          const run = res.blocks.slice(i, end)
+          i = end
+          await this.parentProcessed(run[0], batch)
           if (this.stopped) return
+          const runHashes = hashes.slice(i - run.length, i)
+          for (const h of runHashes) this.handed.add(h)
+          const processing = this.p.chain.processBlocks(run)
+          // the next worker's run may go to the chain now
+          this.progress.notify()
+          let verdicts
           try {
-            await this.p.chain.processBlock(block)
-          } catch (err) {
-            if (err instanceof ValidationError && err.severity === 'reject') {
-              reputation.penalize(peerId, PeerAction.INVALID_BLOCK, `sync-${err.code}`)
+            verdicts = await processing
+          } finally {
+            for (const h of runHashes) this.handed.delete(h)
+          }
+          // a verdict per block, as each was processed alone
+          for (const verdict of verdicts) {
+            if (verdict instanceof ValidationError && verdict.severity === 'reject') {
+              reputation.penalize(peerId, PeerAction.INVALID_BLOCK, `sync-${verdict.code}`)
               return
             }
-            if (!(err instanceof ValidationError)) throw err
+            this.p.onBlock?.()
+            this.progress.notify()
           }
-          this.p.onBlock?.()
-          this.progress.notify()
+        }
+        if (requested < hashes.length) {
+          reputation.penalize(peerId, PeerAction.UNREQUESTED_BLOCK, 'sync-unrequested-block')
+          return
         }
         if (res.blocks.length === 0) failures++
       } catch (err) {
@@ -157,8 +179,8 @@ export class BlockDownload {
   }
 
   /**
-   * Waits while the block's parent is being fetched or processed by another
-   * worker. That worker either processes it or lets go of it (a failed
+   * Waits while the block's parent is being fetched by another worker, or
+   * held by it before it hands the parent to the chain. That worker either processes it or lets go of it (a failed
    * request ends at the request timeout), so the wait is bounded; a parent
    * nobody holds does not hold the block back (it is then stored, and
    * connects when its parent arrives).
@@ -167,7 +189,7 @@ export class BlockDownload {
     const parentHex = toHex(block.header.prevHash)
     if (own.some(e => e.hashHex === parentHex)) return
     for (;;) {
-      if (this.stopped || !this.inFlight.has(parentHex)) return
+      if (this.stopped || !this.inFlight.has(parentHex) || this.handed.has(parentHex)) return
       const parent = this.p.chain.getEntry(parentHex)
       if (parent === undefined || hasData(parent)) return
       await this.progress.changed()

@@ -179,4 +179,27 @@ describe('block download', () => {
     expect(chain.getEntry(toHex(blockHash(foreign.header)))).toBeUndefined()
     expect(chain.height).toBe(0)
   })
+
+  it('charges a peer for an invalid block once per reply that held it: the blocks before it connect, its body is not stored', async () => {
+    fetcher = new BlockFetcher({ chain, limits, peers, reputation, request: async (peer, req) => await request(peer, req), log: silentLogger, schedule: () => {} })
+    claimSourceChain('liar')
+    // block 3's body does not match its header (its coinbase pays another amount)
+    const bad = structuredClone(blocks[2])
+    bad.transactions[0].outputs[0].amount -= 1n
+    behaviour.set('liar', async (req) => {
+      if (req.kind !== 'getBlocks') return await honest(req)
+      const res = await honest(req)
+      if (res.kind !== 'blocks') return res
+      return { ...res, blocks: res.blocks.map(b => b === blocks[2] ? bad : b) }
+    })
+    await fetcher.downloadBlocks()
+    expect(chain.height).toBe(2)
+    // once per reply that held it (each of the peer's two workers may ask for it)
+    const badHash = blockHashHex(blocks[2].header)
+    const replies = asked.filter(a => a.req.kind === 'getBlocks' && a.req.hashes.some(h => toHex(h) === badHash)).length
+    expect(replies).toBeGreaterThan(0)
+    expect(score('liar')).toBe(-PeerAction.INVALID_BLOCK.points * replies)
+    // the bad body is not stored (its header stays, a later honest reply may deliver the block)
+    expect(chain.getBlock(badHash)).toBeUndefined()
+  })
 })
