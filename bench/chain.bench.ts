@@ -12,10 +12,10 @@ import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type K
 
 const TXS = 3000
 
-interface Workload { prefix: Block[], big: Block, txs: Transaction[] }
+export interface Workload { prefix: Block[], big: Block, txs: Transaction[] }
 
 /** Blocks that create 6,000 coins of distinct keys, and a block of 3,000 two-input transactions spending them. */
-function buildWorkload (): Workload {
+export function buildWorkload (): Workload {
   const miner = newKey()
   const mined = mineChain(genesisTip(), regtest.coinbaseMaturity + 3, miner)
   const keys: Key[] = Array.from({ length: 64 }, () => newKey())
@@ -49,7 +49,7 @@ async function freshChain (w: Workload, verifier: SignatureVerifier): Promise<{ 
   return { chain, remove: dir.remove }
 }
 
-function allChecks (txs: Transaction[]): SignatureCheck[] {
+export function allChecks (txs: Transaction[]): SignatureCheck[] {
   return txs.flatMap(tx => { const d = sighash(tx, regtest.id); return tx.inputs.map(i => ({ digest: d, signature: i.signature, publicKey: i.publicKey })) })
 }
 

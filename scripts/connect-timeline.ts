@@ -10,12 +10,11 @@ import { Chain } from '../src/chain/chain.js'
 import { ChainStore } from '../src/chain/store.js'
 import { decodeBlock, encodeBlock } from '../src/core/encoding.js'
 import { regtest } from '../src/core/params.js'
-import { sighash, txid } from '../src/core/tx.js'
-import type { Transaction } from '../src/core/types.js'
 import { CoalescingVerifier } from '../src/crypto/coalescing-verifier.js'
 import { loadNativeBinding, NativeVerifierPool } from '../src/crypto/native-verifier.js'
 import type { SignatureCheck } from '../src/crypto/verifier.js'
-import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Key, type Spendable } from '../bench/support/chain-fixtures.js'
+import { allChecks, buildWorkload } from '../bench/chain.bench.js'
+import { tempDir } from '../bench/support/chain-fixtures.js'
 
 // the worker, timing each job in absolute time (timeOrigin + now)
 const workerSrc = new URL('../src/crypto/native-verify-worker.mjs', import.meta.url)
@@ -44,30 +43,9 @@ ChainStore.prototype.prepare = function (ops) {
 }
 
 // workload: bench/chain.bench.ts
-const miner = newKey()
-const mined = mineChain(genesisTip(), regtest.coinbaseMaturity + 3, miner)
-const keys: Key[] = Array.from({ length: 64 }, () => newKey())
-const fanouts: Transaction[] = []
-const coins: Spendable[] = []
-for (let f = 0; f < 3; f++) {
-  const cb = mined.coinbases[f]
-  const each = (cb.amount - 100_000n) / 2000n
-  const tx = spend([cb], Array.from({ length: 2000 }, (_, i) => ({ address: keys[(f * 2000 + i) % keys.length].address, amount: each })))
-  fanouts.push(tx)
-  const id = txid(tx)
-  tx.outputs.forEach((o, index) => coins.push({ txid: id, index, amount: o.amount, key: keys[(f * 2000 + index) % keys.length] }))
-}
-const fanBlock = mineBlock(mined.tip, fanouts, miner, { fees: fanouts.reduce((s, tx, f) => s + mined.coinbases[f].amount - tx.outputs.reduce((a, o) => a + o.amount, 0n), 0n) })
-const tip = tipOf(fanBlock, mined.tip.height + 1)
-const txs: Transaction[] = []
-for (let i = 0; i < 3000; i++) {
-  const a = coins[2 * i]; const b = coins[2 * i + 1]; const total = a.amount + b.amount - 1000n
-  txs.push(spend([a, b], [{ address: a.key.address, amount: total / 2n }, { address: b.key.address, amount: total - total / 2n }]))
-}
-const big = mineBlock(tip, txs, miner, { fees: 3000_000n })
-const prefix = [...mined.blocks, fanBlock]
+const { prefix, big, txs } = buildWorkload()
 const bytes = encodeBlock(big)
-const checks: SignatureCheck[] = txs.flatMap(tx => { const d = sighash(tx, regtest.id); return tx.inputs.map(i => ({ digest: d, signature: i.signature, publicKey: i.publicKey })) })
+const checks: SignatureCheck[] = allChecks(txs)
 
 const pool = await NativeVerifierPool.create({ binding: loadNativeBinding(), workerUrl: timedUrl })
 const verifier = new CoalescingVerifier(pool)

@@ -10,6 +10,7 @@ import { txid } from '../core/tx.js'
 import type { Block, BlockHeader, Transaction } from '../core/types.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { hasData, isInvalid, type IndexEntry } from './block-index.js'
+import { BestHeader } from './best-header.js'
 import { BlockAcceptance } from './block-acceptance.js'
 import { BlockRuns, processInRuns } from './block-run.js'
 import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
@@ -66,8 +67,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   private readonly acceptance: BlockAcceptance
   /** Runs of downloaded blocks, one write each (block-run.ts). */
   private readonly runs: BlockRuns
-  /** Cache of bestHeader(); undefined or invalid means: scan again. */
-  private best: IndexEntry | undefined
+  /** The most-work valid header, kept current as headers arrive (best-header.ts). */
+  private readonly best: BestHeader
 
   private constructor (opts: ChainOptions) {
     super(opts, 'chain database')
@@ -78,6 +79,7 @@ export class Chain extends HeaderTree<ChainEvents> {
     this.verifier = opts.verifier
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)
     this.invalid = new InvalidBlocks(this.index)
+    this.best = new BestHeader(this.index, () => this.tip)
     this.forkChoice = new ForkChoice({
       index: this.index,
       store: this.store,
@@ -101,7 +103,7 @@ export class Chain extends HeaderTree<ChainEvents> {
       verifier: this.verifier,
       params: this.params,
       precheckHeader: header => this.precheckHeader(header),
-      noteHeader: entry => { this.noteHeader(entry) }
+      noteHeader: entry => { this.best.note(entry) }
     })
   }
 
@@ -131,19 +133,10 @@ export class Chain extends HeaderTree<ChainEvents> {
   }
 
   /** The header with the most work that is not known invalid (may lack data). */
-  bestHeader (): IndexEntry {
-    if (this.best === undefined || isInvalid(this.best) || this.best.work < this.tip.work) {
-      let best = this.tip
-      for (const e of this.index.entries()) if (!isInvalid(e) && e.work > best.work) best = e
-      this.best = best
-    }
-    return this.best
-  }
+  bestHeader (): IndexEntry { return this.best.get() }
 
-  /** Keeps bestHeader() current as headers arrive, without a scan. */
-  private noteHeader (e: IndexEntry): void {
-    if (this.best !== undefined && !isInvalid(this.best) && e.work > this.best.work) this.best = e
-  }
+  /** Headers we know on the best header chain whose blocks we still need. */
+  missingBlocks (max: number): IndexEntry[] { return this.best.missingBlocks(max) }
 
   // ---- loading ---------------------------------------------------------------
 
@@ -254,7 +247,7 @@ export class Chain extends HeaderTree<ChainEvents> {
       if (checked.store.length > 0) await this.store.write(checked.store.map(indexRecordOp))
       for (const e of checked.store) {
         this.index.insert(e)
-        this.noteHeader(e)
+        this.best.note(e)
       }
       if (checked.failure !== undefined) throw checked.failure
       return Object.assign(checked.store, { held: checked.held })
@@ -298,15 +291,5 @@ export class Chain extends HeaderTree<ChainEvents> {
 
   medianTimePast (): number {
     return medianTimePast(this.height, this.lookup(this.tip), this.params)
-  }
-
-  /** Headers we know on the best header chain whose blocks we still need. */
-  missingBlocks (max: number): IndexEntry[] {
-    const best = this.bestHeader()
-    const path: IndexEntry[] = []
-    for (let e: IndexEntry | undefined = best; e !== undefined && !this.index.isActive(e); e = e.parent) {
-      if (!hasData(e)) path.push(e)
-    }
-    return path.reverse().slice(0, max)
   }
 }
