@@ -10,6 +10,7 @@ import { NobleVerifier, type SignatureCheck } from '../../src/crypto/verifier.js
 import { NativeVerifierPool, loadNativeBinding, verifyNative, type NativeBinding } from '../../src/crypto/native-verifier.js'
 import { createVerifier } from '../../src/crypto/create-verifier.js'
 import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
+import { waitFor } from '../../bench/support/wait.js'
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn
@@ -194,6 +195,9 @@ describe('NativeVerifierPool', () => {
       pool.injectWorkerCrash(0)
       const batch = patternBatch(120, 2)
       expect(await pool.verifyBatch(batch.checks)).toEqual(batch.expected)
+      // The other worker may claim every chunk before the crash is seen, so
+      // the batch can resolve first; the replacement follows the crash.
+      await waitFor(() => !pool.threadIds().includes(before[0]) && pool.threadCount === 2, 'the crashed worker to be replaced', 20_000)
       expect(pool.threadCount).toBe(2)
       expect(pool.threadIds()).not.toContain(before[0])
       expect(pool.threadIds()).toContain(before[1])
