@@ -1,7 +1,7 @@
 // Every known header (active chain and side branches) with its height and
 // cumulative work, kept in memory; the active chain as an array by height.
 import { blockHash } from '../core/block.js'
-import { toHex } from '../core/bytes.js'
+import { equalBytes, toHex } from '../core/bytes.js'
 import { workForBits } from '../core/pow.js'
 import type { BlockHeader } from '../core/types.js'
 import { STATUS_HAVE_DATA, STATUS_INVALID } from './records.js'
@@ -97,17 +97,38 @@ export class BlockIndex {
   linkAndPrune (genesisHex: string): IndexEntry[] {
     const all = [...this.byHash.values()].sort((a, b) => a.height - b.height)
     const removed: IndexEntry[] = []
+    // A parent is a linked entry one height lower: looked for among those
+    // (one on a plain chain) by comparing hashes: no hex key made per entry
+    // when a node opens an index of thousands of blocks.
+    let below: IndexEntry[] = []
+    let here: IndexEntry[] = []
+    let height = -1
+    let byHex: Map<string, IndexEntry> | undefined
     for (const e of all) {
+      if (e.height !== height) {
+        below = e.height === height + 1 ? here : []
+        here = []
+        height = e.height
+        byHex = undefined
+      }
       let linked: boolean
       if (e.height === 0) {
         e.parent = undefined
         linked = e.hashHex === genesisHex
       } else {
-        const parent = this.byHash.get(toHex(e.header.prevHash))
+        let parent: IndexEntry | undefined
+        if (below.length <= 8) {
+          for (const b of below) if (equalBytes(b.hash, e.header.prevHash)) { parent = b; break }
+        } else {
+          // many branches at one height (cheap headers on a test network): one lookup table for them
+          byHex ??= new Map(below.map(b => [b.hashHex, b]))
+          parent = byHex.get(toHex(e.header.prevHash))
+        }
         e.parent = parent
-        linked = parent !== undefined && parent.height + 1 === e.height
+        linked = parent !== undefined
       }
-      if (!linked) {
+      if (linked) here.push(e)
+      else {
         this.byHash.delete(e.hashHex)
         removed.push(e)
       }

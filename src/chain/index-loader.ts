@@ -2,7 +2,7 @@
 // Chain and the light node's HeaderChain: create the database at genesis or
 // check it belongs to this network, read every index record, link them,
 // delete those that do not lead back to genesis, and set the stored tip.
-import { fromHex, toHex } from '../core/bytes.js'
+import { fromHex, hexOf, toHex } from '../core/bytes.js'
 import type { NetworkParams } from '../core/params.js'
 import { BlockIndex, type IndexEntry } from './block-index.js'
 import { indexRecordOp, key, META_NETWORK, META_TIP, Prefix } from './db-layout.js'
@@ -47,7 +47,7 @@ export async function loadIndex (opts: IndexLoadOptions): Promise<number> {
     for (const [k, v] of chunk) {
       const rec = decodeIndexRecord(v)
       const hash = view32(k, 1) // the key is this record's own copy
-      index.restore({ hash, hashHex: toHex(hash), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
+      index.restore({ hash, hashHex: hexOf(k, 1, 33), header: rec.header, height: rec.height, work: rec.work, status: rec.status, parent: undefined })
     }
   }
   // Every record must lead back to genesis through stored parents. Older

@@ -109,7 +109,7 @@ export function decodeIndexRecord (bytes: Uint8Array): IndexRecord {
   return {
     header,
     height: view.getUint32(80),
-    work: bytesToBigInt(bytes.subarray(84, 116)),
+    work: bytesToBigInt(bytes, 84, 116),
     status: view.getUint8(116)
   }
 }

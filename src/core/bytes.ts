@@ -4,6 +4,15 @@ export function toHex (bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
+/**
+ * Hex of bytes[start, end). A database read is a Buffer: its own toString
+ * makes no wrapper object, which counts when a node opening thousands of
+ * records converts a key of each.
+ */
+export function hexOf (bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(bytes) ? bytes.toString('hex', start, end) : toHex(bytes.subarray(start, end))
+}
+
 const HEX = /^(?:[0-9a-fA-F]{2})*$/
 
 /** Parses hex; throws a TypeError naming `what` on odd length or non-hex characters. */
@@ -35,9 +44,18 @@ export function isZero (bytes: Uint8Array): boolean {
   return true
 }
 
-/** Big-endian unsigned integer of the bytes. */
-export function bytesToBigInt (bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt('0x' + toHex(bytes))
+/** Big-endian unsigned integer of bytes[start, end). */
+export function bytesToBigInt (bytes: Uint8Array, start = 0, end = bytes.length): bigint {
+  // up to 53 bits (an amount, a short chain's work): one number, no hex string
+  const lead = end - 7
+  let small = lead < start || bytes[lead] < 0x20
+  for (let i = start; small && i < lead; i++) small = bytes[i] === 0
+  if (small) {
+    let n = 0
+    for (let i = Math.max(start, lead); i < end; i++) n = n * 256 + bytes[i]
+    return BigInt(n)
+  }
+  return end === start ? 0n : BigInt('0x' + hexOf(bytes, start, end))
 }
 
 /** Big-endian unsigned bytes of `n`, minimal length (empty for 0) unless `length` is given. */

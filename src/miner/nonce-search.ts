@@ -44,6 +44,9 @@ interface ActiveSearch {
 
 interface HashSample { at: number, total: number }
 
+/** The nonce worker's young generation (V8 resourceLimits), MiB. */
+const NONCE_WORKER_YOUNG_MB = 2
+
 export class NonceSearch {
   readonly threads: number
   private readonly workerUrl: URL
@@ -154,7 +157,9 @@ export class NonceSearch {
   }
 
   private spawn (slot: number): void {
-    const worker = new Worker(this.workerUrl, { workerData: { generation: this.generation.buffer } })
+    // A small young generation: the scan loop allocates next to nothing, and
+    // V8's default let the worker's new space grow to ~4 MiB of RSS per thread.
+    const worker = new Worker(this.workerUrl, { workerData: { generation: this.generation.buffer }, resourceLimits: { maxYoungGenerationSizeMb: NONCE_WORKER_YOUNG_MB } })
     this.live++
     worker.unref()
     this.slots[slot] = worker

@@ -6,7 +6,7 @@
 //   'u' + block hash(32)                -> JSON [[coin key hex, coin hex], ...]: the coins the block spent
 //   'mt'                                -> block hash(32) + height(u32 BE): the block the state is at
 //   'mo'                                -> fingerprint of the wallet the state belongs to
-import { concatBytes, toHex } from '../../core/bytes.js'
+import { bytesToBigInt, concatBytes, equalBytes, hexOf, toHex } from '../../core/bytes.js'
 import { u32be } from '../../chain/store.js'
 
 export interface WalletCoin {
@@ -78,17 +78,37 @@ export function encodeCoin (c: WalletCoin): Uint8Array {
 
 /** Its txid and address are views into `k` and `b` (records read from the database, not reused): two buffers fewer a coin when a miner's wallet loads thousands. */
 export function decodeCoin (k: Uint8Array, b: Uint8Array): WalletCoin {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  const kv = new DataView(k.buffer, k.byteOffset, k.byteLength)
+  // byte reads, not two DataViews a coin: a miner's wallet opens thousands
   return {
     txid: new Uint8Array(k.buffer, k.byteOffset + 1, 32),
-    index: kv.getUint32(33),
-    amount: v.getBigUint64(0),
+    index: u32At(k, 33),
+    amount: bytesToBigInt(b, 0, 8),
     address: new Uint8Array(b.buffer, b.byteOffset + 8, 20),
-    height: v.getUint32(28),
+    height: u32At(b, 28),
     coinbase: (b[32] & FLAG_COINBASE) !== 0,
     own: (b[32] & FLAG_OWN) !== 0
   }
+}
+
+function u32At (b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
+}
+
+/** outpoint() of the coin whose record key is `k`, read from the key's bytes. */
+export function outpointOfKey (k: Uint8Array): string {
+  return hexOf(k, 1, 33) + ':' + u32At(k, 33)
+}
+
+/** Each address of `coins` once; a miner's thousands of coinbases pay one, so the last one seen is compared first. */
+export function distinctAddresses (coins: Iterable<WalletCoin>): Uint8Array[] {
+  const seen = new Map<string, Uint8Array>()
+  let last: Uint8Array | undefined
+  for (const c of coins) {
+    if (last !== undefined && equalBytes(last, c.address)) continue
+    last = c.address
+    seen.set(toHex(c.address), c.address)
+  }
+  return [...seen.values()]
 }
 
 export const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))

@@ -28,7 +28,7 @@ import { connectEffects, disconnectEffects } from './block-effects.js'
 import { RecentBlocks } from './recent-blocks.js'
 import {
   decodeCoin, historyHeight, type HistoryJson, historyKey, META_OWNER, META_TIP,
-  outpoint, P_COIN, P_HISTORY, parse, tipValue, undoKey, type WalletCoin
+  distinctAddresses, outpoint, outpointOfKey, P_COIN, P_HISTORY, parse, tipValue, undoKey, type WalletCoin
 } from './records.js'
 
 /** Catching up, blocks per batch (and a cap on its ops). */
@@ -177,8 +177,7 @@ export class WalletState {
         const chunk = await it.nextv(4096)
         if (chunk.length === 0) break
         for (const [k, v] of chunk) {
-          const c = decodeCoin(k, v)
-          this.coins.set(outpoint(c.txid, c.index), c)
+          this.coins.set(outpointOfKey(k), decodeCoin(k, v))
         }
       }
     } catch (err) {
@@ -188,7 +187,7 @@ export class WalletState {
     }
     this.at = entry
     // coins at addresses past the handed-out ones (a wallet file restored with fewer addresses): record them, each address once (a miner's coinbases pay one)
-    for (const address of new Map([...this.coins.values()].map(c => [toHex(c.address), c.address])).values()) await this.noteAddress(address)
+    for (const address of distinctAddresses(this.coins.values())) await this.noteAddress(address)
   }
 
   /** Empties the state: the wallet then rebuilds from genesis. */
