@@ -93,7 +93,7 @@ for (let trial = 0; trial < n; trial++) {
   const r = await chain.processBlock(block)
   mark(`processBlock: ${r.status}`)
   const cpu = process.cpuUsage(cpu0)
-  if (session !== undefined) { const { profile } = await session.post('Profiler.stop'); tally(profile); profiled += abs() - origin }
+  if (session !== undefined) { const { profile } = await session.post('Profiler.stop'); tally(profile); profiled += abs() - origin; if (process.env.PROF_OUT !== undefined) writeFileSync(`${process.env.PROF_OUT}.${trial}.cpuprofile`, JSON.stringify(profile)) }
   await new Promise(resolve => setImmediate(resolve))
   events.sort((a, b) => a[0] - b[0])
   const total = events.find(e => e[1].startsWith('processBlock'))![0]

@@ -14,7 +14,7 @@ import type { Block, BlockHeader } from '../core/types.js'
 import { checkBlock } from '../core/validate.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, type IndexEntry } from './block-index.js'
-import { preverifyBlock } from './block-signatures.js'
+import { cancelPreverify, preverifyBlock } from './block-signatures.js'
 import type { HeaderPrecheck, ProcessResult } from './chain-types.js'
 import { indexRecordOp, key, Prefix } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
@@ -54,24 +54,34 @@ export class BlockAcceptance {
       throw err
     }
     if (precheck === 'duplicate') return { status: 'duplicate', hash: hashHex }
-    // the body: size, Merkle root, every transaction's stateless rules
-    checkBlock(block, params)
     const existing = index.get(hashHex)
     const parent = index.get(toHex(block.header.prevHash))
-    if (parent === undefined) {
-      orphans.add(block)
-      return { status: 'orphan', hash: hashHex, missing: orphans.rootOf(hashHex) }
+    // A block on the tip connects next: its signatures start verifying now
+    // (they need no chain state), so the workers begin while this thread
+    // runs the body checks and then stores and connects the block. A block
+    // that fails those checks has its verification cancelled; its verdict
+    // is theirs. (The header, proof of work included, passed already.)
+    if (parent !== undefined && parent === index.tip) preverifyBlock(block, this.p.verifier, params)
+    try {
+      // the body: size, Merkle root, every transaction's stateless rules
+      checkBlock(block, params)
+      if (parent === undefined) {
+        orphans.add(block)
+        return { status: 'orphan', hash: hashHex, missing: orphans.rootOf(hashHex) }
+      }
+      // [IGNORE] a block on a branch that cannot win is not stored (the header
+      // anti-DoS rule of processHeaders; Core stores no unrequested block with
+      // less work than its tip)
+      const work = existing?.work ?? parent.work + workForBits(block.header.bits)
+      if (work < antiDosWorkThreshold(index.tip)) throw new ValidationError('block-low-work', `block ${hashHex} is on a branch with too little work to be stored`, 'ignore')
+    } catch (err) {
+      // (a download may have started it too, before it reached the chain)
+      cancelPreverify(block)
+      throw err
     }
-    // [IGNORE] a block on a branch that cannot win is not stored (the header
-    // anti-DoS rule of processHeaders; Core stores no unrequested block with
-    // less work than its tip)
-    const work = existing?.work ?? parent.work + workForBits(block.header.bits)
-    if (work < antiDosWorkThreshold(index.tip)) throw new ValidationError('block-low-work', `block ${hashHex} is on a branch with too little work to be stored`, 'ignore')
     // Disk first, then memory: the index learns of the block (or that it has
     // its data) only once its record and bytes are stored, so a failed write
     // leaves no trace that a later block or a peer could build on.
-    // A block on the tip connects next: its signatures are verified while its bytes are stored.
-    if (parent === index.tip) preverifyBlock(block, this.p.verifier, params)
     const entry: IndexEntry = existing === undefined
       ? BlockIndex.create(block.header, parent, STATUS_HAVE_DATA)
       : { ...existing, status: existing.status | STATUS_HAVE_DATA }

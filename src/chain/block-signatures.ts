@@ -16,22 +16,22 @@ const VERIFY_SLICE = 512
 /** Settles with the index of the first transaction with a bad signature, or -1. */
 export type SignatureVerdict = Promise<number>
 
-const early = new WeakMap<Block, { verifier: SignatureVerifier, verdict: SignatureVerdict }>()
+const early = new WeakMap<Block, { verifier: SignatureVerifier, verdict: SignatureVerdict, cancel: AbortController }>()
 
 /**
  * Verifies every input signature of the block. Slices go to the verifier as
  * their digests are computed, so the workers start on the first while this
  * thread still hashes the rest.
  */
-export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier, p: NetworkParams): SignatureVerdict {
+export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier, p: NetworkParams, signal?: AbortSignal): SignatureVerdict {
   const owner: number[] = []
   const slices: Array<Promise<boolean[]>> = []
   let slice: SignatureCheck[] = []
   block.transactions.forEach((tx, i) => {
     for (const c of inputSignatureChecks(tx, p.id)) { slice.push(c); owner.push(i) }
-    if (slice.length >= VERIFY_SLICE) { slices.push(verifier.verifyBatch(slice)); slice = [] }
+    if (slice.length >= VERIFY_SLICE) { slices.push(verifier.verifyBatch(slice, signal)); slice = [] }
   })
-  if (slice.length > 0) slices.push(verifier.verifyBatch(slice))
+  if (slice.length > 0) slices.push(verifier.verifyBatch(slice, signal))
   const verdict = Promise.all(slices).then(parts => {
     const bad = parts.flat().indexOf(false)
     return bad === -1 ? -1 : owner[bad]
@@ -41,10 +41,23 @@ export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier
   return verdict
 }
 
-/** Starts verifying a block that is expected to connect soon. */
+/**
+ * Starts verifying a block that is expected to connect soon. It may run
+ * before the block's stateless checks (checkBlock), which the caller then
+ * runs meanwhile; a block that fails them is cancelled (cancelPreverify).
+ */
 export function preverifyBlock (block: Block, verifier: SignatureVerifier, p: NetworkParams): void {
   if (early.has(block)) return
-  early.set(block, { verifier, verdict: verifyBlockSignatures(block, verifier, p) })
+  const cancel = new AbortController()
+  early.set(block, { verifier, verdict: verifyBlockSignatures(block, verifier, p, cancel.signal), cancel })
+}
+
+/** Stops an early verification of a block that will not connect: the workers skip its checks not yet started. */
+export function cancelPreverify (block: Block): void {
+  const started = early.get(block)
+  if (started === undefined) return
+  early.delete(block)
+  started.cancel.abort()
 }
 
 /** The block's verdict: the early one if this verifier started it, else verified now. */

@@ -37,9 +37,10 @@ export class CoalescingVerifier implements SignatureVerifier {
     this.flushAt = Math.max(1, options.flushAt ?? 128)
   }
 
-  async verifyBatch (checks: SignatureCheck[]): Promise<boolean[]> {
+  async verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
     if (checks.length === 0) return []
-    if (checks.length >= this.directFrom) return await this.inner.verifyBatch(checks)
+    // (a coalesced batch is shared with other callers: it is not cancelled for one of them)
+    if (checks.length >= this.directFrom) return await this.inner.verifyBatch(checks, signal)
     return await new Promise<boolean[]>((resolve, reject) => {
       this.waiting.push({ checks, resolve, reject })
       this.queued += checks.length

@@ -38,14 +38,14 @@ export class LazyVerifierPool implements SignatureVerifier {
     return this.pool !== null
   }
 
-  async verifyBatch (checks: SignatureCheck[]): Promise<boolean[]> {
+  async verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
     if (this.closed) throw new Error('LazyVerifierPool is closed: verifyBatch called after close()')
     if (checks.length < this.inlineBelow || this.workersFailed) return this.verifyHere(checks)
     this.busy++
     clearTimeout(this.idleTimer)
     try {
       const pool = await this.workers()
-      return pool === null ? this.verifyHere(checks) : await pool.verifyBatch(checks)
+      return pool === null ? this.verifyHere(checks) : await pool.verifyBatch(checks, signal)
     } finally {
       if (--this.busy === 0 && !this.closed) this.scheduleStop()
     }

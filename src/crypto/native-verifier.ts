@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CHECK_BYTES, loadNativeBinding, packChecks, verifyNative, type NativeBinding } from './native-binding.js'
-import { isWellFormedCheck, type SignatureCheck, type SignatureVerifier } from './verifier.js'
+import { isWellFormedCheck, VerifyCancelled, type SignatureCheck, type SignatureVerifier } from './verifier.js'
 
 export { CHECK_BYTES, loadNativeBinding, packChecks, verifyNative, type NativeBinding }
 
@@ -136,7 +136,7 @@ export class NativeVerifierPool implements SignatureVerifier {
     this.slots[index]?.worker.postMessage({ type: 'crash-on-next-job' })
   }
 
-  async verifyBatch (checks: SignatureCheck[]): Promise<boolean[]> {
+  async verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
     if (this.closed) throw new Error('NativeVerifierPool is closed: verifyBatch called after close()')
     const results = new Array<boolean>(checks.length).fill(false)
     const indices: number[] = []
@@ -148,6 +148,7 @@ export class NativeVerifierPool implements SignatureVerifier {
       return results
     }
     if (this.broken !== undefined) throw this.broken
+    if (signal?.aborted === true) throw new VerifyCancelled()
 
     return await new Promise<boolean[]>((resolve, reject) => {
       const size = Math.min(this.maxChunk, Math.ceil(indices.length / this.threads))
@@ -168,6 +169,8 @@ export class NativeVerifierPool implements SignatureVerifier {
       }
       // busy workers keep the process alive, or a pending batch could be abandoned by an exiting event loop
       for (const slot of this.slots) slot.worker.ref()
+      // cancelled: its unclaimed chunks are skipped by the workers
+      signal?.addEventListener('abort', () => this.fail(batch, new VerifyCancelled()), { once: true })
     })
   }
 

@@ -11,9 +11,21 @@ export interface SignatureCheck {
 
 export interface SignatureVerifier {
   readonly backend: 'native' | 'noble'
-  /** One result per check, in order. Malformed input verifies as false; it never throws. */
-  verifyBatch: (checks: SignatureCheck[]) => Promise<boolean[]>
+  /**
+   * One result per check, in order. Malformed input verifies as false; it
+   * never throws. `signal`: once aborted, a backend may stop verifying the
+   * batch and reject it (a block found invalid by other checks meanwhile).
+   */
+  verifyBatch: (checks: SignatureCheck[], signal?: AbortSignal) => Promise<boolean[]>
   close: () => Promise<void>
+}
+
+/** A batch's rejection when its `signal` was aborted before every check was verified. */
+export class VerifyCancelled extends Error {
+  constructor () {
+    super('signature verification cancelled')
+    this.name = 'VerifyCancelled'
+  }
 }
 
 export const DIGEST_BYTES = 32

@@ -13,9 +13,12 @@ import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type K
 class CountingVerifier implements SignatureVerifier {
   readonly backend = 'noble' as const
   checked = 0
+  /** The signal each batch was given. */
+  signals: Array<AbortSignal | undefined> = []
   private readonly inner = new NobleVerifier()
-  async verifyBatch (checks: SignatureCheck[]): Promise<boolean[]> {
+  async verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
     this.checked += checks.length
+    this.signals.push(signal)
     return await this.inner.verifyBatch(checks)
   }
 
@@ -77,6 +80,35 @@ describe('preverified blocks', () => {
     expect((err as ValidationError).code).toBe('tx-bad-signature')
     expect((err as ValidationError).message).toMatch(/transaction 2 /)
     expect(chain.height).toBe(tip.height)
+  })
+
+  it('on the tip start verifying before the body checks; a block that fails them is cancelled, with their verdict', async () => {
+    const good = blockWithSpends()
+    // one output changed after mining: the header (and its proof of work) stands, the Merkle root no longer matches
+    const tx = good.transactions[2]
+    const block: Block = { ...good, transactions: [...good.transactions.slice(0, 2), { ...tx, outputs: [{ ...tx.outputs[0], amount: tx.outputs[0].amount - 1n }] }] }
+    const err = await chain.processBlock(block).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(ValidationError)
+    expect((err as ValidationError).code).toBe('block-bad-merkle-root')
+    // the signatures were sent before checkBlock ran, and cancelled when it failed
+    expect(verifier.signals.length).toBeGreaterThan(0)
+    expect(verifier.signals.every(s => s?.aborted === true)).toBe(true)
+    expect(chain.height).toBe(tip.height)
+    // the valid block connects afterwards, verified in full
+    verifier.checked = 0
+    expect((await chain.processBlock(good)).status).toBe('connected')
+    expect(verifier.checked).toBe(2)
+  })
+
+  it('preverified by a download and failing the body checks: cancelled, with their verdict', async () => {
+    const good = blockWithSpends()
+    const block: Block = { ...good, transactions: [good.transactions[0], good.transactions[1], good.transactions[1]] }
+    chain.preverify(block)
+    const err = await chain.processBlock(block).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(ValidationError)
+    expect((err as ValidationError).code).not.toBe('tx-bad-signature')
+    expect(verifier.signals.length).toBeGreaterThan(0)
+    expect(verifier.signals.every(s => s?.aborted === true)).toBe(true)
   })
 
   it('count for that object only: an equal copy is verified again', async () => {

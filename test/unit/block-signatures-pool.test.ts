@@ -9,7 +9,7 @@ import { regtest } from '../../src/core/params.js'
 import { sighash } from '../../src/core/tx.js'
 import type { Block, Transaction } from '../../src/core/types.js'
 import { NativeVerifierPool } from '../../src/crypto/native-verifier.js'
-import type { SignatureCheck } from '../../src/crypto/verifier.js'
+import { VerifyCancelled, type SignatureCheck } from '../../src/crypto/verifier.js'
 import { genesisTip, mineBlock, newKey, spend, type Key } from '../../bench/support/chain-fixtures.js'
 
 // 700 transactions of two inputs: 1,400 checks, three slices of the block
@@ -96,6 +96,19 @@ describe('block signatures through the worker pool', () => {
     } finally {
       await one.close()
     }
+  })
+
+  it('a cancelled batch rejects as cancelled, and the pool goes on', async () => {
+    const cancel = new AbortController()
+    // 1,400 checks in chunks of 8: most are still unclaimed when it is cancelled
+    const verdict = verifyBlockSignatures(blockWithBadInput(), pool, regtest, cancel.signal)
+    cancel.abort()
+    await expect(verdict).rejects.toBeInstanceOf(VerifyCancelled)
+    // cancelled before the call: nothing is sent
+    await expect(pool.verifyBatch(txs.slice(0, 50).flatMap(tx => tx.inputs.map(input => ({
+      digest: sighash(tx, regtest.id), signature: input.signature, publicKey: input.publicKey
+    }))), cancel.signal)).rejects.toBeInstanceOf(VerifyCancelled)
+    expect(await verifyBlockSignatures(blockWithBadInput(500, 0), pool, regtest)).toBe(500)
   })
 
   it('a batch whose chunk has used its tries rejects, and the pool goes on', async () => {
