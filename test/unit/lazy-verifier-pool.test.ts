@@ -91,9 +91,31 @@ describe('LazyVerifierPool', () => {
       const checks = batch(40, seed)
       expect(await pool.verifyBatch(checks)).toEqual(await reference.verifyBatch(checks))
     }
+    // the batches did not wait for the failed start; it is reported once
+    await waitFor(() => warnings.length > 0, 'the failed start to be reported', 10_000)
+    const after = batch(40, 'after')
+    expect(await pool.verifyBatch(after)).toEqual(await reference.verifyBatch(after))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/binding missing in worker.*main thread/)
     expect(pool.workersRunning).toBe(false)
+  })
+
+  it('verifies a large batch here while the workers start, and hands the workers the next one', async () => {
+    // workers that load the real worker only when the test says so (a BroadcastChannel message)
+    const channel = `lazy-pool-test-${process.pid}-${Math.random()}`
+    const real = new URL('../../src/crypto/native-verify-worker.mjs', import.meta.url).href
+    const source = `const bc = new BroadcastChannel(${JSON.stringify(channel)}); bc.onmessage = async () => { bc.close(); await import(${JSON.stringify(real)}) }`
+    const pool = make({ workerUrl: new URL(`data:text/javascript,${encodeURIComponent(source)}`) })
+    const first = batch(300, 'while starting')
+    expect(await pool.verifyBatch(first)).toEqual(await reference.verifyBatch(first))
+    expect(pool.workersRunning).toBe(true)
+    expect(pool.workersReady).toBe(false) // verified without them
+    const go = new BroadcastChannel(channel)
+    go.postMessage('go')
+    go.close()
+    await waitFor(() => pool.workersReady, 'the workers to be ready', 20_000)
+    const second = batch(300, 'ready')
+    expect(await pool.verifyBatch(second)).toEqual(await reference.verifyBatch(second))
   })
 
   it('refuses batches after close', async () => {
