@@ -39,13 +39,46 @@ describe('LazyVerifierPool', () => {
     expect(pool.workersRunning).toBe(false)
   })
 
+  it('verifies a coalesced burst of small batches in the calling thread, without starting workers', async () => {
+    // what 500 concurrent API submissions become: batches of ~128 one-signature checks
+    const pool = make()
+    for (const seed of ['burst 1', 'burst 2', 'burst 3']) {
+      const checks = batch(128, seed)
+      expect(await pool.verifyBatch(checks)).toEqual(await reference.verifyBatch(checks))
+    }
+    expect(pool.workersRunning).toBe(false)
+  })
+
+  it('starts the workers in the background once small batches keep coming within a second', async () => {
+    let clock = 0
+    const pool = make({ startFrom: 64, startAfterChecks: 100, idleMs: 60_000, now: () => clock })
+    const a = batch(40, 'a')
+    const b = batch(40, 'b')
+    expect(await pool.verifyBatch(a)).toEqual(await reference.verifyBatch(a))
+    clock += 999
+    expect(await pool.verifyBatch(b)).toEqual(await reference.verifyBatch(b))
+    expect(pool.workersRunning).toBe(false) // 80 checks within the second
+    clock += 1 // a new second: the count starts again
+    for (const seed of ['c', 'd']) {
+      const checks = batch(40, seed)
+      expect(await pool.verifyBatch(checks)).toEqual(await reference.verifyBatch(checks))
+    }
+    expect(pool.workersRunning).toBe(false)
+    // 120 checks within this second: the batch that crosses the line is still verified here, the workers start
+    const e = batch(40, 'e')
+    expect(await pool.verifyBatch(e)).toEqual(await reference.verifyBatch(e))
+    expect(pool.workersRunning).toBe(true)
+    const f = batch(40, 'f')
+    expect(await pool.verifyBatch(f)).toEqual(await reference.verifyBatch(f))
+  })
+
   it('starts workers for a large batch, stops them when idle, and starts them again', async () => {
     const pool = make({ idleMs: 50 })
-    const first = batch(60, 'first')
+    const first = batch(300, 'first')
     expect(await pool.verifyBatch(first)).toEqual(await reference.verifyBatch(first))
     expect(pool.workersRunning).toBe(true)
     await waitFor(() => !pool.workersRunning, 'the idle workers to stop', 10_000)
-    const second = batch(60, 'second')
+    const second = batch(300, 'second')
     expect(await pool.verifyBatch(second)).toEqual(await reference.verifyBatch(second))
     expect(pool.workersRunning).toBe(true)
   })
@@ -53,19 +86,42 @@ describe('LazyVerifierPool', () => {
   it('keeps verifying, in the calling thread, when the workers cannot start', async () => {
     const warnings: string[] = []
     const failing = new URL('data:text/javascript,throw new Error("binding missing in worker")')
-    const pool = make({ workerUrl: failing, onWarning: m => warnings.push(m) })
+    const pool = make({ workerUrl: failing, onWarning: m => warnings.push(m), startFrom: 32 })
     for (const seed of ['a', 'b']) {
       const checks = batch(40, seed)
       expect(await pool.verifyBatch(checks)).toEqual(await reference.verifyBatch(checks))
     }
+    // the batches did not wait for the failed start; it is reported once
+    await waitFor(() => warnings.length > 0, 'the failed start to be reported', 10_000)
+    const after = batch(40, 'after')
+    expect(await pool.verifyBatch(after)).toEqual(await reference.verifyBatch(after))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/binding missing in worker.*main thread/)
     expect(pool.workersRunning).toBe(false)
   })
 
+  it('verifies a large batch here while the workers start, and hands the workers the next one', async () => {
+    // workers that load the real worker only when the test says so (a BroadcastChannel message)
+    const channel = `lazy-pool-test-${process.pid}-${Math.random()}`
+    const real = new URL('../../src/crypto/native-verify-worker.mjs', import.meta.url).href
+    const source = `const bc = new BroadcastChannel(${JSON.stringify(channel)}); bc.onmessage = async () => { bc.close(); await import(${JSON.stringify(real)}) }`
+    const pool = make({ workerUrl: new URL(`data:text/javascript,${encodeURIComponent(source)}`) })
+    const first = batch(300, 'while starting')
+    expect(await pool.verifyBatch(first)).toEqual(await reference.verifyBatch(first))
+    expect(pool.workersRunning).toBe(true)
+    expect(pool.workersReady).toBe(false) // verified without them
+    const go = new BroadcastChannel(channel)
+    go.postMessage('go')
+    go.close()
+    await waitFor(() => pool.workersReady, 'the workers to be ready', 20_000)
+    const second = batch(300, 'ready')
+    expect(await pool.verifyBatch(second)).toEqual(await reference.verifyBatch(second))
+  })
+
   it('refuses batches after close', async () => {
     const pool = make()
-    await pool.verifyBatch(batch(40, 'c'))
+    await pool.verifyBatch(batch(300, 'c'))
+    expect(pool.workersRunning).toBe(true)
     await pool.close()
     expect(pool.workersRunning).toBe(false)
     await expect(pool.verifyBatch(batch(2, 'd'))).rejects.toThrow(/closed/)
