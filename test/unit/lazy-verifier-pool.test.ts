@@ -118,6 +118,24 @@ describe('LazyVerifierPool', () => {
     expect(await pool.verifyBatch(second)).toEqual(await reference.verifyBatch(second))
   })
 
+  it('stops verifying a large batch here when its signal aborts while the workers start', async () => {
+    // workers that load the real worker only when the test says so: until then every check is verified in this thread
+    const channel = `lazy-pool-cancel-${process.pid}-${Math.random()}`
+    const real = new URL('../../src/crypto/native-verify-worker.mjs', import.meta.url).href
+    const source = `const bc = new BroadcastChannel(${JSON.stringify(channel)}); bc.onmessage = async () => { bc.close(); await import(${JSON.stringify(real)}) }`
+    const pool = make({ workerUrl: new URL(`data:text/javascript,${encodeURIComponent(source)}`) })
+    const checks = batch(2_000, 'cancel while starting')
+    const cancel = new AbortController()
+    const verdict = pool.verifyBatch(checks, cancel.signal)
+    setImmediate(() => cancel.abort()) // after the first slice, long before the 2,000th check
+    await expect(verdict).rejects.toThrow(/cancelled/)
+    expect(pool.workersReady).toBe(false)
+    // let them load, so close() finds them ready (said until heard: a worker may not listen yet)
+    const go = new BroadcastChannel(channel)
+    await waitFor(() => { go.postMessage('go'); return pool.workersReady }, 'the workers to be ready', 20_000)
+    go.close()
+  })
+
   it('refuses batches after close', async () => {
     const pool = make()
     await pool.verifyBatch(batch(300, 'c'))
