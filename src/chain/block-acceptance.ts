@@ -22,6 +22,7 @@ import { antiDosWorkThreshold } from './header-presync.js'
 import type { InvalidBlocks } from './invalid-blocks.js'
 import type { OrphanPool } from './orphans.js'
 import { STATUS_HAVE_DATA } from './records.js'
+import type { VerifiedTxs } from './verified-txs.js'
 import type { BatchOp, ChainStore } from './store.js'
 
 export interface BlockAcceptanceParts {
@@ -31,6 +32,8 @@ export interface BlockAcceptanceParts {
   invalid: InvalidBlocks
   forkChoice: ForkChoice
   verifier: SignatureVerifier
+  /** Transactions whose signatures the mempool verified (verified-txs.ts). */
+  verified: VerifiedTxs
   params: NetworkParams
   /** The header checks against the index (Chain.precheckHeader). */
   precheckHeader: (header: BlockHeader) => HeaderPrecheck
@@ -61,7 +64,7 @@ export class BlockAcceptance {
     // runs the body checks and then stores and connects the block. A block
     // that fails those checks has its verification cancelled; its verdict
     // is theirs. (The header, proof of work included, passed already.)
-    if (parent !== undefined && parent === index.tip) preverifyBlock(block, this.p.verifier, params)
+    if (parent !== undefined && parent === index.tip) preverifyBlock(block, this.p.verifier, params, this.p.verified)
     try {
       // the body: size, Merkle root, every transaction's stateless rules
       checkBlock(block, params)

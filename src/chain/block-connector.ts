@@ -7,6 +7,7 @@ import { blockReward, type NetworkParams } from '../core/params.js'
 import { coinbaseHeight, isCoinbase, outputsTotal, txid } from '../core/tx.js'
 import type { Block } from '../core/types.js'
 import { blockSignatureVerdict } from './block-signatures.js'
+import type { VerifiedTxs } from './verified-txs.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { type CoinLookup, CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
@@ -68,6 +69,8 @@ export interface ConnectOptions {
   stage?: boolean
   /** With `stage`: ops staged in the same batch ahead of the block's (its own data, when it arrives on the tip). */
   alongside?: BatchOp[]
+  /** Transactions whose signatures were verified already (on their way into the mempool): not verified again. */
+  verified?: VerifiedTxs
 }
 
 export interface ConnectResult {
@@ -106,7 +109,7 @@ export async function connectBlock (
   // Signatures need no chain state: the worker pool checks them (or has
   // checked them, when the block was preverified) while this thread looks up
   // and spends the inputs, and builds and stages the batch.
-  const verdict = blockSignatureVerdict(block, verifier, p)
+  const verdict = blockSignatureVerdict(block, verifier, p, opts.verified)
 
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i]

@@ -27,6 +27,7 @@ import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-in
 import { connectBlock } from './block-connector.js'
 import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.js'
 import type { CoinLookup } from './coin-view.js'
+import type { VerifiedTxs } from './verified-txs.js'
 import { COIN_KEY_BYTES, coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
 import { decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
@@ -111,6 +112,8 @@ export interface BlockRunParts {
   store: ChainStore
   /** The UTXO set as of the tip (the coin cache). */
   coins: Required<CoinLookup>
+  /** Transactions whose signatures the mempool verified (verified-txs.ts). */
+  verified: VerifiedTxs
   forkChoice: ForkChoice
   verifier: SignatureVerifier
   params: NetworkParams
@@ -251,7 +254,7 @@ async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coi
     const entry: IndexEntry = { ...existing, status: existing.status | STATUS_HAVE_DATA }
     let blockOps: BatchOp[]
     try {
-      blockOps = (await connectBlock(block, entry, store, p.verifier, params, { coins })).ops
+      blockOps = (await connectBlock(block, entry, store, p.verifier, params, { coins, verified: p.verified })).ops
     } catch (err) {
       if (err instanceof ValidationError) break
       throw err

@@ -9,6 +9,8 @@ import type { NetworkParams } from '../core/params.js'
 import type { Block } from '../core/types.js'
 import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
+import type { VerifiedTxs } from './verified-txs.js'
+import { txid } from '../core/tx.js'
 
 /** Signature checks per message to the verifier: large enough to amortise a round trip, small enough to start early. */
 const VERIFY_SLICE = 512
@@ -19,15 +21,17 @@ export type SignatureVerdict = Promise<number>
 const early = new WeakMap<Block, { verifier: SignatureVerifier, verdict: SignatureVerdict, cancel: AbortController }>()
 
 /**
- * Verifies every input signature of the block. Slices go to the verifier as
- * their digests are computed, so the workers start on the first while this
- * thread still hashes the rest.
+ * Verifies every input signature of the block, but those of transactions in
+ * `known` (verified on their way into the mempool). Slices go to the
+ * verifier as their digests are computed, so the workers start on the first
+ * while this thread still hashes the rest.
  */
-export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier, p: NetworkParams, signal?: AbortSignal): SignatureVerdict {
+export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier, p: NetworkParams, known?: VerifiedTxs, signal?: AbortSignal): SignatureVerdict {
   const owner: number[] = []
   const slices: Array<Promise<boolean[]>> = []
   let slice: SignatureCheck[] = []
   block.transactions.forEach((tx, i) => {
+    if (known !== undefined && tx.inputs.length > 0 && known.take(txid(tx))) return
     for (const c of inputSignatureChecks(tx, p.id)) { slice.push(c); owner.push(i) }
     if (slice.length >= VERIFY_SLICE) { slices.push(verifier.verifyBatch(slice, signal)); slice = [] }
   })
@@ -46,10 +50,10 @@ export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier
  * before the block's stateless checks (checkBlock), which the caller then
  * runs meanwhile; a block that fails them is cancelled (cancelPreverify).
  */
-export function preverifyBlock (block: Block, verifier: SignatureVerifier, p: NetworkParams): void {
+export function preverifyBlock (block: Block, verifier: SignatureVerifier, p: NetworkParams, known?: VerifiedTxs): void {
   if (early.has(block)) return
   const cancel = new AbortController()
-  early.set(block, { verifier, verdict: verifyBlockSignatures(block, verifier, p, cancel.signal), cancel })
+  early.set(block, { verifier, verdict: verifyBlockSignatures(block, verifier, p, known, cancel.signal), cancel })
 }
 
 /** Stops an early verification of a block that will not connect: the workers skip its checks not yet started. */
@@ -61,8 +65,8 @@ export function cancelPreverify (block: Block): void {
 }
 
 /** The block's verdict: the early one if this verifier started it, else verified now. */
-export function blockSignatureVerdict (block: Block, verifier: SignatureVerifier, p: NetworkParams): SignatureVerdict {
+export function blockSignatureVerdict (block: Block, verifier: SignatureVerifier, p: NetworkParams, known?: VerifiedTxs): SignatureVerdict {
   const started = early.get(block)
   early.delete(block)
-  return started !== undefined && started.verifier === verifier ? started.verdict : verifyBlockSignatures(block, verifier, p)
+  return started !== undefined && started.verifier === verifier ? started.verdict : verifyBlockSignatures(block, verifier, p, known)
 }

@@ -17,6 +17,7 @@ import { HeaderTree, type HeaderTreeOptions } from './header-tree.js'
 import { preverifyBlock } from './block-signatures.js'
 import { type AddressHistoryItem, ChainQueries } from './chain-queries.js'
 import { CoinCache } from './coin-cache.js'
+import { VerifiedTxs } from './verified-txs.js'
 import { indexRecordOp, key, Prefix, u32be } from './db-layout.js'
 import { ForkChoice } from './fork-choice.js'
 import { precheckHeader } from './header-precheck.js'
@@ -58,6 +59,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   readonly orphans: OrphanPool
   /** Recent coins in memory in front of the UTXO set (coin-cache.ts). */
   readonly coinCache: CoinCache
+  /** Transactions whose signatures the mempool verified, so blocks skip them (verified-txs.ts). */
+  readonly verifiedTxs = new VerifiedTxs()
   private readonly queries: ChainQueries
   private readonly verifier: SignatureVerifier
   /** Why blocks were found invalid (bounded). */
@@ -85,13 +88,14 @@ export class Chain extends HeaderTree<ChainEvents> {
       store: this.store,
       queries: this.queries,
       coins: this.coinCache,
+      verified: this.verifiedTxs,
       verifier: this.verifier,
       params: this.params,
       invalid: this.invalid,
       emit: (event, ...args) => { this.emit(event, ...args) }
     })
     this.runs = new BlockRuns({
-      index: this.index, store: this.store, coins: this.coinCache, forkChoice: this.forkChoice, verifier: this.verifier, params: this.params,
+      index: this.index, store: this.store, coins: this.coinCache, verified: this.verifiedTxs, forkChoice: this.forkChoice, verifier: this.verifier, params: this.params,
       precheckHeader: header => this.precheckHeader(header), emit: (event, ...args) => { this.emit(event, ...args) }
     })
     this.acceptance = new BlockAcceptance({
@@ -101,6 +105,7 @@ export class Chain extends HeaderTree<ChainEvents> {
       invalid: this.invalid,
       forkChoice: this.forkChoice,
       verifier: this.verifier,
+      verified: this.verifiedTxs,
       params: this.params,
       precheckHeader: header => this.precheckHeader(header),
       noteHeader: entry => { this.best.note(entry) }
@@ -175,7 +180,7 @@ export class Chain extends HeaderTree<ChainEvents> {
    * processBlock with the same object then uses the result.
    */
   preverify (block: Block): void {
-    if (!this.closed) preverifyBlock(block, this.verifier, this.params)
+    if (!this.closed) preverifyBlock(block, this.verifier, this.params, this.verifiedTxs)
   }
 
   /** Validates and stores a block, switching to it (or its branch) when it brings the most work. */

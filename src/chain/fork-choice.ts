@@ -13,6 +13,7 @@ import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-in
 import { connectBlock, disconnectBlock } from './block-connector.js'
 import type { ChainQueries } from './chain-queries.js'
 import type { CoinLookup } from './coin-view.js'
+import type { VerifiedTxs } from './verified-txs.js'
 import type { ChainEvents } from './chain-types.js'
 import { indexRecordOp } from './db-layout.js'
 import type { InvalidBlocks } from './invalid-blocks.js'
@@ -25,6 +26,8 @@ export interface ForkChoiceParts {
   queries: ChainQueries
   /** The UTXO set as of the tip (the coin cache in front of the store). */
   coins: CoinLookup
+  /** Transactions whose signatures the mempool verified (verified-txs.ts). */
+  verified: VerifiedTxs
   verifier: SignatureVerifier
   params: NetworkParams
   invalid: InvalidBlocks
@@ -73,7 +76,7 @@ export class ForkChoice {
     let batch: PreparedBatch
     try {
       // coins through the cache; the batch (the block's data and its connection) staged while the signatures verify
-      batch = (await connectBlock(block, entry, store, verifier, params, { coins: this.p.coins, stage: true, alongside: dataOps })).batch!
+      batch = (await connectBlock(block, entry, store, verifier, params, { coins: this.p.coins, verified: this.p.verified, stage: true, alongside: dataOps })).batch!
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err
       await store.write(dataOps)
@@ -136,7 +139,7 @@ export class ForkChoice {
       const block = this.readBlock(entry)
       try {
         // staged while the signatures verify: only the write is left after the verdict
-        const { batch } = await connectBlock(block, entry, store, verifier, params, { coins: this.p.coins, stage: true })
+        const { batch } = await connectBlock(block, entry, store, verifier, params, { coins: this.p.coins, verified: this.p.verified, stage: true })
         await batch!.write()
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err

@@ -147,6 +147,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const bad = results.indexOf(false)
     // [REJECT] every signature verifies
     if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
+    // a block bringing it will not verify them again (Core's signature cache)
+    this.chain.verifiedTxs.add(id)
 
     // Other transactions or blocks may have arrived while signatures were checked.
     if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')

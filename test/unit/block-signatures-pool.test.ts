@@ -101,7 +101,7 @@ describe('block signatures through the worker pool', () => {
   it('a cancelled batch rejects as cancelled, and the pool goes on', async () => {
     const cancel = new AbortController()
     // 1,400 checks in chunks of 8: most are still unclaimed when it is cancelled
-    const verdict = verifyBlockSignatures(blockWithBadInput(), pool, regtest, cancel.signal)
+    const verdict = verifyBlockSignatures(blockWithBadInput(), pool, regtest, undefined, cancel.signal)
     cancel.abort()
     await expect(verdict).rejects.toBeInstanceOf(VerifyCancelled)
     // cancelled before the call: nothing is sent
