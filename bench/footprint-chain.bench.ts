@@ -12,7 +12,7 @@
 // signature a transaction, made natively. FOOTPRINT_FIXTURE_DIR=dir keeps the
 // generated chain there and reuses it on the next run of the same scale
 // (the run copies it; delete the dir when done). FOOTPRINT_SYNC_TIMEOUT_S
-// bounds the sync (default 3,600 s).
+// bounds the sync and each daemon's start (default 3,600 s).
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Chain } from '../src/chain/chain.js'
@@ -143,7 +143,8 @@ async function chainFigures (): Promise<BenchResult[]> {
 
     // Reopen: the serving node's start on the long chain against an empty one, same run.
     const t0 = performance.now()
-    const server = await readyDaemon(run(['node', '--config', writeConfig(serverDir, 'full')], cleanup, DAEMON_ENV), join(serverDir, 'data'))
+    // (its new wallet scans every block first: minutes at 10,000 full blocks, so the sync's deadline)
+    const server = await readyDaemon(run(['node', '--config', writeConfig(serverDir, 'full')], cleanup, DAEMON_ENV), join(serverDir, 'data'), SYNC_TIMEOUT_MS)
     const reopenSeconds = (performance.now() - t0) / 1000
     const reopenCpu = cpuSeconds(server.proc.child.pid as number)
     const emptyDir = cleanup.tempDir()
@@ -182,7 +183,7 @@ async function chainFigures (): Promise<BenchResult[]> {
     // wallet kept up), unlike the server, whose chain this process wrote.
     await stopProcess(client.proc)
     const r0 = performance.now()
-    const again = await readyDaemon(run(['node', '--config', join(clientDir, 'full.json')], cleanup, DAEMON_ENV), join(clientDir, 'data'))
+    const again = await readyDaemon(run(['node', '--config', join(clientDir, 'full.json')], cleanup, DAEMON_ENV), join(clientDir, 'data'), SYNC_TIMEOUT_MS)
     const restartSeconds = (performance.now() - r0) / 1000
     const restartCpu = cpuSeconds(again.proc.child.pid as number)
     return [
