@@ -13,7 +13,7 @@ import { workForBits } from '../core/pow.js'
 import type { Block, BlockHeader } from '../core/types.js'
 import { checkBlock } from '../core/validate.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
-import { BlockIndex, type IndexEntry } from './block-index.js'
+import { BlockIndex, ownedHeader, type IndexEntry } from './block-index.js'
 import { cancelPreverify, preverifyBlock } from './block-signatures.js'
 import type { HeaderPrecheck, ProcessResult } from './chain-types.js'
 import { indexRecordOp, key, Prefix } from './db-layout.js'
@@ -86,7 +86,7 @@ export class BlockAcceptance {
     // its data) only once its record and bytes are stored, so a failed write
     // leaves no trace that a later block or a peer could build on.
     const entry: IndexEntry = existing === undefined
-      ? BlockIndex.create(block.header, parent, STATUS_HAVE_DATA)
+      ? BlockIndex.create(ownedHeader(block.header), parent, STATUS_HAVE_DATA)
       : { ...existing, status: existing.status | STATUS_HAVE_DATA }
     const dataOps: BatchOp[] = [
       indexRecordOp(entry),

@@ -25,6 +25,16 @@ export function isInvalid (e: IndexEntry): boolean {
   return (e.status & STATUS_INVALID) !== 0
 }
 
+/**
+ * The header with hashes of their own. An index entry lives as long as the
+ * node, and a decoded block's header hashes are views of the whole block's
+ * bytes: kept as they are, every block that arrived on its own (gossip)
+ * would keep its bytes in memory for good.
+ */
+export function ownedHeader (h: BlockHeader): BlockHeader {
+  return { ...h, prevHash: h.prevHash.slice(), merkleRoot: h.merkleRoot.slice() }
+}
+
 export class BlockIndex {
   private readonly byHash = new Map<string, IndexEntry>()
   /** Active chain: active[h] is the block at height h. */

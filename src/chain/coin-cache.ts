@@ -11,7 +11,7 @@ import { decodeCoin } from './records.js'
 import { COIN_KEY_BYTES, coinKey, Prefix, type BatchOp } from './db-layout.js'
 import { latin1 } from './batch-slab.js'
 
-/** ~200 bytes each (key string, 33-byte value and its buffer): at most ~10 MiB. */
+/** ~200 bytes each (key string, its own 33-byte value): at most ~10 MiB. */
 export const DEFAULT_MAX_COINS = 50_000
 
 /** The map key of a coin: its database key as a latin1 string (cheaper than hex). */
@@ -84,7 +84,12 @@ export class CoinCache implements CoinLookup {
   }
 
   private remember (s: string, value: Uint8Array): void {
-    this.coins.set(s, value)
+    // A copy of its own when it is a view into more: a block's coin values
+    // are cut from one buffer (its batch slab), and one coin of it cached
+    // (its coinbase, left unspent) kept that whole buffer alive. A syncing
+    // node held ~33 KB a block that way, 100 MiB at 3,000 blocks of 1,000
+    // transactions (BENCHMARKS.md, session 7).
+    this.coins.set(s, value.byteLength === value.buffer.byteLength ? value : value.slice())
     if (this.coins.size > this.maxCoins) {
       // Map iterates in insertion order: the first key is the oldest
       const oldest = this.coins.keys().next().value as string

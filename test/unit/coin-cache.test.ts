@@ -43,6 +43,31 @@ describe('CoinCache', () => {
     expect([cache.hits, cache.misses]).toEqual([1, 3])
   })
 
+  it('keeps no block\'s buffer alive for the one coin of it left unspent', () => {
+    // each "block" creates 100 coins as views of one buffer (as a block's batch
+    // cuts them from its slab) and the next spends 99: a coinbase left unspent
+    // in every block of a long chain, which once pinned a block's buffer each
+    const db = fakeDb()
+    const cache = db.cache()
+    for (let b = 1; b <= 10; b++) {
+      const slab = new Uint8Array(100 * 64)
+      const ops: BatchOp[] = []
+      for (let i = 0; i < 100; i++) {
+        const value = slab.subarray(i * 64, i * 64 + 33)
+        value.set(encodeCoin(coin(BigInt(b * 1000 + i), b)))
+        ops.push({ type: 'put', key: coinKey(id(b), i), value })
+      }
+      if (b > 1) for (let i = 1; i < 100; i++) ops.push(del(b - 1, i))
+      db.apply(ops)
+      cache.committed(ops)
+    }
+    expect(cache.size).toBe(9 + 100)
+    expect(cache.getCoin(id(3), 0)?.amount).toBe(3000n)
+    expect(cache.getCoin(id(10), 99)?.amount).toBe(10_099n)
+    // each cached coin holds its own 33 bytes, not the 6,400 it was cut from
+    expect(cache.retainedBytes()).toBeLessThanOrEqual(cache.size * 33)
+  })
+
   it('follows a written batch: created coins are known without a read, spent ones are gone', () => {
     const db = fakeDb()
     db.apply([put(1, 0, coin(5n))])
