@@ -57,7 +57,7 @@ export function u32be (n: number, out: Uint8Array = new Uint8Array(4)): Uint8Arr
 
 export const COIN_KEY_BYTES = 37
 
-function setU32be (b: Uint8Array, at: number, n: number): void {
+export function setU32be (b: Uint8Array, at: number, n: number): void {
   b[at] = n >>> 24
   b[at + 1] = (n >>> 16) & 0xff
   b[at + 2] = (n >>> 8) & 0xff
@@ -77,18 +77,27 @@ export function addressKeyBytes (address: Uint8Array, id: Uint8Array): number {
 }
 
 export function addressKey (address: Uint8Array, height: number, id: Uint8Array, out: Uint8Array = new Uint8Array(addressKeyBytes(address, id))): Uint8Array {
-  out[0] = Prefix.address
-  out.set(address, 1)
-  setU32be(out, 1 + address.length, height)
-  out.set(id, 5 + address.length)
+  writeAddressKey(out, 0, address, height, id)
   return out
+}
+
+/** addressKey written into `out` at `at` (a block's packed batch, block-batch.ts). */
+export function writeAddressKey (out: Uint8Array, at: number, address: Uint8Array, height: number, id: Uint8Array): void {
+  out[at] = Prefix.address
+  out.set(address, at + 1)
+  setU32be(out, at + 1 + address.length, height)
+  out.set(id, at + 5 + address.length)
 }
 
 /** 0x74 | txid: where a transaction is (records.ts TxLocation). */
 export function txKey (id: Uint8Array, out: Uint8Array = new Uint8Array(1 + id.length)): Uint8Array {
-  out[0] = Prefix.tx
-  out.set(id, 1)
+  writeTxKey(out, 0, id)
   return out
+}
+
+export function writeTxKey (out: Uint8Array, at: number, id: Uint8Array): void {
+  out[at] = Prefix.tx
+  out.set(id, at + 1)
 }
 
 export const META_TIP = key(Prefix.meta, new TextEncoder().encode('tip'))
