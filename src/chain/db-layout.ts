@@ -18,7 +18,10 @@
 //                  0x6d | "network"                 genesis hash (32)                   index-loader, once, when the database is created
 //
 // The reads live in chain-queries.ts (blocks, coins, txs, undo, address
-// history) and index-loader.ts (index records and meta at start-up).
+// history) and index-loader.ts (index records and meta at start-up). A
+// connected block's records are built straight into one buffer per block
+// (block-batch.ts, with the write* functions below and in records.ts): the
+// same keys and values, only without an object per record.
 import type { IndexEntry } from './block-index.js'
 import { encodeIndexRecord } from './records.js'
 
@@ -64,7 +67,7 @@ export function setU32be (b: Uint8Array, at: number, n: number): void {
   b[at + 3] = n & 0xff
 }
 
-/** `out`: where to build it (a view of a block's slab, batch-slab.ts); by default its own array. */
+/** `out`: where to build it (a reused scratch key, coin-view.ts); by default its own array. */
 export function coinKey (txid: Uint8Array, index: number, out: Uint8Array = new Uint8Array(COIN_KEY_BYTES)): Uint8Array {
   out[0] = Prefix.coin
   out.set(txid, 1)
