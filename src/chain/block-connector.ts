@@ -155,19 +155,20 @@ export async function connectBlock (
 
   packed.put(undoKey, 33, undoKey + 33, inputs * COIN_BYTES)
   // coins spent, then created (a key spent and created again ends created)
-  for (const s of view.spent) {
+  // (forEach: a for-of over a Map makes an entry array per coin)
+  view.spent.forEach(s => {
     const k = packed.reserve(COIN_KEY_BYTES)
     packed.bytes.write(s, k, COIN_KEY_BYTES, 'latin1')
     packed.del(k, COIN_KEY_BYTES)
-  }
+  })
   const values = view.values
-  for (const [s, at] of view.added) {
+  view.added.forEach((at, s) => {
     const k = packed.reserve(COIN_KEY_BYTES + COIN_BYTES)
     const b = packed.bytes
     b.write(s, k, COIN_KEY_BYTES, 'latin1')
-    b.set(values.subarray(at, at + COIN_BYTES), k + COIN_KEY_BYTES)
+    for (let j = 0, v = k + COIN_KEY_BYTES; j < COIN_BYTES; j++) b[v + j] = values[at + j]
     packed.put(k, COIN_KEY_BYTES, k + COIN_KEY_BYTES, COIN_BYTES)
-  }
+  })
   packed.putBytes(key(Prefix.height, u32be(height)), entry.hash)
   packed.putBytes(META_TIP, entry.hash)
   const ops = new BlockBatch(packed, view)

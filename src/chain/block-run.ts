@@ -149,9 +149,9 @@ class RunCoins implements Required<CoinLookup> {
 
   /** A staged block's coin changes (its batch ops, in order). */
   apply (changes: CoinChanges): void {
-    for (const s of changes.spent) this.changed.set(s, null)
+    changes.spent.forEach(s => { this.changed.set(s, null) })
     const values = changes.values
-    for (const [s, at] of changes.added) this.changed.set(s, decodeCoin(values, at))
+    changes.added.forEach((at, s) => { this.changed.set(s, decodeCoin(values, at)) })
   }
 }
 

@@ -73,11 +73,11 @@ export class CoinCache implements CoinLookup {
     if (isBlockBatch(ops)) {
       // a block's coin changes: the spent ones go, the created ones are views of the block's coin buffer
       const { spent, added, values } = ops.coins
-      for (const s of spent) this.coins.delete(s)
-      for (const [s, at] of added) {
+      spent.forEach(s => { this.coins.delete(s) })
+      added.forEach((at, s) => {
         this.coins.delete(s)
         this.remember(s, new Uint8Array(values.buffer, values.byteOffset + at, COIN_BYTES))
-      }
+      })
       return
     }
     for (const op of ops) {
