@@ -24,6 +24,7 @@ gc.observe({ entryTypes: ['gc'] })
 const rows: string[] = []
 const times: number[] = []
 const gcs: number[] = []
+const cpus: number[] = []
 for (let trial = 0; trial < n; trial++) {
   const dir = tempDir('minicoin-connect-gc-')
   const chain = await Chain.open({ location: dir.path, params: regtest, verifier })
@@ -41,12 +42,12 @@ for (let trial = 0; trial < n; trial++) {
   await new Promise(resolve => setImmediate(resolve))
   if (r.status !== 'connected') throw new Error(`not connected: ${r.status}`)
   const gcMs = pauses.reduce((a, b) => a + b, 0)
-  times.push(ms); gcs.push(gcMs)
+  times.push(ms); gcs.push(gcMs); cpus.push((cpu.user + cpu.system) / 1000)
   rows.push(`connect ${trial}: ${ms.toFixed(1)} ms, CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, ${pauses.length} GC pauses ${gcMs.toFixed(1)} ms (${pauses.map(p => p.toFixed(0)).join(' ')})`)
   await chain.close(); dir.remove()
 }
 gc.disconnect()
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]
 console.log(rows.join('\n'))
-console.log(`median: ${median(times).toFixed(1)} ms, GC ${median(gcs).toFixed(1)} ms; load ${(await import('node:os')).loadavg()[0].toFixed(2)}`)
+console.log(`median: ${median(times).toFixed(1)} ms, CPU ${median(cpus).toFixed(0)} ms, GC ${median(gcs).toFixed(1)} ms; load ${(await import('node:os')).loadavg()[0].toFixed(2)}`)
 process.exit(0)
