@@ -30,7 +30,7 @@ import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.j
 import type { CoinLookup } from './coin-view.js'
 import { coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
-import { decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
+import { COIN_BYTES, decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
 import type { ChainStore, StagedBatch } from './store.js'
 
 /**
@@ -125,8 +125,12 @@ export interface BlockRunParts {
  * the tip's set.
  */
 class RunCoins implements Required<CoinLookup> {
-  /** By latin1 coin key: the coin a staged block created, or null for one it spent. */
-  private readonly changed = new Map<string, Coin | null>()
+  /**
+   * By latin1 coin key: the coin a staged block created (its encoding, a
+   * view of the block's coin buffer: one object per coin alive for the run,
+   * not three), or null for one it spent.
+   */
+  private readonly changed = new Map<string, Uint8Array | null>()
 
   constructor (private readonly base: Required<CoinLookup>, private previous: RunCoins | undefined) {}
 
@@ -143,7 +147,7 @@ class RunCoins implements Required<CoinLookup> {
   getCoinAt (k: Uint8Array, s: string): Coin | undefined {
     let c = this.changed.get(s)
     if (c === undefined && this.previous !== undefined) c = this.previous.changed.get(s)
-    if (c !== undefined) return c ?? undefined
+    if (c !== undefined) return c === null ? undefined : decodeCoin(c)
     return this.base.getCoinAt(k, s)
   }
 
@@ -151,7 +155,7 @@ class RunCoins implements Required<CoinLookup> {
   apply (changes: CoinChanges): void {
     changes.spent.forEach(s => { this.changed.set(s, null) })
     const values = changes.values
-    changes.added.forEach((at, s) => { this.changed.set(s, decodeCoin(values, at)) })
+    changes.added.forEach((at, s) => { this.changed.set(s, new Uint8Array(values.buffer, values.byteOffset + at, COIN_BYTES)) })
   }
 }
 
