@@ -11,10 +11,10 @@ import type { VerifiedTxs } from './verified-txs.js'
 import type { SignatureVerifier } from '../crypto/verifier.js'
 import { type CoinLookup, CoinView } from './coin-view.js'
 import { checkTxInputs } from './tx-verify.js'
-import { type Coin, COIN_BYTES, decodeCoin, decodeUndo, encodeCoin, encodeTxLocation, encodeUndo, TX_LOCATION_BYTES } from './records.js'
-import type { BatchOp, ChainStore, PreparedBatch } from './store.js'
-import { addressKey, addressKeyBytes, coinKey, key, META_TIP, Prefix, txKey, u32be } from './db-layout.js'
-import { Slab } from './batch-slab.js'
+import { type Coin, COIN_BYTES, decodeCoin, decodeUndo, encodeCoin, TX_LOCATION_BYTES, writeTxLocation } from './records.js'
+import type { BatchOp, ChainStore, PreparedBatch, StagedBatch } from './store.js'
+import { addressKeyBytes, COIN_KEY_BYTES, coinKey, key, META_TIP, Prefix, setU32be, u32be, writeAddressKey, writeTxKey } from './db-layout.js'
+import { BlockBatch, PackedOps } from './block-batch.js'
 import type { IndexEntry } from './block-index.js'
 
 /** The addresses a transaction pays or spends from, each once (few: compared pairwise, no strings; many: a map). */
@@ -36,24 +36,35 @@ function distinctAddresses (outputs: ReadonlyArray<{ address: Uint8Array }>, spe
   return out
 }
 
-/** Index ops shared by connect (put) and disconnect (del): tx locations and address history. */
-function indexOps (ops: BatchOp[], block: Block, entry: IndexEntry, spentByTx: Coin[][], put: boolean, slab: Slab): void {
-  const txs = block.transactions
-  for (let i = 0; i < txs.length; i++) {
-    const tx = txs[i]
-    const id = txid(tx)
-    const addresses = distinctAddresses(tx.outputs, spentByTx[i] ?? [])
-    const tk = txKey(id, slab.take(1 + id.length))
-    if (put) ops.push({ type: 'put', key: tk, value: encodeTxLocation({ blockHash: entry.hash, height: entry.height, index: i }, slab.take(TX_LOCATION_BYTES)) })
-    else ops.push({ type: 'del', key: tk })
-    const pos = put ? u32be(i, slab.take(4)) : undefined
-    for (const a of addresses) {
-      const k = addressKey(a, entry.height, id, slab.take(addressKeyBytes(a, id)))
-      ops.push(pos !== undefined ? { type: 'put', key: k, value: pos } : { type: 'del', key: k })
-    }
+// Bytes of the ops txIndexOps writes for one transaction, at most (20-byte addresses; the batch grows if not).
+const TX_INDEX_BYTES = 1 + 32 + TX_LOCATION_BYTES + 4
+const ADDRESS_KEY_BYTES = 1 + 20 + 4 + 32
+
+/**
+ * Index ops of one transaction, shared by connect (put) and disconnect
+ * (del): its location and its address history, written into `packed`.
+ */
+function txIndexOps (packed: PackedOps, id: Uint8Array, i: number, outputs: ReadonlyArray<{ address: Uint8Array }>, spent: readonly Coin[], entry: IndexEntry, put: boolean): void {
+  const addresses = distinctAddresses(outputs, spent)
+  const k = packed.reserve(1 + id.length + (put ? TX_LOCATION_BYTES + 4 : 0))
+  let b = packed.bytes
+  writeTxKey(b, k, id)
+  const v = k + 1 + id.length
+  // the position of the tx in its block: the value of each of its address records
+  const pos = v + TX_LOCATION_BYTES
+  if (put) {
+    writeTxLocation(b, v, entry.hash, entry.height, i)
+    setU32be(b, pos, i)
+    packed.put(k, 1 + id.length, v, TX_LOCATION_BYTES)
+  } else packed.del(k, 1 + id.length)
+  for (const a of addresses) {
+    const n = addressKeyBytes(a, id)
+    const ak = packed.reserve(n)
+    b = packed.bytes
+    writeAddressKey(b, ak, a, entry.height, id)
+    if (put) packed.put(ak, n, pos, 4)
+    else packed.del(ak, n)
   }
-  const heightKey = key(Prefix.height, u32be(entry.height))
-  ops.push(put ? { type: 'put', key: heightKey, value: entry.hash } : { type: 'del', key: heightKey })
 }
 
 /** The UTXO set read straight from the store (no coin cache). */
@@ -74,11 +85,14 @@ export interface ConnectOptions {
 }
 
 export interface ConnectResult {
-  ops: BatchOp[]
-  /** With `stage`: the ops, staged; write() it or discard() it. */
+  /** The block's ops (without `alongside`), and its coin changes. */
+  ops: BlockBatch
+  /** With `stage`: `alongside` and the ops, staged; write() it or discard() it. */
   batch?: PreparedBatch
   fees: bigint
 }
+
+const NO_COINS: Coin[] = []
 
 /**
  * Full contextual validation of a block on top of the current tip, and the
@@ -94,13 +108,6 @@ export async function connectBlock (
   opts: ConnectOptions = {}
 ): Promise<ConnectResult> {
   const height = entry.height
-  // keys and index values in one slab
-  const slab = new Slab()
-  const view = new CoinView(opts.coins ?? storeCoins(store), slab)
-  const spentByTx: Coin[][] = []
-  const undo: Coin[] = []
-  let fees = 0n
-
   const txs = block.transactions
   const coinbase = txs[0]
   // [REJECT] the coinbase commits to its height (BIP34), so coinbase txids stay unique
@@ -111,34 +118,69 @@ export async function connectBlock (
   // and spends the inputs, and builds and stages the batch.
   const verdict = blockSignatureVerdict(block, verifier, p, opts.verified)
 
+  // Sizes first, so the batch's buffer and the coin view's are allocated once.
+  let inputs = 0
+  let outputs = 0
+  for (let i = 0; i < txs.length; i++) {
+    outputs += txs[i].outputs.length
+    if (!isCoinbase(txs[i])) inputs += txs[i].inputs.length
+  }
+  const view = new CoinView(opts.coins ?? storeCoins(store), outputs)
+  const packed = new PackedOps(
+    33 + inputs * COIN_BYTES + txs.length * TX_INDEX_BYTES + (inputs + outputs) * ADDRESS_KEY_BYTES +
+      inputs * COIN_KEY_BYTES + outputs * (COIN_KEY_BYTES + COIN_BYTES) + 128,
+    txs.length + (inputs + outputs) * 2 + 4)
+  // the undo data (the spent coins in input order), written as the inputs are spent
+  const undoKey = packed.reserve(33 + inputs * COIN_BYTES)
+  packed.bytes[undoKey] = Prefix.undo
+  packed.bytes.set(entry.hash, undoKey + 1)
+  let undoAt = undoKey + 33
+  let fees = 0n
+
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i]
+    let spent = NO_COINS
     if (!isCoinbase(tx)) {
       const r = checkTxInputs(tx, view, height, p, false)
       fees += r.fee
-      spentByTx[i] = r.spent
-      for (const c of r.spent) undo.push(c)
+      spent = r.spent
+      for (const c of spent) { encodeCoin(c, packed.bytes, undoAt); undoAt += COIN_BYTES }
     }
     const id = txid(tx)
-    const outputs = tx.outputs
-    for (let index = 0; index < outputs.length; index++) view.add(id, index, { amount: outputs[index].amount, address: outputs[index].address, height, coinbase: i === 0 })
+    const outs = tx.outputs
+    for (let index = 0; index < outs.length; index++) view.add(id, index, { amount: outs[index].amount, address: outs[index].address, height, coinbase: i === 0 })
+    txIndexOps(packed, id, i, outs, spent, entry, true)
   }
 
   const allowed = blockReward(height, p) + fees
   // [REJECT] the coinbase claims more than reward + fees
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
-  const ops: BatchOp[] = opts.alongside !== undefined ? [...opts.alongside] : []
-  for (const [text, k] of view.spent) ops.push({ type: 'del', key: k, text })
-  // Coin values in a slab of their own, sized to this block's new coins: the
-  // coin cache keeps them, and with them their chunk, so a 64 KiB chunk per
-  // block would make a chain of small blocks hold 64 KiB per cached coin.
-  const values = new Slab(Math.max(1, view.added.size) * COIN_BYTES)
-  for (const [text, a] of view.added) ops.push({ type: 'put', key: a.key, value: encodeCoin(a.coin, values.take(COIN_BYTES)), text })
-  ops.push({ type: 'put', key: key(Prefix.undo, entry.hash), value: encodeUndo(undo) })
-  indexOps(ops, block, entry, spentByTx, true, slab)
-  ops.push({ type: 'put', key: META_TIP, value: entry.hash })
-  const batch = opts.stage === true ? store.prepare(ops) : undefined
+  packed.put(undoKey, 33, undoKey + 33, inputs * COIN_BYTES)
+  // coins spent, then created (a key spent and created again ends created)
+  // (forEach: a for-of over a Map makes an entry array per coin)
+  view.spent.forEach(s => {
+    const k = packed.reserve(COIN_KEY_BYTES)
+    packed.bytes.write(s, k, COIN_KEY_BYTES, 'latin1')
+    packed.del(k, COIN_KEY_BYTES)
+  })
+  const values = view.values
+  view.added.forEach((at, s) => {
+    const k = packed.reserve(COIN_KEY_BYTES + COIN_BYTES)
+    const b = packed.bytes
+    b.write(s, k, COIN_KEY_BYTES, 'latin1')
+    for (let j = 0, v = k + COIN_KEY_BYTES; j < COIN_BYTES; j++) b[v + j] = values[at + j]
+    packed.put(k, COIN_KEY_BYTES, k + COIN_KEY_BYTES, COIN_BYTES)
+  })
+  packed.putBytes(key(Prefix.height, u32be(height)), entry.hash)
+  packed.putBytes(META_TIP, entry.hash)
+  const ops = new BlockBatch(packed, view)
+  let batch: StagedBatch | undefined
+  if (opts.stage === true) {
+    batch = store.stage()
+    if (opts.alongside !== undefined) batch.add(opts.alongside)
+    batch.add(ops)
+  }
 
   let bad: number
   try {
@@ -183,7 +225,10 @@ export function disconnectBlock (block: Block, entry: IndexEntry, store: ChainSt
     })
   })
   ops.push({ type: 'del', key: key(Prefix.undo, entry.hash) })
-  indexOps(ops, block, entry, spentByTx, false, new Slab())
+  const index = new PackedOps()
+  block.transactions.forEach((tx, i) => { txIndexOps(index, txid(tx), i, tx.outputs, spentByTx[i] ?? NO_COINS, entry, false) })
+  for (const op of index.toOps()) ops.push(op)
+  ops.push({ type: 'del', key: key(Prefix.height, u32be(entry.height)) })
   ops.push({ type: 'put', key: META_TIP, value: entry.parent!.hash })
   return ops
 }

@@ -25,13 +25,14 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { latin1 } from './batch-slab.js'
 import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-index.js'
 import { connectBlock } from './block-connector.js'
+import type { BlockBatch, CoinChanges } from './block-batch.js'
 import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.js'
 import type { CoinLookup } from './coin-view.js'
 import type { VerifiedTxs } from './verified-txs.js'
-import { COIN_KEY_BYTES, coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
+import { coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
-import { decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
-import type { BatchOp, ChainStore, StagedBatch } from './store.js'
+import { COIN_BYTES, decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
+import type { ChainStore, StagedBatch } from './store.js'
 
 /**
  * A run's bounds. 16 blocks: a sync reply's most (protocols.ts
@@ -127,8 +128,12 @@ export interface BlockRunParts {
  * the tip's set.
  */
 class RunCoins implements Required<CoinLookup> {
-  /** By latin1 coin key: the coin a staged block created, or null for one it spent. */
-  private readonly changed = new Map<string, Coin | null>()
+  /**
+   * By latin1 coin key: the coin a staged block created (its encoding, a
+   * view of the block's coin buffer: one object per coin alive for the run,
+   * not three), or null for one it spent.
+   */
+  private readonly changed = new Map<string, Uint8Array | null>()
 
   constructor (private readonly base: Required<CoinLookup>, private previous: RunCoins | undefined) {}
 
@@ -145,17 +150,15 @@ class RunCoins implements Required<CoinLookup> {
   getCoinAt (k: Uint8Array, s: string): Coin | undefined {
     let c = this.changed.get(s)
     if (c === undefined && this.previous !== undefined) c = this.previous.changed.get(s)
-    if (c !== undefined) return c ?? undefined
+    if (c !== undefined) return c === null ? undefined : decodeCoin(c)
     return this.base.getCoinAt(k, s)
   }
 
   /** A staged block's coin changes (its batch ops, in order). */
-  apply (ops: readonly BatchOp[]): void {
-    for (const op of ops) {
-      const k = op.key
-      if (k.length !== COIN_KEY_BYTES || k[0] !== Prefix.coin) continue
-      this.changed.set(op.text ?? latin1(k), op.type === 'put' ? decodeCoin(op.value) : null)
-    }
+  apply (changes: CoinChanges): void {
+    changes.spent.forEach(s => { this.changed.set(s, null) })
+    const values = changes.values
+    changes.added.forEach((at, s) => { this.changed.set(s, new Uint8Array(values.buffer, values.byteOffset + at, COIN_BYTES)) })
   }
 }
 
@@ -252,14 +255,14 @@ async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coi
     // nothing stored competes with it for the tip (else fork choice decides, on the single path)
     if (!p.forkChoice.wouldConnectFirst(existing)) break
     const entry: IndexEntry = { ...existing, status: existing.status | STATUS_HAVE_DATA }
-    let blockOps: BatchOp[]
+    let blockOps: BlockBatch
     try {
       blockOps = (await connectBlock(block, entry, store, p.verifier, params, { coins, verified: p.verified })).ops
     } catch (err) {
       if (err instanceof ValidationError) break
       throw err
     }
-    coins.apply(blockOps)
+    coins.apply(blockOps.coins)
     // its data (the bytes it arrived as) and its connection, as connectArriving writes them
     batch.add([indexRecordOp(entry), { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) }])
     batch.add(blockOps)

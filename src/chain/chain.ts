@@ -77,7 +77,7 @@ export class Chain extends HeaderTree<ChainEvents> {
     super(opts, 'chain database')
     this.coinCache = new CoinCache(k => this.store.get(k), opts.maxCachedCoins)
     // write-through: the cache follows every batch once it is on disk
-    this.store.onCommitted = ops => { this.coinCache.committed(ops) }
+    this.store.onCommitted = parts => { for (const part of parts) this.coinCache.committed(part) }
     this.queries = new ChainQueries(this.store, this.index, this.coinCache)
     this.verifier = opts.verifier
     this.orphans = new OrphanPool(opts.maxOrphans ?? 200)

@@ -7,9 +7,10 @@
 // mempool's lookups, then the next block's). Bounded: the oldest go first.
 import type { CoinLookup } from './coin-view.js'
 import type { Coin } from './records.js'
-import { decodeCoin } from './records.js'
+import { COIN_BYTES, decodeCoin } from './records.js'
 import { COIN_KEY_BYTES, coinKey, Prefix, type BatchOp } from './db-layout.js'
 import { latin1 } from './batch-slab.js'
+import { type BlockBatch, isBlockBatch } from './block-batch.js'
 
 /** ~200 bytes each (key string, its own 33-byte value): at most ~10 MiB. */
 export const DEFAULT_MAX_COINS = 50_000
@@ -68,7 +69,17 @@ export class CoinCache implements CoinLookup {
    * write, on this thread, so a lookup before it read the state before the
    * batch (or after, the same answer for those keys), and one after sees this.
    */
-  committed (ops: readonly BatchOp[]): void {
+  committed (ops: readonly BatchOp[] | BlockBatch): void {
+    if (isBlockBatch(ops)) {
+      // a block's coin changes: the spent ones go, the created ones are views of the block's coin buffer
+      const { spent, added, values } = ops.coins
+      spent.forEach(s => { this.coins.delete(s) })
+      added.forEach((at, s) => {
+        this.coins.delete(s)
+        this.remember(s, new Uint8Array(values.buffer, values.byteOffset + at, COIN_BYTES))
+      })
+      return
+    }
     for (const op of ops) {
       const k = op.key
       if (k.length !== COIN_KEY_BYTES || k[0] !== Prefix.coin) continue

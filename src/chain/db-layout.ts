@@ -18,7 +18,10 @@
 //                  0x6d | "network"                 genesis hash (32)                   index-loader, once, when the database is created
 //
 // The reads live in chain-queries.ts (blocks, coins, txs, undo, address
-// history) and index-loader.ts (index records and meta at start-up).
+// history) and index-loader.ts (index records and meta at start-up). A
+// connected block's records are built straight into one buffer per block
+// (block-batch.ts, with the write* functions below and in records.ts): the
+// same keys and values, only without an object per record.
 import type { IndexEntry } from './block-index.js'
 import { encodeIndexRecord } from './records.js'
 
@@ -57,14 +60,14 @@ export function u32be (n: number, out: Uint8Array = new Uint8Array(4)): Uint8Arr
 
 export const COIN_KEY_BYTES = 37
 
-function setU32be (b: Uint8Array, at: number, n: number): void {
+export function setU32be (b: Uint8Array, at: number, n: number): void {
   b[at] = n >>> 24
   b[at + 1] = (n >>> 16) & 0xff
   b[at + 2] = (n >>> 8) & 0xff
   b[at + 3] = n & 0xff
 }
 
-/** `out`: where to build it (a view of a block's slab, batch-slab.ts); by default its own array. */
+/** `out`: where to build it (a reused scratch key, coin-view.ts); by default its own array. */
 export function coinKey (txid: Uint8Array, index: number, out: Uint8Array = new Uint8Array(COIN_KEY_BYTES)): Uint8Array {
   out[0] = Prefix.coin
   out.set(txid, 1)
@@ -77,18 +80,27 @@ export function addressKeyBytes (address: Uint8Array, id: Uint8Array): number {
 }
 
 export function addressKey (address: Uint8Array, height: number, id: Uint8Array, out: Uint8Array = new Uint8Array(addressKeyBytes(address, id))): Uint8Array {
-  out[0] = Prefix.address
-  out.set(address, 1)
-  setU32be(out, 1 + address.length, height)
-  out.set(id, 5 + address.length)
+  writeAddressKey(out, 0, address, height, id)
   return out
+}
+
+/** addressKey written into `out` at `at` (a block's packed batch, block-batch.ts). */
+export function writeAddressKey (out: Uint8Array, at: number, address: Uint8Array, height: number, id: Uint8Array): void {
+  out[at] = Prefix.address
+  out.set(address, at + 1)
+  setU32be(out, at + 1 + address.length, height)
+  out.set(id, at + 5 + address.length)
 }
 
 /** 0x74 | txid: where a transaction is (records.ts TxLocation). */
 export function txKey (id: Uint8Array, out: Uint8Array = new Uint8Array(1 + id.length)): Uint8Array {
-  out[0] = Prefix.tx
-  out.set(id, 1)
+  writeTxKey(out, 0, id)
   return out
+}
+
+export function writeTxKey (out: Uint8Array, at: number, id: Uint8Array): void {
+  out[at] = Prefix.tx
+  out.set(id, at + 1)
 }
 
 export const META_TIP = key(Prefix.meta, new TextEncoder().encode('tip'))

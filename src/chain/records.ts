@@ -124,11 +124,22 @@ export interface TxLocation {
 export const TX_LOCATION_BYTES = 40
 
 export function encodeTxLocation (l: TxLocation, out: Uint8Array = new Uint8Array(TX_LOCATION_BYTES)): Uint8Array {
-  out.set(l.blockHash, 0)
-  const view = new DataView(out.buffer, out.byteOffset, TX_LOCATION_BYTES)
-  view.setUint32(32, l.height)
-  view.setUint32(36, l.index)
+  writeTxLocation(out, 0, l.blockHash, l.height, l.index)
   return out
+}
+
+/** encodeTxLocation written into `out` at `at`, without a record object (a block's packed batch). */
+export function writeTxLocation (out: Uint8Array, at: number, blockHash: Uint8Array, height: number, index: number): void {
+  out.set(blockHash, at)
+  writeU32be(out, at + 32, height)
+  writeU32be(out, at + 36, index)
+}
+
+function writeU32be (b: Uint8Array, at: number, n: number): void {
+  b[at] = n >>> 24
+  b[at + 1] = (n >>> 16) & 0xff
+  b[at + 2] = (n >>> 8) & 0xff
+  b[at + 3] = n & 0xff
 }
 
 export function decodeTxLocation (bytes: Uint8Array): TxLocation {

@@ -11,6 +11,10 @@
 // on disk.
 import { ClassicLevel } from 'classic-level'
 import type { BatchOp } from './db-layout.js'
+import { type BlockBatch, isBlockBatch } from './block-batch.js'
+
+/** What a written batch was built from, in order: op arrays, and blocks' packed batches (block-batch.ts). */
+export type BatchPart = readonly BatchOp[] | BlockBatch
 
 /** A read or write of a node's data directory failed; the node must stop. */
 export class StorageError extends Error {
@@ -67,7 +71,7 @@ export interface PreparedBatch {
 
 /** A batch built up op by op (ChainStore.stage), then written once or discarded. */
 export interface StagedBatch extends PreparedBatch {
-  add: (ops: readonly BatchOp[]) => void
+  add: (ops: BatchPart) => void
 }
 
 export class ChainStore {
@@ -79,8 +83,8 @@ export class ChainStore {
   failure: StorageError | undefined
   /** Told about the first failure (the owner stops taking changes and the node stops). */
   onFailure: ((err: StorageError) => void) | undefined
-  /** Told of every batch once it is written (the coin cache follows the disk through it). */
-  onCommitted: ((ops: readonly BatchOp[]) => void) | undefined
+  /** Told of every batch once it is written, as the parts it was built from (the coin cache follows the disk through it). */
+  onCommitted: ((parts: readonly BatchPart[]) => void) | undefined
 
   constructor (location: string, what = 'chain database') {
     this.location = location
@@ -116,7 +120,7 @@ export class ChainStore {
     } catch (err) {
       throw this.failed(new StorageError(this.what, this.location, 'write', err))
     }
-    this.onCommitted?.(ops)
+    this.onCommitted?.([ops])
   }
 
   /**
@@ -124,7 +128,7 @@ export class ChainStore {
    * block's batch is staged while its signatures are verified. Nothing
    * reaches the disk until write(); discard() drops it.
    */
-  prepare (ops: BatchOp[]): PreparedBatch {
+  prepare (ops: BatchPart): PreparedBatch {
     const batch = this.stage()
     batch.add(ops)
     return batch
@@ -139,14 +143,18 @@ export class ChainStore {
    */
   stage (): StagedBatch {
     const batch = this.db.batch()
-    const parts: Array<readonly BatchOp[]> = []
+    const parts: BatchPart[] = []
     let done = false
+    const sink = { put: (k: Uint8Array, v: Uint8Array) => { batch.put(k, v) }, del: (k: Uint8Array) => { batch.del(k) } }
     return {
       add: ops => {
         if (done) throw new Error('a staged batch takes no ops after it is written or discarded')
-        for (const op of ops) {
-          if (op.type === 'put') batch.put(op.key, op.value)
-          else batch.del(op.key)
+        if (isBlockBatch(ops)) ops.stageInto(sink)
+        else {
+          for (const op of ops) {
+            if (op.type === 'put') batch.put(op.key, op.value)
+            else batch.del(op.key)
+          }
         }
         parts.push(ops)
       },
@@ -162,7 +170,7 @@ export class ChainStore {
         } catch (err) {
           throw this.failed(new StorageError(this.what, this.location, 'write', err))
         }
-        this.onCommitted?.(parts.length === 1 ? parts[0] : parts.flat())
+        this.onCommitted?.(parts)
       },
       discard: () => {
         if (done) return

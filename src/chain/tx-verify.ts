@@ -25,6 +25,9 @@ export interface CoinSpender {
   spend: (txid: Uint8Array, index: number) => Coin | undefined
 }
 
+// a block's checks are made up front (block-signatures.ts): one shared empty list, not one per transaction
+const NO_CHECKS: SignatureCheck[] = Object.freeze([]) as unknown as SignatureCheck[]
+
 export function checkTxInputs (
   tx: Transaction,
   coins: CoinSpender,
@@ -54,5 +57,5 @@ export function checkTxInputs (
   // [REJECT] outputs exceed inputs
   if (totalIn < totalOut) throw new ValidationError('tx-insufficient-input', `outputs ${totalOut} exceed inputs ${totalIn}`)
   checkInputOwners(tx, owners)
-  return { fee: totalIn - totalOut, spent, checks: withChecks ? inputSignatureChecks(tx, p.id) : [] }
+  return { fee: totalIn - totalOut, spent, checks: withChecks ? inputSignatureChecks(tx, p.id) : NO_CHECKS }
 }

@@ -88,14 +88,19 @@ export function hash160Key (key: Uint8Array): Uint8Array {
       ar = er; er = dr; dr = rotl(cr, 10); cr = br; br = tr
     }
   }
+  // word by word, without an array of the five (a block hashes 6,000 keys: its garbage counts)
   const out = new Uint8Array(20)
-  const words = [(h1 + cl + dr) | 0, (h2 + dl + er) | 0, (h3 + el + ar) | 0, (h4 + al + br) | 0, (h0 + bl + cr) | 0]
-  for (let i = 0; i < 5; i++) {
-    const v = words[i]
-    out[4 * i] = v & 0xff
-    out[4 * i + 1] = (v >>> 8) & 0xff
-    out[4 * i + 2] = (v >>> 16) & 0xff
-    out[4 * i + 3] = v >>> 24
-  }
+  put32le(out, 0, (h1 + cl + dr) | 0)
+  put32le(out, 4, (h2 + dl + er) | 0)
+  put32le(out, 8, (h3 + el + ar) | 0)
+  put32le(out, 12, (h4 + al + br) | 0)
+  put32le(out, 16, (h0 + bl + cr) | 0)
   return out
+}
+
+function put32le (out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff
+  out[at + 1] = (v >>> 8) & 0xff
+  out[at + 2] = (v >>> 16) & 0xff
+  out[at + 3] = v >>> 24
 }

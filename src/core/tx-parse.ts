@@ -45,9 +45,14 @@ const SAFE = 2 ** 53
 // An optional field of the message ending at `end`: its default when the
 // next tag is not `tag`, null when it is there but malformed.
 
+// An absent bytes field (every non-coinbase transaction's coinbase field):
+// one shared empty array, not one per transaction alive as long as its block.
+// Empty and frozen, so no holder can write to it.
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array
+
 /** A bytes field (tag `tag`): empty when absent. */
 function bytesField (bytes: Uint8Array, end: number, tag: number): Uint8Array | null {
-  if (pos >= end || bytes[pos] !== tag) return new Uint8Array(0)
+  if (pos >= end || bytes[pos] !== tag) return EMPTY
   pos++
   const e = lengthDelimited(bytes, end)
   if (e < 0) return null

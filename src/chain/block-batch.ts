@@ -1,0 +1,130 @@
+// A block's batch without an object per op. A block of 3,000 transactions
+// has ~21,000 ops (coins spent and created, tx locations, address history);
+// as objects, each with its key and value views, they were ~60,000 small
+// objects that lived until the write, and the collector copied them at every
+// scavenge of the connect (BENCHMARKS.md, issue 12 session 7). Here the
+// keys and values are bytes in one buffer and an op is four numbers in an
+// Int32Array; the views LevelDB is handed are made at staging and die young.
+// The coin changes stay as the coin view built them (latin1 keys, encoded
+// values in one buffer): the coin cache and a run of blocks read them there.
+import type { BatchOp } from './db-layout.js'
+
+const INITIAL_BYTES = 16 * 1024
+const INITIAL_OPS = 256
+
+/** Ops whose keys and values are ranges of one buffer; a del has valueLen -1. */
+export class PackedOps {
+  /** Off the heap (allocUnsafeSlow): LevelDB's binding reads views of it without moving it. */
+  bytes: Buffer
+  private used = 0
+  /** keyAt, keyLen, valueAt, valueLen per op. */
+  private meta: Int32Array
+  count = 0
+
+  constructor (bytes = INITIAL_BYTES, ops = INITIAL_OPS) {
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(64, bytes))
+    this.meta = new Int32Array(Math.max(4, ops) * 4)
+  }
+
+  /** `n` bytes to write into `this.bytes` at the returned offset (re-read `bytes` after a call: it may grow). */
+  reserve (n: number): number {
+    if (this.used + n > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.used + n))
+      this.bytes.copy(grown, 0, 0, this.used)
+      this.bytes = grown
+    }
+    const at = this.used
+    this.used += n
+    return at
+  }
+
+  put (keyAt: number, keyLen: number, valueAt: number, valueLen: number): void {
+    this.push(keyAt, keyLen, valueAt, valueLen)
+  }
+
+  del (keyAt: number, keyLen: number): void {
+    this.push(keyAt, keyLen, 0, -1)
+  }
+
+  /** A put of `key` and `value` copied in (for the few ops that arrive as arrays). */
+  putBytes (key: Uint8Array, value: Uint8Array): void {
+    const k = this.reserve(key.length + value.length)
+    this.bytes.set(key, k)
+    this.bytes.set(value, k + key.length)
+    this.push(k, key.length, k + key.length, value.length)
+  }
+
+  delBytes (key: Uint8Array): void {
+    const k = this.reserve(key.length)
+    this.bytes.set(key, k)
+    this.push(k, key.length, 0, -1)
+  }
+
+  /** Hands every op to `sink` in order, as views that nothing keeps (LevelDB's batch copies them). */
+  stageInto (sink: OpSink): void {
+    const { bytes, meta } = this
+    const buffer = bytes.buffer
+    const base = bytes.byteOffset
+    for (let i = 0, m = 0; i < this.count; i++, m += 4) {
+      const key = new Uint8Array(buffer, base + meta[m], meta[m + 1])
+      if (meta[m + 3] < 0) sink.del(key)
+      else sink.put(key, new Uint8Array(buffer, base + meta[m + 2], meta[m + 3]))
+    }
+  }
+
+  /** The ops as objects (a disconnect, which is rare, writes them as an array). */
+  toOps (): BatchOp[] {
+    const ops: BatchOp[] = []
+    this.stageInto({ put: (key, value) => ops.push({ type: 'put', key, value }), del: key => ops.push({ type: 'del', key }) })
+    return ops
+  }
+
+  private push (keyAt: number, keyLen: number, valueAt: number, valueLen: number): void {
+    let m = this.count * 4
+    if (m + 4 > this.meta.length) {
+      const grown = new Int32Array(this.meta.length * 2)
+      grown.set(this.meta)
+      this.meta = grown
+    }
+    const meta = this.meta
+    meta[m++] = keyAt
+    meta[m++] = keyLen
+    meta[m++] = valueAt
+    meta[m] = valueLen
+    this.count++
+  }
+}
+
+export interface OpSink {
+  put: (key: Uint8Array, value: Uint8Array) => void
+  del: (key: Uint8Array) => void
+}
+
+/**
+ * Coin changes of a block, as its coin view made them: the latin1 keys of
+ * stored coins it spent, and the coins it created (latin1 key to the offset
+ * of the encoded coin in `values`, a buffer sized to them: the coin cache
+ * keeps views of it, so it holds nothing else).
+ */
+export interface CoinChanges {
+  readonly spent: ReadonlySet<string>
+  readonly added: ReadonlyMap<string, number>
+  readonly values: Uint8Array
+}
+
+/**
+ * One block's connection as it is staged: `ops` (its coin deletes and puts,
+ * undo data, indexes and tip, in that order) and the coin changes among them
+ * for whoever follows the UTXO set in memory (the coin cache, a run's layer).
+ */
+export class BlockBatch {
+  constructor (readonly ops: PackedOps, readonly coins: CoinChanges) {}
+
+  stageInto (sink: OpSink): void {
+    this.ops.stageInto(sink)
+  }
+}
+
+export function isBlockBatch (x: readonly BatchOp[] | BlockBatch): x is BlockBatch {
+  return x instanceof BlockBatch
+}
