@@ -14,7 +14,7 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import type { Chain } from '../chain/chain.js'
 import { emitToEach, logListenerError } from '../chain/safe-emit.js'
 import { descendantsOf, topological } from './graph.js'
-import type { MempoolEntry } from './entry.js'
+import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { outpoint, PoolStore } from './pool-store.js'
 import { checkPoolInputs, recheckAfterInsertions, type InputsChecked } from './pool-inputs.js'
 import { DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
@@ -82,6 +82,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   /** Listeners of the mempool's events are each called, whatever the others do. */
   override emit<K extends keyof MempoolEvents> (event: K, ...args: MempoolEvents[K]): boolean {
     if (event === 'listenerError') return super.emit('listenerError', ...(args as MempoolEvents['listenerError']))
+    // nobody listening: nothing to call (emitToEach would copy the empty list of listeners)
+    if (this.listenerCount(event) === 0) return false
     return emitToEach(this, event, args, (name, err) => {
       if (this.listenerCount('listenerError') > 0) super.emit('listenerError', name, err)
       else logListenerError('mempool')(name, err)
@@ -115,9 +117,42 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * (known, conflicting, missing inputs, fee too low, chain too long, pool full).
    */
   async accept (tx: Transaction): Promise<MempoolEntry> {
+    // One async function for the whole of it: a second one cost a promise, a
+    // suspended frame and an await per transaction on the hot path.
     const start = performance.now()
     try {
-      const entry = await this.acceptUncounted(tx)
+      const id = txid(tx)
+      const idHex = toHex(id)
+      // [IGNORE] already pending or confirmed
+      if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
+      checkTransaction(tx, this.params)
+      // [REJECT] a coinbase only exists inside its block
+      if (isCoinbase(tx)) throw new ValidationError('tx-coinbase-loose', 'a coinbase cannot be relayed on its own')
+      // [IGNORE] already confirmed: asked only when an input is missing (checkPoolInputs)
+
+      const versionBefore = this.store.version
+      const disruptionsBefore = this.store.disruptions
+      // inputs, fee and chain limits first: all cheaper than the signatures
+      const first = this.checkInputs(tx, id, true)
+      const results = await this.verifier.verifyBatch(first.checks)
+      const bad = results.indexOf(false)
+      // [REJECT] every signature verifies
+      if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
+
+      // Other transactions or blocks may have arrived while signatures were checked.
+      if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
+      // Only insertions since (concurrent submissions): the two things they can
+      // change are checked again; anything else, the whole check again.
+      const checked = this.store.version === versionBefore
+        ? first
+        : this.store.disruptions === disruptionsBefore ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
+
+      const entry = this.newEntry(tx, id, idHex, this.now())
+      this.store.insert(entry, checked)
+      this.trimToSize()
+      // [IGNORE] evicted at once: pays less than everything already pending
+      if (!this.isLive(entry)) throw new ValidationError('mempool-full', `mempool is full and fee rate ${feeRate(entry)} is too low`, 'ignore')
+      this.emit('added', entry)
       this.emit('processed', 'accepted', (performance.now() - start) / 1000)
       return entry
     } catch (err) {
@@ -129,45 +164,10 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     }
   }
 
-  private async acceptUncounted (tx: Transaction): Promise<MempoolEntry> {
-    const id = txid(tx)
-    const idHex = toHex(id)
-    // [IGNORE] already pending or confirmed
-    if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
-    checkTransaction(tx, this.params)
-    // [REJECT] a coinbase only exists inside its block
-    if (isCoinbase(tx)) throw new ValidationError('tx-coinbase-loose', 'a coinbase cannot be relayed on its own')
-    // [IGNORE] already confirmed: asked only when an input is missing (checkPoolInputs)
-
-    const versionBefore = this.store.version
-    const disruptionsBefore = this.store.disruptions
-    // inputs, fee and chain limits first: all cheaper than the signatures
-    const first = this.checkInputs(tx, id, true)
-    const results = await this.verifier.verifyBatch(first.checks)
-    const bad = results.indexOf(false)
-    // [REJECT] every signature verifies
-    if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
-
-    // Other transactions or blocks may have arrived while signatures were checked.
-    if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
-    // Only insertions since (concurrent submissions): the two things they can
-    // change are checked again; anything else, the whole check again.
-    const checked = this.store.version === versionBefore
-      ? first
-      : this.store.disruptions === disruptionsBefore ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
-
-    const entry = this.newEntry(tx, id, idHex, this.now())
-    this.store.insert(entry, checked)
-    this.trimToSize()
-    // [IGNORE] evicted at once: pays less than everything already pending
-    if (!this.isLive(entry)) throw new ValidationError('mempool-full', `mempool is full and fee rate ${feeRate(entry)} is too low`, 'ignore')
-    this.emit('added', entry)
-    return entry
-  }
-
+  /** An entry not in the pool yet: PoolStore.insert gives it its links. */
   private newEntry (tx: Transaction, id: Uint8Array, idHex: string, time: number): MempoolEntry {
     const size = txSize(tx)
-    return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: new Set(), children: new Set(), seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
+    return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
   }
 
   private isLive (e: MempoolEntry): boolean {
