@@ -16,7 +16,7 @@ import { emitToEach, logListenerError } from '../chain/safe-emit.js'
 import { descendantsOf, topological } from './graph.js'
 import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { outpoint, PoolStore } from './pool-store.js'
-import { checkPoolInputs, recheckAfterInsertions, type InputsChecked } from './pool-inputs.js'
+import { checkPoolInputs, recheckAfterInsertions, type InputsChecked, type PoolPolicy } from './pool-inputs.js'
 import { DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
 import { selectPackages } from './package-selection.js'
 
@@ -56,6 +56,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly expiryMs: number
   readonly minFeeRate: bigint
   readonly limits: MempoolLimits
+  /** minFeeRate and limits as checkPoolInputs takes them: made once, not per transaction. */
+  private readonly policy: PoolPolicy
   private readonly now: () => number
   /** Blocks disconnected since the last tip event, tip first, and the height before the first. */
   private readonly disconnected: Block[] = []
@@ -70,6 +72,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.expiryMs = opts.expiryMs ?? 14 * 24 * 3600_000
     this.minFeeRate = opts.minFeeRate ?? 1n
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.policy = { minFeeRate: this.minFeeRate, limits: this.limits }
     this.now = opts.now ?? Date.now
     this.chain.on('connect', block => { this.guarded(() => this.onConnect(block)) })
     this.chain.on('disconnect', (block, entry) => {
@@ -176,7 +179,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
 
   /** The contextual checks against chain + pool (pool-inputs.ts); signature checks only when `withChecks`. */
   private checkInputs (tx: Transaction, id: Uint8Array, withChecks: boolean): InputsChecked {
-    return checkPoolInputs(tx, id, this.chain, this.store, { minFeeRate: this.minFeeRate, limits: this.limits }, withChecks)
+    return checkPoolInputs(tx, id, this.chain, this.store, this.policy, withChecks)
   }
 
   private trimToSize (): void {
