@@ -119,9 +119,10 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * for invalid transactions, 'ignore' codes for ones merely not wanted now
    * (known, conflicting, missing inputs, fee too low, chain too long, pool full).
    */
-  async accept (tx: Transaction): Promise<MempoolEntry> {
-    // One async function for the whole of it: a second one cost a promise, a
-    // suspended frame and an await per transaction on the hot path.
+  accept (tx: Transaction): Promise<MempoolEntry> {
+    // Not an async function: the transaction waits on its signatures through
+    // one `then`. A suspended async frame and its await cost ~400 more bytes
+    // per transaction on the hot path (BENCHMARKS.md, session 7).
     const start = performance.now()
     try {
       const id = txid(tx)
@@ -137,34 +138,46 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       const disruptionsBefore = this.store.disruptions
       // inputs, fee and chain limits first: all cheaper than the signatures
       const first = this.checkInputs(tx, id, true)
-      const results = await this.verifier.verifyBatch(first.checks)
+      return this.verifier.verifyBatch(first.checks).then(
+        results => this.admit(tx, id, idHex, first, results, versionBefore !== this.store.version, disruptionsBefore !== this.store.disruptions, start),
+        err => { throw this.counted(err, start) })
+    } catch (err) {
+      return Promise.reject(this.counted(err, start))
+    }
+  }
+
+  /** accept, once the signatures are verified: `changed`, whether the pool changed meanwhile (`disrupted`: other than by insertions). */
+  private admit (tx: Transaction, id: Uint8Array, idHex: string, first: InputsChecked, results: boolean[], changed: boolean, disrupted: boolean, start: number): MempoolEntry {
+    try {
       const bad = results.indexOf(false)
       // [REJECT] every signature verifies
       if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
-
       // Other transactions or blocks may have arrived while signatures were checked.
       if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
       // Only insertions since (concurrent submissions): the two things they can
       // change are checked again; anything else, the whole check again.
-      const checked = this.store.version === versionBefore
-        ? first
-        : this.store.disruptions === disruptionsBefore ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
+      const checked = !changed ? first : !disrupted ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
 
       const entry = this.newEntry(tx, id, idHex, this.now())
       this.store.insert(entry, checked)
-      this.trimToSize()
+      this.store.trimTo(this.maxBytes)
       // [IGNORE] evicted at once: pays less than everything already pending
-      if (!this.isLive(entry)) throw new ValidationError('mempool-full', `mempool is full and fee rate ${feeRate(entry)} is too low`, 'ignore')
+      if (!this.store.isLive(entry)) throw new ValidationError('mempool-full', `mempool is full and fee rate ${feeRate(entry)} is too low`, 'ignore')
       this.emit('added', entry)
       this.emit('processed', 'accepted', (performance.now() - start) / 1000)
       return entry
     } catch (err) {
-      if (err instanceof ValidationError) {
-        const result = err.code === 'txn-already-known' || err.code === 'txn-already-confirmed' ? 'duplicate' : err.severity === 'reject' ? 'rejected' : 'ignored'
-        this.emit('processed', result, (performance.now() - start) / 1000)
-      }
-      throw err
+      throw this.counted(err, start)
     }
+  }
+
+  /** Reports a refused transaction ('processed' with the error's result) and returns the error. */
+  private counted (err: unknown, start: number): unknown {
+    if (err instanceof ValidationError) {
+      const result = err.code === 'txn-already-known' || err.code === 'txn-already-confirmed' ? 'duplicate' : err.severity === 'reject' ? 'rejected' : 'ignored'
+      this.emit('processed', result, (performance.now() - start) / 1000)
+    }
+    return err
   }
 
   /** An entry not in the pool yet: PoolStore.insert gives it its links. */
@@ -173,17 +186,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
   }
 
-  private isLive (e: MempoolEntry): boolean {
-    return this.store.isLive(e)
-  }
-
   /** The contextual checks against chain + pool (pool-inputs.ts); signature checks only when `withChecks`. */
   private checkInputs (tx: Transaction, id: Uint8Array, withChecks: boolean): InputsChecked {
     return checkPoolInputs(tx, id, this.chain, this.store, this.policy, withChecks)
-  }
-
-  private trimToSize (): void {
-    this.store.trimTo(this.maxBytes)
   }
 
   /** Drops transactions older than the expiry time, with their descendants. */
@@ -266,7 +271,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     for (const e of ordered) {
       if (this.admitVerified(e.tx, e) === undefined) this.emit('removed', e, 'reorg')
     }
-    this.trimToSize()
+    this.store.trimTo(this.maxBytes)
   }
 
   /** Adds a transaction whose signatures are known to be valid, if it passes every other check now. */
