@@ -17,8 +17,10 @@ export interface CoalescingOptions {
   flushAt?: number
 }
 
-interface Waiting {
+/** The checks queued for one batch, and that batch's verdicts once verified. */
+interface Group {
   checks: SignatureCheck[]
+  results: Promise<boolean[]>
   resolve: (results: boolean[]) => void
   reject: (err: unknown) => void
 }
@@ -27,9 +29,13 @@ export class CoalescingVerifier implements SignatureVerifier {
   readonly backend: SignatureVerifier['backend']
   private readonly directFrom: number
   private readonly flushAt: number
-  private waiting: Waiting[] = []
-  private queued = 0
+  /** The batch being filled, if any. */
+  private group: Group | undefined
   private scheduled = false
+  private readonly flushLater = (): void => {
+    this.scheduled = false
+    this.flush()
+  }
 
   constructor (readonly inner: SignatureVerifier, options: CoalescingOptions = {}) {
     this.backend = inner.backend
@@ -37,42 +43,55 @@ export class CoalescingVerifier implements SignatureVerifier {
     this.flushAt = Math.max(1, options.flushAt ?? 128)
   }
 
-  async verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
-    if (checks.length === 0) return []
+  // Not an async function: a caller waits on its batch's one promise through
+  // one `then` (no promise, closures or record of its own to resolve, and no
+  // suspended frame), one per transaction when a burst is accepted.
+  verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
+    if (checks.length === 0) return Promise.resolve([])
     // (a coalesced batch is shared with other callers: it is not cancelled for one of them)
-    if (checks.length >= this.directFrom) return await this.inner.verifyBatch(checks, signal)
-    return await new Promise<boolean[]>((resolve, reject) => {
-      this.waiting.push({ checks, resolve, reject })
-      this.queued += checks.length
-      if (this.queued >= this.flushAt) {
-        this.flush()
-      } else if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => {
-          this.scheduled = false
-          this.flush()
-        })
-      }
-    })
+    if (checks.length >= this.directFrom) return this.innerBatch(checks, signal)
+    // the caller's checks go straight into the batch being filled
+    const group = this.group ?? this.open()
+    const from = group.checks.length
+    for (let i = 0; i < checks.length; i++) group.checks.push(checks[i])
+    if (group.checks.length >= this.flushAt) {
+      this.flush()
+    } else if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.flushLater)
+    }
+    const to = group.checks.length
+    return group.results.then(results => results.slice(from, to))
   }
 
-  /** Sends everything queued as one batch and hands each caller its own results. */
+  private open (): Group {
+    let resolve!: (results: boolean[]) => void
+    let reject!: (err: unknown) => void
+    const results = new Promise<boolean[]>((res, rej) => { resolve = res; reject = rej })
+    const group: Group = { checks: [], results, resolve, reject }
+    this.group = group
+    return group
+  }
+
+  /** Sends everything queued as one batch; each caller takes its own part of the results. */
   private flush (): void {
-    const group = this.waiting
-    if (group.length === 0) return
-    this.waiting = []
-    this.queued = 0
-    const all: SignatureCheck[] = []
-    for (const w of group) for (const c of w.checks) all.push(c)
-    this.inner.verifyBatch(all).then(results => {
-      let at = 0
-      for (const w of group) {
-        w.resolve(results.slice(at, at + w.checks.length))
-        at += w.checks.length
-      }
-    }, err => {
-      for (const w of group) w.reject(err)
-    })
+    const group = this.group
+    if (group === undefined) return
+    this.group = undefined
+    this.innerBatch(group.checks).then(results => {
+      // a short answer would leave a caller's checks without a verdict
+      if (results.length !== group.checks.length) group.reject(new Error(`verifier answered ${results.length} results for ${group.checks.length} checks`))
+      else group.resolve(results)
+    }, group.reject)
+  }
+
+  /** The inner verifier's promise; a synchronous throw becomes its rejection, as from an async function. */
+  private innerBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
+    try {
+      return this.inner.verifyBatch(checks, signal)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   async close (): Promise<void> {

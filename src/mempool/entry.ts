@@ -25,3 +25,19 @@ export interface MempoolEntry {
   /** Lowest key this entry has in the eviction index (internal). */
   evictKey: number
 }
+
+/** Throws instead of adding: NO_LINKS is shared by every entry without links. */
+class NoLinks extends Set<MempoolEntry> {
+  override add (): this {
+    throw new Error('NO_LINKS is shared by every entry without links: give the entry a set of its own before linking it')
+  }
+}
+
+/**
+ * The parents or children of an entry that has none: one shared empty set,
+ * so that the common case (a transaction that spends confirmed coins and
+ * that nothing spends yet) makes no sets of its own on the hot path.
+ * PoolStore.insert gives an entry its own set before it adds a link to it;
+ * removing a link from a set that holds it never meets this one.
+ */
+export const NO_LINKS: Set<MempoolEntry> = new NoLinks()

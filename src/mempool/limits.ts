@@ -26,17 +26,22 @@ interface LimitNode<T extends LimitNode<T>> extends PoolNode<T> {
   descSize: number
 }
 
+/** What a transaction without pending parents has: shared, so never changed (ReadonlySet). */
+const NO_ANCESTORS: ReadonlySet<never> = new Set<never>()
+
 /**
  * The in-pool ancestors of a new transaction of `size` bytes spending from
  * `parents`, or a 'too-long-mempool-chain' error (severity ignore: a valid
  * transaction, just not wanted now). The walk stops at the first limit
  * crossed, so it costs at most `limits.ancestors` steps.
  */
-export function ancestorsWithinLimits<T extends LimitNode<T>> (parents: Iterable<T>, size: number, limits: MempoolLimits): Set<T> {
+export function ancestorsWithinLimits<T extends LimitNode<T>> (parents: ReadonlySet<T>, size: number, limits: MempoolLimits): ReadonlySet<T> {
   let count = 1
   let bytes = size
   // [IGNORE] policy: a transaction alone larger than a package may be
   if (size > limits.ancestorBytes || size > limits.descendantBytes) throw new ValidationError('too-long-mempool-chain', `${size} bytes exceed the package size limit`, 'ignore')
+  // no pending parent, no ancestor: the common case, without a walk (or a set) per transaction
+  if (parents.size === 0) return NO_ANCESTORS
   let why = ''
   const { found, complete } = walkAncestors<T>(parents, undefined, a => {
     count++

@@ -14,9 +14,9 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import type { Chain } from '../chain/chain.js'
 import { emitToEach, logListenerError } from '../chain/safe-emit.js'
 import { descendantsOf, topological } from './graph.js'
-import type { MempoolEntry } from './entry.js'
+import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { outpoint, PoolStore } from './pool-store.js'
-import { checkPoolInputs, recheckAfterInsertions, type InputsChecked } from './pool-inputs.js'
+import { checkPoolInputs, recheckAfterInsertions, type InputsChecked, type PoolPolicy } from './pool-inputs.js'
 import { DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
 import { selectPackages } from './package-selection.js'
 
@@ -56,6 +56,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly expiryMs: number
   readonly minFeeRate: bigint
   readonly limits: MempoolLimits
+  /** minFeeRate and limits as checkPoolInputs takes them: made once, not per transaction. */
+  private readonly policy: PoolPolicy
   private readonly now: () => number
   /** Blocks disconnected since the last tip event, tip first, and the height before the first. */
   private readonly disconnected: Block[] = []
@@ -70,6 +72,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.expiryMs = opts.expiryMs ?? 14 * 24 * 3600_000
     this.minFeeRate = opts.minFeeRate ?? 1n
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.policy = { minFeeRate: this.minFeeRate, limits: this.limits }
     this.now = opts.now ?? Date.now
     this.chain.on('connect', block => { this.guarded(() => this.onConnect(block)) })
     this.chain.on('disconnect', (block, entry) => {
@@ -82,6 +85,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   /** Listeners of the mempool's events are each called, whatever the others do. */
   override emit<K extends keyof MempoolEvents> (event: K, ...args: MempoolEvents[K]): boolean {
     if (event === 'listenerError') return super.emit('listenerError', ...(args as MempoolEvents['listenerError']))
+    // nobody listening: nothing to call (emitToEach would copy the empty list of listeners)
+    if (this.listenerCount(event) === 0) return false
     return emitToEach(this, event, args, (name, err) => {
       if (this.listenerCount('listenerError') > 0) super.emit('listenerError', name, err)
       else logListenerError('mempool')(name, err)
@@ -114,75 +119,78 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * for invalid transactions, 'ignore' codes for ones merely not wanted now
    * (known, conflicting, missing inputs, fee too low, chain too long, pool full).
    */
-  async accept (tx: Transaction): Promise<MempoolEntry> {
+  accept (tx: Transaction): Promise<MempoolEntry> {
+    // Not an async function: the transaction waits on its signatures through
+    // one `then`. A suspended async frame and its await cost ~400 more bytes
+    // per transaction on the hot path (BENCHMARKS.md, session 7).
     const start = performance.now()
     try {
-      const entry = await this.acceptUncounted(tx)
-      this.emit('processed', 'accepted', (performance.now() - start) / 1000)
-      return entry
+      const id = txid(tx)
+      const idHex = toHex(id)
+      // [IGNORE] already pending or confirmed
+      if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
+      checkTransaction(tx, this.params)
+      // [REJECT] a coinbase only exists inside its block
+      if (isCoinbase(tx)) throw new ValidationError('tx-coinbase-loose', 'a coinbase cannot be relayed on its own')
+      // [IGNORE] already confirmed: asked only when an input is missing (checkPoolInputs)
+
+      const versionBefore = this.store.version
+      const disruptionsBefore = this.store.disruptions
+      // inputs, fee and chain limits first: all cheaper than the signatures
+      const first = this.checkInputs(tx, id, true)
+      return this.verifier.verifyBatch(first.checks).then(
+        results => this.admit(tx, id, idHex, first, results, versionBefore !== this.store.version, disruptionsBefore !== this.store.disruptions, start),
+        err => { throw this.counted(err, start) })
     } catch (err) {
-      if (err instanceof ValidationError) {
-        const result = err.code === 'txn-already-known' || err.code === 'txn-already-confirmed' ? 'duplicate' : err.severity === 'reject' ? 'rejected' : 'ignored'
-        this.emit('processed', result, (performance.now() - start) / 1000)
-      }
-      throw err
+      return Promise.reject(this.counted(err, start))
     }
   }
 
-  private async acceptUncounted (tx: Transaction): Promise<MempoolEntry> {
-    const id = txid(tx)
-    const idHex = toHex(id)
-    // [IGNORE] already pending or confirmed
-    if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
-    checkTransaction(tx, this.params)
-    // [REJECT] a coinbase only exists inside its block
-    if (isCoinbase(tx)) throw new ValidationError('tx-coinbase-loose', 'a coinbase cannot be relayed on its own')
-    // [IGNORE] already confirmed: asked only when an input is missing (checkPoolInputs)
+  /** accept, once the signatures are verified: `changed`, whether the pool changed meanwhile (`disrupted`: other than by insertions). */
+  private admit (tx: Transaction, id: Uint8Array, idHex: string, first: InputsChecked, results: boolean[], changed: boolean, disrupted: boolean, start: number): MempoolEntry {
+    try {
+      const bad = results.indexOf(false)
+      // [REJECT] every signature verifies
+      if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
+      // a block bringing it will not verify them again (Core's signature cache)
+      if (results.length === first.checks.length) this.chain.verifiedTxs.add(id)
+      // Other transactions or blocks may have arrived while signatures were checked.
+      if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
+      // Only insertions since (concurrent submissions): the two things they can
+      // change are checked again; anything else, the whole check again.
+      const checked = !changed ? first : !disrupted ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
 
-    const versionBefore = this.store.version
-    const disruptionsBefore = this.store.disruptions
-    // inputs, fee and chain limits first: all cheaper than the signatures
-    const first = this.checkInputs(tx, id, true)
-    const results = await this.verifier.verifyBatch(first.checks)
-    const bad = results.indexOf(false)
-    // [REJECT] every signature verifies
-    if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
-    // a block bringing it will not verify them again (Core's signature cache)
-    this.chain.verifiedTxs.add(id)
-
-    // Other transactions or blocks may have arrived while signatures were checked.
-    if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
-    // Only insertions since (concurrent submissions): the two things they can
-    // change are checked again; anything else, the whole check again.
-    const checked = this.store.version === versionBefore
-      ? first
-      : this.store.disruptions === disruptionsBefore ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
-
-    const entry = this.newEntry(tx, id, idHex, this.now())
-    this.store.insert(entry, checked)
-    this.trimToSize()
-    // [IGNORE] evicted at once: pays less than everything already pending
-    if (!this.isLive(entry)) throw new ValidationError('mempool-full', `mempool is full and fee rate ${feeRate(entry)} is too low`, 'ignore')
-    this.emit('added', entry)
-    return entry
+      const entry = this.newEntry(tx, id, idHex, this.now())
+      this.store.insert(entry, checked)
+      this.store.trimTo(this.maxBytes)
+      // [IGNORE] evicted at once: pays less than everything already pending
+      if (!this.store.isLive(entry)) throw new ValidationError('mempool-full', `mempool is full and fee rate ${feeRate(entry)} is too low`, 'ignore')
+      this.emit('added', entry)
+      this.emit('processed', 'accepted', (performance.now() - start) / 1000)
+      return entry
+    } catch (err) {
+      throw this.counted(err, start)
+    }
   }
 
+  /** Reports a refused transaction ('processed' with the error's result) and returns the error. */
+  private counted (err: unknown, start: number): unknown {
+    if (err instanceof ValidationError) {
+      const result = err.code === 'txn-already-known' || err.code === 'txn-already-confirmed' ? 'duplicate' : err.severity === 'reject' ? 'rejected' : 'ignored'
+      this.emit('processed', result, (performance.now() - start) / 1000)
+    }
+    return err
+  }
+
+  /** An entry not in the pool yet: PoolStore.insert gives it its links. */
   private newEntry (tx: Transaction, id: Uint8Array, idHex: string, time: number): MempoolEntry {
     const size = txSize(tx)
-    return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: new Set(), children: new Set(), seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
-  }
-
-  private isLive (e: MempoolEntry): boolean {
-    return this.store.isLive(e)
+    return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
   }
 
   /** The contextual checks against chain + pool (pool-inputs.ts); signature checks only when `withChecks`. */
   private checkInputs (tx: Transaction, id: Uint8Array, withChecks: boolean): InputsChecked {
-    return checkPoolInputs(tx, id, this.chain, this.store, { minFeeRate: this.minFeeRate, limits: this.limits }, withChecks)
-  }
-
-  private trimToSize (): void {
-    this.store.trimTo(this.maxBytes)
+    return checkPoolInputs(tx, id, this.chain, this.store, this.policy, withChecks)
   }
 
   /** Drops transactions older than the expiry time, with their descendants. */
@@ -265,7 +273,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     for (const e of ordered) {
       if (this.admitVerified(e.tx, e) === undefined) this.emit('removed', e, 'reorg')
     }
-    this.trimToSize()
+    this.store.trimTo(this.maxBytes)
   }
 
   /** Adds a transaction whose signatures are known to be valid, if it passes every other check now. */

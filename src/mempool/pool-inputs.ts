@@ -8,14 +8,13 @@ import type { Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
 import type { Coin } from '../chain/records.js'
 import { checkTxInputs, type CoinSpender } from '../chain/tx-verify.js'
-import type { MempoolEntry } from './entry.js'
+import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { ancestorsWithinLimits, type MempoolLimits } from './limits.js'
 import { outpoint, type InsertFacts, type PoolStore } from './pool-store.js'
 
+/** InsertFacts (with the outpoint keys, made once here for the re-check and the insertion) and the signature checks. */
 export interface InputsChecked extends InsertFacts {
   checks: ReturnType<typeof checkTxInputs>['checks']
-  /** The inputs' outpoint keys (pool-store's `outpoint`), made once for the re-check. */
-  outpoints: string[]
 }
 
 export interface PoolPolicy {
@@ -34,7 +33,7 @@ export interface PoolPolicy {
  */
 export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, store: PoolStore, policy: PoolPolicy, withChecks: boolean): InputsChecked {
   const spendHeight = chain.height + 1
-  const lookup = new PoolCoins(chain, store, spendHeight, tx.lockTime > 0)
+  const lookup = new PoolCoins(chain, store, spendHeight, tx.lockTime > 0, tx.inputs.length)
   let result
   try {
     result = checkTxInputs(tx, lookup, spendHeight, chain.params, withChecks)
@@ -83,20 +82,26 @@ export function recheckAfterInsertions (tx: Transaction, first: InputsChecked, s
  * call: acceptance is the hot path.
  */
 class PoolCoins implements CoinSpender {
-  readonly parents = new Set<MempoolEntry>()
-  readonly outpoints: string[] = []
+  /** A set of its own once a pending parent is found (most transactions have none). */
+  parents: Set<MempoolEntry> = NO_LINKS
+  /** One per input, in input order (its exact size: no growth of the array). */
+  readonly outpoints: string[]
+  private spent = 0
 
   constructor (
     private readonly chain: Chain,
     private readonly store: PoolStore,
     private readonly spendHeight: number,
-    public heightSensitive: boolean
-  ) {}
+    public heightSensitive: boolean,
+    inputs: number
+  ) {
+    this.outpoints = new Array<string>(inputs)
+  }
 
   spend (prev: Uint8Array, index: number): Coin | undefined {
     const prevHex = toHex(prev)
     const key = outpoint(prevHex, index)
-    this.outpoints.push(key)
+    this.outpoints[this.spent++] = key
     const other = this.store.spentBy.get(key)
     // [IGNORE] first seen wins a double spend
     if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
@@ -104,6 +109,7 @@ class PoolCoins implements CoinSpender {
     if (parent !== undefined) {
       const out = parent.tx.outputs[index]
       if (out === undefined) return undefined
+      if (this.parents === NO_LINKS) this.parents = new Set()
       this.parents.add(parent)
       return { amount: out.amount, address: out.address, height: this.spendHeight, coinbase: false }
     }

@@ -3,9 +3,9 @@
 // score, expiry by age). What may enter is mempool.ts's decision; this file
 // keeps the structure consistent as entries come and go.
 import { toHex } from '../core/bytes.js'
-import type { MempoolEntry } from './entry.js'
+import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { descendantsOf, topological, walkAncestors } from './graph.js'
-import { Heap } from './heap.js'
+import { KeyedMinHeap } from './keyed-heap.js'
 
 export type RemovalReason = 'block' | 'conflict' | 'evicted' | 'expired' | 'reorg'
 
@@ -13,8 +13,11 @@ export type RemovalReason = 'block' | 'conflict' | 'evicted' | 'expired' | 'reor
 export interface InsertFacts {
   fee: bigint
   parents: Set<MempoolEntry>
-  ancestors: Set<MempoolEntry>
+  /** Only read (it may be a shared empty set). */
+  ancestors: ReadonlySet<MempoolEntry>
   heightSensitive: boolean
+  /** The inputs' outpoint keys (`outpoint`), in input order: made once, by the checks. */
+  outpoints: readonly string[]
 }
 
 export const outpoint = (id: Uint8Array | string, index: number): string => (typeof id === 'string' ? id : toHex(id)) + ':' + index
@@ -39,10 +42,10 @@ export class PoolStore {
    */
   disruptions = 0
   private seq = 0
-  /** Lowest eviction score first; stale items are skipped when they surface. */
-  private readonly evictIndex = new Heap<{ entry: MempoolEntry, key: number }>((a, b) => a.key < b.key)
-  /** Oldest first, for expiry; stale items likewise skipped. */
-  private readonly expiryIndex = new Heap<{ entry: MempoolEntry, time: number }>((a, b) => a.time < b.time)
+  /** Lowest eviction score first, keyed by the score when pushed; stale items are skipped when they surface. */
+  private readonly evictIndex = new KeyedMinHeap<MempoolEntry>()
+  /** Oldest first, keyed by arrival time, for expiry; stale items likewise skipped. */
+  private readonly expiryIndex = new KeyedMinHeap<MempoolEntry>()
 
   constructor (private readonly onRemoved: (e: MempoolEntry, reason: RemovalReason) => void) {}
 
@@ -51,29 +54,39 @@ export class PoolStore {
   }
 
   insert (entry: MempoolEntry, facts: InsertFacts): void {
+    const keys = facts.outpoints
+    if (keys.length !== entry.tx.inputs.length) throw new Error(`${keys.length} outpoint keys for ${entry.tx.inputs.length} inputs of ${entry.txidHex}`)
     this.version++
     entry.seq = ++this.seq
     entry.fee = facts.fee
     entry.parents = facts.parents
-    entry.children = new Set()
+    entry.children = NO_LINKS // until a child arrives
     entry.descCount = 1
     entry.descSize = entry.size
     entry.descFee = entry.fee
     entry.heightSensitive = facts.heightSensitive
     this.entries.set(entry.txidHex, entry)
     this.bytesUsed += entry.size
-    for (const input of entry.tx.inputs) this.spentBy.set(outpoint(input.prevTxid, input.prevIndex), entry)
-    for (const p of entry.parents) p.children.add(entry)
-    for (const a of facts.ancestors) {
-      a.descCount++
-      a.descSize += entry.size
-      a.descFee += entry.fee
-      this.noteEvictionScore(a)
+    for (let i = 0; i < keys.length; i++) this.spentBy.set(keys[i], entry)
+    // (most transactions spend confirmed coins: no iterator for an empty set)
+    if (entry.parents.size > 0) {
+      for (const p of entry.parents) {
+        if (p.children === NO_LINKS) p.children = new Set()
+        p.children.add(entry)
+      }
+    }
+    if (facts.ancestors.size > 0) {
+      for (const a of facts.ancestors) {
+        a.descCount++
+        a.descSize += entry.size
+        a.descFee += entry.fee
+        this.noteEvictionScore(a)
+      }
     }
     if (entry.heightSensitive) this.heightSensitive.add(entry)
     entry.evictKey = evictionScore(entry)
-    this.evictIndex.push({ entry, key: entry.evictKey })
-    this.expiryIndex.push({ entry, time: entry.time })
+    this.evictIndex.push(entry.evictKey, entry)
+    this.expiryIndex.push(entry.time, entry)
   }
 
   /** Keeps an item at or below the entry's score in the eviction index (scores that rise are found lazily). */
@@ -81,7 +94,7 @@ export class PoolStore {
     const score = evictionScore(e)
     if (score < e.evictKey) {
       e.evictKey = score
-      this.evictIndex.push({ entry: e, key: score })
+      this.evictIndex.push(score, e)
     }
   }
 
@@ -134,15 +147,15 @@ export class PoolStore {
   /** Lowest descendant score goes first, with its descendants, until the pool fits. */
   trimTo (maxBytes: number): void {
     while (this.bytesUsed > maxBytes && this.entries.size > 0) {
-      const top = this.evictIndex.pop()
-      if (top === undefined) break
-      const e = top.entry
-      if (!this.isLive(e) || top.key !== e.evictKey) continue // stale item
+      const key = this.evictIndex.peekKey()
+      const e = this.evictIndex.pop()
+      if (key === undefined || e === undefined) break
+      if (!this.isLive(e) || key !== e.evictKey) continue // stale item
       const score = evictionScore(e)
-      if (score > top.key) {
+      if (score > key) {
         // its descendants changed since: file it under its current score
         e.evictKey = score
-        this.evictIndex.push({ entry: e, key: score })
+        this.evictIndex.push(score, e)
         continue
       }
       this.removeWithDescendants(e, 'evicted')
@@ -154,10 +167,12 @@ export class PoolStore {
   private compactIndexes (): void {
     const live = this.entries.size
     if (this.evictIndex.size > 2 * live + 1024) {
-      this.evictIndex.rebuild([...this.entries.values()].map(entry => ({ entry, key: (entry.evictKey = evictionScore(entry)) })))
+      const all = [...this.entries.values()]
+      this.evictIndex.rebuild(all.map(entry => (entry.evictKey = evictionScore(entry))), all)
     }
     if (this.expiryIndex.size > 2 * live + 1024) {
-      this.expiryIndex.rebuild([...this.entries.values()].map(entry => ({ entry, time: entry.time })))
+      const all = [...this.entries.values()]
+      this.expiryIndex.rebuild(all.map(entry => entry.time), all)
     }
   }
 
@@ -165,10 +180,10 @@ export class PoolStore {
   expireBefore (cutoff: number): number {
     let removed = 0
     for (;;) {
-      const top = this.expiryIndex.peek()
-      if (top === undefined || top.time >= cutoff) break
-      this.expiryIndex.pop()
-      if (this.isLive(top.entry) && top.entry.time === top.time) removed += this.removeWithDescendants(top.entry, 'expired')
+      const time = this.expiryIndex.peekKey()
+      if (time === undefined || time >= cutoff) break
+      const e = this.expiryIndex.pop() as MempoolEntry
+      if (this.isLive(e) && e.time === time) removed += this.removeWithDescendants(e, 'expired')
     }
     this.compactIndexes()
     return removed

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as secp from '@noble/secp256k1'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { publicKeyOf, signDigest, isValidPrivateKey } from '../../src/crypto/keys.js'
-import { NobleVerifier, type SignatureCheck } from '../../src/crypto/verifier.js'
+import { NobleVerifier, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
 import { NativeVerifierPool, loadNativeBinding, verifyNative, type NativeBinding } from '../../src/crypto/native-verifier.js'
 import { createVerifier } from '../../src/crypto/create-verifier.js'
 import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
@@ -330,5 +330,21 @@ describe('CoalescingVerifier', () => {
     const verifier = new CoalescingVerifier({ backend: 'native', verifyBatch: async () => { throw new Error('pool closed') }, close: async () => {} })
     const waiting = [verifier.verifyBatch(valid.slice(0, 1)), verifier.verifyBatch(valid.slice(1, 3))]
     for (const w of waiting) await expect(w).rejects.toThrow(/pool closed/)
+  })
+
+  it('rejects every waiting batch, and verifies none as valid, when the inner verifier answers too few results', async () => {
+    // the last caller's checks would get no verdict at all: never "no false found"
+    const verifier = new CoalescingVerifier({ backend: 'native', verifyBatch: async c => c.slice(1).map(() => true), close: async () => {} })
+    const waiting = [verifier.verifyBatch(valid.slice(0, 1)), verifier.verifyBatch(valid.slice(1, 3))]
+    for (const w of waiting) await expect(w).rejects.toThrow(/answered 2 results for 3 checks/)
+  })
+
+  it('rejects as an async function would when the inner verifier throws synchronously', async () => {
+    const inner: SignatureVerifier = { backend: 'native', verifyBatch: () => { throw new Error('not started') }, close: async () => {} }
+    const verifier = new CoalescingVerifier(inner, { directFrom: 2 })
+    const direct = verifier.verifyBatch(valid.slice(0, 2))
+    const coalesced = verifier.verifyBatch(valid.slice(0, 1))
+    await expect(direct).rejects.toThrow(/not started/)
+    await expect(coalesced).rejects.toThrow(/not started/)
   })
 })
