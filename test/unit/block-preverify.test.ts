@@ -3,27 +3,12 @@
 // object that was preverified skips verification when it connects.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
-import { NobleVerifier, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
+import { CountingVerifier } from '../support/counting-verifier.js'
 import { regtest } from '../../src/core/params.js'
 import { decodeBlock, encodeBlock } from '../../src/core/encoding.js'
 import { ValidationError } from '../../src/core/errors.js'
 import type { Block } from '../../src/core/types.js'
 import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Key, type Spendable } from '../../bench/support/chain-fixtures.js'
-
-class CountingVerifier implements SignatureVerifier {
-  readonly backend = 'noble' as const
-  checked = 0
-  /** The signal each batch was given. */
-  signals: Array<AbortSignal | undefined> = []
-  private readonly inner = new NobleVerifier()
-  async verifyBatch (checks: SignatureCheck[], signal?: AbortSignal): Promise<boolean[]> {
-    this.checked += checks.length
-    this.signals.push(signal)
-    return await this.inner.verifyBatch(checks)
-  }
-
-  async close (): Promise<void> {}
-}
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain

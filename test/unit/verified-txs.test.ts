@@ -10,21 +10,9 @@ import { ValidationError } from '../../src/core/errors.js'
 import { regtest } from '../../src/core/params.js'
 import { txid } from '../../src/core/tx.js'
 import type { Transaction } from '../../src/core/types.js'
-import { NobleVerifier, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
+import { CountingVerifier } from '../support/counting-verifier.js'
 import { Mempool } from '../../src/mempool/mempool.js'
 import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf, type Key, type Spendable } from '../../bench/support/chain-fixtures.js'
-
-class CountingVerifier implements SignatureVerifier {
-  readonly backend = 'noble' as const
-  checked = 0
-  private readonly inner = new NobleVerifier()
-  async verifyBatch (checks: SignatureCheck[]): Promise<boolean[]> {
-    this.checked += checks.length
-    return await this.inner.verifyBatch(checks)
-  }
-
-  async close (): Promise<void> {}
-}
 
 let dir: ReturnType<typeof tempDir>
 let chain: Chain
