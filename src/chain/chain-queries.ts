@@ -37,6 +37,11 @@ export class ChainQueries {
     return v === undefined ? undefined : decodeCoin(v)
   }
 
+  /** The coin at database key `k` (`s`: that key as latin1), encoded (records.ts), not decoded: the mempool's lookup. Read only. */
+  getEncodedCoinAt (k: Uint8Array, s: string): Uint8Array | undefined {
+    return this.coinCache !== undefined ? this.coinCache.getEncodedAt(k, s) : this.store.get(k)
+  }
+
   getTxLocation (id: Uint8Array): TxLocation | undefined {
     const v = this.store.get(key(Prefix.tx, id))
     return v === undefined ? undefined : decodeTxLocation(v)

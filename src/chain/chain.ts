@@ -270,6 +270,8 @@ export class Chain extends HeaderTree<ChainEvents> {
   getBlock (hash: Uint8Array | string): Block | undefined { return this.queries.getBlock(hash) }
   getBlockBytes (hash: Uint8Array | string): Uint8Array | undefined { return this.queries.getBlockBytes(hash) }
   getCoin (id: Uint8Array, index: number): Coin | undefined { return this.queries.getCoin(id, index) }
+  /** getCoin by its database key and that key as latin1, encoded (records.ts): the mempool's lookup. Read only. */
+  getEncodedCoinAt (k: Uint8Array, s: string): Uint8Array | undefined { return this.queries.getEncodedCoinAt(k, s) }
   getTxLocation (id: Uint8Array): TxLocation | undefined { return this.queries.getTxLocation(id) }
   getTx (id: Uint8Array): { tx: Transaction, location: TxLocation } | undefined { return this.queries.getTx(id) }
   /** The undo record of an active-chain block: the coins its inputs spent, 33 bytes each, in input order. */

@@ -52,16 +52,25 @@ export class CoinCache implements CoinLookup {
 
   /** getCoin by the coin's database key `k` and `s`, that key as latin1 (a block's lookups have both already). */
   getCoinAt (k: Uint8Array, s: string): Coin | undefined {
+    const v = this.getEncodedAt(k, s)
+    return v === undefined ? undefined : decodeCoin(v)
+  }
+
+  /**
+   * The coin's encoding (records.ts: COIN_BYTES from offset 0), not decoded:
+   * the mempool reads its fields in place (no Coin, no address subarray per
+   * input). Read only: it is the cached copy.
+   */
+  getEncodedAt (k: Uint8Array, s: string): Uint8Array | undefined {
     const cached = this.coins.get(s)
     if (cached !== undefined) {
       this.hits++
-      return decodeCoin(cached)
+      return cached
     }
     this.misses++
     const v = this.read(k)
     if (v === undefined) return undefined
-    this.remember(s, v)
-    return decodeCoin(v)
+    return this.remember(s, v)
   }
 
   /**
@@ -94,17 +103,20 @@ export class CoinCache implements CoinLookup {
     this.coins.clear()
   }
 
-  private remember (s: string, value: Uint8Array): void {
+  /** Returns what it keeps (a copy of `value` when that is a view into more). */
+  private remember (s: string, value: Uint8Array): Uint8Array {
     // A copy of its own when it is a view into more: a block's coin values
     // are cut from one buffer (its batch slab), and one coin of it cached
     // (its coinbase, left unspent) kept that whole buffer alive. A syncing
     // node held ~33 KB a block that way, 100 MiB at 3,000 blocks of 1,000
     // transactions (BENCHMARKS.md, session 7).
-    this.coins.set(s, value.byteLength === value.buffer.byteLength ? value : value.slice())
+    const kept = value.byteLength === value.buffer.byteLength ? value : value.slice()
+    this.coins.set(s, kept)
     if (this.coins.size > this.maxCoins) {
       // Map iterates in insertion order: the first key is the oldest
       const oldest = this.coins.keys().next().value as string
       this.coins.delete(oldest)
     }
+    return kept
   }
 }

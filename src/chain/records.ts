@@ -47,6 +47,24 @@ export function decodeCoin (bytes: Uint8Array, offset = 0): Coin {
   }
 }
 
+// The fields of an encoded coin read in place (the mempool's lookups: no Coin per input).
+export const COIN_ADDRESS_AT = 8
+
+export function coinAmountAt (bytes: Uint8Array): bigint {
+  const hi = readU32be(bytes, 0)
+  const lo = readU32be(bytes, 4)
+  // one BigInt when exact as a double (every amount up to 2^53, so every valid one)
+  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo)
+}
+
+export function coinHeightAt (bytes: Uint8Array): number {
+  return readU32be(bytes, 28)
+}
+
+export function isCoinbaseCoinAt (bytes: Uint8Array): boolean {
+  return bytes[32] === 1
+}
+
 /** Undo data of a block: the coins its inputs spent, in input order. */
 export function encodeUndo (coins: Coin[]): Uint8Array {
   const out: Uint8Array = new Uint8Array(coins.length * COIN_BYTES)

@@ -34,7 +34,11 @@ export class VerifiedTxs {
 
   /** Records that every input signature of the transaction `txid` verified. */
   add (txid: Uint8Array): void {
-    const k = keyOf(txid)
+    this.addKey(keyOf(txid))
+  }
+
+  /** add, by the txid's 32 bytes as a latin1 string (the mempool has it already). */
+  addKey (k: string): void {
     this.ids.delete(k) // re-added: now the newest
     this.ids.add(k)
     if (this.ids.size > this.max) {

@@ -15,7 +15,8 @@ import type { Chain } from '../chain/chain.js'
 import { emitToEach, logListenerError } from '../chain/safe-emit.js'
 import { descendantsOf, topological } from './graph.js'
 import { NO_LINKS, type MempoolEntry } from './entry.js'
-import { outpoint, PoolStore } from './pool-store.js'
+import { PoolStore } from './pool-store.js'
+import { outpoint, txidHexOf, txidKey } from './keys.js'
 import { checkPoolInputs, recheckAfterInsertions, type InputsChecked, type PoolPolicy } from './pool-inputs.js'
 import { DEFAULT_LIMITS, type MempoolLimits } from './limits.js'
 import { selectPackages } from './package-selection.js'
@@ -126,7 +127,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const start = performance.now()
     try {
       const id = txid(tx)
-      const idHex = toHex(id)
+      const idHex = txidHexOf(id)
       // [IGNORE] already pending or confirmed
       if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
       checkTransaction(tx, this.params)
@@ -153,14 +154,15 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       // [REJECT] every signature verifies
       if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
       // a block bringing it will not verify them again (Core's signature cache)
-      if (results.length === first.checks.length) this.chain.verifiedTxs.add(id)
+      const idKey = txidKey(id)
+      if (results.length === first.checks.length) this.chain.verifiedTxs.addKey(idKey)
       // Other transactions or blocks may have arrived while signatures were checked.
       if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
       // Only insertions since (concurrent submissions): the two things they can
       // change are checked again; anything else, the whole check again.
       const checked = !changed ? first : !disrupted ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
 
-      const entry = this.newEntry(tx, id, idHex, this.now())
+      const entry = this.newEntry(tx, id, idHex, this.now(), idKey)
       this.store.insert(entry, checked)
       this.store.trimTo(this.maxBytes)
       // [IGNORE] evicted at once: pays less than everything already pending
@@ -183,9 +185,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /** An entry not in the pool yet: PoolStore.insert gives it its links. */
-  private newEntry (tx: Transaction, id: Uint8Array, idHex: string, time: number): MempoolEntry {
+  private newEntry (tx: Transaction, id: Uint8Array, idHex: string, time: number, idKey = txidKey(id)): MempoolEntry {
     const size = txSize(tx)
-    return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
+    return { tx, txid: id, txidHex: idHex, idKey, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
   }
 
   /** The contextual checks against chain + pool (pool-inputs.ts); signature checks only when `withChecks`. */
@@ -256,7 +258,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
         const id = txid(tx)
         const idHex = toHex(id)
         for (let i = 0; i < tx.outputs.length; i++) {
-          const spender = this.store.spentBy.get(outpoint(idHex, i))
+          const spender = this.store.spentBy.get(outpoint(id, i))
           if (spender !== undefined) touched.add(spender)
         }
         if (!isCoinbase(tx)) returning.push({ tx, id, idHex })

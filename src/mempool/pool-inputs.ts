@@ -6,17 +6,18 @@ import { ValidationError } from '../core/errors.js'
 import { txSize } from '../core/tx.js'
 import type { Transaction } from '../core/types.js'
 import type { Chain } from '../chain/chain.js'
-import type { Coin } from '../chain/records.js'
-import { checkTxInputs, type CoinSpender } from '../chain/tx-verify.js'
+import { COIN_BYTES, encodeCoin, isCoinbaseCoinAt } from '../chain/records.js'
+import { checkEncodedTxInputs, type EncodedCoinSpender } from '../chain/tx-verify.js'
+import type { SignatureCheck } from '../core/signatures.js'
 import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { ancestorsWithinLimits, type MempoolLimits } from './limits.js'
-import { outpoint, type InsertFacts, type PoolStore } from './pool-store.js'
+import type { InsertFacts, PoolStore } from './pool-store.js'
+import { describeOutpoint, outpoint, outpointBytes, txidKeyOfOutpoint } from './keys.js'
 
 /** InsertFacts (with the outpoint keys, made once here for the re-check and the insertion) and the signature checks. */
 export interface InputsChecked extends InsertFacts {
-  checks: ReturnType<typeof checkTxInputs>['checks']
+  checks: SignatureCheck[]
 }
-
 export interface PoolPolicy {
   /** Minimum fee in base units per byte. */
   minFeeRate: bigint
@@ -36,7 +37,7 @@ export function checkPoolInputs (tx: Transaction, id: Uint8Array, chain: Chain, 
   const lookup = new PoolCoins(chain, store, spendHeight, tx.lockTime > 0, tx.inputs.length)
   let result
   try {
-    result = checkTxInputs(tx, lookup, spendHeight, chain.params, withChecks)
+    result = checkEncodedTxInputs(tx, lookup, spendHeight, chain.params, withChecks)
   } catch (err) {
     if (err instanceof ValidationError && err.code === 'tx-missing-inputs') {
       // [IGNORE] already confirmed: its inputs are spent by itself
@@ -68,20 +69,30 @@ export function recheckAfterInsertions (tx: Transaction, first: InputsChecked, s
   for (const key of first.outpoints) {
     const other = store.spentBy.get(key)
     // [IGNORE] first seen wins a double spend
-    if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
+    if (other !== undefined) throw conflict(key, other)
   }
   if (first.parents.size === 0) return first
   // [IGNORE] policy: too many or too large unconfirmed ancestors or descendants
   return { ...first, ancestors: ancestorsWithinLimits(first.parents, txSize(tx), limits) }
 }
 
+/** [IGNORE] first seen wins a double spend */
+function conflict (key: string, other: MempoolEntry): ValidationError {
+  return new ValidationError('txn-mempool-conflict', `outpoint ${describeOutpoint(key)} is already spent by pending transaction ${other.txidHex}`, 'ignore')
+}
+
+/** A pending parent's output, encoded as the chain's coins are: read before the next lookup. */
+const parentCoin = new Uint8Array(COIN_BYTES)
+
 /**
  * An input's coin from the pool (a pending parent's output) or the chain,
  * refusing an outpoint another pending transaction spends; notes the parents
  * and whether the answer depends on the height. A class, not a closure per
- * call: acceptance is the hot path.
+ * call: acceptance is the hot path. One string per input (the outpoint key,
+ * kept for the insertion) serves the double-spend index, the parent lookup
+ * (its txid part) and the coin cache; the coin is read in place.
  */
-class PoolCoins implements CoinSpender {
+class PoolCoins implements EncodedCoinSpender {
   /** A set of its own once a pending parent is found (most transactions have none). */
   parents: Set<MempoolEntry> = NO_LINKS
   /** One per input, in input order (its exact size: no growth of the array). */
@@ -98,23 +109,22 @@ class PoolCoins implements CoinSpender {
     this.outpoints = new Array<string>(inputs)
   }
 
-  spend (prev: Uint8Array, index: number): Coin | undefined {
-    const prevHex = toHex(prev)
-    const key = outpoint(prevHex, index)
+  spendEncoded (prev: Uint8Array, index: number): Uint8Array | undefined {
+    const key = outpoint(prev, index)
     this.outpoints[this.spent++] = key
     const other = this.store.spentBy.get(key)
-    // [IGNORE] first seen wins a double spend
-    if (other !== undefined) throw new ValidationError('txn-mempool-conflict', `outpoint ${key} is already spent by pending transaction ${other.txidHex}`, 'ignore')
-    const parent = this.store.entries.get(prevHex)
+    if (other !== undefined) throw conflict(key, other)
+    const parent = this.store.byId.size === 0 ? undefined : this.store.byId.get(txidKeyOfOutpoint(key))
     if (parent !== undefined) {
       const out = parent.tx.outputs[index]
       if (out === undefined) return undefined
       if (this.parents === NO_LINKS) this.parents = new Set()
       this.parents.add(parent)
-      return { amount: out.amount, address: out.address, height: this.spendHeight, coinbase: false }
+      return encodeCoin({ amount: out.amount, address: out.address, height: this.spendHeight, coinbase: false }, parentCoin)
     }
-    const coin = this.chain.getCoin(prev, index)
-    if (coin?.coinbase === true) this.heightSensitive = true
+    // outpointBytes still holds this key's bytes: nothing in keys.ts ran since
+    const coin = this.chain.getEncodedCoinAt(outpointBytes, key)
+    if (coin !== undefined && isCoinbaseCoinAt(coin)) this.heightSensitive = true
     return coin
   }
 }

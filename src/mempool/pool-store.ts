@@ -6,6 +6,7 @@ import { toHex } from '../core/bytes.js'
 import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { descendantsOf, topological, walkAncestors } from './graph.js'
 import { KeyedMinHeap } from './keyed-heap.js'
+import { describeOutpoint, outpoint } from './keys.js'
 
 export type RemovalReason = 'block' | 'conflict' | 'evicted' | 'expired' | 'reorg'
 
@@ -16,11 +17,11 @@ export interface InsertFacts {
   /** Only read (it may be a shared empty set). */
   ancestors: ReadonlySet<MempoolEntry>
   heightSensitive: boolean
-  /** The inputs' outpoint keys (`outpoint`), in input order: made once, by the checks. */
+  /** The inputs' outpoint keys (keys.ts `outpoint`), in input order: made once, by the checks. */
   outpoints: readonly string[]
 }
 
-export const outpoint = (id: Uint8Array | string, index: number): string => (typeof id === 'string' ? id : toHex(id)) + ':' + index
+export { outpoint } from './keys.js'
 
 /** What eviction orders by (Core's descendant score): the better of the entry alone and with its descendants. */
 export function evictionScore (e: MempoolEntry): number {
@@ -29,6 +30,8 @@ export function evictionScore (e: MempoolEntry): number {
 
 export class PoolStore {
   readonly entries = new Map<string, MempoolEntry>()
+  /** The same entries by txidKey (keys.ts): a parent found from an outpoint key without hex. */
+  readonly byId = new Map<string, MempoolEntry>()
   /** outpoint -> the pending transaction spending it */
   readonly spentBy = new Map<string, MempoolEntry>()
   readonly heightSensitive = new Set<MempoolEntry>()
@@ -66,6 +69,7 @@ export class PoolStore {
     entry.descFee = entry.fee
     entry.heightSensitive = facts.heightSensitive
     this.entries.set(entry.txidHex, entry)
+    this.byId.set(entry.idKey, entry)
     this.bytesUsed += entry.size
     for (let i = 0; i < keys.length; i++) this.spentBy.set(keys[i], entry)
     // (most transactions spend confirmed coins: no iterator for an empty set)
@@ -112,6 +116,7 @@ export class PoolStore {
       this.version++
       this.disruptions++
       this.entries.delete(e.txidHex)
+      this.byId.delete(e.idKey)
       this.bytesUsed -= e.size
       for (const input of e.tx.inputs) {
         const key = outpoint(input.prevTxid, input.prevIndex)
@@ -193,6 +198,7 @@ export class PoolStore {
   clear (): MempoolEntry[] {
     const all = [...this.entries.values()]
     this.entries.clear()
+    this.byId.clear()
     this.spentBy.clear()
     this.heightSensitive.clear()
     this.evictIndex.clear()
@@ -221,7 +227,7 @@ export class PoolStore {
       }
       for (const c of e.children) if (!this.isLive(c) || !c.parents.has(e)) problems.push(`${k}: child ${c.txidHex} not linked back`)
       for (const input of e.tx.inputs) {
-        if (this.spentBy.get(outpoint(input.prevTxid, input.prevIndex)) !== e) problems.push(`${k}: input ${outpoint(input.prevTxid, input.prevIndex)} not indexed`)
+        if (this.spentBy.get(outpoint(input.prevTxid, input.prevIndex)) !== e) problems.push(`${k}: input ${describeOutpoint(outpoint(input.prevTxid, input.prevIndex))} not indexed`)
         const parent = this.entries.get(toHex(input.prevTxid))
         if (parent !== undefined && !e.parents.has(parent)) problems.push(`${k}: spends pending ${parent.txidHex} without the link`)
       }
@@ -233,7 +239,9 @@ export class PoolStore {
       if (e.evictKey > evictionScore(e) + 1e-9) problems.push(`${k}: eviction index above its score`)
     }
     if (bytes !== this.bytesUsed) problems.push(`bytes ${this.bytesUsed}, actual ${bytes}`)
-    for (const [key, e] of this.spentBy) if (!this.isLive(e)) problems.push(`outpoint ${key}: spent by a removed entry`)
+    for (const [key, e] of this.spentBy) if (!this.isLive(e)) problems.push(`outpoint ${describeOutpoint(key)}: spent by a removed entry`)
+    if (this.byId.size !== this.entries.size) problems.push(`${this.byId.size} entries by txid key, ${this.entries.size} by txid`)
+    for (const [key, e] of this.byId) if (!this.isLive(e) || e.idKey !== key) problems.push(`txid key of ${e.txidHex}: not a live entry under its own key`)
     return problems
   }
 }

@@ -83,6 +83,24 @@ describe('mempool acceptance', () => {
     expect(await code(a)).toBe('accepted')
     expect(await code(b)).toBe('txn-mempool-conflict')
     expect(pool.has(toHex(txid(a)))).toBe(true)
+    // the error names the outpoint as people read it, and the pool finds the spender by it
+    await expect(pool.accept(b)).rejects.toThrow(`outpoint ${toHex(coins[0].txid)}:${coins[0].index} is already spent by pending transaction ${toHex(txid(a))}`)
+    expect(pool.spender(coins[0].txid, coins[0].index)?.txidHex).toBe(toHex(txid(a)))
+    expect(pool.spender(coins[0].txid, coins[0].index + 1)).toBeUndefined()
+  })
+
+  it('checks a pending parent\'s outputs as it checks confirmed ones: owner, amount, index', async () => {
+    const other = newKey()
+    const parent = spend([coins[0]], [{ address: miner.address, amount: 1000n }, { address: other.address, amount: coins[0].amount - 2000n }])
+    expect(await code(parent)).toBe('accepted')
+    const [mine] = outputsOf(parent, miner)
+    const [theirs] = outputsOf(parent, other)
+    // the miner's key does not own output 1
+    expect(await code(spend([{ ...theirs, key: miner }], [{ address: miner.address, amount: 500n }]))).toBe('tx-pubkey-mismatch')
+    expect(await code(spend([mine], [{ address: miner.address, amount: 1001n }]))).toBe('tx-insufficient-input')
+    expect(await code(spend([{ ...mine, index: 2 }], [{ address: miner.address, amount: 500n }]))).toBe('tx-missing-inputs')
+    expect(await code(spend([mine, theirs], [{ address: miner.address, amount: coins[0].amount - 3000n }]))).toBe('accepted')
+    expect(pool.checkConsistency()).toEqual([])
   })
 
   it('settles concurrent double spends to exactly one', async () => {
