@@ -7,7 +7,8 @@
 //
 // MINICOIN_BENCH_API_N sets N (default 1,000), MINICOIN_BENCH_API_WARM the
 // untimed warm-up submissions (default 200); MINICOIN_BENCH_CPU_PROF=<dir>
-// runs the daemon under `node --cpu-prof` and leaves its profile there.
+// runs the daemon under `node --cpu-prof` and leaves its profile there;
+// MINICOIN_BENCH_DAEMON_FLAGS adds node flags of its own to the daemon's.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
@@ -104,7 +105,9 @@ export const benches: Bench[] = [
         for (const b of blocks) await chain.processBlock(b)
         await chain.close()
         const prof = process.env.MINICOIN_BENCH_CPU_PROF
-        const flags = prof !== undefined ? ['--cpu-prof', '--cpu-prof-dir', prof] : []
+        // MINICOIN_BENCH_DAEMON_FLAGS: more node flags for the daemon (e.g. --cpu-prof-interval 100, --heap-prof)
+        const extra = (process.env.MINICOIN_BENCH_DAEMON_FLAGS ?? '').split(' ').filter(f => f !== '')
+        const flags = [...(prof !== undefined ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), ...extra]
         const proc = spawnNode([...flags, BIN, 'node', '--config', writeConfig(dir, 'miner', { log: { level: 'warn' } })], { detached: true, env: { MINICOIN_LOG_PRETTY: '0' } })
         // SIGINT/SIGTERM end the daemon cleanly, so a --cpu-prof profile gets written
         cleanup.add(async () => { await stopProcess(proc) })
