@@ -43,6 +43,25 @@ describe('CoinCache', () => {
     expect([cache.hits, cache.misses]).toEqual([1, 3])
   })
 
+  it('hands the mempool a coin\'s encoding, read through once and kept as its own copy', () => {
+    const db = fakeDb()
+    // a database read that is a view into a larger buffer (a LevelDB read can be)
+    const big = new Uint8Array(100)
+    big.set(encodeCoin(coin(9n, 4)), 10)
+    db.disk.set(toHex(coinKey(id(3), 2)), big.subarray(10, 43))
+    const cache = db.cache()
+    const k = coinKey(id(3), 2)
+    const s = Buffer.from(k).toString('latin1')
+    const first = cache.getEncodedAt(k, s)
+    expect(first).toEqual(encodeCoin(coin(9n, 4)))
+    expect(first?.buffer.byteLength).toBe(33)
+    // from memory the second time, the same bytes getCoinAt decodes
+    expect(cache.getEncodedAt(k, s)).toBe(first)
+    expect(plain(cache.getCoinAt(k, s))).toEqual(plain(coin(9n, 4)))
+    expect(db.reads()).toBe(1)
+    expect(cache.getEncodedAt(coinKey(id(3), 3), Buffer.from(coinKey(id(3), 3)).toString('latin1'))).toBeUndefined()
+  })
+
   it('keeps no block\'s buffer alive for the one coin of it left unspent', () => {
     // each "block" creates 100 coins as views of one buffer (as a block's batch
     // cuts them from its slab) and the next spends 99: a coinbase left unspent
