@@ -7,8 +7,6 @@ export interface MempoolEntry {
   tx: Transaction
   txid: Uint8Array
   txidHex: string
-  /** The txid as keys.ts `txidKey` (latin1): the pool's second index, the chain's signature cache. */
-  idKey: string
   fee: bigint
   size: number
   /** Arrival, unix milliseconds. */

@@ -1,10 +1,10 @@
 // The pool's map keys, made without a Buffer wrapper or a concatenation per
 // call: an outpoint is its coin's database key (db-layout.ts) as a latin1
 // string, so that one string serves the pool's double-spend index and the
-// chain's coin cache (whose map key it is too); a txid is its 32 bytes as
-// latin1 (the pool's index of txids, the chain's signature cache). Each is
-// built in one scratch Buffer, whose own toString makes no wrapper. Hex
-// stays for what people read (the entries' keys, error messages).
+// chain's coin cache (whose map key it is too); a txid for the chain's
+// signature cache is its 32 bytes as latin1. Each is built in one scratch
+// Buffer, whose own toString makes no wrapper. Hex stays for the entries'
+// keys and for what people read (error messages).
 import { COIN_KEY_BYTES, coinKey } from '../chain/db-layout.js'
 
 const scratch = Buffer.allocUnsafeSlow(COIN_KEY_BYTES)
@@ -22,11 +22,6 @@ export function outpoint (id: Uint8Array, index: number): string {
 /** The bytes of the last key `outpoint` made (valid until the next call here). */
 export const outpointBytes: Uint8Array = scratch
 
-/** The txid part of an outpoint key: a txidKey. */
-export function txidKeyOfOutpoint (key: string): string {
-  return key.slice(1, 33)
-}
-
 /** A txid's key (32 bytes as latin1). */
 export function txidKey (id: Uint8Array): string {
   scratch.set(id, 0)
@@ -38,6 +33,11 @@ export function txidHexOf (id: Uint8Array): string {
   if (id.length > scratch.length) return Buffer.from(id).toString('hex')
   scratch.set(id, 0)
   return scratch.toString('hex', 0, id.length)
+}
+
+/** A txid's first 30 bits, a small integer (no allocation): the pool's filter of pending txids (PoolStore.mayHold). */
+export function txidPrefix (id: Uint8Array): number {
+  return (id[0] << 22) | (id[1] << 14) | (id[2] << 6) | (id[3] >>> 2)
 }
 
 /** An outpoint key as people read it: `txid:index`. */

@@ -154,15 +154,14 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       // [REJECT] every signature verifies
       if (bad !== -1) throw new ValidationError('tx-bad-signature', `input ${bad} has an invalid signature`)
       // a block bringing it will not verify them again (Core's signature cache)
-      const idKey = txidKey(id)
-      if (results.length === first.checks.length) this.chain.verifiedTxs.addKey(idKey)
+      if (results.length === first.checks.length) this.chain.verifiedTxs.addKey(txidKey(id))
       // Other transactions or blocks may have arrived while signatures were checked.
       if (this.entries.has(idHex)) throw new ValidationError('txn-already-known', `transaction ${idHex} is already pending`, 'ignore')
       // Only insertions since (concurrent submissions): the two things they can
       // change are checked again; anything else, the whole check again.
       const checked = !changed ? first : !disrupted ? recheckAfterInsertions(tx, first, this.store, this.limits) : this.checkInputs(tx, id, false)
 
-      const entry = this.newEntry(tx, id, idHex, this.now(), idKey)
+      const entry = this.newEntry(tx, id, idHex, this.now())
       this.store.insert(entry, checked)
       this.store.trimTo(this.maxBytes)
       // [IGNORE] evicted at once: pays less than everything already pending
@@ -185,9 +184,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /** An entry not in the pool yet: PoolStore.insert gives it its links. */
-  private newEntry (tx: Transaction, id: Uint8Array, idHex: string, time: number, idKey = txidKey(id)): MempoolEntry {
+  private newEntry (tx: Transaction, id: Uint8Array, idHex: string, time: number): MempoolEntry {
     const size = txSize(tx)
-    return { tx, txid: id, txidHex: idHex, idKey, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
+    return { tx, txid: id, txidHex: idHex, fee: 0n, size, time, parents: NO_LINKS, children: NO_LINKS, seq: 0, descCount: 1, descSize: size, descFee: 0n, heightSensitive: false, evictKey: 0 }
   }
 
   /** The contextual checks against chain + pool (pool-inputs.ts); signature checks only when `withChecks`. */

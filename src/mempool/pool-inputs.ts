@@ -12,7 +12,7 @@ import type { SignatureCheck } from '../core/signatures.js'
 import { NO_LINKS, type MempoolEntry } from './entry.js'
 import { ancestorsWithinLimits, type MempoolLimits } from './limits.js'
 import type { InsertFacts, PoolStore } from './pool-store.js'
-import { describeOutpoint, outpoint, outpointBytes, txidKeyOfOutpoint } from './keys.js'
+import { describeOutpoint, outpoint, outpointBytes, txidHexOf } from './keys.js'
 
 /** InsertFacts (with the outpoint keys, made once here for the re-check and the insertion) and the signature checks. */
 export interface InputsChecked extends InsertFacts {
@@ -89,8 +89,9 @@ const parentCoin = new Uint8Array(COIN_BYTES)
  * refusing an outpoint another pending transaction spends; notes the parents
  * and whether the answer depends on the height. A class, not a closure per
  * call: acceptance is the hot path. One string per input (the outpoint key,
- * kept for the insertion) serves the double-spend index, the parent lookup
- * (its txid part) and the coin cache; the coin is read in place.
+ * kept for the insertion) serves the double-spend index and the coin cache;
+ * a parent is looked up by hex only when the pool may hold it; the coin is
+ * read in place.
  */
 class PoolCoins implements EncodedCoinSpender {
   /** A set of its own once a pending parent is found (most transactions have none). */
@@ -114,7 +115,8 @@ class PoolCoins implements EncodedCoinSpender {
     this.outpoints[this.spent++] = key
     const other = this.store.spentBy.get(key)
     if (other !== undefined) throw conflict(key, other)
-    const parent = this.store.byId.size === 0 ? undefined : this.store.byId.get(txidKeyOfOutpoint(key))
+    // the hex of the txid only when a pending transaction may have it
+    const parent = this.store.mayHold(prev) ? this.store.entries.get(txidHexOf(prev)) : undefined
     if (parent !== undefined) {
       const out = parent.tx.outputs[index]
       if (out === undefined) return undefined

@@ -83,7 +83,7 @@ describe('miner template size accounting', () => {
 
   it('fills a block with minimal transactions up to, never over, the limit of its encoding', () => {
     const entries: MempoolEntry[] = minimalTxs(regtest.maxBlockSize + 100_000).map((tx, i) => ({
-      tx, txid: txid(tx), txidHex: toHex(txid(tx)), idKey: Buffer.from(txid(tx)).toString('latin1'), fee: 1000n + BigInt(i % 7), size: txSize(tx), time: 0, parents: new Set(), children: new Set(), seq: i, descCount: 1, descSize: txSize(tx), descFee: 1000n + BigInt(i % 7), heightSensitive: false, evictKey: 0
+      tx, txid: txid(tx), txidHex: toHex(txid(tx)), fee: 1000n + BigInt(i % 7), size: txSize(tx), time: 0, parents: new Set(), children: new Set(), seq: i, descCount: 1, descSize: txSize(tx), descFee: 1000n + BigInt(i % 7), heightSensitive: false, evictKey: 0
     }))
     const mempool = { selectForBlock: (max: number) => selectPackages(entries, max) } as unknown as Mempool
     const template = buildTemplate(chain, mempool, newKey().address, 0n, regtest.genesis.header.time + 10)
