@@ -145,7 +145,11 @@ export class ChainStore {
     const batch = this.db.batch()
     const parts: BatchPart[] = []
     let done = false
-    const sink = { put: (k: Uint8Array, v: Uint8Array) => { batch.put(k, v) }, del: (k: Uint8Array) => { batch.del(k) } }
+    // The binding copies each key and value into the native batch before
+    // put() returns; abstract-level keeps the op only for 'write' listeners
+    // and prewrite hooks (none here: checked, so one added later is safe).
+    const copies = this.db.listenerCount('write') === 0 && (this.db.hooks.prewrite as unknown as { noop: boolean }).noop
+    const sink = { copies, put: (k: Uint8Array, v: Uint8Array) => { batch.put(k, v) }, del: (k: Uint8Array) => { batch.del(k) } }
     return {
       add: ops => {
         if (done) throw new Error('a staged batch takes no ops after it is written or discarded')

@@ -72,11 +72,15 @@ function hash32WordsInto (out: Uint8Array): Uint8Array {
 }
 
 /**
- * SHA-256 of a 32-byte message (the second hash of a double SHA-256), into
- * `out`: one compression of a constant-padded block, ~0.6 µs less than a
- * call into node:crypto (BENCHMARKS.md, issue 12 session 4).
+ * SHA-256 of a 32-byte message (the second hash of a double SHA-256) given
+ * as a latin1 string, node:crypto's cheapest output (hash.ts), into `out`:
+ * one compression of a constant-padded block, ~0.6 µs less than a call into
+ * node:crypto (BENCHMARKS.md, issue 12 session 4).
  */
-export function sha256Of32Into (d: Uint8Array, out: Uint8Array): Uint8Array {
-  for (let i = 0; i < 8; i++) w[i] = readBE32(d, i * 4)
+export function sha256OfLatin1Into (d: string, out: Uint8Array): Uint8Array {
+  if (d.length !== 32) throw new RangeError(`a 32-byte digest takes 32 latin1 chars, got ${d.length}`)
+  for (let i = 0, j = 0; i < 8; i++, j += 4) {
+    w[i] = (d.charCodeAt(j) << 24) | (d.charCodeAt(j + 1) << 16) | (d.charCodeAt(j + 2) << 8) | d.charCodeAt(j + 3)
+  }
   return hash32WordsInto(out)
 }
