@@ -47,8 +47,18 @@ for (let trial = 0; trial < n; trial++) {
   } else {
     const { profile } = await session.post('Profiler.stop') as any
     const byId = new Map<number, any>(profile.nodes.map((nd: any) => [nd.id, nd]))
+    // a native function (no url: the profiler names the binding's functions
+    // after whatever it likes, e.g. "Secp256k1Addon") is named with its caller
+    const parent = new Map<number, any>()
+    for (const nd of profile.nodes) for (const c of nd.children ?? []) parent.set(c, nd)
+    const label = (nd: any): string => {
+      if (nd.callFrame.url !== '' || nd.callFrame.functionName.startsWith('(')) return nameOf(nd.callFrame)
+      let up = parent.get(nd.id)
+      while (up !== undefined && up.callFrame.url === '') up = parent.get(up.id)
+      return `${up === undefined ? '' : nameOf(up.callFrame)} > ${nd.callFrame.functionName as string}`
+    }
     for (let i = 0; i < profile.samples.length; i++) {
-      const name = nameOf(byId.get(profile.samples[i]).callFrame)
+      const name = label(byId.get(profile.samples[i]))
       tally.set(name, (tally.get(name) ?? 0) + profile.timeDeltas[i] / 1000)
     }
   }
