@@ -57,20 +57,22 @@ function networkPrefix (networkId: string): Uint8Array {
 // length made once: a sighash allocates its digest and nothing else. (A
 // fresh blanked copy per transaction was ~3.4 MB of a 3,000-transaction
 // block's garbage: BENCHMARKS.md, issue 12 session 8.) Synchronous, so no
-// two callers ever share it.
+// two callers ever share it. A message longer than the buffer (a
+// transaction of hundreds of inputs) gets a buffer of its own, so one such
+// transaction does not leave a large buffer behind.
+const SCRATCH_BYTES = 64 * 1024
 const MAX_VIEWED = 4096
-let scratch = new Uint8Array(MAX_VIEWED)
-let views: Array<Uint8Array | undefined> = new Array(MAX_VIEWED + 1).fill(undefined)
+const scratch = new Uint8Array(SCRATCH_BYTES)
+const views: Array<Uint8Array | undefined> = new Array(MAX_VIEWED + 1).fill(undefined)
 
-function reserveScratch (n: number): void {
-  if (scratch.length >= n) return
-  scratch = new Uint8Array(Math.max(n, scratch.length * 2))
-  views = new Array(MAX_VIEWED + 1).fill(undefined)
+/** Where a message of `n` bytes is built. */
+function messageBuffer (n: number): Uint8Array {
+  return n <= SCRATCH_BYTES ? scratch : new Uint8Array(n)
 }
 
-/** The first `n` bytes of the scratch (a long message gets a view of its own). */
-function scratchView (n: number): Uint8Array {
-  if (n > MAX_VIEWED) return scratch.subarray(0, n)
+/** The first `n` bytes of `buffer`. */
+function messageView (buffer: Uint8Array, n: number): Uint8Array {
+  if (buffer !== scratch || n > MAX_VIEWED) return buffer.subarray(0, n)
   return (views[n] ??= scratch.subarray(0, n))
 }
 
@@ -83,17 +85,22 @@ export function sighash (tx: Transaction, networkId: string): Uint8Array {
   const known = knownTxBytes(tx)
   const net = networkPrefix(networkId)
   const lead = SIGHASH_TAG.length + net.length
-  // the blanked bytes are cut straight into the scratch, after room for the tags
-  let n = known !== undefined ? blankSignaturesInto(known, lead) : -1
+  // the blanked bytes are cut straight into the message, after room for the tags
+  let msg: Uint8Array = scratch
+  let n = -1
+  if (known !== undefined) {
+    msg = messageBuffer(lead + known.length)
+    n = blankSignaturesInto(known, msg, lead)
+  }
   if (n < 0) {
     const body = encodeTx({ ...tx, inputs: tx.inputs.map(i => ({ ...i, signature: EMPTY })) })
-    reserveScratch(lead + body.length)
-    scratch.set(body, lead)
+    msg = messageBuffer(lead + body.length)
+    msg.set(body, lead)
     n = lead + body.length
   }
-  scratch.set(SIGHASH_TAG, 0)
-  scratch.set(net, SIGHASH_TAG.length)
-  return dsha256(scratchView(n))
+  msg.set(SIGHASH_TAG, 0)
+  msg.set(net, SIGHASH_TAG.length)
+  return dsha256(messageView(msg, n))
 }
 
 export function outputsTotal (tx: Transaction): bigint {
@@ -164,8 +171,9 @@ function copyInto (out: Uint8Array, at: number, bytes: Uint8Array, from: number,
 
 /**
  * The encoding of a transaction with every signature blanked, cut from its
- * canonical bytes into the scratch after `lead` bytes left for the caller,
- * instead of encoding it again; returns the message's length. A canonical
+ * canonical bytes into `out` after `lead` bytes left for the caller (`out`
+ * holds at least `lead` + the bytes), instead of encoding it again;
+ * returns the message's length. A canonical
  * Transaction is [version] inputs* outputs* [lock time] [coinbase]; in each
  * TxInput the signature (field 4) comes last, and a blank one is omitted:
  * so each input loses its signature field and its length shrinks by as
@@ -174,13 +182,11 @@ function copyInto (out: Uint8Array, at: number, bytes: Uint8Array, from: number,
  * test/unit/wire-fast-paths.test.ts and sighash.test.ts check the digests
  * are the same).
  */
-function blankSignaturesInto (bytes: Uint8Array, lead: number): number {
+function blankSignaturesInto (bytes: Uint8Array, out: Uint8Array, lead: number): number {
   const end = bytes.length
   let pos = 0
   if (bytes[0] === VERSION_TAG) pos = skipVarint(bytes, 1, end)
   if (pos < 0) return -1
-  reserveScratch(lead + end)
-  const out = scratch
   let at = copyInto(out, lead, bytes, 0, pos)
   while (pos < end && bytes[pos] === INPUTS_TAG) {
     const start = fieldStart(bytes, pos, end)

@@ -139,7 +139,11 @@ describe('sighash in a reused buffer', () => {
     }), { numRuns: 400 })
   })
 
-  it('is the same for a transaction after a longer one used the buffer', () => {
+  it('is the same for a transaction after a longer one used the buffer, and for one longer than the buffer', () => {
+    const huge: Transaction = { version: 2, inputs: Array.from({ length: 600 }, (_, k) => ({ prevTxid: new Uint8Array(32).fill(k & 0xff), prevIndex: k, publicKey: new Uint8Array(33).fill(3), signature: new Uint8Array(64).fill(k & 0x7f) })), outputs: [{ amount: 1n, address: new Uint8Array(20) }], lockTime: 9, coinbase: new Uint8Array(0) }
+    expect(encodeTx(huge).length).toBeGreaterThan(64 * 1024)
+    expect(Array.from(sighash(decodeTx(encodeTx(huge), 4_000_000), 'n'))).toEqual(Array.from(oldSighash(huge, encodeTx(huge), 'n')))
+    expect(Array.from(sighash(huge, 'n'))).toEqual(Array.from(oldSighash(huge, undefined, 'n')))
     const long: Transaction = { version: 1, inputs: Array.from({ length: 200 }, (_, k) => ({ prevTxid: new Uint8Array(32).fill(k), prevIndex: k, publicKey: new Uint8Array(33).fill(2), signature: new Uint8Array(64).fill(9) })), outputs: [], lockTime: 0, coinbase: new Uint8Array(0) }
     const short: Transaction = { version: 1, inputs: [long.inputs[3]], outputs: [{ amount: 5n, address: new Uint8Array(20).fill(1) }], lockTime: 0, coinbase: new Uint8Array(0) }
     const before = sighash(decodeTx(encodeTx(short), 4_000_000), 'n')
