@@ -12,6 +12,22 @@ import type { BatchOp } from './db-layout.js'
 const INITIAL_BYTES = 16 * 1024
 const INITIAL_OPS = 256
 
+// Keys and values handed to a sink that copies them before it returns
+// (LevelDB's chained batch: its binding copies both into the native batch
+// at once) are copied into one array per length, reused for every op: a
+// block of 21,000 ops made ~3.6 MB of views a connect otherwise
+// (BENCHMARKS.md, issue 12 session 8). Every key and value of a block's
+// ops but the undo record is at most 64 bytes.
+const REUSED_MAX = 64
+const reusedKeys = Array.from({ length: REUSED_MAX + 1 }, (_, n) => new Uint8Array(n))
+const reusedValues = Array.from({ length: REUSED_MAX + 1 }, (_, n) => new Uint8Array(n))
+
+/** bytes[at, at + out.length) copied into `out` (a loop: shorter than any native call for ~40 bytes). */
+function copyOut (out: Uint8Array, bytes: Uint8Array, at: number): Uint8Array {
+  for (let j = 0; j < out.length; j++) out[j] = bytes[at + j]
+  return out
+}
+
 /** Ops whose keys and values are ranges of one buffer; a del has valueLen -1. */
 export class PackedOps {
   /** Off the heap (allocUnsafeSlow): LevelDB's binding reads views of it without moving it. */
@@ -60,15 +76,22 @@ export class PackedOps {
     this.push(k, key.length, 0, -1)
   }
 
-  /** Hands every op to `sink` in order, as views that nothing keeps (LevelDB's batch copies them). */
+  /**
+   * Hands every op to `sink` in order: as arrays reused from op to op when
+   * the sink copies them at once (`sink.copies`), else as views of the
+   * buffer that the sink may keep.
+   */
   stageInto (sink: OpSink): void {
     const { bytes, meta } = this
     const buffer = bytes.buffer
     const base = bytes.byteOffset
+    const reuse = sink.copies === true
     for (let i = 0, m = 0; i < this.count; i++, m += 4) {
-      const key = new Uint8Array(buffer, base + meta[m], meta[m + 1])
-      if (meta[m + 3] < 0) sink.del(key)
-      else sink.put(key, new Uint8Array(buffer, base + meta[m + 2], meta[m + 3]))
+      const keyLen = meta[m + 1]
+      const key = reuse && keyLen <= REUSED_MAX ? copyOut(reusedKeys[keyLen], bytes, meta[m]) : new Uint8Array(buffer, base + meta[m], keyLen)
+      const valueLen = meta[m + 3]
+      if (valueLen < 0) sink.del(key)
+      else sink.put(key, reuse && valueLen <= REUSED_MAX ? copyOut(reusedValues[valueLen], bytes, meta[m + 2]) : new Uint8Array(buffer, base + meta[m + 2], valueLen))
     }
   }
 
@@ -98,6 +121,8 @@ export class PackedOps {
 export interface OpSink {
   put: (key: Uint8Array, value: Uint8Array) => void
   del: (key: Uint8Array) => void
+  /** The sink copies key and value before put/del returns and keeps no reference: they may be reused for the next op. */
+  copies?: boolean
 }
 
 /**

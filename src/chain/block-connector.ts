@@ -17,23 +17,31 @@ import { addressKeyBytes, COIN_KEY_BYTES, coinKey, key, META_TIP, Prefix, setU32
 import { BlockBatch, PackedOps } from './block-batch.js'
 import type { IndexEntry } from './block-index.js'
 
-/** The addresses a transaction pays or spends from, each once (few: compared pairwise, no strings; many: a map). */
-function distinctAddresses (outputs: ReadonlyArray<{ address: Uint8Array }>, spent: readonly Coin[]): Uint8Array[] {
+/** Address `i` of a transaction's outputs then spent coins. */
+function addressAt (outputs: ReadonlyArray<{ address: Uint8Array }>, spent: readonly Coin[], i: number): Uint8Array {
+  return i < outputs.length ? outputs[i].address : spent[i - outputs.length].address
+}
+
+/**
+ * The addresses a transaction pays or spends from, each once, in order of
+ * first appearance, handed to `each` (few: compared pairwise in place, no
+ * array per transaction; many: a map by hex).
+ */
+function forDistinctAddresses (outputs: ReadonlyArray<{ address: Uint8Array }>, spent: readonly Coin[], each: (a: Uint8Array) => void): void {
   const all = outputs.length + spent.length
   if (all > 16) {
     const byHex = new Map<string, Uint8Array>()
     for (const o of outputs) byHex.set(toHex(o.address), o.address)
     for (const c of spent) byHex.set(toHex(c.address), c.address)
-    return [...byHex.values()]
+    byHex.forEach(each)
+    return
   }
-  const out: Uint8Array[] = []
   for (let i = 0; i < all; i++) {
-    const a = i < outputs.length ? outputs[i].address : spent[i - outputs.length].address
+    const a = addressAt(outputs, spent, i)
     let seen = false
-    for (let j = 0; j < out.length && !seen; j++) seen = equalBytes(a, out[j])
-    if (!seen) out.push(a)
+    for (let j = 0; j < i && !seen; j++) seen = equalBytes(a, addressAt(outputs, spent, j))
+    if (!seen) each(a)
   }
-  return out
 }
 
 // Bytes of the ops txIndexOps writes for one transaction, at most (20-byte addresses; the batch grows if not).
@@ -45,9 +53,8 @@ const ADDRESS_KEY_BYTES = 1 + 20 + 4 + 32
  * (del): its location and its address history, written into `packed`.
  */
 function txIndexOps (packed: PackedOps, id: Uint8Array, i: number, outputs: ReadonlyArray<{ address: Uint8Array }>, spent: readonly Coin[], entry: IndexEntry, put: boolean): void {
-  const addresses = distinctAddresses(outputs, spent)
   const k = packed.reserve(1 + id.length + (put ? TX_LOCATION_BYTES + 4 : 0))
-  let b = packed.bytes
+  const b = packed.bytes
   writeTxKey(b, k, id)
   const v = k + 1 + id.length
   // the position of the tx in its block: the value of each of its address records
@@ -57,14 +64,13 @@ function txIndexOps (packed: PackedOps, id: Uint8Array, i: number, outputs: Read
     setU32be(b, pos, i)
     packed.put(k, 1 + id.length, v, TX_LOCATION_BYTES)
   } else packed.del(k, 1 + id.length)
-  for (const a of addresses) {
+  forDistinctAddresses(outputs, spent, a => {
     const n = addressKeyBytes(a, id)
     const ak = packed.reserve(n)
-    b = packed.bytes
-    writeAddressKey(b, ak, a, entry.height, id)
+    writeAddressKey(packed.bytes, ak, a, entry.height, id)
     if (put) packed.put(ak, n, pos, 4)
     else packed.del(ak, n)
-  }
+  })
 }
 
 /** The UTXO set read straight from the store (no coin cache). */

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import { ripemd160 } from '@noble/hashes/legacy.js'
 import { hash160Key, KEY_BYTES } from './hash160-key.js'
-import { sha256Of32Into } from './merkle-hash.js'
+import { sha256OfLatin1Into } from './merkle-hash.js'
 
 // crypto.hash is the one-shot form: about a third faster than createHash for
 // the small inputs (headers, Merkle nodes) that dominate here.
@@ -15,11 +15,15 @@ export function sha256 (data: Uint8Array): Uint8Array {
 
 /**
  * Double SHA-256: the hash of transactions, block headers and Merkle nodes.
- * The second hash (of 32 bytes) in JavaScript: a native call costs more than
- * its one compression.
+ * The first hash is native, its digest taken as a 'binary' (latin1) string,
+ * one char a byte: a short string on the heap costs half what a Buffer
+ * result does (~0.43 against ~0.88 µs a call here), which is an ArrayBuffer
+ * with a backing store, and was the largest garbage of a txid or sighash
+ * (BENCHMARKS.md, issue 12 session 8). The second hash (of 32 bytes) in
+ * JavaScript: a native call costs more than its one compression.
  */
 export function dsha256 (data: Uint8Array): Uint8Array {
-  return sha256Of32Into(sha256Buffer(data), new Uint8Array(32))
+  return sha256OfLatin1Into(hash('sha256', data, 'binary'), new Uint8Array(32))
 }
 
 // OpenSSL's RIPEMD-160 is ~3x noble's; OpenSSL builds without it (it moved

@@ -53,6 +53,11 @@ function rotl (v: number, n: number): number {
 
 /** hash160 of a 33-byte key, as 20 bytes. */
 export function hash160Key (key: Uint8Array): Uint8Array {
+  return hash160KeyInto(key, new Uint8Array(20))
+}
+
+/** The same, written into `out` (20 bytes): a caller comparing it at once allocates nothing. */
+export function hash160KeyInto (key: Uint8Array, out: Uint8Array): Uint8Array {
   if (key.length !== KEY_BYTES) throw new RangeError(`hash160Key takes ${KEY_BYTES} bytes, got ${key.length}`)
   // SHA-256: one block of 33 bytes, 0x80, zeros, bit length 264
   for (let i = 0; i < 8; i++) w[i] = (key[4 * i] << 24) | (key[4 * i + 1] << 16) | (key[4 * i + 2] << 8) | key[4 * i + 3]
@@ -89,7 +94,6 @@ export function hash160Key (key: Uint8Array): Uint8Array {
     }
   }
   // word by word, without an array of the five (a block hashes 6,000 keys: its garbage counts)
-  const out = new Uint8Array(20)
   put32le(out, 0, (h1 + cl + dr) | 0)
   put32le(out, 4, (h2 + dl + er) | 0)
   put32le(out, 8, (h3 + el + ar) | 0)

@@ -1,18 +1,27 @@
 // Merkle trees over txids with Bitcoin's pairing rule: an odd node at any
 // level is paired with itself.
-import { merkleNodeHash, merkleNodeHashInto } from './merkle-hash.js'
+import { merkleNodeHash, merkleNodeHashAt, merkleNodeHashInto } from './merkle-hash.js'
 
 export function merkleRoot (leaves: Uint8Array[]): Uint8Array {
   if (leaves.length === 0) throw new RangeError('merkle root of no leaves')
-  let level = leaves
-  while (level.length > 1) {
-    const next: Uint8Array[] = []
-    for (let i = 0; i < level.length; i += 2) {
-      next.push(merkleNodeHash(level[i], level[i + 1] ?? level[i]))
-    }
-    level = next
+  if (leaves.length === 1) return leaves[0]
+  // every level above the leaves in one buffer, node j of a level at j * 32,
+  // written over the level below it (node j reads nodes 2j and 2j + 1 first)
+  let count = (leaves.length + 1) >> 1
+  const nodes = new Uint8Array(count * 32)
+  for (let j = 0; j < count; j++) {
+    const left = leaves[2 * j]
+    merkleNodeHashAt(left, 0, leaves[2 * j + 1] ?? left, 0, nodes, j * 32)
   }
-  return level[0]
+  while (count > 1) {
+    const next = (count + 1) >> 1
+    for (let j = 0; j < next; j++) {
+      const right = 2 * j + 1 < count ? 2 * j + 1 : 2 * j
+      merkleNodeHashAt(nodes, 2 * j * 32, nodes, right * 32, nodes, j * 32)
+    }
+    count = next
+  }
+  return nodes.slice(0, 32)
 }
 
 /** Sibling hashes from leaf `index` up to (not including) the root. */

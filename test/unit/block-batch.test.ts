@@ -3,7 +3,7 @@
 // block leaves exactly the records the database layout (db-layout.ts)
 // documents; disconnecting it removes them again.
 import { afterEach, describe, expect, it } from 'vitest'
-import { PackedOps } from '../../src/chain/block-batch.js'
+import { BlockBatch, PackedOps } from '../../src/chain/block-batch.js'
 import { Chain } from '../../src/chain/chain.js'
 import { addressKey, coinKey, key, META_TIP, Prefix, txKey, u32be } from '../../src/chain/db-layout.js'
 import { encodeCoin, encodeTxLocation, encodeUndo } from '../../src/chain/records.js'
@@ -46,6 +46,45 @@ describe('packed ops', () => {
     expect(got).toEqual(want)
     expect(packed.count).toBe(302)
     expect(packed.toOps().map(op => [toHex(op.key), op.type === 'put' ? toHex(op.value) : undefined])).toEqual(want)
+    // a sink that copies at once gets the same bytes, in arrays reused from op to op (short ones) ...
+    const copied: Array<[string, string | undefined]> = []
+    const seen = new Set<Uint8Array>()
+    let handed = 0
+    packed.stageInto({ copies: true, put: (k, v) => { copied.push([toHex(k), toHex(v)]); seen.add(k); seen.add(v); handed += 2 }, del: k => { copied.push([toHex(k), undefined]); seen.add(k); handed++ } })
+    expect(copied).toEqual(want)
+    expect(seen.size).toBeLessThan(handed / 3)
+    // ... and one that keeps them gets views of their own
+    const kept: Uint8Array[] = []
+    packed.stageInto({ put: (k, v) => kept.push(k, v), del: k => kept.push(k) })
+    expect(new Set(kept).size).toBe(kept.length)
+  })
+})
+
+describe('a staged batch', () => {
+  it('writes the same records whether the database has a write listener (ops kept) or not (arrays reused)', async () => {
+    const written: string[][] = []
+    for (const listen of [false, true]) {
+      const dir = tempDir('minicoin-block-batch-stage-')
+      dirs.push(dir)
+      const store = new ChainStore(dir.path)
+      await store.open()
+      const events: unknown[] = []
+      if (listen) store.db.on('write', ops => events.push(...ops))
+      const packed = new PackedOps(64, 4)
+      for (let i = 0; i < 200; i++) packed.putBytes(bytes(1 + (i % 60), i), bytes(i % 70, i + 1))
+      for (let i = 0; i < 200; i += 7) packed.delBytes(bytes(1 + (i % 60), i))
+      const batch = store.stage()
+      batch.add(new BlockBatch(packed, { spent: new Set(), added: new Map(), values: new Uint8Array(0) }))
+      await batch.write()
+      const rows: string[] = []
+      for await (const [k, v] of store.scan(new Uint8Array(0))) rows.push(`${toHex(k)}=${toHex(v)}`)
+      written.push(rows)
+      // the listener saw every op with its own bytes
+      if (listen) expect(events.map(op => toHex((op as { key: Uint8Array }).key))).toEqual(packed.toOps().map(op => toHex(op.key)))
+      await store.close()
+    }
+    expect(written[0].length).toBeGreaterThan(100)
+    expect(written[1]).toEqual(written[0])
   })
 })
 

@@ -2,6 +2,21 @@ import { describe, expect, it } from 'vitest'
 import { merkleBranch, merkleRoot, rootFromBranch, verifyMerkleBranch } from '../../src/core/merkle.js'
 import { fromHex, toHex } from '../../src/core/bytes.js'
 import { rand } from '../../bench/support/core-fixtures.js'
+import { createHash } from 'node:crypto'
+import fc from 'fast-check'
+
+const sha = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest())
+
+/** The root level by level, an array per level and a Buffer per node, through node:crypto (merkleRoot before it hashed a level in one buffer). */
+function referenceRoot (leaves: Uint8Array[]): Uint8Array {
+  let level = leaves
+  while (level.length > 1) {
+    const next: Uint8Array[] = []
+    for (let i = 0; i < level.length; i += 2) next.push(sha(sha(new Uint8Array([...level[i], ...(level[i + 1] ?? level[i])]))))
+    level = next
+  }
+  return level[0]
+}
 
 // Bitcoin displays hashes byte-reversed.
 const display = (hex: string): Uint8Array => fromHex(hex).reverse()
@@ -15,6 +30,17 @@ describe('merkle', () => {
       'e9a66845e05d5abc0ad04ec80f774a7e585c6e8db975962d069a522137b80c1d'
     ].map(display)
     expect(toHex(merkleRoot(txids).reverse())).toBe('f3e94742aca4b5ef85488dc37c06c3282295ffec960994b2c0d5ac2a25a95766')
+  })
+
+  it('is the level-by-level root through node:crypto for any number of leaves, and leaves the leaves as they were', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), fc.integer(), (n, seed) => {
+      const leaves = Array.from({ length: n }, (_, i) => new Uint8Array(32).map((_, k) => (seed * 31 + i * 7 + k * 13) & 0xff))
+      const copies = leaves.map(l => l.slice())
+      const root = merkleRoot(leaves)
+      expect(toHex(root)).toBe(toHex(referenceRoot(copies)))
+      expect(root.length).toBe(32)
+      expect(leaves.map(toHex)).toEqual(copies.map(toHex))
+    }), { numRuns: 300 })
   })
 
   it('pairs an odd last node with itself', () => {

@@ -4,8 +4,10 @@ import { createHash } from 'node:crypto'
 import { ripemd160 } from '@noble/hashes/legacy.js'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { hash160Key } from '../../src/core/hash160-key.js'
+import { hash160Key, hash160KeyInto } from '../../src/core/hash160-key.js'
 import { hash160 } from '../../src/core/hash.js'
+import { checkInputOwners } from '../../src/core/signatures.js'
+import type { Transaction } from '../../src/core/types.js'
 
 function reference (key: Uint8Array): Uint8Array {
   return ripemd160(createHash('sha256').update(key).digest())
@@ -33,5 +35,27 @@ describe('hash160Key', () => {
       expect(Array.from(hash160(data))).toEqual(Array.from(reference(data)))
     }
     expect(() => hash160Key(new Uint8Array(32))).toThrow(RangeError)
+  })
+})
+
+describe('checkInputOwners (each key hashed into one reused array)', () => {
+  it('passes exactly when every key hashes to its spent address, for keys repeated or not and of any length', () => {
+    const keys = fc.array(fc.oneof(fc.uint8Array({ minLength: 33, maxLength: 33 }), fc.uint8Array({ maxLength: 70 })), { minLength: 1, maxLength: 4 })
+    // input k uses key pick[k]; address k is right unless wrong[k]
+    const shape = keys.chain(ks => fc.array(fc.tuple(fc.nat(ks.length - 1), fc.boolean()), { minLength: 1, maxLength: 8 }).map(picks => ({ ks, picks })))
+    fc.assert(fc.property(shape, ({ ks, picks }) => {
+      const tx: Transaction = { version: 1, inputs: picks.map(([k]) => ({ prevTxid: new Uint8Array(32), prevIndex: 0, publicKey: ks[k], signature: new Uint8Array(64) })), outputs: [], lockTime: 0, coinbase: new Uint8Array(0) }
+      const addresses = picks.map(([k, wrong]) => { const a = reference(ks[k]).slice(0, 20); if (wrong) a[0] ^= 1; return a })
+      const ok = picks.every(([, wrong]) => !wrong)
+      if (ok) expect(() => checkInputOwners(tx, addresses)).not.toThrow()
+      else expect(() => checkInputOwners(tx, addresses)).toThrow(/input \d+: public key does not hash/)
+    }), { numRuns: 1000 })
+  })
+
+  it('hash160KeyInto writes the same hash into the array given', () => {
+    const key = new Uint8Array(33).fill(3)
+    const out = new Uint8Array(20)
+    expect(hash160KeyInto(key, out)).toBe(out)
+    expect(Array.from(out)).toEqual(Array.from(reference(key)))
   })
 })
