@@ -12,15 +12,35 @@ import { COIN_KEY_BYTES, coinKey, Prefix, type BatchOp } from './db-layout.js'
 import { latin1 } from './batch-slab.js'
 import { type BlockBatch, isBlockBatch } from './block-batch.js'
 
-/** ~200 bytes each (key string, its own 33-byte value): at most ~10 MiB. */
+/** ~MEASURE bytes each (key string, value string, the Map's entry): at most ~MEASURE MiB. */
 export const DEFAULT_MAX_COINS = 50_000
 
 /** The map key of a coin: its database key as a latin1 string (cheaper than hex). */
 const mapKey = latin1
 
+/** A coin's encoding as a latin1 string: one small string on the heap, no ArrayBuffer, backing store and view per coin. */
+function coinText (bytes: Uint8Array, at: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + at, COIN_BYTES).toString('latin1')
+}
+
+/** The bytes of coinText's string, written into `out`. */
+function fromText (text: string, out: Uint8Array): Uint8Array {
+  for (let j = 0; j < COIN_BYTES; j++) out[j] = text.charCodeAt(j)
+  return out
+}
+
 export class CoinCache implements CoinLookup {
-  /** Encoded coins (records.ts), decoded when asked for: most created coins are not asked for soon. */
-  private readonly coins = new Map<string, Uint8Array>()
+  /**
+   * Encoded coins (records.ts) as latin1 strings, decoded when asked for:
+   * most created coins are not asked for soon. Strings, not Uint8Arrays: a
+   * typed array of its own per coin was an ArrayBuffer, a backing store and
+   * a view, all long-lived (~2 MB promoted per connect of 3,000
+   * transactions, BENCHMARKS.md, issue 12 mark 3, session 8), and a coin
+   * kept as a view pinned the block buffer it was cut from (session 7).
+   */
+  private readonly coins = new Map<string, string>()
+  /** getEncodedAt's answer: rewritten by each call. */
+  private readonly scratch = new Uint8Array(COIN_BYTES)
   /** Lookups answered from memory / from the database (for tests and benches). */
   hits = 0
   misses = 0
@@ -35,12 +55,14 @@ export class CoinCache implements CoinLookup {
     return this.coins.size
   }
 
-  /** Bytes of memory the cached coins keep alive: the buffers their encodings are views of (for tests and benches). */
+  /**
+   * Bytes of coin data the cache holds: the characters of its value
+   * strings (for tests and benches). A value is a string of its own, so no
+   * buffer it was read from is kept alive; this counts what is.
+   */
   retainedBytes (): number {
-    const buffers = new Set<ArrayBufferLike>()
-    for (const v of this.coins.values()) buffers.add(v.buffer)
     let total = 0
-    for (const b of buffers) total += b.byteLength
+    this.coins.forEach(v => { total += v.length })
     return total
   }
 
@@ -52,25 +74,39 @@ export class CoinCache implements CoinLookup {
 
   /** getCoin by the coin's database key `k` and `s`, that key as latin1 (a block's lookups have both already). */
   getCoinAt (k: Uint8Array, s: string): Coin | undefined {
-    const v = this.getEncodedAt(k, s)
+    const cached = this.coins.get(s)
+    if (cached !== undefined) {
+      this.hits++
+      // an array of its own (small: on the heap, no backing store): the
+      // coin's address is a view of it and must outlive the next lookup
+      // (not Buffer.from, whose slice of a shared pool chunk it would pin)
+      return decodeCoin(fromText(cached, new Uint8Array(COIN_BYTES)))
+    }
+    const v = this.readThrough(k, s)
     return v === undefined ? undefined : decodeCoin(v)
   }
 
   /**
    * The coin's encoding (records.ts: COIN_BYTES from offset 0), not decoded:
    * the mempool reads its fields in place (no Coin, no address subarray per
-   * input). Read only: it is the cached copy.
+   * input). Read only, and only until the next call: it may be this cache's
+   * scratch buffer.
    */
   getEncodedAt (k: Uint8Array, s: string): Uint8Array | undefined {
     const cached = this.coins.get(s)
     if (cached !== undefined) {
       this.hits++
-      return cached
+      return fromText(cached, this.scratch)
     }
+    return this.readThrough(k, s)
+  }
+
+  /** A miss: the database's answer, remembered. */
+  private readThrough (k: Uint8Array, s: string): Uint8Array | undefined {
     this.misses++
     const v = this.read(k)
-    if (v === undefined) return undefined
-    return this.remember(s, v)
+    if (v !== undefined) this.remember(s, coinText(v, 0))
+    return v
   }
 
   /**
@@ -80,12 +116,13 @@ export class CoinCache implements CoinLookup {
    */
   committed (ops: readonly BatchOp[] | BlockBatch): void {
     if (isBlockBatch(ops)) {
-      // a block's coin changes: the spent ones go, the created ones are views of the block's coin buffer
+      // a block's coin changes: the spent ones go, the created ones are cut from the block's coin buffer
       const { spent, added, values } = ops.coins
+      const text = Buffer.from(values.buffer, values.byteOffset, values.byteLength)
       spent.forEach(s => { this.coins.delete(s) })
       added.forEach((at, s) => {
         this.coins.delete(s)
-        this.remember(s, new Uint8Array(values.buffer, values.byteOffset + at, COIN_BYTES))
+        this.remember(s, text.toString('latin1', at, at + COIN_BYTES))
       })
       return
     }
@@ -94,7 +131,7 @@ export class CoinCache implements CoinLookup {
       if (k.length !== COIN_KEY_BYTES || k[0] !== Prefix.coin) continue
       const s = op.text ?? mapKey(k)
       this.coins.delete(s)
-      if (op.type === 'put') this.remember(s, op.value)
+      if (op.type === 'put') this.remember(s, coinText(op.value, 0))
     }
   }
 
@@ -103,20 +140,13 @@ export class CoinCache implements CoinLookup {
     this.coins.clear()
   }
 
-  /** Returns what it keeps (a copy of `value` when that is a view into more). */
-  private remember (s: string, value: Uint8Array): Uint8Array {
-    // A copy of its own when it is a view into more: a block's coin values
-    // are cut from one buffer (its batch slab), and one coin of it cached
-    // (its coinbase, left unspent) kept that whole buffer alive. A syncing
-    // node held ~33 KB a block that way, 100 MiB at 3,000 blocks of 1,000
-    // transactions (BENCHMARKS.md, session 7).
-    const kept = value.byteLength === value.buffer.byteLength ? value : value.slice()
-    this.coins.set(s, kept)
+  /** `value`: the coin's encoding as a latin1 string (a copy: never a view of a block's buffer). */
+  private remember (s: string, value: string): void {
+    this.coins.set(s, value)
     if (this.coins.size > this.maxCoins) {
       // Map iterates in insertion order: the first key is the oldest
       const oldest = this.coins.keys().next().value as string
       this.coins.delete(oldest)
     }
-    return kept
   }
 }
