@@ -142,14 +142,15 @@ export async function connectBlock (
   packed.bytes.set(entry.hash, undoKey + 1)
   let undoAt = undoKey + 33
   let fees = 0n
+  // each transaction's spent coins, one array refilled for all of them
+  const txSpent: Coin[] = []
 
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i]
     let spent = NO_COINS
     if (!isCoinbase(tx)) {
-      const r = checkTxInputs(tx, view, height, p, false)
-      fees += r.fee
-      spent = r.spent
+      fees += checkTxInputs(tx, view, height, p, false, txSpent).fee
+      spent = txSpent
       for (const c of spent) { encodeCoin(c, packed.bytes, undoAt); undoAt += COIN_BYTES }
     }
     const id = txid(tx)

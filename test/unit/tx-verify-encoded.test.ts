@@ -69,6 +69,15 @@ describe('checkEncodedTxInputs', () => {
     expect(asked).toBe(1)
   })
 
+  it('fills the caller\'s array with the spent coins in input order, emptied first (a block reuses one)', () => {
+    const coins = [coin(a, 5000n), coin(b, 7000n)]
+    const spent: Coin[] = [coin(b, 1n), coin(b, 2n), coin(b, 3n)]
+    let at = 0
+    const r = checkTxInputs(tx, { spend: () => coins[at++] }, HEIGHT, regtest, false, spent)
+    expect(r.checks).toHaveLength(0)
+    expect(spent).toEqual(coins)
+  })
+
   it('returns one signature check per input, or none when asked for none', () => {
     const coins = [coin(a, 5000n), coin(b, 7000n)]
     let at = 0
