@@ -78,9 +78,10 @@ describe('CoinCache', () => {
     const first = cache.getCoinAt(ka, sa)
     const encoded = cache.getEncodedAt(kb, sb)
     expect(encoded).toEqual(encodeCoin(b))
-    cache.getCoinAt(kb, sb)
-    cache.getEncodedAt(ka, sa)
+    const second = cache.getCoinAt(kb, sb)
+    cache.getEncodedAt(kb, sb)
     expect(plain(first)).toEqual(plain(a))
+    expect(plain(second)).toEqual(plain(b))
     expect(cache.hits).toBe(4)
   })
 
