@@ -180,7 +180,8 @@ async function chainFigures (): Promise<BenchResult[]> {
     const emptySeconds = (performance.now() - e0) / 1000
     const emptyCpu = cpuSeconds(empty.proc.child.pid as number)
     empty.proc.signal('SIGTERM')
-    const height = Math.min(STOP_AT, (await server.api.get<{ height: number }>('/api/status')).height)
+    const chainHeight = (await server.api.get<{ height: number }>('/api/status')).height
+    const height = Math.min(STOP_AT, chainHeight)
 
     // Sync: a fresh full node downloads everything from the server.
     const clientDir = cleanup.tempDir()
@@ -205,7 +206,7 @@ async function chainFigures (): Promise<BenchResult[]> {
     const syncSeconds = round((performance.now() - s0) / 1000, 1)
     const serverStatus = status(server.proc.child.pid as number)
     const clientStatus = status(client.proc.child.pid as number)
-    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, daemonEnv: DAEMON_ENV, ...(STOP_AT === Infinity ? {} : { stoppedAtHeight: STOP_AT }) }
+    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, daemonEnv: DAEMON_ENV, ...(height < chainHeight ? { stoppedAtHeight: height, chainHeight } : {}) }
     // Reopen as after any restart: the client synced through its own node (its
     // wallet kept up), unlike the server, whose chain this process wrote.
     await stopProcess(client.proc)
