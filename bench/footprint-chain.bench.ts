@@ -13,6 +13,13 @@
 // generated chain there and reuses it on the next run of the same scale
 // (the run copies it; delete the dir when done). FOOTPRINT_SYNC_TIMEOUT_S
 // bounds the sync and each daemon's start (default 3,600 s).
+// FOOTPRINT_SYNC_STOP_AT=n ends the sync phase once the syncing node reaches
+// height n (a shorter proxy: most of its peak shows in the first quarter);
+// its figures then cover heights up to n.
+//
+// Both daemons run with the environment the shipped systemd unit gives the
+// node (its Environment= lines, e.g. MALLOC_ARENA_MAX), as the LAN runs it;
+// FOOTPRINT_UNIT_ENV=0 leaves it out (a node started by hand).
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Chain } from '../src/chain/chain.js'
@@ -31,7 +38,27 @@ const TXS = Number(process.env.FOOTPRINT_TXS ?? 1000)
 // e.g. --max-old-space-size=128, to tell heap the GC has not collected yet from live data
 // the sync's deadline; a 10,000-block chain on a loaded machine needs more than the default hour
 const SYNC_TIMEOUT_MS = Number(process.env.FOOTPRINT_SYNC_TIMEOUT_S ?? 3600) * 1000
-const DAEMON_ENV: NodeJS.ProcessEnv = process.env.FOOTPRINT_DAEMON_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.FOOTPRINT_DAEMON_NODE_OPTIONS }
+const STOP_AT = process.env.FOOTPRINT_SYNC_STOP_AT === undefined ? Infinity : Number(process.env.FOOTPRINT_SYNC_STOP_AT)
+const UNIT = new URL('../contrib/systemd/minicoin@.service', import.meta.url)
+
+/** The Environment= assignments of the shipped systemd unit. */
+function unitEnvironment (text = readFileSync(UNIT, 'utf8')): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const line of text.split('\n')) {
+    const m = /^Environment=(.*)$/.exec(line.trim())
+    if (m === null) continue
+    for (const assignment of m[1].split(/\s+/)) {
+      const eq = assignment.indexOf('=')
+      if (eq > 0) env[assignment.slice(0, eq)] = assignment.slice(eq + 1)
+    }
+  }
+  return env
+}
+
+const DAEMON_ENV: NodeJS.ProcessEnv = {
+  ...(process.env.FOOTPRINT_UNIT_ENV === '0' ? {} : unitEnvironment()),
+  ...(process.env.FOOTPRINT_DAEMON_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.FOOTPRINT_DAEMON_NODE_OPTIONS })
+}
 
 /** user + system CPU seconds of a live process (all threads). */
 function cpuSeconds (pid: number): number {
@@ -149,11 +176,12 @@ async function chainFigures (): Promise<BenchResult[]> {
     const reopenCpu = cpuSeconds(server.proc.child.pid as number)
     const emptyDir = cleanup.tempDir()
     const e0 = performance.now()
-    const empty = await readyDaemon(run(['node', '--config', writeConfig(emptyDir, 'full')], cleanup), join(emptyDir, 'data'))
+    const empty = await readyDaemon(run(['node', '--config', writeConfig(emptyDir, 'full')], cleanup, DAEMON_ENV), join(emptyDir, 'data'))
     const emptySeconds = (performance.now() - e0) / 1000
     const emptyCpu = cpuSeconds(empty.proc.child.pid as number)
     empty.proc.signal('SIGTERM')
-    const height = (await server.api.get<{ height: number }>('/api/status')).height
+    const chainHeight = (await server.api.get<{ height: number }>('/api/status')).height
+    const height = Math.min(STOP_AT, chainHeight)
 
     // Sync: a fresh full node downloads everything from the server.
     const clientDir = cleanup.tempDir()
@@ -172,13 +200,13 @@ async function chainFigures (): Promise<BenchResult[]> {
       const heap = performance.now() - lastHeap >= 1000 ? await heapFigures(client) : undefined
       if (heap !== undefined) lastHeap = performance.now()
       samples.push({ height: clientHeight, serverRss, clientRss, heap })
-      return clientHeight === height
+      return clientHeight >= height
     }, 'the client to sync', SYNC_TIMEOUT_MS, 250)
     const overRun = summarize(samples, height)
     const syncSeconds = round((performance.now() - s0) / 1000, 1)
     const serverStatus = status(server.proc.child.pid as number)
     const clientStatus = status(client.proc.child.pid as number)
-    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds }
+    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, daemonEnv: DAEMON_ENV, ...(height < chainHeight ? { stoppedAtHeight: height, chainHeight } : {}) }
     // Reopen as after any restart: the client synced through its own node (its
     // wallet kept up), unlike the server, whose chain this process wrote.
     await stopProcess(client.proc)

@@ -37,6 +37,11 @@ function directives (file: string): Map<string, string> {
   return out
 }
 
+/** Every value of a directive that may repeat (Environment=), in order. */
+function repeated (file: string, key: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').map(l => l.trim()).filter(l => l.startsWith(`${key}=`)).map(l => l.slice(key.length + 1))
+}
+
 describe.skipIf(!hasSystemdAnalyze())('systemd units in contrib/systemd (needs systemd-analyze from Debian systemd)', () => {
   it('ships a unit', () => {
     expect(units).toContain('minicoin@.service')
@@ -77,6 +82,10 @@ describe('minicoin@.service', () => {
     expect(d.get('Restart')).toBe('on-failure')
     expect(d.get('KillSignal')).toBe('SIGTERM')
     expect(Number(d.get('TimeoutStopSec'))).toBeGreaterThan(NODE_SHUTDOWN_S)
-    expect(d.get('Environment')).toBe('MINICOIN_LOG_PRETTY=0')
+  })
+
+  it('sets exactly the environment the README documents: JSON logs and two malloc arenas', () => {
+    // MALLOC_ARENA_MAX=2: glibc reads it at process start, so only the unit can set it (README, "Memory")
+    expect(repeated(join(unitsDir, 'minicoin@.service'), 'Environment')).toEqual(['MINICOIN_LOG_PRETTY=0', 'MALLOC_ARENA_MAX=2'])
   })
 })
