@@ -90,6 +90,7 @@ const role = basename(get('--config'), '.json')
 const peers = ${JSON.stringify(PEERS)}
 mkdirSync(dataDir, { recursive: true })
 writeFileSync(join(dataDir, 'argv.json'), JSON.stringify(args))
+writeFileSync(join(dataDir, 'env.json'), JSON.stringify({ MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? null }))
 if (process.env.FAKE_FAIL_START === role) { console.error(role + ': simulated start failure'); process.exit(4) }
 const server = createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1', () => {
   const info = { pid: process.pid, role, network: 'devnet', peerId: peers[role], api: 'http://127.0.0.1:' + server.address().port,
@@ -225,6 +226,8 @@ describe('minicoin devnet: three children', () => {
       expect(a.join(' ')).toContain(`--data-dir ${join(base, role)} --host 127.0.0.1 --port 0 --api-port 0`)
       if (role === 'miner') expect(a).not.toContain('--bootstrap')
       else expect(a.slice(a.indexOf('--bootstrap'))).toEqual(['--bootstrap', minerAddr])
+      // the malloc arena limit the systemd unit sets (README, Memory)
+      expect(JSON.parse(await readFile(join(base, role, 'env.json'), 'utf8'))).toEqual({ MALLOC_ARENA_MAX: '2' })
     }
     const pids = await waitFor(() => pidsOf(p.stderr()).length === 3 ? pidsOf(p.stderr()) : undefined, 'three pids', 60_000)
     p.child.kill('SIGTERM')
@@ -256,10 +259,12 @@ describe('minicoin devnet: three children', () => {
 
   it('--data-dir keeps the data', async () => {
     const keep = join(dir, 'kept')
-    const p = startDevnet({}, ['--data-dir', keep])
+    const p = startDevnet({ MALLOC_ARENA_MAX: '4' }, ['--data-dir', keep])
     await waitFor(() => urlsPrinted(p) || undefined, 'the URLs', 60_000)
     p.child.kill('SIGINT')
     expect((await exitWithin(p, 30_000)).code).toBe(0)
     expect(existsSync(join(keep, 'miner', 'argv.json'))).toBe(true)
+    // a limit the user set is the children's, not the default
+    expect(JSON.parse(await readFile(join(keep, 'full', 'env.json'), 'utf8'))).toEqual({ MALLOC_ARENA_MAX: '4' })
   })
 })

@@ -50,7 +50,10 @@ export async function runDevnet (argv: string[], io: CliIo, deps: DevnetDeps = {
   const base = keep ? resolve(io.cwd, values['data-dir'] as string) : await mkdtemp(join(tmpdir(), 'minicoin-devnet-'))
   const readyTimeoutMs = deps.readyTimeoutMs ?? 120_000
   const stopTimeoutMs = deps.stopTimeoutMs ?? 30_000
-  const env = { ...io.env, ...(process.stderr.isTTY === true ? { MINICOIN_LOG_PRETTY: '1' } : {}) }
+  // MALLOC_ARENA_MAX=2, as the systemd unit sets it: glibc reads it only at a
+  // process's start, and without it the nodes' threads keep ~45 MiB in
+  // per-thread malloc arenas (README, Memory). One the user set wins.
+  const env = { MALLOC_ARENA_MAX: '2', ...io.env, ...(process.stderr.isTTY === true ? { MINICOIN_LOG_PRETTY: '1' } : {}) }
   const children: DevnetChild[] = []
 
   const stop = new AbortController()
