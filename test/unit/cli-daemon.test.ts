@@ -101,6 +101,8 @@ const server = createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1', 
   if (process.env.FAKE_DIE === role) setTimeout(() => process.exit(3), 200)
 })
 process.on('SIGTERM', () => { rmSync(join(dataDir, 'node.json'), { force: true }); process.exit(0) })
+// as a real node does: gone with its devnet parent, so a failed test leaves no fake behind
+process.on('disconnect', () => process.exit(0))
 `)
 
   devnetScript = join(dir, 'devnet-runner.mts')
