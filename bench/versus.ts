@@ -13,10 +13,13 @@ import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { benches } from './api-submit.bench.js'
 import { emit, round, type BenchResult } from './harness.js'
+import { waitForPortsReleased } from './support/time-wait.js'
 
 const REPO = new URL('..', import.meta.url).pathname
 const N = Number(process.argv[2] ?? 1000)
 const BCOIN_DIR = process.env.BCOIN_DIR ?? '/tmp/bcoin'
+// the ports bench.sh gives bcoin: p2p, RPC, wallet RPC
+const BCOIN_PORTS = [48444, 48332, 48334]
 const SCRIPT_DIRS = [process.env.BCOIN_BENCH_SCRIPTS, resolve(REPO, '../shared/bench/bcoin'), '/work/shared/bench/bcoin'].filter((d): d is string => d !== undefined)
 
 function scriptsDir (): string | undefined {
@@ -72,6 +75,11 @@ process.env.MINICOIN_BENCH_API_N = String(N)
 const mine = await benches[0].run()
 const value = (name: string): number => (mine.find(r => r.bench === name) as BenchResult).value
 process.stderr.write(`minicoin done; load average ${loadavg()[0].toFixed(2)}; now bcoin\n`)
+// minicoin's half leaves its closed client connections in TIME-WAIT; one on
+// a port of bcoin's would make bcoin's start fail (support/time-wait.ts)
+const released = Date.now()
+await waitForPortsReleased(BCOIN_PORTS)
+if (Date.now() - released > 1000) process.stderr.write(`waited ${round((Date.now() - released) / 1000, 1)} s for a closed connection to release one of bcoin's ports\n`)
 const out = await runBcoin(scripts)
 const bcoin = {
   serial: figure(out, /serial incl\. mempool acceptance:.*= (\d+) tx\/s/, 'serial incl. mempool acceptance'),
