@@ -50,9 +50,7 @@ export function checkTxInputs (
   // checkInputOwners' rule in this loop (no array of owners per
   // transaction), its error still reported after the amounts
   let mismatch = -1
-  // inputs signed by the same key (coins of one address) hash it once
-  let lastKey: Uint8Array | undefined
-  let lastHash: Uint8Array | undefined
+  lastKey = undefined
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]
     const coin = coins.spend(input.prevTxid, input.prevIndex)
@@ -60,13 +58,7 @@ export function checkTxInputs (
     checkMaturity(coin.coinbase, coin.height, spendHeight, p)
     totalIn += coin.amount
     if (spent !== undefined) spent.push(coin)
-    if (mismatch === -1) {
-      if (lastKey === undefined || !equalBytes(lastKey, input.publicKey)) {
-        lastKey = input.publicKey
-        lastHash = keyHash(input.publicKey)
-      }
-      if (!equalBytes(lastHash as Uint8Array, coin.address)) mismatch = i
-    }
+    if (mismatch === -1 && !equalBytes(ownerHash(input.publicKey), coin.address)) mismatch = i
   }
   const fee = feeOf(tx, totalIn)
   if (mismatch !== -1) throw pubkeyMismatch(mismatch)
@@ -79,6 +71,21 @@ const keyHashOut = new Uint8Array(20)
 /** hash160 of a public key, into keyHashOut when it has a key's length (read before the next call). */
 function keyHash (publicKey: Uint8Array): Uint8Array {
   return publicKey.length === KEY_BYTES ? hash160KeyInto(publicKey, keyHashOut) : hash160(publicKey)
+}
+
+// The last key ownerHash hashed and its hash: inputs signed by the same key
+// (coins of one address) hash it once. Both input loops reset it per
+// transaction, so it holds no earlier transaction's key.
+let lastKey: Uint8Array | undefined
+let lastHash: Uint8Array = keyHashOut
+
+/** The hash160 an input's coin must be locked to (read before the next keyHash). */
+function ownerHash (publicKey: Uint8Array): Uint8Array {
+  if (lastKey === undefined || !equalBytes(lastKey, publicKey)) {
+    lastKey = publicKey
+    lastHash = keyHash(publicKey)
+  }
+  return lastHash
 }
 
 /**
@@ -104,22 +111,14 @@ export function checkEncodedTxInputs (tx: Transaction, coins: EncodedCoinSpender
   const inputs = tx.inputs
   let totalIn = 0n
   let mismatch = -1
-  // inputs signed by the same key (coins of one address) hash it once
-  let lastKey: Uint8Array | undefined
-  let lastHash: Uint8Array | undefined
+  lastKey = undefined
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]
     const coin = coins.spendEncoded(input.prevTxid, input.prevIndex)
     if (coin === undefined) throw missingInput(tx, i)
     checkMaturity(isCoinbaseCoinAt(coin), coinHeightAt(coin), spendHeight, p)
     totalIn += coinAmountAt(coin)
-    if (mismatch === -1) {
-      if (lastKey === undefined || !equalBytes(lastKey, input.publicKey)) {
-        lastKey = input.publicKey
-        lastHash = keyHash(input.publicKey)
-      }
-      if (!addressIs(coin, lastHash as Uint8Array)) mismatch = i
-    }
+    if (mismatch === -1 && !addressIs(coin, ownerHash(input.publicKey))) mismatch = i
   }
   const fee = feeOf(tx, totalIn)
   if (mismatch !== -1) throw pubkeyMismatch(mismatch)
