@@ -42,6 +42,8 @@ interface Batch {
   resolve: (results: boolean[]) => void
   reject: (err: Error) => void
   chunks: Chunk[]
+  /** Removes the batch's abort listener once it settled: a caller's signal outlives its batches. */
+  detach?: () => void
 }
 
 /** What a worker is sent; native-verify-worker.mjs reads the same fields. */
@@ -170,7 +172,11 @@ export class NativeVerifierPool implements SignatureVerifier {
       // busy workers keep the process alive, or a pending batch could be abandoned by an exiting event loop
       for (const slot of this.slots) slot.worker.ref()
       // cancelled: its unclaimed chunks are skipped by the workers
-      signal?.addEventListener('abort', () => this.fail(batch, new VerifyCancelled()), { once: true })
+      if (signal !== undefined) {
+        const onAbort = (): void => { this.fail(batch, new VerifyCancelled()) }
+        signal.addEventListener('abort', onAbort, { once: true })
+        batch.detach = () => { signal.removeEventListener('abort', onAbort) }
+      }
     })
   }
 
@@ -224,6 +230,7 @@ export class NativeVerifierPool implements SignatureVerifier {
       for (let i = 0; i < chunk.indices.length; i++) batch.results[chunk.indices[i]] = verdicts[i] === 1
       if (--batch.remaining === 0 && !batch.settled) {
         batch.settled = true
+        batch.detach?.()
         batch.resolve(batch.results)
       }
     }
@@ -269,6 +276,7 @@ export class NativeVerifierPool implements SignatureVerifier {
     if (this.pending.size === 0) for (const slot of this.slots) slot.worker.unref()
     if (batch.settled) return
     batch.settled = true
+    batch.detach?.()
     batch.reject(err)
   }
 }

@@ -2,11 +2,12 @@
 // libsecp256k1 in the calling thread, and the native worker pool must return
 // the same verdict, and the expected one, for every case, because a node on
 // the fallback must never disagree with a node on the native backend.
+import { getEventListeners } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as secp from '@noble/secp256k1'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { publicKeyOf, signDigest, isValidPrivateKey } from '../../src/crypto/keys.js'
-import { NobleVerifier, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
+import { NobleVerifier, VerifyCancelled, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
 import { NativeVerifierPool, loadNativeBinding, verifyNative, type NativeBinding } from '../../src/crypto/native-verifier.js'
 import { createVerifier } from '../../src/crypto/create-verifier.js'
 import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
@@ -230,6 +231,26 @@ describe('NativeVerifierPool', () => {
       await expect(pool.verifyBatch(patternBatch(40, 9).checks)).rejects.toThrow(/no working thread.*binding missing in worker/)
       expect(pool.threadCount).toBe(0)
       await expect(pool.verifyBatch(patternBatch(40, 10).checks)).rejects.toThrow(/no working thread/)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('leaves no abort listener on a signal that outlives its batches, and still cancels with it', async () => {
+    const pool = await NativeVerifierPool.create({ threads: 1, inlineBelow: 0 })
+    try {
+      const controller = new AbortController()
+      for (let i = 0; i < 12; i++) {
+        const b = patternBatch(20, 20 + i)
+        expect(await pool.verifyBatch(b.checks, controller.signal)).toEqual(b.expected)
+      }
+      // one listener per batch in flight, none once settled (a long-lived
+      // signal used to collect one per batch, for as long as it lived)
+      const inFlight = pool.verifyBatch(patternBatch(400, 41).checks, controller.signal)
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+      controller.abort()
+      await expect(inFlight).rejects.toThrow(VerifyCancelled)
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
     } finally {
       await pool.close()
     }
