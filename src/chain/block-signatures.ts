@@ -5,6 +5,7 @@
 // again. Keyed by the Block object: blocks are never mutated after decoding,
 // and a block connected from storage or from any other object is verified
 // from scratch, so every signature is checked against the bytes that connect.
+import { setMaxListeners } from 'node:events'
 import type { NetworkParams } from '../core/params.js'
 import type { Block } from '../core/types.js'
 import { inputSignatureChecks, type SignatureCheck } from '../core/signatures.js'
@@ -53,6 +54,9 @@ export function verifyBlockSignatures (block: Block, verifier: SignatureVerifier
 export function preverifyBlock (block: Block, verifier: SignatureVerifier, p: NetworkParams, known?: VerifiedTxs): void {
   if (early.has(block)) return
   const cancel = new AbortController()
+  // one abort listener per slice in flight, as many as the block has slices
+  // (bounded by its size): not the leak Node's default limit of 10 warns of
+  setMaxListeners(0, cancel.signal)
   early.set(block, { verifier, verdict: verifyBlockSignatures(block, verifier, p, known, cancel.signal), cancel })
 }
 
