@@ -18,6 +18,7 @@ const top = Number(args[1] ?? 25)
 const alloc = process.argv.includes('--alloc')
 const { prefix, big } = buildWorkload()
 const bytes = encodeBlock(big)
+const prefixBytes = prefix.map(b => encodeBlock(b))
 const verifier: SignatureVerifier = { verifyBatch: async () => -1, verify: async () => true, close: async () => {} } as unknown as SignatureVerifier
 
 const session = new Session()
@@ -29,7 +30,8 @@ if (!alloc) { await session.post('Profiler.enable'); await session.post('Profile
 for (let trial = 0; trial < n; trial++) {
   const dir = tempDir('minicoin-connect-prof-')
   const chain = await Chain.open({ location: dir.path, params: regtest, verifier })
-  for (const b of prefix) await chain.processBlock(b)
+  // the prefix decoded from bytes, as the bench connects it
+  for (const b of prefixBytes) await chain.processBlock(decodeBlock(b, regtest.maxBlockSize))
   if (alloc) await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any)
   else await session.post('Profiler.start')
   const r = await chain.processBlock(decodeBlock(bytes, regtest.maxBlockSize))

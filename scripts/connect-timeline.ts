@@ -45,6 +45,7 @@ ChainStore.prototype.prepare = function (ops) {
 // workload: bench/chain.bench.ts
 const { prefix, big, txs } = buildWorkload()
 const bytes = encodeBlock(big)
+const prefixBytes = prefix.map(b => encodeBlock(b))
 const checks: SignatureCheck[] = allChecks(txs)
 
 const pool = await NativeVerifierPool.create({ binding: loadNativeBinding(), workerUrl: timedUrl })
@@ -82,7 +83,8 @@ for (let trial = 0; trial < n; trial++) {
   const sigsOnly = abs() - origin
   const dir = tempDir('minicoin-timeline-')
   const chain = await Chain.open({ location: dir.path, params: regtest, verifier })
-  for (const b of prefix) await chain.processBlock(b)
+  // the prefix decoded from bytes, as the bench connects it
+  for (const b of prefixBytes) await chain.processBlock(decodeBlock(b, regtest.maxBlockSize))
   if (process.argv.includes('--settle')) await new Promise(resolve => setTimeout(resolve, 50))
   origin = abs(); events.length = 0; busy = {}
   if (session !== undefined) await session.post('Profiler.start')
