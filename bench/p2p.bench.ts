@@ -1,4 +1,5 @@
-// Network benchmarks: real nodes in this process on loopback TCP.
+// Network benchmarks: real nodes on loopback TCP, in this process (ibd_sync_tx's and
+// spv_header_sync's serving node in a daemon of its own).
 import { type Bench, percentile, round } from './harness.js'
 import { FullNode } from '../src/node/full-node.js'
 import { SpvNode } from '../src/node/spv-node.js'
@@ -17,6 +18,7 @@ import { waitFor } from './support/wait.js'
 import { dialAddress, readyDaemon, run, writeConfig } from './support/daemons.js'
 import { Chain } from '../src/chain/chain.js'
 import { NobleVerifier } from '../src/crypto/verifier.js'
+import { multiaddr } from '@multiformats/multiaddr'
 
 async function startNodes (count: number, cleanup: Cleanup, topology: 'line' | 'mesh'): Promise<FullNode[]> {
   const nodes: FullNode[] = []
@@ -165,13 +167,30 @@ export const benches: Bench[] = [
         for (let i = 0; i < sample.length; i += 2000) await limitPool.verifyBatch(sample.slice(i, i + 2000))
         const sigRate = sample.length / ((performance.now() - l0) / 1000)
         await limitPool.close()
-        const [source] = await startNodes(1, cleanup, 'line')
-        await feed([source], blocks)
+        // the serving node runs in its own process (a daemon), as it would
+        // on another machine: its serving no longer takes turns with the
+        // syncing node's work on one thread (MINICOIN_BENCH_IBD_SOURCE=inprocess: as before)
+        const sourceHeight = blocks.length
+        let dialTarget: Parameters<FullNode['host']['node']['dial']>[0]
+        if (process.env.MINICOIN_BENCH_IBD_SOURCE === 'inprocess') {
+          const [source] = await startNodes(1, cleanup, 'line')
+          await feed([source], blocks)
+          dialTarget = source.host.node.getMultiaddrs()[0]
+        } else {
+          const serverDir = cleanup.tempDir()
+          const fill = await createVerifier({ backend: 'native' })
+          const chain = await Chain.open({ location: join(serverDir, 'data', 'chain'), params: regtest, verifier: fill })
+          for (const b of blocks) await chain.processBlock(b)
+          await chain.close()
+          await fill.close()
+          const server = await readyDaemon(run(['node', '--config', writeConfig(serverDir, 'full')], cleanup), join(serverDir, 'data'))
+          dialTarget = multiaddr(dialAddress(server))
+        }
         const fresh = await FullNode.start(testConfig('full', cleanup.tempDir()), testLogger('fresh'))
         cleanup.add(async () => await fresh.stop())
         const t0 = performance.now()
-        await fresh.host.node.dial(source.host.node.getMultiaddrs()[0])
-        await waitFor(() => fresh.chain.height === source.chain.height, 'initial block download', 600_000)
+        await fresh.host.node.dial(dialTarget)
+        await waitFor(() => fresh.chain.height === sourceHeight, 'initial block download', 600_000)
         const seconds = (performance.now() - t0) / 1000
         return [
           { bench: 'ibd_sync_tx', value: round(txCount / seconds), unit: 'tx/s', blocks: blocks.length, transactions: txCount, seconds: round(seconds, 2), mark: '>= 60% of ibd_signature_limit', reference: 'ibd_signature_limit', of_limit: round(txCount / seconds / sigRate, 2) },
