@@ -20,6 +20,14 @@ export class WalletKeys {
   readonly byHash = new Map<string, WalletKeyEntry>()
   /** The next GAP_LIMIT addresses of each HD chain, not handed out yet. */
   readonly lookahead = new Map<string, WalletKeyEntry>()
+  /**
+   * The first four bytes of every hash ever put in byHash or lookahead: a
+   * superset test that answers most addresses without the hex string and
+   * two map lookups (a syncing node asks it of every output of every block:
+   * ~5% of an initial sync's main thread). Never emptied, so it can only
+   * say yes too often, never no: bounded by the keys ever derived.
+   */
+  private readonly prefixes = new Set<number>()
 
   constructor (private readonly params: NetworkParams, private readonly keychain: HdKeychain | null) {}
 
@@ -58,7 +66,13 @@ export class WalletKeys {
     if (source === 'change') this.changeEntries.push(entry)
     else this.entries.push(entry)
     this.byHash.set(hex, entry)
+    this.prefixes.add(prefixOf(entry.info.hash))
     return entry
+  }
+
+  /** False only for an address hash that is neither handed out nor in the window (true may be either). */
+  mayHold (addressHash: Uint8Array): boolean {
+    return this.prefixes.has(prefixOf(addressHash))
   }
 
   /** Derives the gap-limit window of each chain past what was handed out. */
@@ -72,8 +86,16 @@ export class WalletKeys {
         if (have.has(i)) continue
         const entry = this.entryOf(this.keychain.privateKey(i, chain), source, i)
         const hex = toHex(entry.info.hash)
-        if (!this.byHash.has(hex)) this.lookahead.set(hex, entry)
+        if (!this.byHash.has(hex)) {
+          this.lookahead.set(hex, entry)
+          this.prefixes.add(prefixOf(entry.info.hash))
+        }
       }
     }
   }
+}
+
+/** An address hash's first four bytes as one number (missing bytes read as 0). */
+function prefixOf (hash: Uint8Array): number {
+  return ((hash[0] << 24) | (hash[1] << 16) | (hash[2] << 8) | hash[3]) >>> 0
 }

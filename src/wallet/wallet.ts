@@ -133,6 +133,7 @@ export class Wallet {
 
   /** Whether an output to this address is ours (handed out or in the gap-limit window). */
   isWatched (addressHash: Uint8Array): boolean {
+    if (!this.keys.mayHold(addressHash)) return false
     const hex = toHex(addressHash)
     return this.keys.byHash.has(hex) || this.keys.lookahead.has(hex)
   }

@@ -145,6 +145,30 @@ describe('Wallet', () => {
     expect((await rejection(wallet.newAddress())).code).toBe('no-mnemonic')
   })
 
+  it('watches exactly its addresses and window: not another hash that shares their first bytes', async () => {
+    const wallet = await Wallet.create(path, { params: regtest, protection: { unencrypted: true } })
+    await wallet.newAddress()
+    await wallet.importPrivateKey(generatePrivateKey())
+    const watched = wallet.watchedHashes()
+    const hexes = new Set(watched.map(h => Buffer.from(h).toString('hex')))
+    expect(watched.length).toBeGreaterThan(20) // handed out plus the gap-limit windows
+    for (const h of watched) expect(wallet.isWatched(h)).toBe(true)
+    // same first four (or nineteen) bytes, another hash: the prefix test passes them, the exact one must not
+    for (const h of watched) {
+      for (const at of [4, 19]) {
+        const other = h.slice()
+        other[at] ^= 0x01
+        expect(hexes.has(Buffer.from(other).toString('hex'))).toBe(false)
+        expect(wallet.isWatched(other)).toBe(false)
+      }
+    }
+    for (let i = 0; i < 200; i++) expect(wallet.isWatched(hash160(Uint8Array.of(i, 7)))).toBe(false)
+    expect(wallet.isWatched(new Uint8Array(0))).toBe(false)
+    // an address handed out after that is watched at once
+    const next = await wallet.newAddress()
+    expect(wallet.isWatched(decodeAddress(next.address, regtest))).toBe(true)
+  })
+
   it('needs the right password to open an encrypted wallet', async () => {
     await Wallet.create(path, { params: devnet, protection: encrypted })
     expect((await rejection(Wallet.open(path, { params: devnet, password: 'wrong' }))).code).toBe('wrong-password')
