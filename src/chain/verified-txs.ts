@@ -49,7 +49,8 @@ export class VerifiedTxs {
 
   /** Whether the transaction's signatures were verified here; forgets it (a block is using it). */
   take (txid: Uint8Array): boolean {
-    const found = this.ids.delete(keyOf(txid))
+    // empty (an initial sync, a node without relayed transactions): no key string per transaction
+    const found = this.ids.size > 0 && this.ids.delete(keyOf(txid))
     if (found) this.hits++
     else this.misses++
     return found
