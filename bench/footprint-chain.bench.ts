@@ -135,18 +135,20 @@ async function fixtureChain (location: string): Promise<{ transactions: number, 
   return { transactions, buildSeconds, reused: false }
 }
 
-/** prom-client's process figures of a daemon (MiB): V8 heap used and total, external memory (ArrayBuffers and other off-heap buffers V8 knows of). */
-async function heapFigures (d: Daemon): Promise<{ heapUsed: number, heapTotal: number, external: number } | undefined> {
+interface HeapFigures { heapUsed: number, heapTotal: number, external: number, newSpace: number }
+
+/** prom-client's process figures of a daemon (MiB): V8 heap used and total, external memory (ArrayBuffers and other off-heap buffers V8 knows of), and the main isolate's new space (both semi-spaces, as committed). */
+async function heapFigures (d: Daemon): Promise<HeapFigures | undefined> {
   try {
     const text = await (await fetch(`${d.info.api}/metrics`)).text()
     const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20
-    return { heapUsed: round(metric('nodejs_heap_size_used_bytes')), heapTotal: round(metric('nodejs_heap_size_total_bytes')), external: round(metric('nodejs_external_memory_bytes')) }
+    return { heapUsed: round(metric('nodejs_heap_size_used_bytes')), heapTotal: round(metric('nodejs_heap_size_total_bytes')), external: round(metric('nodejs_external_memory_bytes')), newSpace: round(metric('nodejs_heap_space_size_total_bytes\\{space="new"\\}')) }
   } catch {
     return undefined
   }
 }
 
-interface Sample { height: number, serverRss: number, clientRss: number, heap?: { heapUsed: number, heapTotal: number, external: number } }
+interface Sample { height: number, serverRss: number, clientRss: number, heap?: HeapFigures }
 
 /** Peak RSS of each quarter of the sync (by the client's height), the client's heap figures at its peak, and the median client RSS over the second half. */
 function summarize (samples: Sample[], height: number): Record<string, unknown> {
@@ -157,7 +159,8 @@ function summarize (samples: Sample[], height: number): Record<string, unknown> 
   const withHeap = samples.filter(s => s.heap !== undefined)
   const atPeak = withHeap.reduce<Sample | undefined>((a, s) => a === undefined || s.clientRss > a.clientRss ? s : a, undefined)
   const late = samples.filter(s => s.height > height / 2).map(s => s.clientRss).sort((a, b) => a - b)
-  return { quarters, clientAtPeak: atPeak, clientSteadyMedianSecondHalf: late[Math.floor(late.length / 2)] }
+  const newSpace = withHeap.map(s => s.heap?.newSpace ?? NaN).filter(n => !Number.isNaN(n))
+  return { quarters, clientAtPeak: atPeak, clientSteadyMedianSecondHalf: late[Math.floor(late.length / 2)], clientNewSpaceMax: Math.max(0, ...newSpace), clientNewSpaceSamples: newSpace.length }
 }
 
 async function chainFigures (): Promise<BenchResult[]> {

@@ -19,6 +19,7 @@
 // Plain JavaScript because bin/minicoin.js sets it before it compiles the
 // daemon's script: V8 rejects a code cache made under other flags, and the
 // cache is made after this is set (scripts/daemon-script.mjs).
+import { PerformanceObserver } from 'node:perf_hooks'
 import v8 from 'node:v8'
 
 export const HEAP_GROWING_PERCENT = 20
@@ -36,4 +37,102 @@ export function boundHeapGrowth (env = process.env, execArgv = process.execArgv)
 function percentOrDefault (text) {
   const n = Number(text)
   return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : undefined
+}
+
+// The main isolate's new space. V8 lets it grow to two 16 MiB semi-spaces
+// (32 MiB) on this machine, and a syncing node reaches that within seconds;
+// two 8 MiB ones took the syncing peak ~22 MiB lower (BENCHMARKS.md, issue
+// 12). The size flag (--max-semi-space-size) only counts when the isolate
+// is made, so it would take a Node flag, and a Node flag changes the hash
+// V8 stamps on the code cache. The growth factor
+// (--semi-space-growth-factor) is read at every growth, so the daemon
+// steers it: after each collection, V8's own doubling while that stays
+// within the bound, and 1 (no growth) once the next doubling would pass it.
+// V8 still shrinks the new space when the node idles, to whole pages: from
+// a size that does not double to the bound it grows as far as it can.
+//
+// The factor is process-wide: a worker's isolate grows by it too, so while
+// the main isolate is at its bound a worker's new space stays the size it
+// has (the verify workers allocate little on their own heap).
+//
+// The growths between two looks are not seen: the check runs on the event
+// loop after a collection, so if two growths happen in one synchronous
+// stretch, the second can pass the bound (up to V8's own maximum).
+//
+// V8 hashes its flags into a code cache and rejects one made under other
+// flags, so the script is compiled and its cache made with V8's default
+// factor (`asCompiled`); the factor is changed only around that.
+// MINICOIN_NEW_SPACE_MIB sets another bound in MiB (both semi-spaces, even,
+// 2 to 64); 0 leaves V8 its own sizes, and so does a semi-space flag given
+// to Node (command line or NODE_OPTIONS).
+export const NEW_SPACE_MIB = 16
+const DEFAULT_FACTOR = 2 // V8's --semi-space-growth-factor
+const PAGE = 256 * 1024 // a new-space page; semi-spaces are whole pages
+const MIB = 2 ** 20
+
+/** One semi-space's capacity in bytes, as V8 reports it (usable area rounded up to whole pages). */
+export function semiSpaceBytes () {
+  const s = v8.getHeapSpaceStatistics().find(x => x.space_name === 'new_space')
+  if (s === undefined) return undefined
+  return Math.ceil((s.space_used_size + s.space_available_size) / PAGE) * PAGE
+}
+
+/** The growth factor for a semi-space of `semi` bytes: V8's doubling while it stays within `limit` bytes, else 1 (no growth). */
+export function growthFactor (semi, limit) {
+  return 2 * semi <= limit ? DEFAULT_FACTOR : 1
+}
+
+// One bound a process: the daemon's build bundles its own copy of this
+// module, which must find the one bin/minicoin.js set up.
+const ACTIVE = Symbol.for('minicoin.newSpaceBound')
+
+/**
+ * Keeps the main isolate's new space within `MINICOIN_NEW_SPACE_MIB` (default
+ * NEW_SPACE_MIB) unless Node was given a semi-space flag. Once per process.
+ * Returns undefined when off, else { mib, factor(), asCompiled(fn), stop() }:
+ * asCompiled runs fn with V8's default growth factor (code cache made and checked under the same flags).
+ */
+export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
+  if (globalThis[ACTIVE] !== undefined) return globalThis[ACTIVE]
+  const semiFlag = /--(max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/
+  if (execArgv.some(a => semiFlag.test(a)) || semiFlag.test(env.NODE_OPTIONS ?? '')) return undefined
+  const mib = env.MINICOIN_NEW_SPACE_MIB === undefined ? NEW_SPACE_MIB : Number(env.MINICOIN_NEW_SPACE_MIB)
+  if (!(Number.isInteger(mib) && mib >= 2 && mib <= 64 && mib % 2 === 0)) return undefined
+  const limit = (mib / 2) * MIB
+  let factor = DEFAULT_FACTOR
+  let compiling = false
+  const set = (f) => {
+    if (f !== factor) v8.setFlagsFromString(`--semi-space-growth-factor=${f}`)
+    factor = f
+  }
+  const steer = () => {
+    if (compiling) return
+    const semi = semiSpaceBytes()
+    if (semi !== undefined) set(growthFactor(semi, limit))
+  }
+  const observer = new PerformanceObserver(steer)
+  observer.observe({ entryTypes: ['gc'] })
+  steer()
+  const bound = {
+    mib,
+    factor: () => factor,
+    asCompiled (fn) {
+      const was = factor
+      compiling = true
+      set(DEFAULT_FACTOR)
+      try {
+        return fn()
+      } finally {
+        compiling = false
+        set(was)
+      }
+    },
+    stop () {
+      observer.disconnect()
+      set(DEFAULT_FACTOR)
+      globalThis[ACTIVE] = undefined
+    }
+  }
+  globalThis[ACTIVE] = bound
+  return bound
 }
