@@ -4,11 +4,13 @@ export declare function boundHeapGrowth (env?: NodeJS.ProcessEnv, execArgv?: rea
 export declare const NEW_SPACE_MIB: number
 /** One semi-space's capacity in bytes, as V8 reports it. */
 export declare function semiSpaceBytes (): number | undefined
-/** The growth factor for a semi-space of `semi` bytes: V8's doubling while it stays within `limit` bytes, else 1. */
-export declare function growthFactor (semi: number, limit: number): number
+/** Whether a semi-space of `semi` bytes may double and stay within `limit` bytes. */
+export declare function mayDouble (semi: number, limit: number): boolean
 export interface NewSpaceBound {
   mib: number
   factor: () => number
+  /** doublings the bound made so far */
+  growths: () => number
   asCompiled: <T>(fn: () => T) => T
   stop: () => void
 }
