@@ -207,9 +207,11 @@ async function chainFigures (): Promise<BenchResult[]> {
     }, 'the client to sync', SYNC_TIMEOUT_MS, 250)
     const overRun = summarize(samples, height)
     const syncSeconds = round((performance.now() - s0) / 1000, 1)
+    // CPU, not wall time, for comparing runs on a shared machine: the syncing node's start and sync, all its threads
+    const syncCpuSeconds = round(cpuSeconds(client.proc.child.pid as number), 1)
     const serverStatus = status(server.proc.child.pid as number)
     const clientStatus = status(client.proc.child.pid as number)
-    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, daemonEnv: DAEMON_ENV, ...(height < chainHeight ? { stoppedAtHeight: height, chainHeight } : {}) }
+    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, syncCpuSeconds, daemonEnv: DAEMON_ENV, ...(height < chainHeight ? { stoppedAtHeight: height, chainHeight } : {}) }
     // Reopen as after any restart: the client synced through its own node (its
     // wallet kept up), unlike the server, whose chain this process wrote.
     await stopProcess(client.proc)

@@ -60,7 +60,11 @@ function percentOrDefault (text) {
 //
 // The factor is process-wide: a worker's isolate does not grow its new
 // space either (the verify workers allocate little on their own heap),
-// except when one of its collections falls within a window.
+// except when one of its collections falls within a window. And V8 sets a
+// factor under 2 back to 2 whenever it makes an isolate, so each new
+// Worker undoes it: the daemon writes it again when the worker is online
+// and at every look; a growth V8 makes in between (from 8 MiB, past the
+// bound) cannot be undone, and the figures show whether it happens.
 //
 // V8 hashes its flags into a code cache and rejects one made under other
 // flags, so the script is compiled and its cache made with V8's default
@@ -127,8 +131,10 @@ export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
   let growing = false
   let growths = 0
   let recent = [] // start times of the last second's scavenges, the daemon's own left out
+  // Always written, never taken from `factor`: V8 puts a factor under 2 back to 2 whenever it makes an
+  // isolate, so every Worker the daemon starts undoes it (seen: the verify workers let the new space grow to 32 MiB).
   const set = (f) => {
-    if (f !== factor) v8.setFlagsFromString(`--semi-space-growth-factor=${f}`)
+    v8.setFlagsFromString(`--semi-space-growth-factor=${f}`)
     factor = f
   }
   const steer = (list) => {
@@ -152,6 +158,9 @@ export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
   }
   const observer = new PerformanceObserver(steer)
   observer.observe({ entryTypes: ['gc'] })
+  // a new Worker's isolate has reset the factor to 2 once it runs; the next collection's look would too, later
+  const onWorker = (worker) => worker.once('online', () => { if (!compiling && !growing) set(1) })
+  process.on('worker', onWorker)
   set(1)
   const bound = {
     mib,
@@ -170,6 +179,7 @@ export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
     },
     stop () {
       observer.disconnect()
+      process.off('worker', onWorker)
       set(DEFAULT_FACTOR)
       globalThis[ACTIVE] = undefined
     }
