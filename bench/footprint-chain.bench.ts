@@ -148,7 +148,7 @@ async function heapFigures (d: Daemon): Promise<HeapFigures | undefined> {
   }
 }
 
-interface Sample { height: number, serverRss: number, clientRss: number, heap?: HeapFigures }
+interface Sample { height: number, serverRss: number, clientRss: number, clientAnon: number, clientFile: number, heap?: HeapFigures }
 
 /** Peak RSS of each quarter of the sync (by the client's height), the client's heap figures at its peak, and the median client RSS over the second half. */
 function summarize (samples: Sample[], height: number): Record<string, unknown> {
@@ -159,8 +159,10 @@ function summarize (samples: Sample[], height: number): Record<string, unknown> 
   const withHeap = samples.filter(s => s.heap !== undefined)
   const atPeak = withHeap.reduce<Sample | undefined>((a, s) => a === undefined || s.clientRss > a.clientRss ? s : a, undefined)
   const late = samples.filter(s => s.height > height / 2).map(s => s.clientRss).sort((a, b) => a - b)
+  // the highest sample of all (every 250 ms): anonymous memory and file pages (the binary, LevelDB's mapped tables) at that moment
+  const peakSample = samples.reduce<Sample | undefined>((a, s) => a === undefined || s.clientRss > a.clientRss ? s : a, undefined)
   const newSpace = withHeap.map(s => s.heap?.newSpace ?? NaN).filter(n => !Number.isNaN(n))
-  return { quarters, clientAtPeak: atPeak, clientSteadyMedianSecondHalf: late[Math.floor(late.length / 2)], clientNewSpaceMax: Math.max(0, ...newSpace), clientNewSpaceSamples: newSpace.length }
+  return { quarters, clientAtPeak: atPeak, clientPeakSample: peakSample === undefined ? undefined : { height: peakSample.height, rss: peakSample.clientRss, anon: peakSample.clientAnon, file: peakSample.clientFile }, clientSteadyMedianSecondHalf: late[Math.floor(late.length / 2)], clientNewSpaceMax: Math.max(0, ...newSpace), clientNewSpaceSamples: newSpace.length }
 }
 
 async function chainFigures (): Promise<BenchResult[]> {
@@ -196,13 +198,14 @@ async function chainFigures (): Promise<BenchResult[]> {
     let lastHeap = 0
     await waitFor(async () => {
       const serverRss = status(server.proc.child.pid as number).VmRSS
-      const clientRss = status(client.proc.child.pid as number).VmRSS
+      const clientStatusNow = status(client.proc.child.pid as number)
+      const clientRss = clientStatusNow.VmRSS
       peak = { server: Math.max(peak.server, serverRss), client: Math.max(peak.client, clientRss) }
       const clientHeight = (await client.api.get<{ height: number }>('/api/status')).height
       // the heap figures once a second: a scrape costs the client a little CPU
       const heap = performance.now() - lastHeap >= 1000 ? await heapFigures(client) : undefined
       if (heap !== undefined) lastHeap = performance.now()
-      samples.push({ height: clientHeight, serverRss, clientRss, heap })
+      samples.push({ height: clientHeight, serverRss, clientRss, clientAnon: clientStatusNow.RssAnon, clientFile: clientStatusNow.RssFile, heap })
       return clientHeight >= height
     }, 'the client to sync', SYNC_TIMEOUT_MS, 250)
     const overRun = summarize(samples, height)
