@@ -135,18 +135,20 @@ async function fixtureChain (location: string): Promise<{ transactions: number, 
   return { transactions, buildSeconds, reused: false }
 }
 
-/** prom-client's process figures of a daemon (MiB): V8 heap used and total, external memory (ArrayBuffers and other off-heap buffers V8 knows of). */
-async function heapFigures (d: Daemon): Promise<{ heapUsed: number, heapTotal: number, external: number } | undefined> {
+interface HeapFigures { heapUsed: number, heapTotal: number, external: number, newSpace: number }
+
+/** prom-client's process figures of a daemon (MiB): V8 heap used and total, external memory (ArrayBuffers and other off-heap buffers V8 knows of), and the main isolate's new space (both semi-spaces, as committed). */
+async function heapFigures (d: Daemon): Promise<HeapFigures | undefined> {
   try {
     const text = await (await fetch(`${d.info.api}/metrics`)).text()
     const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20
-    return { heapUsed: round(metric('nodejs_heap_size_used_bytes')), heapTotal: round(metric('nodejs_heap_size_total_bytes')), external: round(metric('nodejs_external_memory_bytes')) }
+    return { heapUsed: round(metric('nodejs_heap_size_used_bytes')), heapTotal: round(metric('nodejs_heap_size_total_bytes')), external: round(metric('nodejs_external_memory_bytes')), newSpace: round(metric('nodejs_heap_space_size_total_bytes\\{space="new"\\}')) }
   } catch {
     return undefined
   }
 }
 
-interface Sample { height: number, serverRss: number, clientRss: number, heap?: { heapUsed: number, heapTotal: number, external: number } }
+interface Sample { height: number, serverRss: number, clientRss: number, clientAnon: number, clientFile: number, heap?: HeapFigures }
 
 /** Peak RSS of each quarter of the sync (by the client's height), the client's heap figures at its peak, and the median client RSS over the second half. */
 function summarize (samples: Sample[], height: number): Record<string, unknown> {
@@ -157,7 +159,10 @@ function summarize (samples: Sample[], height: number): Record<string, unknown> 
   const withHeap = samples.filter(s => s.heap !== undefined)
   const atPeak = withHeap.reduce<Sample | undefined>((a, s) => a === undefined || s.clientRss > a.clientRss ? s : a, undefined)
   const late = samples.filter(s => s.height > height / 2).map(s => s.clientRss).sort((a, b) => a - b)
-  return { quarters, clientAtPeak: atPeak, clientSteadyMedianSecondHalf: late[Math.floor(late.length / 2)] }
+  // the highest sample of all (every 250 ms): anonymous memory and file pages (the binary, LevelDB's mapped tables) at that moment
+  const peakSample = samples.reduce<Sample | undefined>((a, s) => a === undefined || s.clientRss > a.clientRss ? s : a, undefined)
+  const newSpace = withHeap.map(s => s.heap?.newSpace ?? NaN).filter(n => !Number.isNaN(n))
+  return { quarters, clientAtPeak: atPeak, clientPeakSample: peakSample === undefined ? undefined : { height: peakSample.height, rss: peakSample.clientRss, anon: peakSample.clientAnon, file: peakSample.clientFile }, clientSteadyMedianSecondHalf: late[Math.floor(late.length / 2)], clientNewSpaceMax: Math.max(0, ...newSpace), clientNewSpaceSamples: newSpace.length }
 }
 
 async function chainFigures (): Promise<BenchResult[]> {
@@ -193,20 +198,23 @@ async function chainFigures (): Promise<BenchResult[]> {
     let lastHeap = 0
     await waitFor(async () => {
       const serverRss = status(server.proc.child.pid as number).VmRSS
-      const clientRss = status(client.proc.child.pid as number).VmRSS
+      const clientStatusNow = status(client.proc.child.pid as number)
+      const clientRss = clientStatusNow.VmRSS
       peak = { server: Math.max(peak.server, serverRss), client: Math.max(peak.client, clientRss) }
       const clientHeight = (await client.api.get<{ height: number }>('/api/status')).height
       // the heap figures once a second: a scrape costs the client a little CPU
       const heap = performance.now() - lastHeap >= 1000 ? await heapFigures(client) : undefined
       if (heap !== undefined) lastHeap = performance.now()
-      samples.push({ height: clientHeight, serverRss, clientRss, heap })
+      samples.push({ height: clientHeight, serverRss, clientRss, clientAnon: clientStatusNow.RssAnon, clientFile: clientStatusNow.RssFile, heap })
       return clientHeight >= height
     }, 'the client to sync', SYNC_TIMEOUT_MS, 250)
     const overRun = summarize(samples, height)
     const syncSeconds = round((performance.now() - s0) / 1000, 1)
+    // CPU, not wall time, for comparing runs on a shared machine: the syncing node's start and sync, all its threads
+    const syncCpuSeconds = round(cpuSeconds(client.proc.child.pid as number), 1)
     const serverStatus = status(server.proc.child.pid as number)
     const clientStatus = status(client.proc.child.pid as number)
-    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, daemonEnv: DAEMON_ENV, ...(height < chainHeight ? { stoppedAtHeight: height, chainHeight } : {}) }
+    const scale = { blocks: height, transactions: txCount, buildSeconds, fixtureReused: fixture.reused, syncSeconds, syncCpuSeconds, daemonEnv: DAEMON_ENV, ...(height < chainHeight ? { stoppedAtHeight: height, chainHeight } : {}) }
     // Reopen as after any restart: the client synced through its own node (its
     // wallet kept up), unlike the server, whose chain this process wrote.
     await stopProcess(client.proc)

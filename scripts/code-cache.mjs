@@ -12,7 +12,10 @@
 // V8), then the data. Missing, stale, damaged or rejected by V8 (other V8
 // flags): the script is compiled from its source, and the cache is written
 // anew once the program says it is ready (`readyEvent` on `process`), so the
-// functions its start ran are in it. A cache that cannot be read or written
+// functions its start ran are in it. A program that changes V8 flags while
+// it runs passes `asCompiled`, which runs a function under the flags the
+// script is compiled with: the cache is checked and made under it, so both
+// carry the same flag hash. A cache that cannot be read or written
 // (read-only installation, full disk) only costs that start its speed.
 import { createHash } from 'node:crypto'
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -67,18 +70,18 @@ export function writeCache (cacheFile, key, data) {
  * written once `readyEvent` was emitted on `process` (false at once when
  * none is needed or `enabled` is false).
  */
-export function runCachedScript (file, { cacheFile = file.replace(/\.js$/, '') + '.cache', readyEvent = 'minicoin:ready', enabled = true } = {}) {
+export function runCachedScript (file, { cacheFile = file.replace(/\.js$/, '') + '.cache', readyEvent = 'minicoin:ready', enabled = true, asCompiled = fn => fn() } = {}) {
   const bytes = readFileSync(file)
   // The build writes ASCII only (escapes in strings, comments removed), so
   // latin1 is its exact text and skips UTF-8 decoding.
   const source = bytes.toString('latin1')
   const key = cacheKey(bytes)
   const found = enabled ? readCache(cacheFile, key) : { state: 'off' }
-  const script = new vm.Script(source, {
+  const script = asCompiled(() => new vm.Script(source, {
     filename: file,
     cachedData: found.data,
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
-  })
+  }))
   const cache = found.state === 'found' ? (script.cachedDataRejected === true ? 'rejected' : 'used') : found.state
   let saved = Promise.resolve(false)
   if (cache !== 'used' && cache !== 'off') {
@@ -87,7 +90,7 @@ export function runCachedScript (file, { cacheFile = file.replace(/\.js$/, '') +
     saved = new Promise(resolve => {
       process.once(readyEvent, () => setImmediate(() => {
         try {
-          resolve(writeCache(cacheFile, key, script.createCachedData()))
+          resolve(writeCache(cacheFile, key, asCompiled(() => script.createCachedData())))
         } catch {
           resolve(false) // never an uncaught exception in the daemon for a cache
         }

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events'
 import { ConfigError, loadConfig, type CliOverrides, type LoadedConfig } from '../../node/config.js'
 import { LOG_LEVELS, createLogger, type Logger } from '../../telemetry/logger.js'
 import { COMMON_OPTIONS, parse, parsePort, wantsHelp } from '../args.js'
-import { boundHeapGrowth } from '../heap-growth.mjs'
+import { boundHeapGrowth, boundNewSpace } from '../heap-growth.mjs'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../daemon.js'
 import { CliError, EXIT_USAGE, UsageError } from '../errors.js'
 import type { CliIo } from '../io.js'
@@ -142,6 +142,8 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
   const log = createLogger({ level: config.log.level, pretty: prettyLogs(io.env) })
   for (const warning of config.warnings) log.warn(warning)
   const heapGrowingPercent = boundHeapGrowth(io.env)
+  // (bin/minicoin.js set both before compiling the daemon's script; set here when it runs from the sources)
+  const newSpaceMiB = boundNewSpace(io.env)?.mib
 
   const requests = stopRequests(log)
   let daemon: RunningDaemon
@@ -153,7 +155,7 @@ export async function runNodeCommand (argv: string[], io: CliIo, deps: Partial<D
     if (err instanceof CliError) throw err
     throw new CliError(`the node failed to start: ${(err as Error)?.message ?? String(err)}`, 1, { cause: err })
   }
-  log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir, heapGrowingPercent })
+  log.info('node running', { role: config.role, network: config.network, peerId: daemon.info.peerId, api: daemon.info.api, dashboard: `${daemon.info.api}/`, dataDir: config.dataDir, heapGrowingPercent, newSpaceMiB })
   for (const addr of daemon.info.listen) log.info('listening', { addr })
   // bin/minicoin.js writes the daemon's V8 code cache on this, once the start ran (scripts/code-cache.mjs)
   const processEvents: EventEmitter = process
