@@ -163,9 +163,14 @@ export const benches: Bench[] = [
         // the chain's own signatures (up to 20,000), in batches of 2,000
         const limitPool = await createVerifier({ backend: 'native' })
         const sample = blocks.slice(setup.length).flatMap(b => b.transactions.slice(1).map(tx => ({ digest: sighash(tx, regtest.id), signature: tx.inputs[0].signature, publicKey: tx.inputs[0].publicKey }))).slice(0, 20_000)
-        const l0 = performance.now()
-        for (let i = 0; i < sample.length; i += 2000) await limitPool.verifyBatch(sample.slice(i, i + 2000))
-        const sigRate = sample.length / ((performance.now() - l0) / 1000)
+        // best of two rounds (as mempool_accept's): a shared machine only
+        // ever lowers a round's rate, and one low round inflated the ratio
+        let sigRate = 0
+        for (let round = 0; round < 2; round++) {
+          const l0 = performance.now()
+          for (let i = 0; i < sample.length; i += 2000) await limitPool.verifyBatch(sample.slice(i, i + 2000))
+          sigRate = Math.max(sigRate, sample.length / ((performance.now() - l0) / 1000))
+        }
         await limitPool.close()
         // the serving node runs in its own process (a daemon), as it would
         // on another machine: its serving no longer takes turns with the
@@ -194,7 +199,7 @@ export const benches: Bench[] = [
         const seconds = (performance.now() - t0) / 1000
         return [
           { bench: 'ibd_sync_tx', value: round(txCount / seconds), unit: 'tx/s', blocks: blocks.length, transactions: txCount, seconds: round(seconds, 2), mark: '>= 60% of ibd_signature_limit', reference: 'ibd_signature_limit', of_limit: round(txCount / seconds / sigRate, 2) },
-          { bench: 'ibd_signature_limit', value: round(sigRate), unit: 'tx/s', note: 'one signature per transaction: the node\'s verifier pool on these transactions alone, same run' },
+          { bench: 'ibd_signature_limit', value: round(sigRate), unit: 'tx/s', note: 'one signature per transaction: the node\'s verifier pool on these transactions alone, best of two rounds, same run' },
           { bench: 'ibd_sync_blocks', value: round(blocks.length / seconds), unit: 'blocks/s' }
         ]
       } finally {
