@@ -13,6 +13,7 @@ import { ipOfMultiaddr } from './peer-address.js'
 import { TokenBuckets } from './rate-limiter.js'
 import type { WireLimits } from './protocols.js'
 import type { PeerReputation } from './reputation.js'
+import { deadlineSignal } from './deadline-signal.js'
 
 /** A request the peer should not have sent: costs it the action's points. */
 export class InvalidRequestError extends Error {
@@ -223,7 +224,8 @@ export interface RpcRequestOptions {
 }
 
 export async function rpcRequest (node: Node, peer: PeerId, protocol: string, request: Uint8Array, opts: RpcRequestOptions): Promise<Uint8Array> {
-  const signal = opts.signal !== undefined ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]) : AbortSignal.timeout(opts.timeoutMs)
+  const deadline = deadlineSignal(opts.timeoutMs, opts.signal)
+  const signal = deadline.signal
   const count = (result: string): void => { opts.metrics?.rpcRequestsTotal.inc({ protocol: opts.label, direction: 'outbound', result }) }
   let stream: Stream | undefined
   try {
@@ -238,5 +240,7 @@ export async function rpcRequest (node: Node, peer: PeerId, protocol: string, re
     stream?.abort(err as Error)
     count(signal.aborted ? 'timeout' : 'error')
     throw err
+  } finally {
+    deadline.clear()
   }
 }

@@ -19,6 +19,7 @@ import type { ProvenTransactions } from './proven-txs.js'
 import type { SpvHeaderSync } from './spv-header-sync.js'
 import type { SpvPeers } from './spv-peers.js'
 import { penalty } from './spv-verdicts.js'
+import { deadlineSignal } from '../p2p/deadline-signal.js'
 
 /** Where the next history request starts: at a height, or strictly after (height, txid). */
 interface Cursor { height: number, txidHex?: string }
@@ -149,7 +150,16 @@ export class HistoryScans {
 
   /** One peer's refresh: every address, at most pagesPerRefresh pages and peerRefreshMs. */
   private async refreshFrom (peer: PeerId, scans: PeerScans): Promise<void> {
-    const signal = AbortSignal.any([this.o.peers.signal, AbortSignal.timeout(this.o.peerRefreshMs)])
+    const deadline = deadlineSignal(this.o.peerRefreshMs, this.o.peers.signal)
+    try {
+      await this.refreshWithin(peer, scans, deadline.signal)
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  /** refreshFrom within its deadline, `signal`. */
+  private async refreshWithin (peer: PeerId, scans: PeerScans, signal: AbortSignal): Promise<void> {
     let pages = 0
     const takePage = (): boolean => pages++ < this.o.pagesPerRefresh
     for (const address of this.o.addresses()) {
