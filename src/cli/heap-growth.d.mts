@@ -2,15 +2,10 @@ export declare const HEAP_GROWING_PERCENT: number
 /** Sets V8's heap growing factor unless Node was given one; returns the percent in force (undefined: V8's own heuristic). */
 export declare function boundHeapGrowth (env?: NodeJS.ProcessEnv, execArgv?: readonly string[]): number | undefined
 export declare const NEW_SPACE_MIB: number
-/** One semi-space's capacity in bytes, as V8 reports it. */
-export declare function semiSpaceBytes (): number | undefined
 /** Whether a semi-space of `semi` bytes may double and stay within `limit` bytes. */
 export declare function mayDouble (semi: number, limit: number): boolean
 export interface NewSpaceBound {
   mib: number
-  factor: () => number
-  /** doublings the bound made so far */
-  growths: () => number
   asCompiled: <T>(fn: () => T) => T
   stop: () => void
 }

@@ -84,7 +84,7 @@ function newSpaceStatistics () {
 }
 
 /** One semi-space's capacity in bytes, as V8 reports it (usable area rounded up to whole pages). */
-export function semiSpaceBytes () {
+function semiSpaceBytes () {
   const s = newSpaceStatistics()
   if (s === undefined) return undefined
   return Math.ceil((s.space_used_size + s.space_available_size) / PAGE) * PAGE
@@ -98,15 +98,14 @@ export function mayDouble (semi, limit) {
 /**
  * Under factor 2: holds new objects until a scavenge has grown the new space
  * (more than its size survived), then drops them. At most 4 semi-spaces of
- * them; returns whether it grew.
+ * them.
  */
 function growOnce (semi) {
   const hold = []
   for (let bytes = 0; bytes < 4 * semi; bytes += ARRAY_BYTES) {
     hold.push(new Array(1020))
-    if (hold.length % 64 === 0 && semiSpaceBytes() !== semi) return true
+    if (hold.length % 64 === 0 && semiSpaceBytes() !== semi) return
   }
-  return semiSpaceBytes() !== semi
 }
 
 // One bound a process: the daemon's build bundles its own copy of this
@@ -116,7 +115,7 @@ const ACTIVE = Symbol.for('minicoin.newSpaceBound')
 /**
  * Keeps the main isolate's new space within `MINICOIN_NEW_SPACE_MIB` (default
  * NEW_SPACE_MIB) unless Node was given a semi-space flag. Once per process.
- * Returns undefined when off, else { mib, factor(), growths(), asCompiled(fn), stop() }:
+ * Returns undefined when off, else { mib, asCompiled(fn), stop() }:
  * asCompiled runs fn with V8's default growth factor (the code cache is made and checked under the same flags).
  */
 export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
@@ -129,7 +128,6 @@ export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
   let factor = DEFAULT_FACTOR
   let compiling = false
   let growing = false
-  let growths = 0
   let recent = [] // start times of the last second's scavenges, the daemon's own left out
   // Always written, never taken from `factor`: V8 puts a factor under 2 back to 2 whenever it makes an
   // isolate, so every Worker the daemon starts undoes it (seen: the verify workers let the new space grow to 32 MiB).
@@ -148,7 +146,7 @@ export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
     growing = true
     set(DEFAULT_FACTOR)
     try {
-      if (growOnce(semi)) growths++
+      growOnce(semi)
     } finally {
       set(1)
       // this window's own scavenges are not the program's: they reach the observer later, so count from here
@@ -164,8 +162,6 @@ export function boundNewSpace (env = process.env, execArgv = process.execArgv) {
   set(1)
   const bound = {
     mib,
-    factor: () => factor,
-    growths: () => growths,
     asCompiled (fn) {
       const was = factor
       compiling = true

@@ -38,7 +38,7 @@ describe('alerting rules (contrib/prometheus/minicoin.rules.yml)', () => {
     expect(config.status, config.output).toBe(0)
   })
 
-  it.skipIf(!hasPromtool())('pass their unit tests: promtool test rules minicoin.rules.test.yml', () => {
+  it.skipIf(!hasPromtool())('pass their unit tests: promtool test rules minicoin.rules.test.yml (needs promtool from Debian prometheus)', () => {
     const r = promtool('test', 'rules', RULES_TEST_FILE)
     expect(r.status, r.output).toBe(0)
     expect(r.output).toContain('SUCCESS')
