@@ -11,6 +11,7 @@ import { COIN_BYTES, decodeCoin } from './records.js'
 import { COIN_KEY_BYTES, coinKey, Prefix, type BatchOp } from './db-layout.js'
 import { latin1 } from './batch-slab.js'
 import { type BlockBatch, isBlockBatch } from './block-batch.js'
+import { OldestFirst } from '../core/oldest-first.js'
 
 /** ~150 bytes of heap each (key string, value string, the Map's entry; measured by scripts/coin-cache-memory.ts): at most ~7 MiB. */
 export const DEFAULT_MAX_COINS = 50_000
@@ -39,6 +40,8 @@ export class CoinCache implements CoinLookup {
    * kept as a view pinned the block buffer it was cut from (session 7).
    */
   private readonly coins = new Map<string, string>()
+  /** The oldest coin first, for the bound (a cursor across evictions: oldest-first.ts says why). */
+  private readonly oldest = new OldestFirst(this.coins)
   /** getEncodedAt's answer: rewritten by each call. */
   private readonly scratch = new Uint8Array(COIN_BYTES)
   /** Lookups answered from memory / from the database (for tests and benches). */
@@ -143,10 +146,6 @@ export class CoinCache implements CoinLookup {
   /** `value`: the coin's encoding as a latin1 string (a copy: never a view of a block's buffer). */
   private remember (s: string, value: string): void {
     this.coins.set(s, value)
-    if (this.coins.size > this.maxCoins) {
-      // Map iterates in insertion order: the first key is the oldest
-      const oldest = this.coins.keys().next().value as string
-      this.coins.delete(oldest)
-    }
+    if (this.coins.size > this.maxCoins) this.oldest.evict()
   }
 }

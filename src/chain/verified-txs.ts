@@ -16,12 +16,15 @@
 // a block used is forgotten, as Core erases it, since a confirmed
 // transaction is not relayed again.
 import { latin1 } from './batch-slab.js'
+import { OldestFirst } from '../core/oldest-first.js'
 
 /** ~80 bytes each (a 32-char key and the set's slot): at most ~4 MiB. */
 export const DEFAULT_MAX_VERIFIED_TXS = 50_000
 
 export class VerifiedTxs {
   private readonly ids = new Set<string>()
+  /** The oldest txid first, for the bound (a cursor across evictions: oldest-first.ts says why). */
+  private readonly oldest = new OldestFirst(this.ids)
   /** Transactions a block did / did not find here (for tests and benches). */
   hits = 0
   misses = 0
@@ -41,10 +44,7 @@ export class VerifiedTxs {
   addKey (k: string): void {
     this.ids.delete(k) // re-added: now the newest
     this.ids.add(k)
-    if (this.ids.size > this.max) {
-      // a Set iterates in insertion order: the first is the oldest
-      this.ids.delete(this.ids.values().next().value as string)
-    }
+    if (this.ids.size > this.max) this.oldest.evict()
   }
 
   /** Whether the transaction's signatures were verified here; forgets it (a block is using it). */

@@ -2,6 +2,8 @@
 // refilled at `perSecond`. Used for requests per second and for bytes served
 // per second. The map is bounded: past `maxKeys` the least recently used
 // bucket goes, and an idle bucket is full anyway (forgetting it loses nothing).
+import { OldestFirst } from '../core/oldest-first.js'
+
 export interface RateLimiterOptions {
   perSecond: number
   burst: number
@@ -13,6 +15,8 @@ interface Bucket { tokens: number, at: number }
 
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>()
+  /** The least recently used key first (a cursor across evictions: a peer minting keys must not make each eviction walk the last ones' holes, oldest-first.ts). */
+  private readonly oldest = new OldestFirst(this.buckets)
   readonly perSecond: number
   readonly burst: number
   private readonly maxKeys: number
@@ -37,7 +41,7 @@ export class TokenBuckets {
     b.at = t
     this.buckets.delete(key)
     this.buckets.set(key, b)
-    while (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string)
+    while (this.buckets.size > this.maxKeys) this.oldest.evict()
     return b
   }
 
