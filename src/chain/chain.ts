@@ -183,6 +183,11 @@ export class Chain extends HeaderTree<ChainEvents> {
     if (!this.closed) preverifyBlock(block, this.verifier, this.params, this.verifiedTxs)
   }
 
+  /** Many blocks are about to be downloaded: the verifier gets ready for their signatures (SignatureVerifier.prepare). */
+  expectManyBlocks (): void {
+    if (!this.closed) this.verifier.prepare?.()
+  }
+
   /** Validates and stores a block, switching to it (or its branch) when it brings the most work. */
   async processBlock (block: Block): Promise<ProcessResult> {
     if (this.closed) throw new Error('chain is closed')

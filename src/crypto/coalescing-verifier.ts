@@ -94,6 +94,10 @@ export class CoalescingVerifier implements SignatureVerifier {
     }
   }
 
+  prepare (): void {
+    this.inner.prepare?.()
+  }
+
   async close (): Promise<void> {
     this.flush()
     await this.inner.close()

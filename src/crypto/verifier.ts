@@ -17,6 +17,12 @@ export interface SignatureVerifier {
    * batch and reject it (a block found invalid by other checks meanwhile).
    */
   verifyBatch: (checks: SignatureCheck[], signal?: AbortSignal) => Promise<boolean[]>
+  /**
+   * Many signatures are coming (an initial sync): start now what verifying
+   * them needs (a lazy pool's worker threads), so that the first batches
+   * neither wait for it nor fall to the calling thread meanwhile.
+   */
+  prepare?: () => void
   close: () => Promise<void>
 }
 

@@ -65,6 +65,8 @@ export class BlockDownload {
     // one walk of the header chain per round; workers share the queue
     const queue = chain.missingBlocks(Number.MAX_SAFE_INTEGER)
     if (queue.length === 0) return false
+    // more than one reply's worth: a catch-up, not a block missed in passing
+    if (queue.length > this.p.limits.blocksPerReply) chain.expectManyBlocks()
     const workers: Array<Promise<void>> = []
     for (const state of this.p.peers.states.values()) {
       const has = this.blocksPeerHas(state)

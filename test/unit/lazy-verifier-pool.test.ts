@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { publicKeyOf, signDigest } from '../../src/crypto/keys.js'
+import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
 import { LazyVerifierPool } from '../../src/crypto/lazy-verifier-pool.js'
 import { loadNativeBinding } from '../../src/crypto/native-verifier.js'
 import { NobleVerifier, type SignatureCheck } from '../../src/crypto/verifier.js'
@@ -134,6 +135,28 @@ describe('LazyVerifierPool', () => {
     const go = new BroadcastChannel(channel)
     await waitFor(() => { go.postMessage('go'); return pool.workersReady }, 'the workers to be ready', 20_000)
     go.close()
+  })
+
+  it('starts the workers ahead of any batch when told many signatures are coming (prepare), and stops them when idle', async () => {
+    const pool = make({ idleMs: 50 })
+    pool.prepare()
+    expect(pool.workersRunning).toBe(true)
+    await waitFor(() => pool.workersReady, 'the prepared workers to be ready', 20_000)
+    // a batch below startFrom, which would otherwise be verified here, goes to the ready workers
+    const small = batch(40, 'prepared')
+    expect(await pool.verifyBatch(small)).toEqual(await reference.verifyBatch(small))
+    await waitFor(() => !pool.workersRunning, 'the idle workers to stop', 10_000)
+  })
+
+  it('prepare does nothing once closed, and through a coalescing front forwards to its pool', async () => {
+    const pool = make()
+    const front = new CoalescingVerifier(pool)
+    front.prepare()
+    expect(pool.workersRunning).toBe(true)
+    await front.close()
+    expect(pool.workersRunning).toBe(false)
+    pool.prepare()
+    expect(pool.workersRunning).toBe(false)
   })
 
   it('refuses batches after close', async () => {

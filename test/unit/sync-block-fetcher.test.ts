@@ -18,7 +18,7 @@ import { limitsFor } from '../../src/p2p/protocols.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { serveHeaders } from '../../src/p2p/serve-headers.js'
 import type { SyncRequest, SyncResponse } from '../../src/p2p/sync-messages.js'
-import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chain-fixtures.js'
+import { genesisTip, mineChain, newKey, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
 
 const limits = limitsFor(regtest)
 const HEIGHT = 6
@@ -52,10 +52,17 @@ async function honest (req: SyncRequest): Promise<SyncResponse> {
   throw new Error(`unexpected ${req.kind}`)
 }
 
-async function open (): Promise<Chain> {
+/** The syncing node's verifier: the reference one, counting the calls that announce many blocks (prepare). */
+class PreparedVerifier extends NobleVerifier {
+  prepared = 0
+  prepare (): void { this.prepared++ }
+}
+let verifier: PreparedVerifier
+
+async function open (v: NobleVerifier = new NobleVerifier()): Promise<Chain> {
   const dir = tempDir()
   dirs.push(dir)
-  return await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+  return await Chain.open({ location: dir.path, params: regtest, verifier: v })
 }
 
 /** A connected peer that claims the source chain; `trustedAt` set: it has delivered headers before. */
@@ -74,7 +81,8 @@ beforeEach(async () => {
   source = await open()
   blocks = mineChain(genesisTip(), HEIGHT, newKey()).blocks
   for (const b of blocks) await source.processBlock(b)
-  chain = await open()
+  verifier = new PreparedVerifier()
+  chain = await open(verifier)
   // a fixed clock: penalties do not decay while the test runs
   reputation = new PeerReputation({ now: () => 1_000_000 })
   asked = []
@@ -129,6 +137,23 @@ describe('block download', () => {
   beforeEach(async () => {
     await chain.processHeaders(blocks.map(b => b.header))
     expect(chain.missingBlocks(100)).toHaveLength(HEIGHT)
+  })
+
+  it('gets the verifier ready (prepare) for a catch-up of more than one reply, not for fewer blocks', async () => {
+    claimSourceChain('peer')
+    // HEIGHT blocks missing, a reply holds 16: blocks missed in passing
+    expect(await fetcher.downloadBlocks()).toBe(true)
+    expect(verifier.prepared).toBe(0)
+    // a chain of HEIGHT more blocks, fetched two a reply: a catch-up
+    const more = mineChain(tipOf(blocks[HEIGHT - 1], HEIGHT), HEIGHT, newKey()).blocks
+    for (const b of more) await source.processBlock(b)
+    blocks = [...blocks, ...more]
+    await chain.processHeaders(more.map(b => b.header))
+    claimSourceChain('peer')
+    fetcher = new BlockFetcher({ chain, limits: { ...limits, blocksPerReply: 2 }, peers, reputation, request, log: silentLogger, schedule: () => {} })
+    expect(await fetcher.downloadBlocks()).toBe(true)
+    expect(chain.height).toBe(2 * HEIGHT)
+    expect(verifier.prepared).toBe(1)
   })
 
   it('fetches from another peer the blocks a failed worker handed back', async () => {
