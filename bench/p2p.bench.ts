@@ -61,6 +61,66 @@ function lanes (count: number, each: bigint): { blocks: Block[], coins: Spendabl
   return { blocks: [...mined.blocks, fanBlock], coins, tip: tipOf(fanBlock, mined.tip.height + 1) }
 }
 
+/**
+ * ibd_sync_tx's chain: `txs` one-input transactions in blocks of 50, each
+ * spending the block before's, and the signature limit of this run: a pool
+ * as the node's verifying the chain's own signatures (up to 20,000) in
+ * batches of 2,000, best of two rounds (as mempool_accept's: a shared
+ * machine only ever lowers a round's rate, and one low round inflated the
+ * ratio). MINICOIN_BENCH_IBD_TXS sets `txs` in the bench (default 50,000;
+ * the issue's mark holds at 200,000 too).
+ */
+export async function ibdChain (txs: number): Promise<{ blocks: Block[], txCount: number, sigRate: number }> {
+  const PER_BLOCK = 50
+  const BLOCKS = Math.ceil(txs / PER_BLOCK)
+  const { blocks: setup, coins } = lanes(PER_BLOCK, 10_000_000n)
+  const key = newKey()
+  const blocks = [...setup]
+  let tip = tipOf(setup[setup.length - 1], setup.length)
+  let lane = coins
+  let txCount = 0
+  for (let b = 0; b < BLOCKS; b++) {
+    const spends = lane.map(c => spend([c], [{ address: c.key.address, amount: c.amount - 1200n }, { address: key.address, amount: 1000n }]))
+    txCount += spends.length
+    const block = mineBlock(tip, spends, key, { fees: 200n * BigInt(spends.length) })
+    blocks.push(block)
+    tip = tipOf(block, tip.height + 1)
+    lane = spends.map(tx => ({ txid: txid(tx), index: 0, amount: tx.outputs[0].amount, key: lane[0].key }))
+  }
+  const limitPool = await createVerifier({ backend: 'native' })
+  const sample = blocks.slice(setup.length).flatMap(b => b.transactions.slice(1).map(tx => ({ digest: sighash(tx, regtest.id), signature: tx.inputs[0].signature, publicKey: tx.inputs[0].publicKey }))).slice(0, 20_000)
+  let sigRate = 0
+  for (let round = 0; round < 2; round++) {
+    const l0 = performance.now()
+    for (let i = 0; i < sample.length; i += 2000) await limitPool.verifyBatch(sample.slice(i, i + 2000))
+    sigRate = Math.max(sigRate, sample.length / ((performance.now() - l0) / 1000))
+  }
+  await limitPool.close()
+  return { blocks, txCount, sigRate }
+}
+
+/**
+ * ibd_sync_tx's serving node, holding `blocks`, and the address to dial it
+ * at. It runs in its own process (a daemon), as it would on another
+ * machine: its serving does not take turns with the syncing node's work on
+ * one thread (MINICOIN_BENCH_IBD_SOURCE=inprocess: in this process, as before).
+ */
+export async function ibdSource (blocks: Block[], cleanup: Cleanup): Promise<Parameters<FullNode['host']['node']['dial']>[0]> {
+  if (process.env.MINICOIN_BENCH_IBD_SOURCE === 'inprocess') {
+    const [source] = await startNodes(1, cleanup, 'line')
+    await feed([source], blocks)
+    return source.host.node.getMultiaddrs()[0]
+  }
+  const serverDir = cleanup.tempDir()
+  const fill = await createVerifier({ backend: 'native' })
+  const chain = await Chain.open({ location: join(serverDir, 'data', 'chain'), params: regtest, verifier: fill })
+  for (const b of blocks) await chain.processBlock(b)
+  await chain.close()
+  await fill.close()
+  const server = await readyDaemon(run(['node', '--config', writeConfig(serverDir, 'full')], cleanup), join(serverDir, 'data'))
+  return multiaddr(dialAddress(server))
+}
+
 export const benches: Bench[] = [
   {
     name: 'block_propagation_5node',
@@ -142,55 +202,9 @@ export const benches: Bench[] = [
     async run () {
       const cleanup = new Cleanup()
       try {
-        // MINICOIN_BENCH_IBD_TXS: how many transactions the chain holds (default 50,000; the issue's mark holds at 200,000 too)
-        const PER_BLOCK = 50
-        const BLOCKS = Math.ceil(Number(process.env.MINICOIN_BENCH_IBD_TXS ?? 50_000) / PER_BLOCK)
-        const { blocks: setup, coins } = lanes(PER_BLOCK, 10_000_000n)
-        const key = newKey()
-        const blocks = [...setup]
-        let tip = tipOf(setup[setup.length - 1], setup.length)
-        let lane = coins
-        let txCount = 0
-        for (let b = 0; b < BLOCKS; b++) {
-          const txs = lane.map(c => spend([c], [{ address: c.key.address, amount: c.amount - 1200n }, { address: key.address, amount: 1000n }]))
-          txCount += txs.length
-          const block = mineBlock(tip, txs, key, { fees: 200n * BigInt(txs.length) })
-          blocks.push(block)
-          tip = tipOf(block, tip.height + 1)
-          lane = txs.map(tx => ({ txid: txid(tx), index: 0, amount: tx.outputs[0].amount, key: lane[0].key }))
-        }
-        // the signature limit of this run: a pool as the node's verifying
-        // the chain's own signatures (up to 20,000), in batches of 2,000
-        const limitPool = await createVerifier({ backend: 'native' })
-        const sample = blocks.slice(setup.length).flatMap(b => b.transactions.slice(1).map(tx => ({ digest: sighash(tx, regtest.id), signature: tx.inputs[0].signature, publicKey: tx.inputs[0].publicKey }))).slice(0, 20_000)
-        // best of two rounds (as mempool_accept's): a shared machine only
-        // ever lowers a round's rate, and one low round inflated the ratio
-        let sigRate = 0
-        for (let round = 0; round < 2; round++) {
-          const l0 = performance.now()
-          for (let i = 0; i < sample.length; i += 2000) await limitPool.verifyBatch(sample.slice(i, i + 2000))
-          sigRate = Math.max(sigRate, sample.length / ((performance.now() - l0) / 1000))
-        }
-        await limitPool.close()
-        // the serving node runs in its own process (a daemon), as it would
-        // on another machine: its serving no longer takes turns with the
-        // syncing node's work on one thread (MINICOIN_BENCH_IBD_SOURCE=inprocess: as before)
+        const { blocks, txCount, sigRate } = await ibdChain(Number(process.env.MINICOIN_BENCH_IBD_TXS ?? 50_000))
         const sourceHeight = blocks.length
-        let dialTarget: Parameters<FullNode['host']['node']['dial']>[0]
-        if (process.env.MINICOIN_BENCH_IBD_SOURCE === 'inprocess') {
-          const [source] = await startNodes(1, cleanup, 'line')
-          await feed([source], blocks)
-          dialTarget = source.host.node.getMultiaddrs()[0]
-        } else {
-          const serverDir = cleanup.tempDir()
-          const fill = await createVerifier({ backend: 'native' })
-          const chain = await Chain.open({ location: join(serverDir, 'data', 'chain'), params: regtest, verifier: fill })
-          for (const b of blocks) await chain.processBlock(b)
-          await chain.close()
-          await fill.close()
-          const server = await readyDaemon(run(['node', '--config', writeConfig(serverDir, 'full')], cleanup), join(serverDir, 'data'))
-          dialTarget = multiaddr(dialAddress(server))
-        }
+        const dialTarget = await ibdSource(blocks, cleanup)
         const fresh = await FullNode.start(testConfig('full', cleanup.tempDir()), testLogger('fresh'))
         cleanup.add(async () => await fresh.stop())
         const t0 = performance.now()

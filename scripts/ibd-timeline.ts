@@ -1,0 +1,128 @@
+// Where an initial sync's time goes (issue 12, mark 4): ibd_sync_tx's
+// workload (bench/p2p.bench.ts), with the syncing node's requests, runs and
+// signature batches timed, its main thread's event-loop utilisation, and
+// the CPU of each of its threads and of the serving daemon over the sync.
+//   npx tsx scripts/ibd-timeline.ts [transactions=50000] [-v: every request, run and batch]
+import '../src/polyfill.js'
+import { readFileSync, readdirSync } from 'node:fs'
+import { performance, PerformanceObserver } from 'node:perf_hooks'
+import { Chain } from '../src/chain/chain.js'
+import { SyncManager } from '../src/p2p/sync.js'
+import { FullNode } from '../src/node/full-node.js'
+import type { SignatureVerifier } from '../src/crypto/verifier.js'
+import { ibdChain, ibdSource } from '../bench/p2p.bench.js'
+import { Cleanup, testConfig, testLogger } from '../bench/support/nodes.js'
+import { waitFor } from '../bench/support/wait.js'
+
+const args = process.argv.slice(2)
+const verbose = args.includes('-v')
+const txs = Number(args.find(a => /^\d+$/.test(a)) ?? 50_000)
+
+type Interval = [number, number, string]
+const requests: Interval[] = []
+const runs: Interval[] = []
+const batches: Interval[] = []
+const now = (): number => performance.now()
+/** The main thread's GC pauses: [start, end, kind] (1 scavenge, 2 mark-compact, 4 incremental marking, 8 weak callbacks). */
+const pauses: Interval[] = []
+new PerformanceObserver(list => { for (const e of list.getEntries()) pauses.push([e.startTime, e.startTime + e.duration, String((e as any).detail?.kind)]) }).observe({ entryTypes: ['gc'] })
+
+const request = (SyncManager.prototype as any).request
+;(SyncManager.prototype as any).request = async function (peer: unknown, req: { kind: string, hashes?: unknown[] }) {
+  const t0 = now()
+  try {
+    const res = await request.call(this, peer, req)
+    requests.push([t0, now(), `${req.kind} ${req.hashes?.length ?? ''}`])
+    return res
+  } catch (err) { requests.push([t0, now(), `${req.kind} failed`]); throw err }
+}
+// IBD_NO_PREPARE=1: the download does not start the verify workers ahead of the first batch (as before session 10)
+if (process.env.IBD_NO_PREPARE === '1') Chain.prototype.expectManyBlocks = () => {}
+const processBlocks = Chain.prototype.processBlocks
+Chain.prototype.processBlocks = async function (blocks) {
+  const t0 = now()
+  try { return await processBlocks.call(this, blocks) } finally { runs.push([t0, now(), `${blocks.length} blocks`]) }
+}
+
+/** CPU seconds of each thread of a process (utime + stime). */
+function threadCpu (pid: number | 'self'): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')
+      out.set(tid, (Number(f[11]) + Number(f[12])) / 100)
+    } catch {}
+  }
+  return out
+}
+/** This process's descendants (the serving daemon and its launcher). */
+function descendants (): number[] {
+  const parent = new Map<number, number>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try { parent.set(Number(d), Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1])) } catch {}
+  }
+  const out: number[] = []
+  const walk = (p: number): void => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c) } }
+  walk(process.pid)
+  return out
+}
+const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
+
+/** Milliseconds of [a, b] covered by at least one interval. */
+function covered (iv: Interval[], a: number, b: number): number {
+  const sorted = iv.map(([s, e]) => [Math.max(s, a), Math.min(e, b)]).filter(([s, e]) => e > s).sort((x, y) => x[0] - y[0])
+  let total = 0; let end = a
+  for (const [s, e] of sorted) { if (e <= end) continue; total += e - Math.max(s, end); end = e }
+  return total
+}
+
+const cleanup = new Cleanup()
+try {
+  const { blocks, txCount, sigRate } = await ibdChain(txs)
+  const execPath = process.execPath
+  if (process.env.IBD_SERVER_NODE !== undefined) process.execPath = process.env.IBD_SERVER_NODE
+  const target = await ibdSource(blocks, cleanup)
+  process.execPath = execPath
+  const fresh = await FullNode.start(testConfig('full', cleanup.tempDir()), testLogger('fresh'))
+  cleanup.add(async () => await fresh.stop())
+  const verifier: SignatureVerifier = (fresh as any).verifier
+  const verifyBatch = verifier.verifyBatch.bind(verifier)
+  verifier.verifyBatch = async (checks, signal) => {
+    const t0 = now()
+    try { return await verifyBatch(checks, signal) } finally { batches.push([t0, now(), `${checks.length} checks`]) }
+  }
+  const daemons = descendants()
+  const cpu0 = threadCpu('self')
+  const daemonCpu0 = daemons.map(p => sum(threadCpu(p)))
+  const elu0 = performance.eventLoopUtilization()
+  const t0 = now()
+  await fresh.host.node.dial(target)
+  await waitFor(() => fresh.chain.height === blocks.length, 'initial block download', 600_000)
+  const t1 = now()
+  const elu = performance.eventLoopUtilization(elu0)
+  const cpu1 = threadCpu('self')
+  const daemonCpu = daemons.map((p, i) => { try { return sum(threadCpu(p)) - daemonCpu0[i] } catch { return 0 } })
+  const seconds = (t1 - t0) / 1000
+  const pct = (ms: number): string => `${(100 * ms / (t1 - t0)).toFixed(0)}%`
+  const threads = [...cpu1].map(([tid, c]) => [tid, c - (cpu0.get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1])
+  const main = threads.find(([tid]) => tid === String(process.pid))?.[1] ?? 0
+  const blockRequests = requests.filter(r => r[2].startsWith('getBlocks') && r[0] >= t0)
+  const meanLatency = blockRequests.reduce((a, r) => a + r[1] - r[0], 0) / Math.max(1, blockRequests.length)
+  // the sync's window on the monotonic clock a --cpu-prof profile uses (µs)
+  const mono = (ms: number): number => Math.round(Number(process.hrtime.bigint() / 1000n) - (now() - ms) * 1000)
+  console.log(JSON.stringify({ transactions: txCount, window_us: [mono(t0), mono(t1)], seconds: +seconds.toFixed(2), tx_per_s: Math.round(txCount / seconds), of_limit: +(txCount / seconds / sigRate).toFixed(2), limit: Math.round(sigRate) }))
+  console.log(`main thread: event loop ${(100 * elu.utilization).toFixed(0)}% busy, CPU ${main.toFixed(2)} s (${pct(main * 1000)})`)
+  console.log(`syncing process CPU ${threads.reduce((a, [, c]) => a + c, 0).toFixed(2)} s: ${threads.map(([tid, c]) => `${tid === String(process.pid) ? 'main' : tid} ${c.toFixed(2)}`).join(', ')}`)
+  console.log(`serving daemon CPU ${daemonCpu.reduce((a, b) => a + b, 0).toFixed(2)} s; both processes ${(threads.reduce((a, [, c]) => a + c, 0) + daemonCpu.reduce((a, b) => a + b, 0)).toFixed(2)} s of ${(2 * seconds).toFixed(2)} (two cores)`)
+  console.log(`signatures outstanding ${pct(covered(batches, t0, t1))} of the sync (${batches.length} batches); a run processing ${pct(covered(runs, t0, t1))} (${runs.length} runs); a getBlocks in flight ${pct(covered(blockRequests, t0, t1))} (${blockRequests.length}, mean ${meanLatency.toFixed(1)} ms)`)
+  const gcKinds = new Map<string, [number, number]>()
+  for (const [s, e, kind] of pauses) if (s >= t0 && s <= t1) { const k = gcKinds.get(kind) ?? [0, 0]; k[0]++; k[1] += e - s; gcKinds.set(kind, k) }
+  console.log(`main-thread GC pauses: ${[...gcKinds].map(([kind, [n, ms]]) => `kind ${kind}: ${n} × ${(ms / n).toFixed(2)} ms = ${ms.toFixed(0)} ms`).join('; ')}`)
+  if (verbose) {
+    const events = [...requests.map(r => [r, 'request'] as const), ...runs.map(r => [r, 'run'] as const), ...batches.map(r => [r, 'verify'] as const)].filter(([r]) => r[0] >= t0).sort((a, b) => a[0][0] - b[0][0])
+    for (const [[s, e, what], kind] of events) console.log(`${(s - t0).toFixed(1).padStart(8)} → ${(e - t0).toFixed(1).padStart(8)}  ${kind} ${what}`)
+  }
+} finally {
+  await cleanup.run()
+}
