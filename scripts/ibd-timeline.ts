@@ -2,10 +2,11 @@
 // workload (bench/p2p.bench.ts), with the syncing node's requests, runs and
 // signature batches timed, its main thread's event-loop utilisation, and
 // the CPU of each of its threads and of the serving daemon over the sync.
-//   npx tsx scripts/ibd-timeline.ts [transactions=50000] [-v: every request, run and batch]
+//   npx tsx scripts/ibd-timeline.ts [transactions=50000] [-v: every request, run and batch] [--marks: a line at the sync's start and end, for node --trace-gc-nvp] [--alloc: the main thread's allocations by function]
 import '../src/polyfill.js'
 import { readFileSync, readdirSync } from 'node:fs'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
+import { Session } from 'node:inspector/promises'
 import { Chain } from '../src/chain/chain.js'
 import { SyncManager } from '../src/p2p/sync.js'
 import { FullNode } from '../src/node/full-node.js'
@@ -96,10 +97,35 @@ try {
   const cpu0 = threadCpu('self')
   const daemonCpu0 = daemons.map(p => sum(threadCpu(p)))
   const elu0 = performance.eventLoopUtilization()
+  // with node --trace-gc-nvp: the sync's collections are the lines between these two
+  if (args.includes('--marks')) console.log('--- sync: start')
+  // --alloc: where the main thread's allocations over the sync come from (sampled, collected ones included)
+  const inspector = args.includes('--alloc') ? new Session() : undefined
+  if (inspector !== undefined) {
+    inspector.connect()
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any)
+  }
   const t0 = now()
   await fresh.host.node.dial(target)
   await waitFor(() => fresh.chain.height === blocks.length, 'initial block download', 600_000)
   const t1 = now()
+  if (args.includes('--marks')) console.log('--- sync: end')
+  if (inspector !== undefined) {
+    const { profile } = await inspector.post('HeapProfiler.stopSampling') as any
+    const bySite = new Map<string, number>()
+    const name = (f: any): string => `${f.functionName || '(anon)'} ${String(f.url).split('/').pop()}:${f.lineNumber + 1}`
+    // a builtin (subarray, set, ...) is named with its caller
+    const walk = (node: any, parent: string): void => {
+      const site = node.callFrame.url === '' && parent !== '' ? `${name(node.callFrame)} < ${parent}` : name(node.callFrame)
+      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize)
+      for (const c of node.children) walk(c, name(node.callFrame))
+    }
+    walk(profile.head, '')
+    const total = [...bySite.values()].reduce((a, b) => a + b, 0)
+    console.log(`allocated on the main thread over the sync (sampled): ${(total / 1e6).toFixed(0)} MB, ${(total / txs).toFixed(0)} bytes a transaction; by function:`)
+    for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(bytes / 1e6).toFixed(1).padStart(8)} MB ${(100 * bytes / total).toFixed(1).padStart(5)}%  ${site}`)
+    inspector.disconnect()
+  }
   const elu = performance.eventLoopUtilization(elu0)
   const cpu1 = threadCpu('self')
   const daemonCpu = daemons.map((p, i) => { try { return sum(threadCpu(p)) - daemonCpu0[i] } catch { return 0 } })
