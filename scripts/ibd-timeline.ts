@@ -9,6 +9,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { Session } from 'node:inspector/promises'
 import { Chain } from '../src/chain/chain.js'
 import { SyncManager } from '../src/p2p/sync.js'
+import { ChainStore } from '../src/chain/store.js'
 import { FullNode } from '../src/node/full-node.js'
 import type { SignatureVerifier } from '../src/crypto/verifier.js'
 import { ibdChain, ibdSource } from '../bench/p2p.bench.js'
@@ -39,6 +40,15 @@ const request = (SyncManager.prototype as any).request
 }
 // IBD_NO_PREPARE=1: the download does not start the verify workers ahead of the first batch (as before session 10)
 if (process.env.IBD_NO_PREPARE === '1') Chain.prototype.expectManyBlocks = () => {}
+// the runs' batch writes (LevelDB on libuv's pool; slow when LevelDB's compaction falls behind)
+const writes: Interval[] = []
+const stage = ChainStore.prototype.stage
+ChainStore.prototype.stage = function () {
+  const batch = stage.call(this)
+  const write = batch.write.bind(batch)
+  batch.write = async () => { const t0 = now(); try { await write() } finally { writes.push([t0, now(), 'write']) } }
+  return batch
+}
 const processBlocks = Chain.prototype.processBlocks
 Chain.prototype.processBlocks = async function (blocks) {
   const t0 = now()
@@ -142,6 +152,9 @@ try {
   console.log(`syncing process CPU ${threads.reduce((a, [, c]) => a + c, 0).toFixed(2)} s: ${threads.map(([tid, c]) => `${tid === String(process.pid) ? 'main' : tid} ${c.toFixed(2)}`).join(', ')}`)
   console.log(`serving daemon CPU ${daemonCpu.reduce((a, b) => a + b, 0).toFixed(2)} s; both processes ${(threads.reduce((a, [, c]) => a + c, 0) + daemonCpu.reduce((a, b) => a + b, 0)).toFixed(2)} s of ${(2 * seconds).toFixed(2)} (two cores)`)
   console.log(`signatures outstanding ${pct(covered(batches, t0, t1))} of the sync (${batches.length} batches); a run processing ${pct(covered(runs, t0, t1))} (${runs.length} runs); a getBlocks in flight ${pct(covered(blockRequests, t0, t1))} (${blockRequests.length}, mean ${meanLatency.toFixed(1)} ms)`)
+  const inSync = writes.filter(w => w[0] >= t0 && w[0] <= t1)
+  const writeMs = inSync.map(w => w[1] - w[0]).sort((a, b) => a - b)
+  console.log(`run writes: ${inSync.length}, a write in flight ${pct(covered(inSync, t0, t1))} of the sync; median ${(writeMs[writeMs.length >> 1] ?? 0).toFixed(1)} ms, 90th ${(writeMs[Math.floor(writeMs.length * 0.9)] ?? 0).toFixed(1)}, max ${(writeMs[writeMs.length - 1] ?? 0).toFixed(1)}`)
   const gcKinds = new Map<string, [number, number]>()
   for (const [s, e, kind] of pauses) if (s >= t0 && s <= t1) { const k = gcKinds.get(kind) ?? [0, 0]; k[0]++; k[1] += e - s; gcKinds.set(kind, k) }
   console.log(`main-thread GC pauses: ${[...gcKinds].map(([kind, [n, ms]]) => `kind ${kind}: ${n} × ${(ms / n).toFixed(2)} ms = ${ms.toFixed(0)} ms`).join('; ')}`)
