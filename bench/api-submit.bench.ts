@@ -22,7 +22,7 @@ import { NobleVerifier } from '../src/crypto/verifier.js'
 import { genesisTip, mineBlock, mineChain, newKey, spend, type Spendable } from './support/chain-fixtures.js'
 import { BIN, readyDaemon, writeConfig, type Daemon } from './support/daemons.js'
 import { Cleanup } from './support/nodes.js'
-import { spawnNode, stopProcess } from './support/process.js'
+import { processCpuSeconds, spawnNode, stopProcess } from './support/process.js'
 import { waitFor } from './support/wait.js'
 
 const FEE = 1_000n
@@ -69,13 +69,8 @@ function post (agent: Agent, d: Daemon, path: string, body: string): Promise<{ s
   })
 }
 
-/** User + system CPU of a process and all its threads so far (Linux /proc), in ms. */
-function daemonCpuMs (pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
+/** User + system CPU of a process and all its threads so far, in ms. */
+const daemonCpuMs = (pid: number): number => processCpuSeconds(pid) * 1000
 
 /** Seconds the daemon spent validating and connecting blocks so far (its minicoin_block_validation_seconds histogram). */
 async function connectSeconds (d: Daemon): Promise<number> {

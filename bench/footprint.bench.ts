@@ -14,21 +14,14 @@ import { NonceSearch } from '../src/miner/nonce-search.js'
 import { type Bench, type BenchResult, round } from './harness.js'
 import { BIN, readyDaemon, run, writeConfig } from './support/daemons.js'
 import { Cleanup } from './support/nodes.js'
-import { REPO, stopProcess } from './support/process.js'
+import { processCpuSeconds, REPO, stopProcess, TICKS_PER_S } from './support/process.js'
 
 const execFileAsync = promisify(execFile)
-const TICKS_PER_S = 100 // getconf CLK_TCK on Linux
 const IDLE_MS = 5000
 const RUNS = 3
 
 type Source = 'dist' | 'tsx'
 const SOURCE_ENV: Record<Source, NodeJS.ProcessEnv> = { dist: {}, tsx: { MINICOIN_FROM_SOURCE: '1' } }
-
-/** user + system CPU seconds of a live process, all its threads (finished worker threads included). */
-function processCpu (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S // utime, stime (fields 14 and 15)
-}
 
 function rssMiB (pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith(field + ':'))
@@ -58,14 +51,14 @@ async function startOnce (role: 'miner' | 'full' | 'spv', source: Source): Promi
     const proc = run(['node', '--config', config], cleanup, SOURCE_ENV[source])
     await readyDaemon(proc, join(dir, 'data'))
     const pid = proc.child.pid as number
-    const cpu = processCpu(pid)
+    const cpu = processCpuSeconds(pid)
     await new Promise(resolve => setTimeout(resolve, IDLE_MS)) // the figure is "RSS after IDLE_MS idle"
     const rss = rssMiB(pid)
     // The first start also creates the wallet and the p2p key; later ones open them.
     await stopProcess(proc)
     const again = run(['node', '--config', config], cleanup, SOURCE_ENV[source])
     await readyDaemon(again, join(dir, 'data'))
-    return { cpu, rss, restartCpu: processCpu(again.child.pid as number) }
+    return { cpu, rss, restartCpu: processCpuSeconds(again.child.pid as number) }
   } finally {
     await cleanup.run()
   }

@@ -2,6 +2,7 @@
 // children whose output is collected, whose exit is a promise, and which are
 // ended by PID (their own process group when `detached`), never by name.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 
 export const REPO = new URL('../..', import.meta.url).pathname
 
@@ -57,4 +58,14 @@ export async function stopProcess (p: Proc, graceMs = 20_000): Promise<Exit> {
   clearTimeout(timer)
   if (!done) p.signal('SIGKILL')
   return await p.exited
+}
+
+/** Clock ticks a second in /proc's CPU times (getconf CLK_TCK on Linux). */
+export const TICKS_PER_S = 100
+
+/** User + system CPU seconds of a live process so far, all its threads (finished worker threads included; Linux /proc). */
+export function processCpuSeconds (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S // utime, stime: fields 14 and 15 of stat(5)
 }
