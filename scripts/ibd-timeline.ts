@@ -93,7 +93,7 @@ try {
   const { blocks, txCount, sigRate } = await ibdChain(txs)
   const execPath = process.execPath
   if (process.env.IBD_SERVER_NODE !== undefined) process.execPath = process.env.IBD_SERVER_NODE
-  const target = await ibdSource(blocks, cleanup)
+  const { target } = await ibdSource(blocks, cleanup)
   process.execPath = execPath
   const fresh = await FullNode.start(testConfig('full', cleanup.tempDir()), testLogger('fresh'))
   cleanup.add(async () => await fresh.stop())

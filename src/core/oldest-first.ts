@@ -8,9 +8,10 @@
 // there. A table evicted oldest-first piles its holes up exactly there, up
 // to its capacity less its size: a 50,000-entry map kept ~8,000 of them on
 // average, so every eviction walked thousands (the coin cache: 16% of a
-// syncing node's main thread at 150,000 transactions, 11x slower than this
-// in scripts' Map churn; BENCHMARKS.md, issue 12 session 10). A cursor kept
-// from one eviction to the next walks each hole once. It stays correct
+// syncing node's main thread at 150,000 transactions; bench
+// bounded_cache_evict: 95x fewer inserts a second than with this;
+// BENCHMARKS.md, issue 12 session 10). A cursor kept from one eviction to
+// the next walks each hole once. It stays correct
 // because only evict() moves it and evict() deletes what it passes: every
 // entry before the cursor is gone, so the next live one is the oldest. An
 // entry deleted and set again moves to the end, as for a fresh iterator.
