@@ -39,7 +39,7 @@ const request = (SyncManager.prototype as any).request
   } catch (err) { requests.push([t0, now(), `${req.kind} failed`]); throw err }
 }
 // IBD_NO_PREPARE=1: the download does not start the verify workers ahead of the first batch (as before session 10)
-if (process.env.IBD_NO_PREPARE === '1') Chain.prototype.expectManyBlocks = () => {}
+if (process.env.IBD_NO_PREPARE === '1') Chain.prototype.expectSignatures = () => {}
 // the runs' batch writes (LevelDB on libuv's pool; slow when LevelDB's compaction falls behind)
 const writes: Interval[] = []
 const stage = ChainStore.prototype.stage

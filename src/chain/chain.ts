@@ -183,8 +183,8 @@ export class Chain extends HeaderTree<ChainEvents> {
     if (!this.closed) preverifyBlock(block, this.verifier, this.params, this.verifiedTxs)
   }
 
-  /** Many blocks are about to be downloaded: the verifier gets ready for their signatures (SignatureVerifier.prepare). */
-  expectManyBlocks (): void {
+  /** Many signatures are about to be verified (a download's blocks): the verifier gets ready (SignatureVerifier.prepare). */
+  expectSignatures (): void {
     if (!this.closed) this.verifier.prepare?.()
   }
 

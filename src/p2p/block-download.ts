@@ -20,6 +20,15 @@ import { ChangeSignal, ReplySizer } from './download-pacing.js'
 
 /** How often a worker with nothing to take looks for blocks another worker handed back. */
 const HAND_BACK_POLL_MS = 20
+/**
+ * Signatures in one reply from which the verify workers are started for
+ * it (SignatureVerifier.prepare): as many as make the node's lazy pool
+ * start them for a single batch (lazy-verifier-pool.ts, startFrom). A
+ * reply's blocks reach the pool one small batch a block, each of which it
+ * would verify on this thread until a second's worth had been; blocks
+ * without spends (a quiet chain's) start nothing.
+ */
+const PREPARE_FROM_SIGNATURES = 256
 
 export interface BlockDownloadParts {
   chain: Chain
@@ -30,6 +39,8 @@ export interface BlockDownloadParts {
   log: Logger
   /** A downloaded block was processed. */
   onBlock?: () => void
+  /** Signatures in a reply from which the verifier is prepared (default PREPARE_FROM_SIGNATURES). */
+  prepareFromSignatures?: number
 }
 
 export class BlockDownload {
@@ -65,8 +76,6 @@ export class BlockDownload {
     // one walk of the header chain per round; workers share the queue
     const queue = chain.missingBlocks(Number.MAX_SAFE_INTEGER)
     if (queue.length === 0) return false
-    // more than one reply's worth: a catch-up, not a block missed in passing
-    if (queue.length > this.p.limits.blocksPerReply) chain.expectManyBlocks()
     const workers: Array<Promise<void>> = []
     for (const state of this.p.peers.states.values()) {
       const has = this.blocksPeerHas(state)
@@ -129,6 +138,7 @@ export class BlockDownload {
         // only blocks we asked for, and only up to the first unrequested one
         let requested = 0
         while (requested < hashes.length && wanted.has(hashes[requested])) requested++
+        if (signatureInputs(res.blocks, requested) >= (this.p.prepareFromSignatures ?? PREPARE_FROM_SIGNATURES)) this.p.chain.expectSignatures()
         // a pipeline: these blocks' signatures are verified in the worker
         // pool while the blocks before them (this reply's and the other
         // worker's) connect
@@ -197,4 +207,11 @@ export class BlockDownload {
       await this.progress.changed()
     }
   }
+}
+
+/** Inputs of the first `count` blocks (a coinbase has none): one signature each. */
+function signatureInputs (blocks: Block[], count: number): number {
+  let n = 0
+  for (let b = 0; b < count; b++) for (const tx of blocks[b].transactions) n += tx.inputs.length
+  return n
 }

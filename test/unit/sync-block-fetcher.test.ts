@@ -8,6 +8,7 @@ import { blockHash, blockHashHex } from '../../src/core/block.js'
 import { fromHex, toHex } from '../../src/core/bytes.js'
 import { regtest } from '../../src/core/params.js'
 import type { Block } from '../../src/core/types.js'
+import { txid } from '../../src/core/tx.js'
 import { Chain } from '../../src/chain/chain.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { silentLogger } from '../../src/telemetry/logger.js'
@@ -18,7 +19,7 @@ import { limitsFor } from '../../src/p2p/protocols.js'
 import { PeerReputation } from '../../src/p2p/reputation.js'
 import { serveHeaders } from '../../src/p2p/serve-headers.js'
 import type { SyncRequest, SyncResponse } from '../../src/p2p/sync-messages.js'
-import { genesisTip, mineChain, newKey, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
+import { genesisTip, mineBlock, mineChain, newKey, spend, tempDir, tipOf } from '../../bench/support/chain-fixtures.js'
 
 const limits = limitsFor(regtest)
 const HEIGHT = 6
@@ -139,20 +140,34 @@ describe('block download', () => {
     expect(chain.missingBlocks(100)).toHaveLength(HEIGHT)
   })
 
-  it('gets the verifier ready (prepare) for a catch-up of more than one reply, not for fewer blocks', async () => {
-    claimSourceChain('peer')
-    // HEIGHT blocks missing, a reply holds 16: blocks missed in passing
-    expect(await fetcher.downloadBlocks()).toBe(true)
+  it('gets the verifier ready (prepare) for a reply carrying enough signatures, never for blocks without spends', async () => {
+    const key = newKey()
+    const mature = mineChain(tipOf(blocks[HEIGHT - 1], HEIGHT), regtest.coinbaseMaturity + 1, key)
+    // a block of one spend (one signature: a fan-out) and one of three (the fan-out's outputs spent)
+    const fan = spend([mature.coinbases[0]], [1n, 2n, 3n].map(n => ({ address: key.address, amount: n * 1_000_000n })))
+    const a = mineBlock(mature.tip, [fan], key, { fees: mature.coinbases[0].amount - 6_000_000n })
+    const fanId = txid(fan)
+    const spends = fan.outputs.map((o, index) => spend([{ txid: fanId, index, amount: o.amount, key }], [{ address: key.address, amount: o.amount - 1000n }]))
+    const b = mineBlock(tipOf(a, mature.tip.height + 1), spends, key, { fees: 3000n })
+    for (const blk of [...mature.blocks, a, b]) await source.processBlock(blk)
+    // one block a reply, prepared from three signatures in one
+    fetcher = new BlockFetcher({ chain, limits: { ...limits, blocksPerReply: 1 }, peers, reputation, request, log: silentLogger, schedule: () => {}, prepareFromSignatures: 3 })
+    // each round: the peer claims (and we hold the headers of) the chain up to `more`'s last block
+    const round = async (more: Block[]): Promise<void> => {
+      blocks = [...blocks, ...more]
+      await chain.processHeaders(more.map(blk => blk.header))
+      const tip = chain.getEntry(blockHashHex(more[more.length - 1].header))
+      if (tip === undefined) throw new Error('headers not stored')
+      peers.record('peer', peerId('peer'), { genesis: fromHex(regtest.genesisHash), tip: tip.hash, height: tip.height, work: tip.work })
+      expect(await fetcher.downloadBlocks()).toBe(true)
+    }
+    // many replies of coinbase-only blocks: nothing to verify, nothing started
+    await round(mature.blocks)
+    expect(chain.height).toBe(HEIGHT + mature.blocks.length)
     expect(verifier.prepared).toBe(0)
-    // a chain of HEIGHT more blocks, fetched two a reply: a catch-up
-    const more = mineChain(tipOf(blocks[HEIGHT - 1], HEIGHT), HEIGHT, newKey()).blocks
-    for (const b of more) await source.processBlock(b)
-    blocks = [...blocks, ...more]
-    await chain.processHeaders(more.map(b => b.header))
-    claimSourceChain('peer')
-    fetcher = new BlockFetcher({ chain, limits: { ...limits, blocksPerReply: 2 }, peers, reputation, request, log: silentLogger, schedule: () => {} })
-    expect(await fetcher.downloadBlocks()).toBe(true)
-    expect(chain.height).toBe(2 * HEIGHT)
+    // a's reply carries one signature, b's three
+    await round([a, b])
+    expect(chain.height).toBe(HEIGHT + mature.blocks.length + 2)
     expect(verifier.prepared).toBe(1)
   })
 
