@@ -8,7 +8,7 @@ import * as secp from '@noble/secp256k1'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { publicKeyOf, signDigest, isValidPrivateKey } from '../../src/crypto/keys.js'
 import { NobleVerifier, VerifyCancelled, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
-import { NativeVerifierPool, loadNativeBinding, verifyNative, type NativeBinding } from '../../src/crypto/native-verifier.js'
+import { NativeVerifierPool, loadNativeBinding, verifyNative, VERIFY_WORKER_YOUNG_MB, type NativeBinding } from '../../src/crypto/native-verifier.js'
 import { createVerifier } from '../../src/crypto/create-verifier.js'
 import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
 import { waitFor } from '../../bench/support/wait.js'
@@ -253,6 +253,32 @@ describe('NativeVerifierPool', () => {
       expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
     } finally {
       await pool.close()
+    }
+  })
+
+  it("bounds each worker's young generation (resourceLimits) and keeps it there while verifying", async () => {
+    const MIB = 2 ** 20
+    // V8 makes a third of the young generation each of the new space's two semi-spaces
+    const newSpaceBound = VERIFY_WORKER_YOUNG_MB * MIB * 2 / 3
+    const bounded = await NativeVerifierPool.create({ threads: 2, inlineBelow: 0 })
+    const unbounded = await NativeVerifierPool.create({ threads: 1, inlineBelow: 0, youngGenerationMb: 0 })
+    try {
+      // enough work for V8 to grow an unbounded new space; the verdicts stay right
+      for (let i = 0; i < 5; i++) {
+        const b = patternBatch(2000, 50 + i)
+        expect(await bounded.verifyBatch(b.checks)).toEqual(b.expected)
+      }
+      const stats = await bounded.workerHeapStatistics()
+      expect(stats.map(s => s.threadId).sort()).toEqual(bounded.threadIds().sort())
+      for (const s of stats) {
+        expect(s.newSpace.space_size).toBeGreaterThan(0)
+        expect(s.newSpace.space_size).toBeLessThanOrEqual(newSpaceBound)
+      }
+      // the limit is the pool's doing: V8's default young generation (part of the heap's limit) is larger
+      const [free] = await unbounded.workerHeapStatistics()
+      expect(free.heap.heap_size_limit - stats[0].heap.heap_size_limit).toBeGreaterThan(8 * MIB)
+    } finally {
+      await Promise.all([bounded.close(), unbounded.close()])
     }
   })
 
