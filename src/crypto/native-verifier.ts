@@ -252,7 +252,8 @@ export class NativeVerifierPool implements SignatureVerifier {
       } else if (msg.type === 'ready') {
         slot.ready = true
         markReady()
-        this.unrefIdle()
+        // this one only: a worker still starting keeps the process alive until it is ready (or fails)
+        if (this.pending.size === 0 && slot.heapRequests.size === 0) worker.unref()
       } else if (msg.type === 'result' && msg.id !== undefined && msg.results !== undefined) {
         this.complete(msg.id, msg.results)
       }

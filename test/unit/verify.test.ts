@@ -2,7 +2,9 @@
 // libsecp256k1 in the calling thread, and the native worker pool must return
 // the same verdict, and the expected one, for every case, because a node on
 // the fallback must never disagree with a node on the native backend.
+import { execFile } from 'node:child_process'
 import { getEventListeners } from 'node:events'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as secp from '@noble/secp256k1'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -280,6 +282,19 @@ describe('NativeVerifierPool', () => {
     } finally {
       await Promise.all([bounded.close(), unbounded.close()])
     }
+  })
+
+  it('keeps a process with nothing else to do alive while its workers start and answer', async () => {
+    // an idle worker is unref'd; one still starting, or asked for its heap, must not be, or the process exits mid-await (code 13)
+    const pool = new URL('../../src/crypto/native-verifier.ts', import.meta.url).href
+    const code = `const { NativeVerifierPool } = await import(${JSON.stringify(pool)})
+      const p = await NativeVerifierPool.create({ threads: 2 })
+      const stats = await p.workerHeapStatistics()
+      console.log(stats.length)
+      await p.close()`
+    const root = new URL('../../', import.meta.url).pathname
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, timeout: 60_000 })
+    expect(stdout.trim()).toBe('2')
   })
 
   it('rejects pending and later batches after close', async () => {
