@@ -49,23 +49,29 @@ export type { BatchOp } from './db-layout.js'
  * and LevelDB maps every open table file into the process (mmap, on 64-bit),
  * so the pages a node reads to serve old blocks count in its RSS until the
  * table is closed: with 256 open tables a node serving a 1,005-block chain
- * of full blocks held 150 MiB of them, and with 64 a node syncing 10,005
+ * of full blocks held 150 MiB of them, and with 64 (74 in effect, below) a node syncing 10,005
  * full blocks held 54 → 70 MiB of file pages (~46 of them the node
  * binary), growing with the chain
- * (BENCHMARKS.md, issue 12 session 7). 32 open tables (LevelDB keeps 10 of
- * them for its own files, so ~22 tables) cap that at ~44 MiB, ~1 MiB of
- * index and filters; a read from a closed table reopens it (one open and a
- * read of its index, small against the 2 MiB of blocks a serving node then
- * reads from it; recent blocks and the UTXO set are in the newest tables,
- * and the coin cache answers most coin reads). In all ~20 MiB of heap-like
- * memory, plus at most ~44 MiB of clean file pages the kernel can drop.
+ * (BENCHMARKS.md, issue 12 session 7). LevelDB (1.20, as classic-level
+ * builds it) raises max_open_files to at least 74 and keeps 10 of them for
+ * its own files: at most 64 tables stay open, whatever is asked for less
+ * (the 32 asked for from session 8 on, and 16, made no difference:
+ * BENCHMARKS.md, issue 12 session 10). So 74, what LevelDB uses: up to 64 ×
+ * 2 MiB of mapped tables, of which a node touches a part (a syncing node
+ * 15–30 MiB: the tables a compaction reads and the coin reads; a node
+ * serving 2,005 blocks 46–59 MiB), ~3 MiB of index and filters. A read from a
+ * closed table reopens it (one open and a read of its index, small against
+ * the 2 MiB of blocks a serving node then reads from it; recent blocks and
+ * the UTXO set are in the newest tables, and the coin cache answers most
+ * coin reads). The block cache holds only blocks LevelDB had to
+ * decompress: a block read through a mapped table is used in place.
  * A smaller cache and write buffer (4 and 2 MiB) were tried and saved no
  * more than the noise of one run (BENCHMARKS.md, session 8).
  */
 export const CHAIN_DB_OPTIONS = {
   cacheSize: 8 * 1024 * 1024,
   writeBufferSize: 4 * 1024 * 1024,
-  maxOpenFiles: 32
+  maxOpenFiles: 74
 } as const
 
 /** A staged batch (ChainStore.prepare): written once, or discarded. */

@@ -29,7 +29,30 @@ export interface NativeVerifierPoolOptions {
   binding?: NativeBinding
   /** Worker entry; default native-verify-worker.mjs. Tests point it at a failing one. */
   workerUrl?: URL
+  /** Each worker's young generation (V8 `resourceLimits.maxYoungGenerationSizeMb`), MiB; default VERIFY_WORKER_YOUNG_MB; 0 leaves V8's default. */
+  youngGenerationMb?: number
 }
+
+/** What a worker's isolate reports of its heap (bytes): v8.getHeapStatistics() and its new space's v8.getHeapSpaceStatistics() entry. */
+export interface WorkerHeapStatistics {
+  threadId: number
+  heap: { total_heap_size: number, total_physical_size: number, used_heap_size: number, heap_size_limit: number, malloced_memory: number, external_memory: number }
+  newSpace: { space_size: number, space_used_size: number, physical_space_size: number }
+}
+
+/**
+ * A verify worker's young generation, MiB (`resourceLimits`). V8 makes a
+ * third of it each semi-space, at least 1 MiB (its smallest on 64-bit
+ * without pointer compression, as Node 20 builds it): 3 MiB gives two 1 MiB
+ * semi-spaces, V8's smallest new space, 2 MiB committed at most. A worker
+ * allocates little on its own heap (per chunk its message and a result
+ * array, nothing per check: native-verify-worker.mjs); without the limit
+ * V8 let each worker's new space grow to 4 MiB within 50,000 checks, and up
+ * to 2 x 16 MiB without the daemon's semi-space growth factor
+ * (heap-growth.mjs). No old-generation limit: a worker over it would be
+ * ended (BENCHMARKS.md, issue 12 session 10).
+ */
+export const VERIFY_WORKER_YOUNG_MB = 3
 
 /** A chunk's claim word: 0 while unclaimed, -1 once its batch has failed, else the claiming worker's claim id. */
 const UNCLAIMED = 0
@@ -73,6 +96,8 @@ interface Slot {
   ready: boolean
   ready$: Promise<void>
   lastError?: Error
+  /** workerHeapStatistics() requests not answered yet, by id. */
+  heapRequests: Map<number, (stats: WorkerHeapStatistics | undefined) => void>
 }
 
 const WORKER_URL = new URL('./native-verify-worker.mjs', import.meta.url)
@@ -85,6 +110,8 @@ export class NativeVerifierPool implements SignatureVerifier {
   private readonly maxAttempts: number
   private readonly binding: NativeBinding
   private readonly workerUrl: URL
+  private readonly youngGenerationMb: number
+  private nextHeapRequest = 0
   private readonly slots: Slot[] = []
   /** Posted and not answered yet, by chunk id. */
   private readonly pending = new Map<number, Chunk>()
@@ -102,6 +129,7 @@ export class NativeVerifierPool implements SignatureVerifier {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 2)
     this.binding = options.binding ?? loadNativeBinding()
     this.workerUrl = options.workerUrl ?? WORKER_URL
+    this.youngGenerationMb = options.youngGenerationMb ?? VERIFY_WORKER_YOUNG_MB
     for (let i = 0; i < this.threads; i++) this.spawn()
     this.initialReady = Promise.all(this.slots.map(s => s.ready$)).then(() => {})
     this.initialReady.catch(() => {}) // reported through ready(); never an unhandled rejection
@@ -131,6 +159,17 @@ export class NativeVerifierPool implements SignatureVerifier {
 
   threadIds (): number[] {
     return this.slots.map(s => s.worker.threadId)
+  }
+
+  /** Each live worker's heap, as its isolate reports it; a worker that exits first is left out. */
+  async workerHeapStatistics (): Promise<WorkerHeapStatistics[]> {
+    const answers = this.slots.filter(s => s.ready).map(async slot => await new Promise<WorkerHeapStatistics | undefined>(resolve => {
+      const id = this.nextHeapRequest++
+      slot.heapRequests.set(id, resolve)
+      slot.worker.ref() // an idle worker is unref'd: the answer must keep the process alive
+      slot.worker.postMessage({ type: 'heap-statistics', id })
+    }))
+    return (await Promise.all(answers)).filter((s): s is WorkerHeapStatistics => s !== undefined)
   }
 
   /** @internal Test hook: the worker at `index` dies on its next chunk, after claiming it if it can. */
@@ -192,27 +231,37 @@ export class NativeVerifierPool implements SignatureVerifier {
   private spawn (): void {
     const claimId = this.nextClaimId++
     // execArgv: [] keeps the parent's loader flags (tsx, vitest) out: the worker is plain JS.
-    const worker = new Worker(this.workerUrl, { execArgv: [], workerData: { claimId } })
+    // resourceLimits: the young generation only (VERIFY_WORKER_YOUNG_MB)
+    const resourceLimits = this.youngGenerationMb > 0 ? { maxYoungGenerationSizeMb: this.youngGenerationMb } : undefined
+    const worker = new Worker(this.workerUrl, { execArgv: [], workerData: { claimId }, resourceLimits })
     let markReady!: () => void
     let failStart!: (err: Error) => void
     const ready$ = new Promise<void>((resolve, reject) => { markReady = resolve; failStart = reject })
     ready$.catch(() => {})
-    const slot: Slot = { worker, claimId, ready: false, ready$ }
+    const slot: Slot = { worker, claimId, ready: false, ready$, heapRequests: new Map() }
     this.slots.push(slot)
     // a replacement takes its share of what is still unclaimed (it skips the rest)
     for (const chunk of this.pending.values()) worker.postMessage(chunk.message)
 
-    worker.on('message', (msg: { type: string, id?: number, results?: Uint8Array }) => {
-      if (msg.type === 'ready') {
+    worker.on('message', (msg: { type: string, id?: number, results?: Uint8Array, heap?: WorkerHeapStatistics['heap'], newSpace?: WorkerHeapStatistics['newSpace'] }) => {
+      if (msg.type === 'heap-statistics' && msg.id !== undefined && msg.heap !== undefined && msg.newSpace !== undefined) {
+        const answer = slot.heapRequests.get(msg.id)
+        slot.heapRequests.delete(msg.id)
+        this.unrefIdle()
+        answer?.({ threadId: worker.threadId, heap: msg.heap, newSpace: msg.newSpace })
+      } else if (msg.type === 'ready') {
         slot.ready = true
         markReady()
-        if (this.pending.size === 0) worker.unref()
+        // this one only: a worker still starting keeps the process alive until it is ready (or fails)
+        if (this.pending.size === 0 && slot.heapRequests.size === 0) worker.unref()
       } else if (msg.type === 'result' && msg.id !== undefined && msg.results !== undefined) {
         this.complete(msg.id, msg.results)
       }
     })
     worker.on('error', (err: Error) => { slot.lastError = err })
     worker.on('exit', (code: number) => {
+      for (const answer of slot.heapRequests.values()) answer(undefined)
+      slot.heapRequests.clear()
       const reason = slot.lastError ?? new Error(`verify worker exited with code ${code}`)
       failStart(reason)
       this.onWorkerExit(slot, reason)
@@ -235,7 +284,7 @@ export class NativeVerifierPool implements SignatureVerifier {
       }
     }
     // idle workers must not keep the process alive
-    if (this.pending.size === 0) for (const slot of this.slots) slot.worker.unref()
+    this.unrefIdle()
   }
 
   private onWorkerExit (slot: Slot, reason: Error): void {
@@ -267,13 +316,19 @@ export class NativeVerifierPool implements SignatureVerifier {
     }
   }
 
+  /** Idle workers (no chunk pending, no heap statistics asked of them) must not keep the process alive. */
+  private unrefIdle (): void {
+    if (this.pending.size > 0) return
+    for (const slot of this.slots) if (slot.heapRequests.size === 0) slot.worker.unref()
+  }
+
   /** Rejects the batch; its unclaimed chunks are cancelled, so no worker spends time on them. */
   private fail (batch: Batch, err: Error): void {
     for (const chunk of batch.chunks) {
       Atomics.compareExchange(chunk.claims, chunk.message.claimAt, UNCLAIMED, CANCELLED)
       this.pending.delete(chunk.message.id)
     }
-    if (this.pending.size === 0) for (const slot of this.slots) slot.worker.unref()
+    this.unrefIdle()
     if (batch.settled) return
     batch.settled = true
     batch.detach?.()

@@ -7,6 +7,7 @@
 // worker's claim id), and skipped by the others.
 import { parentPort, workerData } from 'node:worker_threads'
 import { createRequire } from 'node:module'
+import v8 from 'node:v8'
 
 // The binding itself, not the package's index.js, which silently falls back to
 // slow pure-JS elliptic. If it cannot load, this throws and the pool sees the
@@ -22,9 +23,28 @@ const claimId = workerData?.claimId
 // Test hook: simulates a worker dying mid-chunk (the pool's redo path).
 let crashOnNextJob = false
 
+// One check's parts, copied out of the shared records into these three
+// buffers: no view is made per check, so verifying allocates nothing on this
+// isolate's heap but the chunk's result array (its young generation then
+// stays small; the pool bounds it, native-verifier.ts).
+const signature = new Uint8Array(64)
+const digest = new Uint8Array(32)
+const publicKey = new Uint8Array(33)
+
+/** Copies `target.length` bytes of `bytes` from `at` into `target`. */
+function copyInto (target, bytes, at) {
+  for (let i = 0; i < target.length; i++) target[i] = bytes[at + i]
+}
+
 parentPort.on('message', (msg) => {
   if (msg.type === 'crash-on-next-job') {
     crashOnNextJob = true
+    return
+  }
+  if (msg.type === 'heap-statistics') {
+    // this isolate's heap, for the pool's workerHeapStatistics() (Node 20 has no Worker.getHeapStatistics())
+    const newSpace = v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space')
+    parentPort.postMessage({ type: 'heap-statistics', id: msg.id, heap: v8.getHeapStatistics(), newSpace })
     return
   }
   if (msg.type !== 'verify') return
@@ -36,13 +56,12 @@ parentPort.on('message', (msg) => {
   const results = new Uint8Array(msg.count)
   for (let i = 0; i < msg.count; i++) {
     const at = i * CHECK_BYTES
+    copyInto(digest, bytes, at)
+    copyInto(signature, bytes, at + 32)
+    copyInto(publicKey, bytes, at + 96)
     try {
       // libsecp256k1 rejects high-S itself; parse failures throw: both are false.
-      results[i] = secp.ecdsaVerify(
-        bytes.subarray(at + 32, at + 96),
-        bytes.subarray(at, at + 32),
-        bytes.subarray(at + 96, at + CHECK_BYTES)
-      ) === true ? 1 : 0
+      results[i] = secp.ecdsaVerify(signature, digest, publicKey) === true ? 1 : 0
     } catch {
       results[i] = 0
     }

@@ -2,13 +2,15 @@
 // libsecp256k1 in the calling thread, and the native worker pool must return
 // the same verdict, and the expected one, for every case, because a node on
 // the fallback must never disagree with a node on the native backend.
+import { execFile } from 'node:child_process'
 import { getEventListeners } from 'node:events'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as secp from '@noble/secp256k1'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { publicKeyOf, signDigest, isValidPrivateKey } from '../../src/crypto/keys.js'
 import { NobleVerifier, VerifyCancelled, type SignatureCheck, type SignatureVerifier } from '../../src/crypto/verifier.js'
-import { NativeVerifierPool, loadNativeBinding, verifyNative, type NativeBinding } from '../../src/crypto/native-verifier.js'
+import { NativeVerifierPool, loadNativeBinding, verifyNative, VERIFY_WORKER_YOUNG_MB, type NativeBinding } from '../../src/crypto/native-verifier.js'
 import { createVerifier } from '../../src/crypto/create-verifier.js'
 import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.js'
 import { waitFor } from '../../bench/support/wait.js'
@@ -254,6 +256,45 @@ describe('NativeVerifierPool', () => {
     } finally {
       await pool.close()
     }
+  })
+
+  it("bounds each worker's young generation (resourceLimits) and keeps it there while verifying", async () => {
+    const MIB = 2 ** 20
+    // V8 makes a third of the young generation each of the new space's two semi-spaces
+    const newSpaceBound = VERIFY_WORKER_YOUNG_MB * MIB * 2 / 3
+    const bounded = await NativeVerifierPool.create({ threads: 2, inlineBelow: 0 })
+    const unbounded = await NativeVerifierPool.create({ threads: 1, inlineBelow: 0, youngGenerationMb: 0 })
+    try {
+      // enough work for V8 to grow an unbounded new space; the verdicts stay right
+      for (let i = 0; i < 5; i++) {
+        const b = patternBatch(2000, 50 + i)
+        expect(await bounded.verifyBatch(b.checks)).toEqual(b.expected)
+      }
+      const stats = await bounded.workerHeapStatistics()
+      expect(stats.map(s => s.threadId).sort()).toEqual(bounded.threadIds().sort())
+      for (const s of stats) {
+        expect(s.newSpace.space_size).toBeGreaterThan(0)
+        expect(s.newSpace.space_size).toBeLessThanOrEqual(newSpaceBound)
+      }
+      // the limit is the pool's doing: V8's default young generation (part of the heap's limit) is larger
+      const [free] = await unbounded.workerHeapStatistics()
+      expect(free.heap.heap_size_limit - stats[0].heap.heap_size_limit).toBeGreaterThan(8 * MIB)
+    } finally {
+      await Promise.all([bounded.close(), unbounded.close()])
+    }
+  })
+
+  it('keeps a process with nothing else to do alive while its workers start and answer', async () => {
+    // an idle worker is unref'd; one still starting, or asked for its heap, must not be, or the process exits mid-await (code 13)
+    const pool = new URL('../../src/crypto/native-verifier.ts', import.meta.url).href
+    const code = `const { NativeVerifierPool } = await import(${JSON.stringify(pool)})
+      const p = await NativeVerifierPool.create({ threads: 2 })
+      const stats = await p.workerHeapStatistics()
+      console.log(stats.length)
+      await p.close()`
+    const root = new URL('../../', import.meta.url).pathname
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, timeout: 60_000 })
+    expect(stdout.trim()).toBe('2')
   })
 
   it('rejects pending and later batches after close', async () => {

@@ -1,0 +1,26 @@
+// LevelDB raises max_open_files to a floor of its own (SanitizeOptions in
+// db_impl.cc); below it the option does nothing (32 and 16 held the same 64
+// tables open: BENCHMARKS.md, issue 12 session 10). CHAIN_DB_OPTIONS states
+// what LevelDB uses, read here from the LevelDB that classic-level builds.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { CHAIN_DB_OPTIONS } from '../../src/chain/store.js'
+
+function levelDbSource (): string {
+  const root = dirname(createRequire(import.meta.url).resolve('classic-level/package.json'))
+  return readFileSync(join(root, 'deps', 'leveldb', 'leveldb-1.20', 'db', 'db_impl.cc'), 'utf8')
+}
+
+describe('CHAIN_DB_OPTIONS', () => {
+  it("asks for the open files LevelDB actually keeps (not fewer: it would raise them)", () => {
+    const source = levelDbSource()
+    const reserved = Number(/kNumNonTableCacheFiles = (\d+);/.exec(source)?.[1])
+    const clip = /ClipToRange\(&result\.max_open_files,\s*(\d+) \+ kNumNonTableCacheFiles,/.exec(source)
+    expect(clip, 'the max_open_files floor in LevelDB\'s SanitizeOptions').not.toBeNull()
+    const floor = Number(clip?.[1]) + reserved
+    expect(floor).toBe(74)
+    expect(CHAIN_DB_OPTIONS.maxOpenFiles).toBe(floor)
+  })
+})
