@@ -15,6 +15,7 @@ import type { SignatureVerifier } from '../src/crypto/verifier.js'
 import { ibdChain, ibdSource } from '../bench/p2p.bench.js'
 import { Cleanup, testConfig, testLogger } from '../bench/support/nodes.js'
 import { waitFor } from '../bench/support/wait.js'
+import { processCpuSeconds, statCpuSeconds } from '../bench/support/process.js'
 
 const args = process.argv.slice(2)
 const verbose = args.includes('-v')
@@ -60,9 +61,8 @@ function threadCpu (pid: number | 'self'): Map<string, number> {
   const out = new Map<string, number>()
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')
-      out.set(tid, (Number(f[11]) + Number(f[12])) / 100)
-    } catch {}
+      out.set(tid, statCpuSeconds(`/proc/${pid}/task/${tid}/stat`))
+    } catch {} // the thread ended meanwhile
   }
   return out
 }
@@ -78,7 +78,6 @@ function descendants (): number[] {
   walk(process.pid)
   return out
 }
-const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
 
 /** Milliseconds of [a, b] covered by at least one interval. */
 function covered (iv: Interval[], a: number, b: number): number {
@@ -105,7 +104,7 @@ try {
   }
   const daemons = descendants()
   const cpu0 = threadCpu('self')
-  const daemonCpu0 = daemons.map(p => sum(threadCpu(p)))
+  const daemonCpu0 = daemons.map(p => processCpuSeconds(p))
   const elu0 = performance.eventLoopUtilization()
   // with node --trace-gc-nvp: the sync's collections are the lines between these two
   if (args.includes('--marks')) console.log('--- sync: start')
@@ -138,7 +137,7 @@ try {
   }
   const elu = performance.eventLoopUtilization(elu0)
   const cpu1 = threadCpu('self')
-  const daemonCpu = daemons.map((p, i) => { try { return sum(threadCpu(p)) - daemonCpu0[i] } catch { return 0 } })
+  const daemonCpu = daemons.map((p, i) => { try { return processCpuSeconds(p) - daemonCpu0[i] } catch { return 0 } })
   const seconds = (t1 - t0) / 1000
   const pct = (ms: number): string => `${(100 * ms / (t1 - t0)).toFixed(0)}%`
   const threads = [...cpu1].map(([tid, c]) => [tid, c - (cpu0.get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1])

@@ -63,9 +63,14 @@ export async function stopProcess (p: Proc, graceMs = 20_000): Promise<Exit> {
 /** Clock ticks a second in /proc's CPU times (getconf CLK_TCK on Linux). */
 export const TICKS_PER_S = 100
 
-/** User + system CPU seconds of a live process so far, all its threads (finished worker threads included; Linux /proc). */
-export function processCpuSeconds (pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+/** User + system CPU seconds in a /proc stat file: a process's (`/proc/<pid>/stat`) or one thread's (`/proc/<pid>/task/<tid>/stat`). */
+export function statCpuSeconds (path: string): number {
+  const stat = readFileSync(path, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S // utime, stime: fields 14 and 15 of stat(5)
+}
+
+/** User + system CPU seconds of a live process so far, all its threads (finished worker threads included; Linux /proc). */
+export function processCpuSeconds (pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`)
 }
