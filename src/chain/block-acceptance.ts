@@ -16,7 +16,7 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { BlockIndex, ownedHeader, type IndexEntry } from './block-index.js'
 import { cancelPreverify, preverifyBlock } from './block-signatures.js'
 import type { HeaderPrecheck, ProcessResult } from './chain-types.js'
-import { indexRecordOp, key, Prefix } from './db-layout.js'
+import { indexRecordOp } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
 import { antiDosWorkThreshold } from './header-presync.js'
 import type { InvalidBlocks } from './invalid-blocks.js'
@@ -90,8 +90,8 @@ export class BlockAcceptance {
       : { ...existing, status: existing.status | STATUS_HAVE_DATA }
     const dataOps: BatchOp[] = [
       indexRecordOp(entry),
-      // the bytes the block arrived as (canonical: the decoder checked), not encoded again
-      { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) }
+      // the bytes the block arrived as (canonical: the decoder checked), not encoded again, to the block files now
+      this.p.store.blockDataOp(entry.hash, blockBytes(block))
     ]
     const remember = (): IndexEntry => {
       if (existing === undefined) {

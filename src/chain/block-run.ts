@@ -29,7 +29,7 @@ import type { BlockBatch, CoinChanges } from './block-batch.js'
 import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.js'
 import type { CoinLookup } from './coin-view.js'
 import type { VerifiedTxs } from './verified-txs.js'
-import { coinKey, indexRecordOp, key, Prefix } from './db-layout.js'
+import { coinKey, indexRecordOp } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
 import { COIN_BYTES, decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
 import type { ChainStore, StagedBatch } from './store.js'
@@ -264,7 +264,7 @@ async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coi
     }
     coins.apply(blockOps.coins)
     // its data (the bytes it arrived as) and its connection, as connectArriving writes them
-    batch.add([indexRecordOp(entry), { type: 'put', key: key(Prefix.block, entry.hash), value: blockBytes(block) }])
+    batch.add([indexRecordOp(entry), store.blockDataOp(entry.hash, blockBytes(block))])
     batch.add(blockOps)
     staged.push({ block, entry: existing })
     txs += block.transactions.length

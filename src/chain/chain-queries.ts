@@ -28,7 +28,7 @@ export class ChainQueries {
   }
 
   getBlockBytes (hash: Uint8Array | string): Uint8Array | undefined {
-    return this.store.get(key(Prefix.block, typeof hash === 'string' ? fromHex(hash) : hash))
+    return this.store.getBlockBytes(typeof hash === 'string' ? fromHex(hash) : hash)
   }
 
   getCoin (id: Uint8Array, index: number): Coin | undefined {

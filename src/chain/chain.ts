@@ -74,7 +74,7 @@ export class Chain extends HeaderTree<ChainEvents> {
   private readonly best: BestHeader
 
   private constructor (opts: ChainOptions) {
-    super(opts, 'chain database')
+    super(opts, 'chain database', { blockFiles: true })
     this.coinCache = new CoinCache(k => this.store.get(k), opts.maxCachedCoins)
     // write-through: the cache follows every batch once it is on disk
     this.store.onCommitted = parts => { for (const part of parts) this.coinCache.committed(part) }
@@ -154,11 +154,12 @@ export class Chain extends HeaderTree<ChainEvents> {
       genesisStatus: STATUS_HAVE_DATA,
       // The genesis output is never spendable, so it is indexed but adds no coin.
       genesisOps: entry => [
-        { type: 'put', key: key(Prefix.block, entry.hash), value: encodeBlock(p.genesis) },
+        this.store.blockDataOp(entry.hash, encodeBlock(p.genesis)),
         { type: 'put', key: key(Prefix.height, u32be(0)), value: entry.hash },
         { type: 'put', key: key(Prefix.tx, txid(p.genesis.transactions[0])), value: encodeTxLocation({ blockHash: entry.hash, height: 0, index: 0 }) }
       ],
-      dropOps: e => [{ type: 'del', key: key(Prefix.block, e.hash) }],
+      // (the bytes stay in their block file: its space is not reused)
+      dropOps: e => [{ type: 'del', key: key(Prefix.blockFile, e.hash) }, { type: 'del', key: key(Prefix.block, e.hash) }],
       log: this.log
     })
     // A crash in the middle of a reorg leaves a better chain with data: finish it.

@@ -6,7 +6,10 @@
 //   prefix         key bytes                        value bytes                         written by
 //   'h' index      0x68 | block hash (32)           IndexRecord (records.ts)            BlockAcceptance.accept, Chain.processHeaders/markInvalid,
 //                                                                                       HeaderChain.commit, index-loader (genesis; deletes unlinked)
-//   'b' block      0x62 | block hash (32)           canonical block bytes               BlockAcceptance.accept, index-loader (genesis; deletes unlinked)
+//   'f' block file 0x66 | block hash (32)           BlockLocation (block-files.ts):     BlockAcceptance.accept, BlockRuns, index-loader (genesis;
+//                                                   file, offset, length, u32 LE each   deletes unlinked); the bytes are in <location>/blocks/blk*.dat
+//   'b' block      0x62 | block hash (32)           canonical block bytes: databases    read only (and deleted with unlinked records); blocks are
+//                                                   written before the block files      written to the block files since
 //   'u' undo       0x75 | block hash (32)           spent coins, 33 bytes each,         block-connector (put on connect, del on disconnect)
 //                                                   in input order (active chain)
 //   'c' coin       0x63 | txid (32) | index (u32)   Coin (records.ts)                   block-connector (the UTXO set)
@@ -16,6 +19,10 @@
 //   'n' height     0x6e | height (u32)              block hash (32)                     block-connector, genesis (active chain only)
 //   'm' meta       0x6d | "tip"                     hash of the active tip (32)         block-connector (full node), HeaderChain.commit, genesis
 //                  0x6d | "network"                 genesis hash (32)                   index-loader, once, when the database is created
+//
+// The block bytes themselves are not in the database but in flat files
+// beside it (block-files.ts, `<location>/blocks/`), as Bitcoin Core's
+// blk*.dat; the database records where each block is.
 //
 // The reads live in chain-queries.ts (blocks, coins, txs, undo, address
 // history) and index-loader.ts (index records and meta at start-up). A
@@ -33,6 +40,7 @@ export type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array, text?: 
 
 export const Prefix = {
   index: 0x68,
+  blockFile: 0x66,
   block: 0x62,
   undo: 0x75,
   coin: 0x63,

@@ -33,10 +33,11 @@ export abstract class HeaderTree<Events extends Record<keyof Events, any[]>> ext
   protected readonly log: NonNullable<HeaderTreeOptions['log']>
   protected closed = false
 
-  protected constructor (opts: HeaderTreeOptions, what: string) {
+  /** `blockFiles`: the store keeps block bytes (the full node's chain, store.ts). */
+  protected constructor (opts: HeaderTreeOptions, what: string, storeOpts: { blockFiles?: boolean } = {}) {
     super()
     this.params = opts.params
-    this.store = new ChainStore(opts.location, what)
+    this.store = new ChainStore(opts.location, what, storeOpts)
     // the store refuses every write after its first failure (so memory never runs ahead of the disk); the owner hears of it
     this.store.onFailure = err => { this.storageFailed(err) }
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))

@@ -9,8 +9,10 @@
 // Whoever owns the store stops taking changes and the node shuts down, as
 // Bitcoin Core does on a failed write; nothing is acknowledged that is not
 // on disk.
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import type { BatchOp } from './db-layout.js'
+import { BlockFileError, BlockFiles, decodeBlockLocation, encodeBlockLocation } from './block-files.js'
+import { type BatchOp, key, Prefix } from './db-layout.js'
 import { type BlockBatch, isBlockBatch, type OpSink } from './block-batch.js'
 
 /** What a written batch was built from, in order: op arrays, and blocks' packed batches (block-batch.ts). */
@@ -28,6 +30,13 @@ export class StorageError extends Error {
     this.what = what
     this.location = location
   }
+}
+
+function blockFileFailure (err: unknown, dir = '?'): StorageError {
+  if (err instanceof StorageError) return err
+  if (!(err instanceof BlockFileError)) return new StorageError('block files', dir, 'read', err)
+  // its message says what failed (the system's error, or how a record is damaged)
+  return new StorageError('block files', err.path, err.operation, err)
 }
 
 export function isStorageError (err: unknown): err is StorageError {
@@ -121,10 +130,14 @@ export class ChainStore {
   /** Told of every batch once it is written, as the parts it was built from (the coin cache follows the disk through it). */
   onCommitted: ((parts: readonly BatchPart[]) => void) | undefined
 
-  constructor (location: string, what = 'chain database') {
+  /** The full node's block bytes (block-files.ts), in `<location>/blocks`; a header or wallet database has none. */
+  readonly blocks: BlockFiles | undefined
+
+  constructor (location: string, what = 'chain database', opts: { blockFiles?: boolean } = {}) {
     this.location = location
     this.what = what
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', ...CHAIN_DB_OPTIONS })
+    this.blocks = opts.blockFiles === true ? new BlockFiles(join(location, 'blocks')) : undefined
   }
 
   async open (): Promise<void> {
@@ -133,10 +146,53 @@ export class ChainStore {
     } catch (err) {
       throw new StorageError(this.what, this.location, 'open', (err as Error & { cause?: unknown }).cause ?? err)
     }
+    try {
+      this.blocks?.open()
+    } catch (err) {
+      await this.db.close()
+      throw blockFileFailure(err)
+    }
   }
 
   async close (): Promise<void> {
+    await this.blocks?.close()
     await this.db.close()
+  }
+
+  /**
+   * Stores a block's bytes in the block files now and returns the op that
+   * records where (prefix 'f'): the bytes are on disk before any batch that
+   * points at them.
+   */
+  blockDataOp (hash: Uint8Array, bytes: Uint8Array): BatchOp {
+    if (this.blocks === undefined) throw new Error(`${this.what} keeps no blocks`)
+    if (this.failure !== undefined) throw this.failure
+    try {
+      return { type: 'put', key: key(Prefix.blockFile, hash), value: encodeBlockLocation(this.blocks.append(bytes)) }
+    } catch (err) {
+      throw this.failed(blockFileFailure(err))
+    }
+  }
+
+  /** A stored block's bytes: from the block files, or inline in the database (written before the block files existed). */
+  getBlockBytes (hash: Uint8Array): Uint8Array | undefined {
+    const loc = this.get(key(Prefix.blockFile, hash))
+    if (loc === undefined) return this.get(key(Prefix.block, hash))
+    try {
+      return this.blocks!.read(decodeBlockLocation(loc))
+    } catch (err) {
+      throw this.failed(blockFileFailure(err, this.blocks?.dir))
+    }
+  }
+
+  /** Before a batch is written: every block it may record is synced to its file. */
+  private async syncBlocks (): Promise<void> {
+    if (this.blocks === undefined || !this.blocks.unsynced) return
+    try {
+      await this.blocks.sync()
+    } catch (err) {
+      throw this.failed(blockFileFailure(err))
+    }
   }
 
   get (k: Uint8Array): Uint8Array | undefined {
@@ -150,6 +206,7 @@ export class ChainStore {
   /** One atomic batch; throws StorageError when it did not reach the disk (and for every write after that). */
   async write (ops: BatchOp[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure
+    await this.syncBlocks()
     try {
       await this.db.batch(ops)
     } catch (err) {
@@ -203,6 +260,12 @@ export class ChainStore {
         if (this.failure !== undefined) {
           await batch.close()
           throw this.failure
+        }
+        try {
+          await this.syncBlocks()
+        } catch (err) {
+          await batch.close()
+          throw err
         }
         try {
           await batch.write()

@@ -65,7 +65,7 @@ describe.skipIf(!ROOT)('storage errors on a full disk (needs root to mount a tmp
     fs.fill()
     const { stored, err } = await untilStorageFails(chain, blocks.slice(3))
     expect(err).toBeInstanceOf(StorageError)
-    expect((err as Error).message).toMatch(/chain database write failed at .*chain/)
+    expect((err as Error).message).toMatch(/(chain database|block files) write failed at .*chain/)
     const acknowledged = 3 + stored
     const failed = blocks[acknowledged]
     // nothing of the failed block in memory: not in the index, not the tip

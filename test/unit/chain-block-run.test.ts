@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
 import { hasData, isInvalid } from '../../src/chain/block-index.js'
-import { key, META_TIP, Prefix } from '../../src/chain/db-layout.js'
+import { META_TIP } from '../../src/chain/db-layout.js'
 import type { ChainStore } from '../../src/chain/store.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { regtest } from '../../src/core/params.js'
@@ -91,7 +91,7 @@ describe('chain: a run of downloaded blocks', () => {
       events.push(`connect ${entry.height}`)
       const storedTip = store.get(META_TIP)
       seen.push({
-        blockStored: store.get(key(Prefix.block, lastHash)) !== undefined,
+        blockStored: store.getBlockBytes(lastHash) !== undefined,
         storedTip: storedTip === undefined ? undefined : toHex(storedTip),
         sameBlock: entry.hashHex === blockHashHex(block.header),
         isTip: chain.tip === entry
