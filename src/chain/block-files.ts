@@ -112,8 +112,7 @@ export class BlockFiles {
     h.setUint32(0, BLOCK_RECORD_MAGIC, true)
     h.setUint32(4, bytes.length, true)
     try {
-      writeAll(this.writeFd, this.header)
-      writeAll(this.writeFd!, bytes)
+      writeRecord(this.writeFd, this.header, bytes)
     } catch (err) {
       // (the file's end is read again at the next start; nothing records this block)
       throw new BlockFileError(path, 'write', (err as Error).message, err)
@@ -212,6 +211,16 @@ export class BlockFiles {
     if (this.writeFd !== undefined) { try { fs.closeSync(this.writeFd) } catch {} }
     this.writeFd = undefined
   }
+}
+
+/** The record header and the block in one system call (a short write's rest in more). */
+function writeRecord (fd: number, header: Uint8Array, bytes: Uint8Array): void {
+  let done = fs.writevSync(fd, [header, bytes])
+  if (done < header.length) {
+    writeAll(fd, header.subarray(done))
+    done = header.length
+  }
+  writeAll(fd, bytes.subarray(done - header.length))
 }
 
 function writeAll (fd: number, bytes: Uint8Array): void {
