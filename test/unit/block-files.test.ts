@@ -170,7 +170,7 @@ describe('the chain over block files', () => {
       const files = store.blocks!
       const sync = files.sync.bind(files)
       const seen: boolean[] = []
-      let hash = new Uint8Array()
+      let hash: Uint8Array = new Uint8Array()
       files.sync = async () => {
         seen.push(store.get(key(Prefix.blockFile, hash)) !== undefined)
         await sync()
