@@ -53,34 +53,32 @@ export type { BatchOp } from './db-layout.js'
  * chain (bench: footprint_chain). Block cache 8 MiB (LevelDB's default: hot
  * UTXO and index blocks; more buys little, the OS page cache holds the
  * files), write buffer 4 MiB (the default; up to two memtables exist while
- * one is flushed, so 8 MiB). Open tables are the part that grows: each keeps
- * its index block and bloom filter (~50 KiB for a 2 MiB table) in memory,
- * and LevelDB maps every open table file into the process (mmap, on 64-bit),
- * so the pages a node reads to serve old blocks count in its RSS until the
- * table is closed: with 256 open tables a node serving a 1,005-block chain
- * of full blocks held 150 MiB of them, and with 64 (74 in effect, below) a node syncing 10,005
- * full blocks held 54 → 70 MiB of file pages (~46 of them the node
- * binary), growing with the chain
- * (BENCHMARKS.md, issue 12 session 7). LevelDB (1.20, as classic-level
- * builds it) raises max_open_files to at least 74 and keeps 10 of them for
- * its own files: at most 64 tables stay open, whatever is asked for less
- * (the 32 asked for from session 8 on, and 16, made no difference:
- * BENCHMARKS.md, issue 12 session 10). So 74, what LevelDB uses: up to 64 ×
- * 2 MiB of mapped tables, of which a node touches a part (a syncing node
- * 15–30 MiB: the tables a compaction reads and the coin reads; a node
- * serving 2,005 blocks 46–59 MiB), ~3 MiB of index and filters. A read from a
- * closed table reopens it (one open and a read of its index, small against
- * the 2 MiB of blocks a serving node then reads from it; recent blocks and
- * the UTXO set are in the newest tables, and the coin cache answers most
- * coin reads). The block cache holds only blocks LevelDB had to
- * decompress: a block read through a mapped table is used in place.
- * A smaller cache and write buffer (4 and 2 MiB) were tried and saved no
- * more than the noise of one run (BENCHMARKS.md, session 8).
+ * one is flushed, so 8 MiB). A smaller cache and write buffer (4 and 2 MiB)
+ * saved no more than the noise of one run (BENCHMARKS.md, session 8).
+ *
+ * LevelDB maps every open table file into the process (mmap, on 64-bit),
+ * so the table pages a node touches count in its RSS while the table is
+ * open: those a compaction reads stay until it ends and deletes them. Block
+ * bytes are not in the tables (block-files.ts), so a node serving old
+ * blocks no longer maps them (serving 10,005 full blocks: 191 → 151 MiB,
+ * BENCHMARKS.md, issue 12 session 11). What a syncing node maps is its
+ * compactions' inputs, up to 25 tables (ExpandedCompactionByteSizeLimit);
+ * so tables are LevelDB's smallest, 1 MiB (it raises anything less): with
+ * 2 MiB tables a node syncing 10,005 full blocks peaked at 216 MiB, ~40 of
+ * them table pages, with 1 MiB at 193 (twice). Open files 74: LevelDB
+ * (1.20, as classic-level builds it) raises max_open_files to at least 74
+ * and keeps 10 for its own files, so 64 tables stay open whatever is asked
+ * for less (the 32 asked for in sessions 8–9, and 16, made no difference:
+ * BENCHMARKS.md, issue 12 session 10); each keeps its index block and
+ * bloom filter in memory (~25 KiB for a 1 MiB table). A read from a closed
+ * table reopens it (one open and a read of its index; the coin cache
+ * answers most coin reads).
  */
 export const CHAIN_DB_OPTIONS = {
   cacheSize: 8 * 1024 * 1024,
   writeBufferSize: 4 * 1024 * 1024,
-  maxOpenFiles: 74
+  maxOpenFiles: 74,
+  maxFileSize: 1024 * 1024
 } as const
 
 /** A staged batch (ChainStore.prepare): written once, or discarded. */

@@ -2,6 +2,10 @@
 // db_impl.cc); below it the option does nothing (32 and 16 held the same 64
 // tables open: BENCHMARKS.md, issue 12 session 10). CHAIN_DB_OPTIONS states
 // what LevelDB uses, read here from the LevelDB that classic-level builds.
+// Tables are LevelDB's smallest (1 MiB, the floor of max_file_size): a
+// compaction reads up to 25 of them through the mapped files, and those
+// pages count in the node's RSS until it ends (BENCHMARKS.md, issue 12
+// session 11: a syncing node's peak 216 → 193 MiB).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -22,5 +26,11 @@ describe('CHAIN_DB_OPTIONS', () => {
     const floor = Number(clip?.[1]) + reserved
     expect(floor).toBe(74)
     expect(CHAIN_DB_OPTIONS.maxOpenFiles).toBe(floor)
+  })
+
+  it('asks for the smallest tables LevelDB makes', () => {
+    const clip = /ClipToRange\(&result\.max_file_size,\s*1<<(\d+),/.exec(levelDbSource())
+    expect(clip, 'the max_file_size floor in LevelDB\'s SanitizeOptions').not.toBeNull()
+    expect(CHAIN_DB_OPTIONS.maxFileSize).toBe(2 ** Number(clip?.[1]))
   })
 })
