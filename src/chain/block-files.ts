@@ -1,11 +1,12 @@
 // Block bytes in flat files beside the chain database, as Bitcoin Core's
 // blocks/blk*.dat: each block appended once as it is stored, never
 // rewritten, read back by its position, which the database keeps (prefix
-// 'f', db-layout.ts). In LevelDB the blocks were most of what its
+// 'f', db-layout.ts). In LevelDB the blocks were about half of what its
 // compactions rewrote again and again, and a read mapped their pages into
-// the node (LevelDB maps its tables): a node serving or syncing 10,000 full
-// blocks held ~40 MiB of those pages in its RSS (BENCHMARKS.md, issue 12).
-// A read here goes through the page cache (pread), which is not the node's.
+// the node (LevelDB maps its tables): a node serving 10,005 full blocks
+// held 191 MiB, and 151 with the blocks here (BENCHMARKS.md, issue 12
+// session 11). A read here goes through the page cache (pread), which is
+// not the node's.
 //
 // A file is a sequence of records: magic (u32 LE) | length (u32 LE) | the
 // block's bytes; a new file starts once the next record would pass
