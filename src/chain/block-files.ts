@@ -29,7 +29,8 @@ export const BLOCK_RECORD_HEADER_BYTES = 8
 const MAX_OPEN_READ_FILES = 16
 const FILE_NAME = /^blk(\d{5})\.dat$/
 
-const fdatasync = promisify(fs.fdatasync)
+/** fs.fdatasync looked up at each call (a test makes it fail). */
+const fdatasync = async (fd: number): Promise<void> => { await promisify(fs.fdatasync)(fd) }
 
 /** Where a block's bytes are: file number, offset of the bytes (past the record header), length. */
 export interface BlockLocation { file: number, offset: number, length: number }
@@ -72,6 +73,8 @@ export class BlockFiles {
   private appended = 0
   private synced = 0
   private syncing: Promise<void> | undefined
+  /** The first failed sync: every later sync() throws it (the store stops on it). */
+  private syncFailure: BlockFileError | undefined
   /** file number → descriptor, oldest opened first. */
   private readonly readFds = new Map<number, number>()
   private readonly header = new Uint8Array(BLOCK_RECORD_HEADER_BYTES)
@@ -121,6 +124,9 @@ export class BlockFiles {
     const loc = { file: this.writeFile, offset: this.writeAt + BLOCK_RECORD_HEADER_BYTES, length: bytes.length }
     this.writeAt += need
     this.appended++
+    // started now, so it runs while the block's signatures are verified and
+    // is done (or nearly) when the batch that records the block waits for it
+    this.startSync()
     return loc
   }
 
@@ -133,17 +139,23 @@ export class BlockFiles {
   async sync (): Promise<void> {
     const target = this.appended
     while (this.synced < target) {
-      if (this.syncing === undefined) {
-        const upTo = this.appended
-        const fd = this.writeFd!
-        const path = join(this.dir, blockFileName(this.writeFile))
-        this.syncing = fdatasync(fd).then(
-          () => { this.synced = Math.max(this.synced, upTo) },
-          err => { throw new BlockFileError(path, 'sync', (err as Error).message, err) }
-        ).finally(() => { this.syncing = undefined })
-      }
+      if (this.syncFailure !== undefined) throw this.syncFailure
+      this.startSync()
       await this.syncing
     }
+  }
+
+  /** Starts a sync of everything appended so far, unless one is running (sync() starts the next) or nothing is new. */
+  private startSync (): void {
+    if (this.syncing !== undefined || this.syncFailure !== undefined || this.synced >= this.appended) return
+    const upTo = this.appended
+    const fd = this.writeFd!
+    const path = join(this.dir, blockFileName(this.writeFile))
+    // never rejects: nobody may be waiting for it yet; sync() reports the failure
+    this.syncing = fdatasync(fd).then(
+      () => { this.synced = Math.max(this.synced, upTo) },
+      err => { this.syncFailure ??= new BlockFileError(path, 'sync', (err as Error).message, err) }
+    ).finally(() => { this.syncing = undefined })
   }
 
   /** The file being filled is full: synced and closed (rare: every 128 MiB), and the next one started. */

@@ -3,9 +3,9 @@
 // file is a clear storage error, never a wrong block; a crash's leftover
 // bytes are skipped; the files are synced before the database records a
 // block; databases written before the block files still read their blocks.
-import { appendFileSync, readdirSync, truncateSync, writeFileSync, readFileSync, statSync } from 'node:fs'
+import fs, { appendFileSync, readdirSync, truncateSync, writeFileSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import { BlockFileError, BlockFiles, blockFileName, BLOCK_RECORD_HEADER_BYTES, decodeBlockLocation, encodeBlockLocation, type BlockLocation } from '../../src/chain/block-files.js'
 import { Chain } from '../../src/chain/chain.js'
@@ -19,7 +19,17 @@ import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chai
 
 let dir: ReturnType<typeof tempDir>
 beforeEach(() => { dir = tempDir('minicoin-block-files-') })
-afterEach(() => { dir.remove() })
+afterEach(() => {
+  vi.restoreAllMocks()
+  dir.remove()
+})
+
+/** fs.fdatasync failing with EIO from now on. */
+function failingSync (): void {
+  vi.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    setImmediate(() => { cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) })
+  }) as typeof fs.fdatasync)
+}
 
 /** The bytes alone (a Buffer and a Uint8Array of the same bytes differ to toEqual). */
 function u8 (b: Uint8Array | undefined): Uint8Array | undefined {
@@ -132,6 +142,35 @@ describe('block files', () => {
     await files.close()
   })
 
+  it('starts a sync as a block is appended, so the batch that records it seldom waits', async () => {
+    const files = new BlockFiles(dir.path)
+    files.open()
+    const calls = vi.spyOn(fs, 'fdatasync')
+    files.append(bytesOf(10, 1))
+    expect(calls).toHaveBeenCalledTimes(1)
+    // one running: the next append's sync waits for sync() (or the next append after it)
+    files.append(bytesOf(10, 2))
+    expect(calls).toHaveBeenCalledTimes(1)
+    await files.sync()
+    expect(calls).toHaveBeenCalledTimes(2)
+    expect(files.unsynced).toBe(false)
+    await files.close()
+  })
+
+  it('a failed sync is reported by every later sync(), never as an unhandled rejection', async () => {
+    const files = new BlockFiles(dir.path)
+    files.open()
+    failingSync()
+    files.append(bytesOf(10, 1))
+    // the sync started by the append fails with nobody waiting for it yet
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await expect(files.sync()).rejects.toThrow(/EIO/)
+    vi.restoreAllMocks()
+    files.append(bytesOf(10, 2))
+    await expect(files.sync()).rejects.toBeInstanceOf(BlockFileError)
+    await files.close()
+  })
+
   it('encodes a location in 12 bytes and refuses another length', () => {
     const loc = { file: 3, offset: 0x01020304, length: 77 }
     expect(decodeBlockLocation(encodeBlockLocation(loc))).toEqual(loc)
@@ -183,6 +222,23 @@ describe('the chain over block files', () => {
       }
       // once per block, each time before its record existed
       expect(seen).toEqual([false, false, false])
+    } finally {
+      await chain.close()
+    }
+  })
+
+  it('a failed sync of the block files stops the node before the block is recorded', async () => {
+    const { blocks } = mineChain(genesisTip(), 2, newKey())
+    const chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    const failures: StorageError[] = []
+    chain.on('storageError', err => failures.push(err))
+    try {
+      await chain.processBlock(blocks[0])
+      failingSync()
+      await expect(chain.processBlock(blocks[1])).rejects.toThrow(/^block files sync failed at .*blk00000\.dat: EIO/)
+      expect(chain.height).toBe(1)
+      expect(storeOf(chain).get(key(Prefix.blockFile, blockHash(blocks[1].header)))).toBeUndefined()
+      expect(failures).toHaveLength(1)
     } finally {
       await chain.close()
     }
