@@ -93,10 +93,11 @@ describe('mnemonic', () => {
   it('detects a wrong checksum', () => {
     const phrase = ZERO_PHRASE.replace(/art$/, 'zoo')
     expect(codeOf(() => validateMnemonic(phrase))).toBe('bad-checksum')
-    // Two valid words swapped.
-    const words = generateMnemonic().split(' ')
-    const j = words.findIndex((w, i) => i > 0 && w !== words[0])
-    ;[words[0], words[j]] = [words[j], words[0]]
+    // Two valid words swapped, in a fixed phrase: a 24-word phrase's
+    // checksum is 8 bits, so 1 swap in 256 of a random phrase keeps it
+    // valid (the random phrase this test used failed now and then)
+    const words = ZERO_PHRASE.split(' ')
+    ;[words[0], words[23]] = [words[23], words[0]]
     expect(isValidMnemonic(words.join(' '))).toBe(false)
   })
 
