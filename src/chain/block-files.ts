@@ -181,25 +181,22 @@ export class BlockFiles {
     const path = join(this.dir, blockFileName(loc.file))
     const start = loc.offset - BLOCK_RECORD_HEADER_BYTES
     if (start < 0) throw new BlockFileError(path, 'read', `a block cannot start at offset ${loc.offset}`)
-    const record = new Uint8Array(BLOCK_RECORD_HEADER_BYTES + loc.length)
-    let got: number
+    let fd: number
     try {
-      const fd = this.readFd(loc.file, path)
-      got = 0
-      while (got < record.length) {
-        const n = fs.readSync(fd, record, got, record.length - got, start + got)
-        if (n === 0) break
-        got += n
-      }
+      fd = this.readFd(loc.file, path)
     } catch (err) {
       throw new BlockFileError(path, 'read', (err as Error).message, err)
     }
-    if (got < record.length) throw new BlockFileError(path, 'read', `the file ends before the block at offset ${loc.offset} (${loc.length} bytes): it is damaged`)
-    const v = new DataView(record.buffer)
+    // the record's header first: nothing is allocated for a length the file does not hold
+    const header = readAt(fd, path, new Uint8Array(BLOCK_RECORD_HEADER_BYTES), start)
+    const v = new DataView(header.buffer)
+    if (header.length < BLOCK_RECORD_HEADER_BYTES) throw new BlockFileError(path, 'read', `the file ends before the block at offset ${loc.offset} (${loc.length} bytes): it is damaged`)
     if (v.getUint32(0, true) !== BLOCK_RECORD_MAGIC || v.getUint32(4, true) !== loc.length) {
       throw new BlockFileError(path, 'read', `no block record of ${loc.length} bytes at offset ${loc.offset}: the file is damaged`)
     }
-    return record.subarray(BLOCK_RECORD_HEADER_BYTES)
+    const bytes = readAt(fd, path, new Uint8Array(loc.length), loc.offset)
+    if (bytes.length < loc.length) throw new BlockFileError(path, 'read', `the file ends before the block at offset ${loc.offset} (${loc.length} bytes): it is damaged`)
+    return bytes
   }
 
   private readFd (file: number, path: string): number {
@@ -224,6 +221,21 @@ export class BlockFiles {
     if (this.writeFd !== undefined) { try { fs.closeSync(this.writeFd) } catch {} }
     this.writeFd = undefined
   }
+}
+
+/** Reads `out.length` bytes at `position`; returns the part read (shorter at the file's end). */
+function readAt (fd: number, path: string, out: Uint8Array, position: number): Uint8Array {
+  let got = 0
+  try {
+    while (got < out.length) {
+      const n = fs.readSync(fd, out, got, out.length - got, position + got)
+      if (n === 0) break
+      got += n
+    }
+  } catch (err) {
+    throw new BlockFileError(path, 'read', (err as Error).message, err)
+  }
+  return got === out.length ? out : out.subarray(0, got)
 }
 
 /** The record header and the block in one system call (a short write's rest in more). */

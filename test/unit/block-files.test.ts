@@ -117,6 +117,8 @@ describe('block files', () => {
     // a length that is not the record's
     expect(() => files.read({ ...loc, length: 299 })).toThrow(BlockFileError)
     expect(u8(files.read(loc))).toEqual(bytesOf(300, 1))
+    // a length no record has (a damaged database): refused before anything of that size is allocated
+    expect(() => files.read({ ...loc, length: 0xffffffff })).toThrow(/no block record of 4294967295 bytes at offset 8: the file is damaged/)
     // a position before any record
     expect(() => files.read({ ...loc, offset: 3 })).toThrow(/cannot start at offset 3/)
     // a file cut short
