@@ -14,6 +14,7 @@ import { ChainStore, StorageError } from '../../src/chain/store.js'
 import { blockHash } from '../../src/core/block.js'
 import { encodeBlock } from '../../src/core/encoding.js'
 import { regtest } from '../../src/core/params.js'
+import type { Block } from '../../src/core/types.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { genesisTip, mineChain, newKey, tempDir } from '../../bench/support/chain-fixtures.js'
 
@@ -185,9 +186,21 @@ describe('the chain over block files', () => {
     return (c as unknown as { store: ChainStore }).store
   }
 
+  async function openChain (): Promise<Chain> {
+    return await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+  }
+
+  /** A chain in `dir` with `n` mined blocks connected, and those blocks. */
+  async function chainWithBlocks (n: number): Promise<{ chain: Chain, blocks: Block[] }> {
+    const { blocks } = mineChain(genesisTip(), n, newKey())
+    const chain = await openChain()
+    for (const b of blocks) await chain.processBlock(b)
+    return { chain, blocks }
+  }
+
   it('keeps block bytes in <location>/blocks, not in the database, and reads them after a reopen', async () => {
     const { blocks } = mineChain(genesisTip(), 5, newKey())
-    let chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    let chain = await openChain()
     for (const b of blocks) await chain.processBlock(b)
     const store = storeOf(chain)
     for (const b of blocks) expect(store.get(key(Prefix.block, blockHash(b.header)))).toBeUndefined()
@@ -195,7 +208,7 @@ describe('the chain over block files', () => {
     const file = join(dir.path, 'blocks', blockFileName(0))
     // genesis and the five blocks, each after its record header
     expect(statSync(file).size).toBe([regtest.genesis, ...blocks].reduce((n, b) => n + BLOCK_RECORD_HEADER_BYTES + encodeBlock(b).length, 0))
-    chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    chain = await openChain()
     try {
       for (const b of [regtest.genesis, ...blocks]) expect(u8(chain.getBlockBytes(blockHash(b.header)))).toEqual(u8(encodeBlock(b)))
     } finally {
@@ -205,7 +218,7 @@ describe('the chain over block files', () => {
 
   it('syncs the block files before a batch records where a block is', async () => {
     const { blocks } = mineChain(genesisTip(), 3, newKey())
-    const chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    const chain = await openChain()
     try {
       const store = storeOf(chain)
       const files = store.blocks!
@@ -231,7 +244,7 @@ describe('the chain over block files', () => {
 
   it('a failed sync of the block files stops the node before the block is recorded', async () => {
     const { blocks } = mineChain(genesisTip(), 2, newKey())
-    const chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    const chain = await openChain()
     const failures: StorageError[] = []
     chain.on('storageError', err => failures.push(err))
     try {
@@ -247,9 +260,9 @@ describe('the chain over block files', () => {
   })
 
   it('reads a block a database stored inline before the block files existed', async () => {
-    const { blocks } = mineChain(genesisTip(), 2, newKey())
-    let chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
-    for (const b of blocks) await chain.processBlock(b)
+    const opened = await chainWithBlocks(2)
+    const blocks = opened.blocks
+    let chain = opened.chain
     // as an older version left it: the bytes under 'b', no location
     const hash = blockHash(blocks[1].header)
     await storeOf(chain).write([
@@ -259,7 +272,7 @@ describe('the chain over block files', () => {
     await chain.close()
     // emptied: what is read now can only come from the database
     writeFileSync(join(dir.path, 'blocks', blockFileName(0)), new Uint8Array(0))
-    chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    chain = await openChain()
     try {
       expect(chain.getBlockBytes(hash)).toEqual(encodeBlock(blocks[1]))
       expect(chain.getBlock(hash)?.header.nonce).toBe(blocks[1].header.nonce)
@@ -269,9 +282,9 @@ describe('the chain over block files', () => {
   })
 
   it('a damaged block file is a storage error that stops the node, not a block that is missing or wrong', async () => {
-    const { blocks } = mineChain(genesisTip(), 2, newKey())
-    let chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
-    for (const b of blocks) await chain.processBlock(b)
+    const opened = await chainWithBlocks(2)
+    const blocks = opened.blocks
+    let chain = opened.chain
     await chain.close()
     const file = join(dir.path, 'blocks', blockFileName(0))
     const bytes = readFileSync(file)
@@ -279,7 +292,7 @@ describe('the chain over block files', () => {
     const last = bytes.length - encodeBlock(blocks[1]).length - BLOCK_RECORD_HEADER_BYTES
     bytes.fill(0, last, last + 4)
     writeFileSync(file, bytes)
-    chain = await Chain.open({ location: dir.path, params: regtest, verifier: new NobleVerifier() })
+    chain = await openChain()
     const failures: StorageError[] = []
     chain.on('storageError', err => failures.push(err))
     try {
