@@ -2,7 +2,7 @@
 // workload (bench/p2p.bench.ts), with the syncing node's requests, runs and
 // signature batches timed, its main thread's event-loop utilisation, and
 // the CPU of each of its threads and of the serving daemon over the sync.
-//   npx tsx scripts/ibd-timeline.ts [transactions=50000] [-v: every request, run and batch] [--marks: a line at the sync's start and end, for node --trace-gc-nvp] [--alloc: the main thread's allocations by function]
+//   npx tsx scripts/ibd-timeline.ts [transactions=50000] [-v: every request, run and batch] [--marks: a line at the sync's start and end, for node --trace-gc-nvp] [--alloc: the main thread's allocations by function] [--live: what the sync allocated that is still alive at half its height, by function]
 import '../src/polyfill.js'
 import { readFileSync, readdirSync } from 'node:fs'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
@@ -90,6 +90,7 @@ function covered (iv: Interval[], a: number, b: number): number {
 const cleanup = new Cleanup()
 try {
   const { blocks, txCount, sigRate } = await ibdChain(txs)
+  const height = blocks.length
   const execPath = process.execPath
   if (process.env.IBD_SERVER_NODE !== undefined) process.execPath = process.env.IBD_SERVER_NODE
   const { target } = await ibdSource(blocks, cleanup)
@@ -105,22 +106,30 @@ try {
   const daemons = descendants()
   const cpu0 = threadCpu('self')
   const daemonCpu0 = daemons.map(p => processCpuSeconds(p))
+  const daemonThreads0 = daemons.map(p => { try { return threadCpu(p) } catch { return new Map<string, number>() } })
   const elu0 = performance.eventLoopUtilization()
   // with node --trace-gc-nvp: the sync's collections are the lines between these two
   if (args.includes('--marks')) console.log('--- sync: start')
   // --alloc: where the main thread's allocations over the sync come from (sampled, collected ones included)
-  const inspector = args.includes('--alloc') ? new Session() : undefined
+  // --live: the same sampling without collected objects, stopped at half the height
+  const live = args.includes('--live')
+  const inspector = args.includes('--alloc') || live ? new Session() : undefined
   if (inspector !== undefined) {
     inspector.connect()
-    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any)
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: !live, includeObjectsCollectedByMinorGC: !live } as any)
   }
   const t0 = now()
   await fresh.host.node.dial(target)
-  await waitFor(() => fresh.chain.height === blocks.length, 'initial block download', 600_000)
+  let sampled: any
+  if (live && inspector !== undefined) {
+    await waitFor(() => fresh.chain.height >= height / 2, 'half the height', 600_000, 1)
+    sampled = await inspector.post('HeapProfiler.stopSampling')
+  }
+  await waitFor(() => fresh.chain.height === height, 'initial block download', 600_000)
   const t1 = now()
   if (args.includes('--marks')) console.log('--- sync: end')
   if (inspector !== undefined) {
-    const { profile } = await inspector.post('HeapProfiler.stopSampling') as any
+    const { profile } = sampled ?? await inspector.post('HeapProfiler.stopSampling') as any
     const bySite = new Map<string, number>()
     const name = (f: any): string => `${f.functionName || '(anon)'} ${String(f.url).split('/').pop()}:${f.lineNumber + 1}`
     // a builtin (subarray, set, ...) is named with its caller
@@ -131,13 +140,14 @@ try {
     }
     walk(profile.head, '')
     const total = [...bySite.values()].reduce((a, b) => a + b, 0)
-    console.log(`allocated on the main thread over the sync (sampled): ${(total / 1e6).toFixed(0)} MB, ${(total / txs).toFixed(0)} bytes a transaction; by function:`)
+    console.log(live ? `alive at half the height, allocated since the sync began (sampled): ${(total / 1e6).toFixed(1)} MB; by function:` : `allocated on the main thread over the sync (sampled): ${(total / 1e6).toFixed(0)} MB, ${(total / txs).toFixed(0)} bytes a transaction; by function:`)
     for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(bytes / 1e6).toFixed(1).padStart(8)} MB ${(100 * bytes / total).toFixed(1).padStart(5)}%  ${site}`)
     inspector.disconnect()
   }
   const elu = performance.eventLoopUtilization(elu0)
   const cpu1 = threadCpu('self')
   const daemonCpu = daemons.map((p, i) => { try { return processCpuSeconds(p) - daemonCpu0[i] } catch { return 0 } })
+  const daemonThreads = daemons.map((p, i) => { try { return [...threadCpu(p)].map(([tid, c]) => [tid, c - (daemonThreads0[i].get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1]) } catch { return [] } })
   const seconds = (t1 - t0) / 1000
   const pct = (ms: number): string => `${(100 * ms / (t1 - t0)).toFixed(0)}%`
   const threads = [...cpu1].map(([tid, c]) => [tid, c - (cpu0.get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1])
@@ -147,6 +157,7 @@ try {
   // the sync's window on the monotonic clock a --cpu-prof profile uses (µs)
   const mono = (ms: number): number => Math.round(Number(process.hrtime.bigint() / 1000n) - (now() - ms) * 1000)
   console.log(JSON.stringify({ transactions: txCount, window_us: [mono(t0), mono(t1)], seconds: +seconds.toFixed(2), tx_per_s: Math.round(txCount / seconds), of_limit: +(txCount / seconds / sigRate).toFixed(2), limit: Math.round(sigRate) }))
+  daemons.forEach((p, i) => { if (daemonThreads[i].length > 0) console.log(`daemon ${p} threads: ${daemonThreads[i].map(([tid, c]) => `${tid} ${c.toFixed(2)}`).join(', ')}`) })
   console.log(`main thread: event loop ${(100 * elu.utilization).toFixed(0)}% busy, CPU ${main.toFixed(2)} s (${pct(main * 1000)})`)
   console.log(`syncing process CPU ${threads.reduce((a, [, c]) => a + c, 0).toFixed(2)} s: ${threads.map(([tid, c]) => `${tid === String(process.pid) ? 'main' : tid} ${c.toFixed(2)}`).join(', ')}`)
   console.log(`serving daemon CPU ${daemonCpu.reduce((a, b) => a + b, 0).toFixed(2)} s; both processes ${(threads.reduce((a, [, c]) => a + c, 0) + daemonCpu.reduce((a, b) => a + b, 0)).toFixed(2)} s of ${(2 * seconds).toFixed(2)} (two cores)`)
