@@ -39,8 +39,8 @@ const FEE = 1_000n
 // concurrent path (accepting 500 connections) cold, hence the bursts; they
 // come first, so the daemon's teardown of their connections falls before
 // the clock. `npm run bench:versus` gives bcoin the same warm-up of the same
-// call (bench/bcoin/rpc-bench-warm.mjs), and its figures do not gain from it
-// (BENCHMARKS.md, issue 12, session 12). The timed burst still opens its
+// call (bench/bcoin/rpc-bench-warm.mjs); its figures stay within their
+// spread without it (BENCHMARKS.md, issue 12, session 12). The timed burst still opens its
 // connections (up to 500) inside the clock, as bcoin's does.
 const WARM = Number(process.env.MINICOIN_BENCH_API_WARM ?? 2000)
 
