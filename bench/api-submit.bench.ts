@@ -3,7 +3,8 @@
 // POST /api/tx, first one at a time, then all of the second half at once
 // (every reply follows acceptance into the mempool), then one block mined and
 // connected with all of them. The same workload as bcoin's side of
-// `npm run bench:versus` (../shared/bench/bcoin/rpc-bench.mjs).
+// `npm run bench:versus` (bench/bcoin/rpc-bench-warm.mjs: the shared
+// ../shared/bench/bcoin/rpc-bench.mjs with the same warm-up as here).
 //
 // MINICOIN_BENCH_API_N sets N (default 1,000), MINICOIN_BENCH_API_WARM the
 // untimed warm-up submissions (default 2,000); MINICOIN_BENCH_CPU_PROF=<dir>
@@ -38,11 +39,20 @@ const FEE = 1_000n
 // 0.40-0.54 after 2,000 (alternating). Serial ones alone still left the
 // concurrent path (accepting 500 connections) cold, hence the bursts; they
 // come first, so the daemon's teardown of their connections falls before
-// the clock. `npm run bench:versus` gives bcoin the same warm-up of the same
-// call (bench/bcoin/rpc-bench-warm.mjs); its figures stay within their
-// spread without it (BENCHMARKS.md, issue 12, session 12). The timed burst still opens its
-// connections (up to 500) inside the clock, as bcoin's does.
-const WARM = Number(process.env.MINICOIN_BENCH_API_WARM ?? 2000)
+// the clock. `npm run bench:versus` gives bcoin the same warm-up of the
+// same call (bench/bcoin/rpc-bench-warm.mjs); its figures stay within their
+// spread without it (BENCHMARKS.md, issue 12, session 12). The timed burst
+// still opens its connections (up to 500) inside the clock, as bcoin's does.
+export const WARM = wholeNumber('MINICOIN_BENCH_API_WARM', 2000)
+
+/** A whole number ≥ 0 from the environment variable `name`, else `fallback` when it is unset. */
+function wholeNumber (name: string, fallback: number): number {
+  const text = process.env[name]
+  if (text === undefined) return fallback
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number of 0 or more, not ${JSON.stringify(text)}`)
+  return n
+}
 
 /** Outputs of one fan-out transaction: 2,000 of them stay within the 100 kB transaction limit. */
 const FAN_OUT = 2000
@@ -109,7 +119,8 @@ export const benches: Bench[] = [
     name: 'api_tx_submit',
     group: 'p2p',
     async run () {
-      const n = Number(process.env.MINICOIN_BENCH_API_N ?? 1000)
+      const n = wholeNumber('MINICOIN_BENCH_API_N', 1000)
+      if (n < 2) throw new Error(`MINICOIN_BENCH_API_N must be 2 or more (a serial half and a concurrent half), not ${n}`)
       const cleanup = new Cleanup()
       try {
         // warm-up transactions besides the N timed ones (see WARM)

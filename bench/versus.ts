@@ -11,13 +11,12 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
-import { benches } from './api-submit.bench.js'
+import { benches, WARM } from './api-submit.bench.js'
 import { emit, round, type BenchResult } from './harness.js'
 import { waitForPortsReleased } from './support/time-wait.js'
 
 const REPO = new URL('..', import.meta.url).pathname
 const N = Number(process.argv[2] ?? 1000)
-const WARM = Number(process.env.MINICOIN_BENCH_API_WARM ?? 2000)
 const BCOIN_CLIENT = join(REPO, 'bench', 'bcoin', 'rpc-bench-warm.mjs')
 const BCOIN_DIR = process.env.BCOIN_DIR ?? '/tmp/bcoin'
 // the ports bench.sh gives bcoin: p2p, RPC, wallet RPC
@@ -74,7 +73,6 @@ if (scripts === undefined || !bcoinBuilt()) {
 
 process.stderr.write(`load average before: ${loadavg().map(l => l.toFixed(2)).join(' ')} (2 cores shared; figures are from one run)\n`)
 process.env.MINICOIN_BENCH_API_N = String(N)
-process.env.MINICOIN_BENCH_API_WARM = String(WARM)
 const mine = await benches[0].run()
 const value = (name: string): number => (mine.find(r => r.bench === name) as BenchResult).value
 process.stderr.write(`minicoin done; load average ${loadavg()[0].toFixed(2)}; now bcoin\n`)

@@ -14,6 +14,8 @@ const NODE = 48332
 const WALLET = 48334
 const N = Number(process.argv[2] ?? 1000)
 const WARM = Number(process.env.WARM ?? 0)
+if (!Number.isInteger(N) || N < 2) throw new Error(`N must be a whole number of 2 or more (a serial half and a concurrent half), not ${process.argv[2]}`)
+if (!Number.isInteger(WARM) || WARM < 0) throw new Error(`WARM must be a whole number of 0 or more, not ${process.env.WARM}`)
 const AUTH = 'Basic ' + Buffer.from('x:pp').toString('base64')
 
 async function rpc (port, method, params = []) {
