@@ -66,6 +66,10 @@ function threadCpu (pid: number | 'self'): Map<string, number> {
   }
   return out
 }
+/** CPU seconds each thread spent between two threadCpu() readings, above 10 ms, largest first. */
+function threadDeltas (before: Map<string, number>, after: Map<string, number>): Array<readonly [string, number]> {
+  return [...after].map(([tid, c]) => [tid, c - (before.get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1])
+}
 /** This process's descendants (the serving daemon and its launcher). */
 function descendants (): number[] {
   const parent = new Map<number, number>()
@@ -147,10 +151,10 @@ try {
   const elu = performance.eventLoopUtilization(elu0)
   const cpu1 = threadCpu('self')
   const daemonCpu = daemons.map((p, i) => { try { return processCpuSeconds(p) - daemonCpu0[i] } catch { return 0 } })
-  const daemonThreads = daemons.map((p, i) => { try { return [...threadCpu(p)].map(([tid, c]) => [tid, c - (daemonThreads0[i].get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1]) } catch { return [] } })
+  const daemonThreads = daemons.map((p, i) => { try { return threadDeltas(daemonThreads0[i], threadCpu(p)) } catch { return [] } })
   const seconds = (t1 - t0) / 1000
   const pct = (ms: number): string => `${(100 * ms / (t1 - t0)).toFixed(0)}%`
-  const threads = [...cpu1].map(([tid, c]) => [tid, c - (cpu0.get(tid) ?? 0)] as const).filter(([, c]) => c > 0.01).sort((a, b) => b[1] - a[1])
+  const threads = threadDeltas(cpu0, cpu1)
   const main = threads.find(([tid]) => tid === String(process.pid))?.[1] ?? 0
   const blockRequests = requests.filter(r => r[2].startsWith('getBlocks') && r[0] >= t0)
   const meanLatency = blockRequests.reduce((a, r) => a + r[1] - r[0], 0) / Math.max(1, blockRequests.length)

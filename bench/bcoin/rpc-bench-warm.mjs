@@ -3,8 +3,8 @@
 // transactions prepared and signed through bcoin's wallet, submitted with
 // sendrawtransaction serially, then concurrently, each phase timed until
 // bcoin's mempool holds them; then one block mined and connected), after
-// WARM more of the same transactions submitted serially and accepted before
-// the clock starts, as minicoin's side submits MINICOIN_BENCH_API_WARM of its
+// WARM more of the same transactions submitted and accepted before the
+// clock starts, as minicoin's side submits MINICOIN_BENCH_API_WARM of its
 // own (bench/api-submit.bench.ts): half in bursts as large as the timed
 // one, then half serially. Both nodes then run the measured path with the same
 // submissions behind them, and the block holds WARM + N transactions on both
