@@ -28,7 +28,10 @@ function copyOut (out: Uint8Array, bytes: Uint8Array, at: number): Uint8Array {
   return out
 }
 
-/** Ops whose keys and values are ranges of one buffer; a del has valueLen -1. */
+const DEL = -1
+const DROPPED = -2
+
+/** Ops whose keys and values are ranges of one buffer; a del has valueLen -1, a dropped op -2. */
 export class PackedOps {
   /** Off the heap (allocUnsafeSlow): LevelDB's binding reads views of it without moving it. */
   bytes: Buffer
@@ -59,7 +62,13 @@ export class PackedOps {
   }
 
   del (keyAt: number, keyLen: number): void {
-    this.push(keyAt, keyLen, 0, -1)
+    this.push(keyAt, keyLen, 0, DEL)
+  }
+
+  /** Op `i` is not written after all (a coin a run both created and spent): stageInto skips it. */
+  drop (i: number): void {
+    if (!(i >= 0 && i < this.count)) throw new RangeError(`no op ${i} of ${this.count} to drop`)
+    this.meta[i * 4 + 3] = DROPPED
   }
 
   /** A put of `key` and `value` copied in (for the few ops that arrive as arrays). */
@@ -73,7 +82,7 @@ export class PackedOps {
   delBytes (key: Uint8Array): void {
     const k = this.reserve(key.length)
     this.bytes.set(key, k)
-    this.push(k, key.length, 0, -1)
+    this.push(k, key.length, 0, DEL)
   }
 
   /**
@@ -87,10 +96,11 @@ export class PackedOps {
     const base = bytes.byteOffset
     const reuse = sink.copies === true
     for (let i = 0, m = 0; i < this.count; i++, m += 4) {
+      const valueLen = meta[m + 3]
+      if (valueLen === DROPPED) continue
       const keyLen = meta[m + 1]
       const key = reuse && keyLen <= REUSED_MAX ? copyOut(reusedKeys[keyLen], bytes, meta[m]) : new Uint8Array(buffer, base + meta[m], keyLen)
-      const valueLen = meta[m + 3]
-      if (valueLen < 0) sink.del(key)
+      if (valueLen === DEL) sink.del(key)
       else sink.put(key, reuse && valueLen <= REUSED_MAX ? copyOut(reusedValues[valueLen], bytes, meta[m + 2]) : new Uint8Array(buffer, base + meta[m + 2], valueLen))
     }
   }
@@ -138,12 +148,15 @@ export interface CoinChanges {
 }
 
 /**
- * One block's connection as it is staged: `ops` (its coin deletes and puts,
- * undo data, indexes and tip, in that order) and the coin changes among them
- * for whoever follows the UTXO set in memory (the coin cache, a run's layer).
+ * One block's connection as it is staged: `ops` (its indexes and undo data,
+ * then its coin deletes and puts, then height and tip) and the coin changes
+ * among them for whoever follows the UTXO set in memory (the coin cache, a
+ * run's layer). `coinOpsAt`: the op index of the first coin delete; one
+ * delete per key of `coins.spent`, then one put per key of `coins.added`,
+ * each in that collection's order.
  */
 export class BlockBatch {
-  constructor (readonly ops: PackedOps, readonly coins: CoinChanges) {}
+  constructor (readonly ops: PackedOps, readonly coins: CoinChanges, readonly coinOpsAt: number) {}
 
   stageInto (sink: OpSink): void {
     this.ops.stageInto(sink)
@@ -152,4 +165,38 @@ export class BlockBatch {
 
 export function isBlockBatch (x: readonly BatchOp[] | BlockBatch): x is BlockBatch {
   return x instanceof BlockBatch
+}
+
+/** Op indexes of one run are block * RUN_OPS + op (a block's ops are far fewer). */
+const RUN_OPS = 2 ** 32
+
+/**
+ * Drops the coin ops that cancel out within one atomic batch of blocks in
+ * chain order: a coin one block creates and a later block spends is neither
+ * put nor deleted (Bitcoin Core's FRESH coins: a coin created and spent
+ * between two flushes never reaches the disk). The batch is written whole or
+ * not at all, so the disk never holds the state between the two blocks, and
+ * after it holds the same as with both ops. The coin changes stay as they
+ * are (the coin cache and a run's layer follow them block by block), and so
+ * does each block's undo data, which a disconnect restores the coin from.
+ * Returns how many ops it dropped.
+ */
+export function dropCancelledCoins (blocks: readonly BlockBatch[]): number {
+  const created = new Map<string, number>()
+  let dropped = 0
+  blocks.forEach((block, b) => {
+    let op = block.coinOpsAt
+    block.coins.spent.forEach(s => {
+      const at = created.get(s)
+      if (at !== undefined) {
+        blocks[Math.floor(at / RUN_OPS)].ops.drop(at % RUN_OPS)
+        block.ops.drop(op)
+        created.delete(s)
+        dropped += 2
+      }
+      op++
+    })
+    block.coins.added.forEach((_, s) => { created.set(s, b * RUN_OPS + op++) })
+  })
+  return dropped
 }

@@ -164,6 +164,7 @@ export async function connectBlock (
   if (outputsTotal(coinbase) > allowed) throw new ValidationError('cb-amount-too-large', `coinbase pays ${outputsTotal(coinbase)}, at most ${allowed} allowed`)
 
   packed.put(undoKey, 33, undoKey + 33, inputs * COIN_BYTES)
+  const coinOpsAt = packed.count
   // coins spent, then created (a key spent and created again ends created)
   // (forEach: a for-of over a Map makes an entry array per coin)
   view.spent.forEach(s => {
@@ -181,7 +182,7 @@ export async function connectBlock (
   })
   packed.putBytes(key(Prefix.height, u32be(height)), entry.hash)
   packed.putBytes(META_TIP, entry.hash)
-  const ops = new BlockBatch(packed, view)
+  const ops = new BlockBatch(packed, view, coinOpsAt)
   let batch: StagedBatch | undefined
   if (opts.stage === true) {
     batch = store.stage()

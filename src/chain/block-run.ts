@@ -25,14 +25,14 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { latin1 } from './batch-slab.js'
 import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-index.js'
 import { connectBlock } from './block-connector.js'
-import type { BlockBatch, CoinChanges } from './block-batch.js'
+import { type BlockBatch, type CoinChanges, dropCancelledCoins } from './block-batch.js'
 import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.js'
 import type { CoinLookup } from './coin-view.js'
 import type { VerifiedTxs } from './verified-txs.js'
 import { coinKey, indexRecordOp } from './db-layout.js'
 import type { ForkChoice } from './fork-choice.js'
 import { COIN_BYTES, decodeCoin, STATUS_HAVE_DATA, type Coin } from './records.js'
-import type { ChainStore, StagedBatch } from './store.js'
+import type { BatchPart, ChainStore, StagedBatch } from './store.js'
 
 /**
  * A run's bounds. 16 blocks: a sync reply's most (protocols.ts
@@ -200,7 +200,7 @@ export class BlockRuns {
     const { index, store } = this.p
     const previous = this.pending
     const coins = new RunCoins(this.p.coins, previous?.coins)
-    // the run's batch, staged block by block as each passes
+    // the run's batch, staged once its blocks have passed
     const batch = store.stage()
     let staged: Staged[]
     try {
@@ -239,6 +239,8 @@ interface Staged { block: Block, entry: IndexEntry }
 async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coins: RunCoins, tip: IndexEntry): Promise<Staged[]> {
   const { index, store, params } = p
   const staged: Staged[] = []
+  const parts: BatchPart[] = []
+  const connected: BlockBatch[] = []
   let txs = 0
   for (const block of run) {
     if (staged.length >= RUN_MAX_BLOCKS || (staged.length > 0 && txs + block.transactions.length > RUN_MAX_TXS)) break
@@ -264,11 +266,14 @@ async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coi
     }
     coins.apply(blockOps.coins)
     // its data (the bytes it arrived as) and its connection, as connectArriving writes them
-    batch.add([indexRecordOp(entry), store.blockDataOp(entry.hash, blockBytes(block))])
-    batch.add(blockOps)
+    parts.push([indexRecordOp(entry), store.blockDataOp(entry.hash, blockBytes(block))], blockOps)
+    connected.push(blockOps)
     staged.push({ block, entry: existing })
     txs += block.transactions.length
     tip = existing
   }
+  // staged once the run is known: a coin one of its blocks creates and a later one spends is not written at all
+  dropCancelledCoins(connected)
+  for (const part of parts) batch.add(part)
   return staged
 }

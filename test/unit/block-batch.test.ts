@@ -3,7 +3,7 @@
 // block leaves exactly the records the database layout (db-layout.ts)
 // documents; disconnecting it removes them again.
 import { afterEach, describe, expect, it } from 'vitest'
-import { BlockBatch, PackedOps } from '../../src/chain/block-batch.js'
+import { BlockBatch, dropCancelledCoins, PackedOps } from '../../src/chain/block-batch.js'
 import { Chain } from '../../src/chain/chain.js'
 import { addressKey, coinKey, key, META_TIP, Prefix, txKey, u32be } from '../../src/chain/db-layout.js'
 import { encodeCoin, encodeTxLocation, encodeUndo } from '../../src/chain/records.js'
@@ -60,6 +60,54 @@ describe('packed ops', () => {
   })
 })
 
+describe('coin ops that cancel out in one batch of blocks', () => {
+  /** A block's coin ops as connectBlock lays them out: one op first (its undo), then a del per spent key, a put per added key. */
+  function blockOf (spent: string[], added: string[]): BlockBatch {
+    const packed = new PackedOps(64, 4)
+    packed.putBytes(bytes(3, 9), bytes(2, 9))
+    const coinOpsAt = packed.count
+    for (const s of spent) packed.delBytes(Buffer.from(s, 'latin1'))
+    for (const s of added) packed.putBytes(Buffer.from(s, 'latin1'), bytes(4, 1))
+    packed.putBytes(bytes(3, 8), bytes(2, 8))
+    return new BlockBatch(packed, { spent: new Set(spent), added: new Map(added.map((s, i) => [s, i])), values: new Uint8Array(0) }, coinOpsAt)
+  }
+  const written = (b: BlockBatch): string[] => b.ops.toOps().map(op => `${op.type} ${Buffer.from(op.key).toString('latin1')}`)
+
+  it('are dropped: a key one block puts and a later block deletes is in neither; every other op stays, in order', () => {
+    const first = blockOf(['old'], ['a', 'b'])
+    const second = blockOf(['a', 'older'], ['c'])
+    const third = blockOf(['c', 'b'], ['d'])
+    expect(dropCancelledCoins([first, second, third])).toBe(6)
+    const undo = `put ${Buffer.from(bytes(3, 9)).toString('latin1')}`
+    const tip = `put ${Buffer.from(bytes(3, 8)).toString('latin1')}`
+    expect(written(first)).toEqual([undo, 'del old', tip])
+    expect(written(second)).toEqual([undo, 'del older', tip])
+    expect(written(third)).toEqual([undo, 'put d', tip])
+    // the coin changes stay whole (the coin cache follows them block by block)
+    expect([...second.coins.spent]).toEqual(['a', 'older'])
+  })
+
+  it('in one block alone, or when the spend comes first, nothing is dropped', () => {
+    const alone = blockOf(['x'], ['y'])
+    expect(dropCancelledCoins([alone])).toBe(0)
+    expect(written(alone)).toHaveLength(4)
+    const spends = blockOf(['z'], [])
+    const creates = blockOf([], ['z'])
+    expect(dropCancelledCoins([spends, creates])).toBe(0)
+    expect(written(spends)).toContain('del z')
+    expect(written(creates)).toContain('put z')
+  })
+
+  it('an op that does not exist cannot be dropped', () => {
+    const packed = new PackedOps(64, 4)
+    packed.putBytes(bytes(1, 1), bytes(1, 1))
+    expect(() => { packed.drop(1) }).toThrow(RangeError)
+    expect(() => { packed.drop(-1) }).toThrow(RangeError)
+    packed.drop(0)
+    expect(packed.toOps()).toEqual([])
+  })
+})
+
 describe('a staged batch', () => {
   it('writes the same records whether the database has a write listener (ops kept) or not (arrays reused)', async () => {
     const written: string[][] = []
@@ -74,7 +122,7 @@ describe('a staged batch', () => {
       for (let i = 0; i < 200; i++) packed.putBytes(bytes(1 + (i % 60), i), bytes(i % 70, i + 1))
       for (let i = 0; i < 200; i += 7) packed.delBytes(bytes(1 + (i % 60), i))
       const batch = store.stage()
-      batch.add(new BlockBatch(packed, { spent: new Set(), added: new Map(), values: new Uint8Array(0) }))
+      batch.add(new BlockBatch(packed, { spent: new Set(), added: new Map(), values: new Uint8Array(0) }, 0))
       await batch.write()
       const rows: string[] = []
       for await (const [k, v] of store.scan(new Uint8Array(0))) rows.push(`${toHex(k)}=${toHex(v)}`)

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
 import { hasData, isInvalid } from '../../src/chain/block-index.js'
-import { META_TIP } from '../../src/chain/db-layout.js'
+import { COIN_KEY_BYTES, coinKey, META_TIP, Prefix } from '../../src/chain/db-layout.js'
 import type { ChainStore } from '../../src/chain/store.js'
 import { NobleVerifier } from '../../src/crypto/verifier.js'
 import { regtest } from '../../src/core/params.js'
@@ -116,6 +116,63 @@ describe('chain: a run of downloaded blocks', () => {
     for (const c of created.slice(0, -1)) expect(chain.getCoin(c.txid, c.index)).toBeUndefined()
     expect(chain.getCoin(created[11].txid, created[11].index)?.amount).toBe(created[11].amount)
     expect(chain.getTxLocation(txid(blocks[5].transactions[1]))?.height).toBe(h0 + 6)
+  })
+
+  it('a coin one block of a run creates and a later one spends is neither put nor deleted; the database ends as with the blocks connected one by one, and a disconnect brings the coin back', async () => {
+    const { tip, coin } = await matureChain()
+    const { blocks, created } = spendingChain(tip, coin, 12)
+    await chain.processHeaders(blocks.map(b => b.header))
+    const store = storeOf(chain)
+    // the coin ops that reach LevelDB (a write listener sees every op of a batch)
+    const coinOps: string[] = []
+    store.db.on('write', ops => {
+      for (const op of ops as Array<{ type: string, key: Uint8Array }>) if (op.key.length === COIN_KEY_BYTES && op.key[0] === Prefix.coin) coinOps.push(`${op.type} ${toHex(op.key)}`)
+    })
+    const verdicts = await chain.processBlocks(blocks)
+    expect(verdicts.every(v => !(v instanceof ValidationError) && v.status === 'connected')).toBe(true)
+    const keyOf = (c: Spendable): string => toHex(coinKey(c.txid, c.index))
+    // created and spent within the run: never written
+    for (const c of created.slice(0, -1)) expect(coinOps.filter(op => op.endsWith(keyOf(c)))).toEqual([])
+    // stored before the run and spent in it: deleted; created by the last block: put; and nothing else for these blocks' spends
+    expect(coinOps).toContain(`del ${keyOf(coin)}`)
+    expect(coinOps).toContain(`put ${keyOf(created[11])}`)
+    expect(coinOps.filter(op => op.startsWith('del'))).toEqual([`del ${keyOf(coin)}`])
+
+    // the same blocks one by one, in a database of their own: the same records, key by key
+    const otherDir = tempDir()
+    const other = await Chain.open({ location: otherDir.path, params: regtest, verifier: new NobleVerifier() })
+    try {
+      // matureChain's blocks again (mined alike from the same key: the run's blocks build on them)
+      const setup = mineChain(genesisTip(), regtest.coinbaseMaturity + 1, miner)
+      for (const b of [...setup.blocks, ...blocks]) await other.processBlock(b)
+      expect(other.height).toBe(chain.height)
+      const rows = async (s: ChainStore): Promise<string[]> => {
+        const out: string[] = []
+        for await (const [k, v] of s.scan(new Uint8Array(0))) out.push(`${toHex(k)}=${toHex(v)}`)
+        return out
+      }
+      expect(await rows(store)).toEqual(await rows(storeOf(other)))
+    } finally {
+      await other.close()
+      otherDir.remove()
+    }
+
+    // a longer branch from block 9 disconnects blocks 10 and 11: the coin block 9 created (spent by 10, never written) is back
+    let forkTip = tipOf(blocks[9], tip.height + 10)
+    const fork: Block[] = []
+    for (let i = 0; i < 3; i++) {
+      const b = mineBlock(forkTip, [], miner, { coinbaseAmount: 1n + BigInt(i) })
+      fork.push(b)
+      forkTip = tipOf(b, forkTip.height + 1)
+    }
+    for (const b of fork) await chain.processBlock(b)
+    expect(chain.height).toBe(tip.height + 13)
+    expect(chain.getCoin(created[9].txid, created[9].index)?.amount).toBe(created[9].amount)
+    expect(chain.getCoin(created[10].txid, created[10].index)).toBeUndefined()
+    await chain.close()
+    chain = await open()
+    expect(chain.getCoin(created[9].txid, created[9].index)?.amount).toBe(created[9].amount)
+    expect(chain.getCoin(created[8].txid, created[8].index)).toBeUndefined()
   })
 
   it('with an invalid block in the middle: the ones before connect, it is stored invalid, the ones on it are refused; events once each, in order', async () => {
