@@ -25,7 +25,7 @@ import type { SignatureVerifier } from '../crypto/verifier.js'
 import { latin1 } from './batch-slab.js'
 import { hasData, isInvalid, type BlockIndex, type IndexEntry } from './block-index.js'
 import { connectBlock } from './block-connector.js'
-import { type BlockBatch, type CoinChanges, dropCancelledCoins } from './block-batch.js'
+import { type BlockBatch, type CoinChanges, dropCancelledCoins, isBlockBatch } from './block-batch.js'
 import type { ChainEvents, HeaderPrecheck, ProcessResult } from './chain-types.js'
 import type { CoinLookup } from './coin-view.js'
 import type { VerifiedTxs } from './verified-txs.js'
@@ -240,7 +240,6 @@ async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coi
   const { index, store, params } = p
   const staged: Staged[] = []
   const parts: BatchPart[] = []
-  const connected: BlockBatch[] = []
   let txs = 0
   for (const block of run) {
     if (staged.length >= RUN_MAX_BLOCKS || (staged.length > 0 && txs + block.transactions.length > RUN_MAX_TXS)) break
@@ -267,13 +266,12 @@ async function stageRun (run: Block[], p: BlockRunParts, batch: StagedBatch, coi
     coins.apply(blockOps.coins)
     // its data (the bytes it arrived as) and its connection, as connectArriving writes them
     parts.push([indexRecordOp(entry), store.blockDataOp(entry.hash, blockBytes(block))], blockOps)
-    connected.push(blockOps)
     staged.push({ block, entry: existing })
     txs += block.transactions.length
     tip = existing
   }
   // staged once the run is known: a coin one of its blocks creates and a later one spends is not written at all
-  dropCancelledCoins(connected)
+  dropCancelledCoins(parts.filter(isBlockBatch))
   for (const part of parts) batch.add(part)
   return staged
 }
